@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `sattva-chaos` command. Node 24 runs the TypeScript sources directly (type stripping); npm puts
+// the project's own Node 24 (the `node` dev dependency) first on PATH for `npx` and npm scripts.
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 24) {
+  process.stderr.write(
+    `sattva-chaos: Node ${process.versions.node} is too old: expected Node 24 LTS. ` +
+      "Run `npm ci` (it installs Node 24 into node_modules/.bin) and start the command with `npx sattva-chaos`.\n",
+  );
+  process.exit(3);
+}
+await import("./main.ts");

@@ -1,0 +1,61 @@
+import { docker } from "./docker-cli.ts";
+import { isOwnerAlive, Label } from "./labels.ts";
+
+export interface CleanOptions {
+  /** Also remove resources of live runs and hosts kept with `up`/`--keep`. */
+  readonly all?: boolean;
+  /** Only resources of this host. */
+  readonly host?: string;
+}
+
+export interface CleanReport {
+  readonly containers: string[];
+  readonly networks: string[];
+  readonly volumes: string[];
+}
+
+type Kind = "container" | "network" | "volume";
+
+interface Resource {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+}
+
+async function listManaged(kind: Kind): Promise<Resource[]> {
+  const listed = await docker([kind, "ls", ...(kind === "container" ? ["-a"] : []), "-q", "--filter", `label=${Label.managed}=true`]);
+  const ids = listed.stdout.split("\n").filter((id) => id !== "");
+  if (ids.length === 0) return [];
+  const inspected = await docker([kind, "inspect", "--format", "{{json .}}", ...ids], { check: false });
+  return inspected.stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => {
+      const raw = JSON.parse(line) as { Name?: string; Labels?: Record<string, string>; Config?: { Labels?: Record<string, string> } };
+      return { name: (raw.Name ?? "").replace(/^\//, ""), labels: raw.Config?.Labels ?? raw.Labels ?? {} };
+    });
+}
+
+function isLeftOver(resource: Resource, options: CleanOptions): boolean {
+  if (options.host !== undefined) return resource.labels[Label.host] === options.host;
+  if (options.all === true) return true;
+  return resource.labels[Label.keep] !== "true" && !isOwnerAlive(resource.labels[Label.owner]);
+}
+
+/**
+ * Removes containers, then networks, then volumes the harness made and no live run owns
+ * (or all of them with `all`, or one host's with `host`). Images are a cache and stay.
+ */
+export async function clean(options: CleanOptions = {}): Promise<CleanReport> {
+  const removed = async (kind: Kind): Promise<string[]> => {
+    const names = (await listManaged(kind)).filter((r) => isLeftOver(r, options)).map((r) => r.name);
+    if (names.length > 0) {
+      const remove = kind === "container" ? ["rm", "-f", "-v"] : ["rm"];
+      await docker([kind, ...remove, ...names], { check: false, timeoutMs: 120_000 });
+    }
+    return names;
+  };
+  const containers = await removed("container");
+  const networks = await removed("network");
+  const volumes = await removed("volume");
+  return { containers, networks, volumes };
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from "node:fs";
+
+/** Every container, network, volume and image the harness creates carries these labels. */
+export const Label = {
+  /** "true" on everything the harness made. */
+  managed: "io.sattva-chaos.managed",
+  /** `<pid>:<start time>` of the process that owns it; `clean` removes what a dead process left. */
+  owner: "io.sattva-chaos.owner",
+  /** The host a resource belongs to. */
+  host: "io.sattva-chaos.host",
+  /** "true" on a host left up on purpose (`up`, `--keep`); only `down` or `clean --all` removes it. */
+  keep: "io.sattva-chaos.keep",
+  /** The recipe hash an image was built from. */
+  recipe: "io.sattva-chaos.recipe",
+} as const;
+
+/** Kernel start time of a process (clock ticks since boot), or undefined if it is gone. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; starttime is field 22 overall, 20th after ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The owner label value for this process; pid plus start time so a reused pid is not mistaken for it. */
+export function currentOwner(): string {
+  return `${process.pid}:${processStartTime(process.pid) ?? "?"}`;
+}
+
+/** Whether the process named by an owner label value still runs on this machine. */
+export function isOwnerAlive(owner: string | undefined): boolean {
+  if (owner === undefined) return false;
+  const [pid, startTime] = owner.split(":");
+  const pidNumber = Number(pid);
+  if (!Number.isInteger(pidNumber) || pidNumber <= 0) return false;
+  return processStartTime(pidNumber) === startTime;
+}
+
+export function managedLabels(host: string, keep = false): Record<string, string> {
+  return {
+    [Label.managed]: "true",
+    [Label.owner]: currentOwner(),
+    [Label.host]: host,
+    ...(keep ? { [Label.keep]: "true" } : {}),
+  };
+}
+
+/** `--label key=value` arguments for the docker CLI. */
+export function labelArgs(labels: Record<string, string>): string[] {
+  return Object.entries(labels).flatMap(([key, value]) => ["--label", `${key}=${value}`]);
+}

@@ -1,0 +1,36 @@
+import type { CommandResult } from "./command.ts";
+
+export interface RunOptions {
+  /** Throw CommandError on a non-zero exit (default true). */
+  readonly check?: boolean;
+  readonly timeoutMs?: number;
+  /** Text fed to the command's standard input. */
+  readonly input?: string;
+}
+
+/**
+ * A machine the deployment runs on, whatever brought it up (container, VM, staging host).
+ * Scenarios and the stack layer only ever see this interface.
+ */
+export interface Host extends AsyncDisposable {
+  /** Unique on this machine; names the host in results, errors and reports. */
+  readonly name: string;
+  /** Runs a bash script as root on the host. */
+  run(script: string, options?: RunOptions): Promise<CommandResult>;
+  /** Copies a local file or directory to a path on the host. */
+  copyIn(localPath: string, hostPath: string): Promise<void>;
+  /** Copies a file or directory from the host to a local path. */
+  copyOut(hostPath: string, localPath: string): Promise<void>;
+  /** A URL the harness can reach for a TCP port on the host, e.g. `url(3000, "/api/health")`. */
+  url(port: number, path?: string): string;
+  /** Restarts the host and returns once it is ready again. */
+  reboot(): Promise<void>;
+  /** Removes the host and everything made for it; safe to call more than once. */
+  dispose(): Promise<void>;
+}
+
+/** Wraps a teardown so a second (or concurrent) call waits for the first instead of repeating it. */
+export function once(teardown: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= teardown());
+}

@@ -1,0 +1,67 @@
+import { oneOf } from "../errors.ts";
+
+/**
+ * The one place that says which image each service runs and how that image is obtained.
+ * `offline` (the default on machines with no container registry) builds everything from a Debian
+ * bookworm base made with debootstrap; `online` uses the official images from their registries.
+ */
+export const IMAGE_MODES = ["offline", "online"] as const;
+export type ImageMode = (typeof IMAGE_MODES)[number];
+
+export const SERVICES = ["host", "postgres", "redis", "nginx", "prometheus", "alertmanager", "grafana", "toxiproxy"] as const;
+export type Service = (typeof SERVICES)[number];
+
+/** A Go program installed from the Go module proxy into the build context. */
+export interface GoBinary {
+  readonly package: string;
+  readonly version: string;
+  /** File name in the build context. */
+  readonly as: string;
+}
+
+export type ImageSource =
+  /** An image pulled from a registry as it is. */
+  | { readonly kind: "pull"; readonly ref: string }
+  /** Built from `fixtures/images/<recipe>` on top of the mode's Debian base. */
+  | { readonly kind: "build"; readonly recipe: string; readonly goBinaries?: readonly GoBinary[] }
+  /** No way to get it in this mode; the reason is shown wherever the service is skipped. */
+  | { readonly kind: "unavailable"; readonly reason: string };
+
+const TOXIPROXY_VERSION = "v2.5.0";
+const TOXIPROXY_BINARIES: readonly GoBinary[] = [
+  { package: "github.com/Shopify/toxiproxy/v2/cmd/server", version: TOXIPROXY_VERSION, as: "toxiproxy-server" },
+  { package: "github.com/Shopify/toxiproxy/v2/cmd/cli", version: TOXIPROXY_VERSION, as: "toxiproxy-cli" },
+];
+
+const build = (recipe: string, goBinaries?: readonly GoBinary[]): ImageSource =>
+  goBinaries === undefined ? { kind: "build", recipe } : { kind: "build", recipe, goBinaries };
+const pull = (ref: string): ImageSource => ({ kind: "pull", ref });
+
+export const CATALOGUE: Readonly<Record<Service, Readonly<Record<ImageMode, ImageSource>>>> = {
+  // The host is ours in both modes; only its Debian base differs.
+  host: { offline: build("host"), online: build("host") },
+  postgres: { offline: build("postgres"), online: pull("postgres:15-alpine") },
+  redis: { offline: build("redis"), online: pull("redis:7-alpine") },
+  nginx: { offline: build("nginx"), online: pull("nginx:stable") },
+  prometheus: { offline: build("prometheus"), online: pull("prom/prometheus:latest") },
+  alertmanager: { offline: build("alertmanager"), online: pull("prom/alertmanager:latest") },
+  grafana: {
+    offline: {
+      kind: "unavailable",
+      reason: "no image offline: Grafana has no Debian package and its AGPL source must not be built here",
+    },
+    online: pull("grafana/grafana:latest"),
+  },
+  toxiproxy: { offline: build("toxiproxy", TOXIPROXY_BINARIES), online: pull("ghcr.io/shopify/toxiproxy:2.5.0") },
+};
+
+/** The Debian base every `build` recipe starts from, per mode (offline: made by debootstrap). */
+export const ONLINE_BASE = "debian:bookworm";
+
+export function parseImageMode(value: string): ImageMode {
+  return oneOf("image mode", value, IMAGE_MODES);
+}
+
+export function parseService(value: string): Service {
+  return oneOf("service", value, SERVICES);
+}

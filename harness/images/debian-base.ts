@@ -1,0 +1,87 @@
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { CommandError } from "../host/command.ts";
+import { runLocal } from "../host/local-command.ts";
+import { Label } from "../docker/labels.ts";
+import { recipeHash } from "./recipe-hash.ts";
+
+const DEFAULT_MIRROR = "http://deb.debian.org/debian";
+const SUITE = "bookworm";
+
+/**
+ * The Debian mirror this machine's apt uses (first `.../debian` source that is not the security
+ * archive), so image builds reach the same mirror the machine does. SATTVA_CHAOS_DEBIAN_MIRROR overrides.
+ */
+export async function debianMirror(): Promise<string> {
+  const fromEnv = process.env["SATTVA_CHAOS_DEBIAN_MIRROR"];
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv.replace(/\/$/, "");
+  const files = ["/etc/apt/sources.list"];
+  try {
+    const dir = "/etc/apt/sources.list.d";
+    files.push(...(await readdir(dir)).map((name) => path.join(dir, name)));
+  } catch {
+    // No sources.list.d: sources.list alone decides.
+  }
+  for (const file of files) {
+    const text = await readFile(file, "utf8").catch(() => "");
+    const mirror = firstDebianMirror(text);
+    if (mirror !== undefined) return mirror;
+  }
+  return DEFAULT_MIRROR;
+}
+
+/** The first main-archive Debian URI in an apt sources text (one-line or deb822 format). */
+export function firstDebianMirror(sources: string): string | undefined {
+  for (const line of sources.split("\n")) {
+    const match = /^(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s+)?)(https?:\/\/\S+?\/debian)\/?(?:\s|$)/.exec(line.trim());
+    if (match?.[1] !== undefined) return match[1];
+  }
+  return undefined;
+}
+
+export interface DebianBase {
+  readonly ref: string;
+  readonly mirror: string;
+}
+
+/** The reference and mirror of the debootstrap base; building it is the builder's job. */
+export async function debianBase(salt: string): Promise<DebianBase> {
+  const mirror = await debianMirror();
+  const hash = await recipeHash(undefined, { suite: SUITE, variant: "minbase", mirror, salt });
+  return { ref: `sattva-chaos/base:${hash}`, mirror };
+}
+
+/** debootstrap a minimal bookworm into a temporary directory and `docker import` it as `ref`. */
+export async function buildDebianBase(base: DebianBase, log: (chunk: string) => void): Promise<void> {
+  const root = await mkdtemp(path.join(tmpdir(), "sattva-chaos-debootstrap-"));
+  try {
+    const debootstrap = await runLocal(
+      "debootstrap",
+      ["--variant=minbase", SUITE, root, base.mirror],
+      { timeoutMs: 15 * 60_000, check: false },
+    );
+    log(debootstrap.stdout + debootstrap.stderr);
+    if (debootstrap.exitCode !== 0) throw new CommandError(debootstrap);
+    const started = performance.now();
+    const imported = await execa("tar", ["-C", root, "-c", "."], { reject: false, stdout: "pipe" }).pipe(
+      "docker",
+      ["import", "--change", `LABEL ${Label.managed}=true`, "--change", 'CMD ["bash"]', "-", base.ref],
+      { reject: false },
+    );
+    if (imported.exitCode !== 0) {
+      throw new CommandError({
+        host: "local",
+        command: `tar -C ${root} -c . | docker import - ${base.ref}`,
+        exitCode: imported.exitCode ?? -1,
+        stdout: imported.stdout,
+        stderr: imported.stderr,
+        durationMs: Math.round(performance.now() - started),
+        timedOut: false,
+      });
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,170 @@
+import { cp, mkdtemp, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { EnvironmentError } from "../errors.ts";
+import { CommandError } from "../host/command.ts";
+import { runLocal } from "../host/local-command.ts";
+import { assertDockerRunning, docker } from "../docker/docker-cli.ts";
+import { Label } from "../docker/labels.ts";
+import { secondsSince } from "../format.ts";
+import { CATALOGUE, ONLINE_BASE, SERVICES, type GoBinary, type ImageMode, type Service } from "./catalogue.ts";
+import { buildDebianBase, debianBase } from "./debian-base.ts";
+import { recipeHash } from "./recipe-hash.ts";
+
+const RECIPES_DIR = fileURLToPath(new URL("../../fixtures/images/", import.meta.url));
+const LOG_DIR = fileURLToPath(new URL("../../reports/image-builds/", import.meta.url));
+
+/** An image ready in the local engine, or the reason the service has none in this mode. */
+export type ResolvedImage =
+  | { readonly service: Service; readonly ref: string; readonly skipped?: undefined }
+  | { readonly service: Service; readonly skipped: string; readonly ref?: undefined };
+
+export interface EnsureImagesOptions {
+  readonly mode: ImageMode;
+  readonly services?: readonly Service[];
+  /** One line per image and phase (progress for long builds). */
+  readonly progress?: (line: string) => void;
+  /**
+   * Mixed into every recipe hash. Benchmarks use it to force a cold build under fresh tags without
+   * touching the cached images.
+   */
+  readonly salt?: string;
+}
+
+async function imageExists(ref: string): Promise<boolean> {
+  return (await docker(["image", "inspect", "--format", "{{.Id}}", ref], { check: false })).exitCode === 0;
+}
+
+/** Writes a build's full output under reports/image-builds/ and returns the path, for error messages. */
+async function keepLog(name: string, output: string): Promise<string> {
+  await mkdir(LOG_DIR, { recursive: true });
+  const file = path.join(LOG_DIR, `${name}.log`);
+  await writeFile(file, output);
+  return file;
+}
+
+async function withBuildLog<T>(name: string, build: (log: (chunk: string) => void) => Promise<T>): Promise<T> {
+  let output = "";
+  try {
+    return await build((chunk) => (output += chunk));
+  } catch (error) {
+    if (error instanceof CommandError) {
+      const file = await keepLog(name, output + error.stdout + error.stderr);
+      error.message += `\n(full build log: ${file})`;
+    }
+    throw error;
+  }
+}
+
+async function installGoBinaries(binaries: readonly GoBinary[], into: string): Promise<void> {
+  const gobin = await mkdtemp(path.join(tmpdir(), "sattva-chaos-gobin-"));
+  try {
+    for (const binary of binaries) {
+      await runLocal("go", ["install", "-trimpath", `${binary.package}@${binary.version}`], {
+        timeoutMs: 10 * 60_000,
+        env: { GOBIN: gobin, CGO_ENABLED: "0" },
+      }).catch((error: unknown) => {
+        if (error instanceof EnvironmentError) {
+          throw new EnvironmentError(`${error.message}; Go is needed to build ${binary.package} offline`);
+        }
+        throw error;
+      });
+      await rename(path.join(gobin, path.basename(binary.package)), path.join(into, binary.as));
+    }
+  } finally {
+    await rm(gobin, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Makes sure every requested service has its image in the local engine, building (offline) or
+ * pulling (online) only what is missing. Images are tagged by the hash of their recipe, so an
+ * unchanged recipe is found in seconds and a changed one gets a new tag.
+ */
+export async function ensureImages(options: EnsureImagesOptions): Promise<Map<Service, ResolvedImage>> {
+  await assertDockerRunning();
+  const progress = options.progress ?? (() => undefined);
+  const services = options.services ?? SERVICES;
+  const salt = options.salt ?? "";
+  const resolved = new Map<Service, ResolvedImage>();
+  const total = services.length;
+
+  let baseRef: string | undefined;
+  let mirror = "";
+  const ensureBase = async (): Promise<string> => {
+    if (baseRef !== undefined) return baseRef;
+    if (options.mode === "online") {
+      baseRef = ONLINE_BASE;
+      mirror = "http://deb.debian.org/debian";
+      if (!(await imageExists(baseRef))) await docker(["pull", baseRef], { timeoutMs: 10 * 60_000 });
+      return baseRef;
+    }
+    const base = await debianBase(salt);
+    mirror = base.mirror;
+    if (await imageExists(base.ref)) {
+      progress(`      base          ${base.ref}  cached`);
+    } else {
+      progress(`      base          ${base.ref}  building (debootstrap ${base.mirror})…`);
+      const started = performance.now();
+      await withBuildLog("base", (log) => buildDebianBase(base, log));
+      progress(`      base          built in ${secondsSince(started)}`);
+    }
+    baseRef = base.ref;
+    return baseRef;
+  };
+
+  for (const [index, service] of services.entries()) {
+    const source = CATALOGUE[service][options.mode];
+    const prefix = `[${index + 1}/${total}] ${service.padEnd(13)}`;
+    if (source.kind === "unavailable") {
+      resolved.set(service, { service, skipped: source.reason });
+      progress(`${prefix} skipped: ${source.reason}`);
+      continue;
+    }
+    if (source.kind === "pull") {
+      if (!(await imageExists(source.ref))) {
+        progress(`${prefix} pulling ${source.ref}…`);
+        await docker(["pull", source.ref], { timeoutMs: 10 * 60_000 });
+      }
+      resolved.set(service, { service, ref: source.ref });
+      progress(`${prefix} ${source.ref}  ready`);
+      continue;
+    }
+    const base = await ensureBase();
+    const recipeDir = path.join(RECIPES_DIR, source.recipe);
+    const buildArgs = { BASE: base, MIRROR: mirror };
+    const hash = await recipeHash(recipeDir, { buildArgs, goBinaries: source.goBinaries ?? [], salt });
+    const ref = `sattva-chaos/${service}:${hash}`;
+    resolved.set(service, { service, ref });
+    if (await imageExists(ref)) {
+      progress(`${prefix} ${ref}  cached`);
+      continue;
+    }
+    progress(`${prefix} ${ref}  building…`);
+    const started = performance.now();
+    const context = await mkdtemp(path.join(tmpdir(), `sattva-chaos-${service}-`));
+    try {
+      await cp(recipeDir, context, { recursive: true });
+      if (source.goBinaries !== undefined) await installGoBinaries(source.goBinaries, context);
+      await withBuildLog(service, async (log) => {
+        const built = await docker(
+          [
+            "build",
+            "--tag", ref,
+            "--label", `${Label.managed}=true`,
+            "--label", `${Label.recipe}=${hash}`,
+            ...Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
+            context,
+          ],
+          { timeoutMs: 30 * 60_000, env: { DOCKER_BUILDKIT: "0" } },
+        );
+        log(built.stdout + built.stderr);
+      });
+    } finally {
+      await rm(context, { recursive: true, force: true });
+    }
+    progress(`${prefix} built in ${secondsSince(started)}`);
+  }
+  return resolved;
+}

@@ -1,0 +1,69 @@
+import type { StartedTestContainer } from "testcontainers";
+import { UsageError } from "../../errors.ts";
+import type { CommandResult } from "../../host/command.ts";
+import type { Host, RunOptions } from "../../host/host.ts";
+import { runLocal } from "../../host/local-command.ts";
+import { docker } from "../../docker/docker-cli.ts";
+import { forAll, type Wait } from "../../waits/wait.ts";
+import { forInnerDocker, forSystemRunning } from "../../waits/host-waits.ts";
+
+/** How long a boot (or reboot) may take to reach `running` with the inner engine up. */
+export const BOOT_TIMEOUT_MS = 120_000;
+
+export function hostReady(host: Host): Wait {
+  return forAll(forSystemRunning(host), forInnerDocker(host));
+}
+
+/** A host that is a systemd + Docker container on this machine's engine. */
+export class ContainerHost implements Host {
+  readonly name: string;
+  readonly #container: StartedTestContainer;
+  readonly #dispose: () => Promise<void>;
+
+  constructor(name: string, container: StartedTestContainer, dispose: () => Promise<void>) {
+    this.name = name;
+    this.#container = container;
+    this.#dispose = dispose;
+  }
+
+  run(script: string, options: RunOptions = {}): Promise<CommandResult> {
+    const interactive = options.input === undefined ? [] : ["-i"];
+    return runLocal("docker", ["exec", ...interactive, this.name, "bash", "-c", script], {
+      host: this.name,
+      display: script,
+      ...options,
+    });
+  }
+
+  async copyIn(localPath: string, hostPath: string): Promise<void> {
+    await docker(["cp", localPath, `${this.name}:${hostPath}`], { host: this.name });
+  }
+
+  async copyOut(hostPath: string, localPath: string): Promise<void> {
+    await docker(["cp", `${this.name}:${hostPath}`, localPath], { host: this.name });
+  }
+
+  url(port: number, path = "/"): string {
+    let mapped: number;
+    try {
+      mapped = this.#container.getMappedPort(port);
+    } catch {
+      throw new UsageError(`port ${port} of host ${this.name} is not published: pass it in the host's "ports"`);
+    }
+    return `http://127.0.0.1:${mapped}${path.startsWith("/") ? path : `/${path}`}`;
+  }
+
+  async reboot(): Promise<void> {
+    // A graceful restart: systemd shuts down its units and the inner engine, as on a real reboot.
+    await this.#container.restart({ timeout: 30 });
+    await hostReady(this).waitUntilReady(BOOT_TIMEOUT_MS);
+  }
+
+  dispose(): Promise<void> {
+    return this.#dispose();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from "node:crypto";
+import { once, type Host } from "../../host/host.ts";
+import { docker } from "../../docker/docker-cli.ts";
+import { clean } from "../../docker/clean.ts";
+import { labelArgs, managedLabels } from "../../docker/labels.ts";
+import { secondsSince } from "../../format.ts";
+import { ensureImages } from "../../images/image-builder.ts";
+import { teardownOnSignal } from "../../lifecycle/teardown-on-signal.ts";
+import type { HostOptions, Target } from "../target.ts";
+import { BOOT_TIMEOUT_MS, ContainerHost, hostReady } from "./container-host.ts";
+import { createHostNetwork } from "./host-network.ts";
+import { loadImagesIntoHost } from "./inner-images.ts";
+import { machineResolver } from "./resolver.ts";
+import { SystemdHostContainer } from "./systemd-host-container.ts";
+
+// testcontainers' reaper (Ryuk) is an image from a registry; the harness labels and removes what it makes.
+process.env["TESTCONTAINERS_RYUK_DISABLED"] = "true";
+
+function innerDaemonJson(resolver: string): string {
+  const config = {
+    "storage-driver": "overlay2",
+    "log-driver": "json-file",
+    "log-opts": { "max-size": "10m", "max-file": "3" },
+    dns: [resolver],
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/**
+ * The default target: a systemd + Docker "VPS" as a container on this machine's Docker engine.
+ * Every host gets its own name, network, /var/lib/docker volume and loopback ports, so several can
+ * run side by side (vitest workers, two engineers); all of it carries the harness's labels.
+ */
+export class ContainerTarget implements Target {
+  readonly name = "container";
+
+  async start(options: HostOptions = {}): Promise<Host> {
+    const progress = options.progress ?? (() => undefined);
+    const name = `sattva-chaos-host-${randomBytes(4).toString("hex")}`;
+    const labels = managedLabels(name, options.keep);
+    const [resolver, images] = await Promise.all([
+      machineResolver(),
+      ensureImages({ mode: options.imageMode ?? "offline", services: ["host"], progress }),
+    ]);
+    const hostImage = images.get("host")?.ref;
+    if (hostImage === undefined) throw new Error("the host image has no offline recipe");
+
+    const dispose = once(async () => {
+      unregister();
+      await clean({ host: name });
+    });
+    const unregister = options.keep === true ? () => undefined : teardownOnSignal(dispose);
+    try {
+      const subnet = await createHostNetwork(name, labels);
+      await docker(["volume", "create", ...labelArgs(labels), `${name}-docker`]);
+      progress(`host ${name}: network ${subnet}, booting ${hostImage}…`);
+      const started = performance.now();
+      const container = await new SystemdHostContainer(hostImage, {
+        name,
+        network: name,
+        dockerVolume: `${name}-docker`,
+        labels,
+        innerDaemonJson: innerDaemonJson(resolver),
+        ports: options.ports ?? [],
+      }).start();
+      const host = new ContainerHost(name, container, dispose);
+      await hostReady(host).waitUntilReady(BOOT_TIMEOUT_MS);
+      progress(`host ${name}: systemd running, inner Docker up in ${secondsSince(started)}`);
+      const refs = (options.images ?? []).flatMap((image) => (image.ref === undefined ? [] : [image.ref]));
+      if (refs.length > 0) {
+        const loading = performance.now();
+        await loadImagesIntoHost(host, refs);
+        progress(`host ${name}: ${refs.length} image(s) loaded into the inner engine in ${secondsSince(loading)}`);
+      }
+      return host;
+    } catch (error) {
+      await dispose();
+      throw error;
+    }
+  }
+}

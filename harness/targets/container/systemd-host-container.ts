@@ -1,0 +1,53 @@
+import { GenericContainer, type WaitStrategy } from "testcontainers";
+
+export interface SystemdHostContainerOptions {
+  readonly name: string;
+  readonly network: string;
+  /** Named volume for the inner /var/lib/docker (overlay2 cannot sit on the container's overlayfs). */
+  readonly dockerVolume: string;
+  readonly labels: Record<string, string>;
+  /** Content of the inner engine's /etc/docker/daemon.json. */
+  readonly innerDaemonJson: string;
+  readonly ports: readonly number[];
+}
+
+/** Readiness is the Host's business (systemd running, inner engine up), checked the same on every target. */
+const noContainerWait: WaitStrategy = {
+  waitUntilReady: () => Promise.resolve(),
+  withStartupTimeout() {
+    return this;
+  },
+  isStartupTimeoutSet: () => true,
+  getStartupTimeout: () => 0,
+};
+
+/**
+ * A container that boots systemd as PID 1 and runs its own Docker engine, with the flags measured to
+ * work on these machines (../shared/notes/host-container.md): no --privileged (CAP_SYS_RESOURCE is
+ * withheld here), a private cgroup namespace (never the machine's /sys/fs/cgroup), ports on 127.0.0.1.
+ */
+export class SystemdHostContainer extends GenericContainer {
+  constructor(image: string, options: SystemdHostContainerOptions) {
+    super(image);
+    this.withName(options.name)
+      .withHostname(options.name)
+      .withNetworkMode(options.network)
+      .withLabels(options.labels)
+      .withAddedCapabilities("ALL")
+      .withDroppedCapabilities("SYS_RESOURCE")
+      .withSecurityOpt("seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined")
+      .withTmpFs({ "/run": "", "/run/lock": "" })
+      .withCopyContentToContainer([{ content: options.innerDaemonJson, target: "/etc/docker/daemon.json" }])
+      .withExposedPorts(...options.ports)
+      .withWaitStrategy(noContainerWait);
+    this.hostConfig.CgroupnsMode = "private";
+    this.hostConfig.DeviceCgroupRules = ["a *:* rwm"];
+    this.hostConfig.Binds = [`${options.dockerVolume}:/var/lib/docker`];
+    // testcontainers binds exposed ports on every interface; the harness's hosts listen on loopback only.
+    this.hostConfig.PortBindings = Object.fromEntries(
+      options.ports.map((port) => [`${port}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "" }]]),
+    );
+    // Stopping systemd with an inner engine and its containers takes more than Docker's default 10 s.
+    this.createOpts.StopTimeout = 30;
+  }
+}

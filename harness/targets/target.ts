@@ -1,0 +1,22 @@
+import type { Host } from "../host/host.ts";
+import type { ImageMode } from "../images/catalogue.ts";
+import type { ResolvedImage } from "../images/image-builder.ts";
+
+export interface HostOptions {
+  /** How the host's own image is obtained (default offline). */
+  readonly imageMode?: ImageMode;
+  /** Service images the host's own engine must have (loaded without a registry where needed). */
+  readonly images?: readonly ResolvedImage[];
+  /** Host TCP ports the harness must reach (see `Host.url`). */
+  readonly ports?: readonly number[];
+  /** Leave the host up after this process ends (`up`, `--keep`); `down` or `clean --all` removes it. */
+  readonly keep?: boolean;
+  /** One line per phase of bringing the host up. */
+  readonly progress?: (line: string) => void;
+}
+
+/** Where hosts come from. Each target hands out hosts that are booted, ready and disposable. */
+export interface Target {
+  readonly name: string;
+  start(options?: HostOptions): Promise<Host>;
+}
