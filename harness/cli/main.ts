@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { clean } from "../docker/clean.ts";
 import { assertDockerRunning } from "../docker/docker-cli.ts";
 import { EnvironmentError, ExitCode, UsageError } from "../errors.ts";
-import { CATALOGUE, IMAGE_MODES, parseImageMode, parseService, SERVICES } from "../images/catalogue.ts";
+import { CATALOGUE, parseImageMode, parseService, SERVICES } from "../images/catalogue.ts";
 import { ensureImages } from "../images/image-builder.ts";
 import { STACK_PORTS } from "../stack-ports.ts";
 import { createTarget, TARGET_NAMES } from "../targets/targets.ts";
@@ -21,9 +21,9 @@ exit codes: 0 passed, 1 a scenario failed, 2 inconclusive or baseline not met, 3
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-function parse(args: string[], options: ParseArgsConfig["options"]) {
+function parse<const T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args, options, allowPositionals: true, strict: true } as const);
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
   }
@@ -38,12 +38,18 @@ async function images(args: string[]): Promise<void> {
   if (action === "list") {
     for (const service of SERVICES) {
       const source = CATALOGUE[service][mode];
-      const how = source.kind === "pull" ? `pull ${source.ref}` : source.kind === "build" ? `build fixtures/images/${source.recipe}` : `skipped: ${source.reason}`;
+      const how =
+        source.kind === "pull"
+          ? `pull ${source.ref}`
+          : source.kind === "build"
+            ? `build fixtures/images/${source.recipe}`
+            : `skipped: ${source.reason}`;
       process.stdout.write(`${service.padEnd(13)} ${how}\n`);
     }
     return;
   }
-  if (action !== "build") throw new UsageError(`unknown images action "${action ?? ""}": expected build or list\n\n${USAGE}`);
+  if (action !== "build")
+    throw new UsageError(`unknown images action "${action ?? ""}": expected build or list\n\n${USAGE}`);
   const services = positionals.length === 0 ? SERVICES : positionals.map(parseService);
   log(`images (${mode}): ${services.length} to check`);
   const started = performance.now();
@@ -55,17 +61,32 @@ async function up(args: string[]): Promise<void> {
   const { values } = parse(args, { target: { type: "string", default: "container" }, ...modeOption });
   const target = createTarget(values.target);
   const mode = parseImageMode(values.mode);
-  const imagesForHost = await ensureImages({ mode, services: SERVICES.filter((s) => s !== "host"), progress: log });
-  const host = await target.start({ imageMode: mode, images: [...imagesForHost.values()], ports: STACK_PORTS, keep: true, progress: log });
+  const imagesForHost = await ensureImages({
+    mode,
+    services: SERVICES.filter((s) => s !== "host"),
+    progress: log,
+  });
+  const host = await target.start({
+    imageMode: mode,
+    images: [...imagesForHost.values()],
+    ports: STACK_PORTS,
+    keep: true,
+    progress: log,
+  });
   process.stdout.write(`${host.name}\n`);
-  log(`host ${host.name} is up; ports: ${STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`).join(", ")}`);
+  log(
+    `host ${host.name} is up; ports: ${STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`).join(", ")}`,
+  );
   log(`shell: docker exec -it ${host.name} bash    remove: npx sattva-chaos down ${host.name}`);
 }
 
 async function down(args: string[]): Promise<void> {
   const { positionals } = parse(args, {});
   await assertDockerRunning();
-  const removed = positionals.length === 0 ? [await clean({ all: true })] : await Promise.all(positionals.map((host) => clean({ host })));
+  const removed =
+    positionals.length === 0
+      ? [await clean({ all: true })]
+      : await Promise.all(positionals.map((host) => clean({ host })));
   const containers = removed.flatMap((report) => report.containers);
   log(containers.length === 0 ? "no host to remove" : `removed ${containers.join(", ")}`);
 }
@@ -89,7 +110,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[command];
   try {
-    if (run === undefined) throw new UsageError(`unknown command "${command}": expected one of ${Object.keys(COMMANDS).join(", ")}\n\n${USAGE}`);
+    if (run === undefined)
+      throw new UsageError(
+        `unknown command "${command}": expected one of ${Object.keys(COMMANDS).join(", ")}\n\n${USAGE}`,
+      );
     await run(args);
     return ExitCode.passed;
   } catch (error) {

@@ -8,11 +8,8 @@ export interface CleanOptions {
   readonly host?: string;
 }
 
-export interface CleanReport {
-  readonly containers: string[];
-  readonly networks: string[];
-  readonly volumes: string[];
-}
+/** Names of what was removed, per kind. */
+export type CleanReport = Readonly<Record<"containers" | "networks" | "volumes", string[]>>;
 
 type Kind = "container" | "network" | "volume";
 
@@ -22,7 +19,14 @@ interface Resource {
 }
 
 async function listManaged(kind: Kind): Promise<Resource[]> {
-  const listed = await docker([kind, "ls", ...(kind === "container" ? ["-a"] : []), "-q", "--filter", `label=${Label.managed}=true`]);
+  const listed = await docker([
+    kind,
+    "ls",
+    ...(kind === "container" ? ["-a"] : []),
+    "-q",
+    "--filter",
+    `label=${Label.managed}=true`,
+  ]);
   const ids = listed.stdout.split("\n").filter((id) => id !== "");
   if (ids.length === 0) return [];
   const inspected = await docker([kind, "inspect", "--format", "{{json .}}", ...ids], { check: false });
@@ -30,7 +34,11 @@ async function listManaged(kind: Kind): Promise<Resource[]> {
     .split("\n")
     .filter((line) => line.startsWith("{"))
     .map((line) => {
-      const raw = JSON.parse(line) as { Name?: string; Labels?: Record<string, string>; Config?: { Labels?: Record<string, string> } };
+      const raw = JSON.parse(line) as {
+        Name?: string;
+        Labels?: Record<string, string>;
+        Config?: { Labels?: Record<string, string> };
+      };
       return { name: (raw.Name ?? "").replace(/^\//, ""), labels: raw.Config?.Labels ?? raw.Labels ?? {} };
     });
 }

@@ -8,7 +8,16 @@ import { oneOf } from "../errors.ts";
 export const IMAGE_MODES = ["offline", "online"] as const;
 export type ImageMode = (typeof IMAGE_MODES)[number];
 
-export const SERVICES = ["host", "postgres", "redis", "nginx", "prometheus", "alertmanager", "grafana", "toxiproxy"] as const;
+export const SERVICES = [
+  "host",
+  "postgres",
+  "redis",
+  "nginx",
+  "prometheus",
+  "alertmanager",
+  "grafana",
+  "toxiproxy",
+] as const;
 export type Service = (typeof SERVICES)[number];
 
 /** A Go program installed from the Go module proxy into the build context. */
@@ -29,7 +38,11 @@ export type ImageSource =
 
 const TOXIPROXY_VERSION = "v2.5.0";
 const TOXIPROXY_BINARIES: readonly GoBinary[] = [
-  { package: "github.com/Shopify/toxiproxy/v2/cmd/server", version: TOXIPROXY_VERSION, as: "toxiproxy-server" },
+  {
+    package: "github.com/Shopify/toxiproxy/v2/cmd/server",
+    version: TOXIPROXY_VERSION,
+    as: "toxiproxy-server",
+  },
   { package: "github.com/Shopify/toxiproxy/v2/cmd/cli", version: TOXIPROXY_VERSION, as: "toxiproxy-cli" },
 ];
 
@@ -52,7 +65,10 @@ export const CATALOGUE: Readonly<Record<Service, Readonly<Record<ImageMode, Imag
     },
     online: pull("grafana/grafana:latest"),
   },
-  toxiproxy: { offline: build("toxiproxy", TOXIPROXY_BINARIES), online: pull("ghcr.io/shopify/toxiproxy:2.5.0") },
+  toxiproxy: {
+    offline: build("toxiproxy", TOXIPROXY_BINARIES),
+    online: pull("ghcr.io/shopify/toxiproxy:2.5.0"),
+  },
 };
 
 /** The Debian base every `build` recipe starts from, per mode (offline: made by debootstrap). */

@@ -1,8 +1,6 @@
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { execa } from "execa";
-import { CommandError } from "../host/command.ts";
 import { runLocal } from "../host/local-command.ts";
 import { Label } from "../docker/labels.ts";
 import { recipeHash } from "./recipe-hash.ts";
@@ -35,7 +33,9 @@ export async function debianMirror(): Promise<string> {
 /** The first main-archive Debian URI in an apt sources text (one-line or deb822 format). */
 export function firstDebianMirror(sources: string): string | undefined {
   for (const line of sources.split("\n")) {
-    const match = /^(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s+)?)(https?:\/\/\S+?\/debian)\/?(?:\s|$)/.exec(line.trim());
+    const match = /^(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s+)?)(https?:\/\/\S+?\/debian)\/?(?:\s|$)/.exec(
+      line.trim(),
+    );
     if (match?.[1] !== undefined) return match[1];
   }
   return undefined;
@@ -54,33 +54,21 @@ export async function debianBase(salt: string): Promise<DebianBase> {
 }
 
 /** debootstrap a minimal bookworm into a temporary directory and `docker import` it as `ref`. */
-export async function buildDebianBase(base: DebianBase, log: (chunk: string) => void): Promise<void> {
+export async function buildDebianBase(base: DebianBase): Promise<void> {
   const root = await mkdtemp(path.join(tmpdir(), "sattva-chaos-debootstrap-"));
   try {
-    const debootstrap = await runLocal(
-      "debootstrap",
-      ["--variant=minbase", SUITE, root, base.mirror],
-      { timeoutMs: 15 * 60_000, check: false },
+    await runLocal("debootstrap", ["--variant=minbase", SUITE, root, base.mirror], {
+      timeoutMs: 15 * 60_000,
+    });
+    const importChanges = `--change 'LABEL ${Label.managed}=true' --change 'CMD ["bash"]'`;
+    await runLocal(
+      "bash",
+      ["-c", `set -o pipefail; tar -C "$0" -c . | docker import ${importChanges} - "$1"`, root, base.ref],
+      {
+        display: `tar -C ${root} -c . | docker import - ${base.ref}`,
+        timeoutMs: 10 * 60_000,
+      },
     );
-    log(debootstrap.stdout + debootstrap.stderr);
-    if (debootstrap.exitCode !== 0) throw new CommandError(debootstrap);
-    const started = performance.now();
-    const imported = await execa("tar", ["-C", root, "-c", "."], { reject: false, stdout: "pipe" }).pipe(
-      "docker",
-      ["import", "--change", `LABEL ${Label.managed}=true`, "--change", 'CMD ["bash"]', "-", base.ref],
-      { reject: false },
-    );
-    if (imported.exitCode !== 0) {
-      throw new CommandError({
-        host: "local",
-        command: `tar -C ${root} -c . | docker import - ${base.ref}`,
-        exitCode: imported.exitCode ?? -1,
-        stdout: imported.stdout,
-        stderr: imported.stderr,
-        durationMs: Math.round(performance.now() - started),
-        timedOut: false,
-      });
-    }
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -8,7 +8,14 @@ import { runLocal } from "../host/local-command.ts";
 import { assertDockerRunning, docker } from "../docker/docker-cli.ts";
 import { Label } from "../docker/labels.ts";
 import { secondsSince } from "../format.ts";
-import { CATALOGUE, ONLINE_BASE, SERVICES, type GoBinary, type ImageMode, type Service } from "./catalogue.ts";
+import {
+  CATALOGUE,
+  ONLINE_BASE,
+  SERVICES,
+  type GoBinary,
+  type ImageMode,
+  type Service,
+} from "./catalogue.ts";
 import { buildDebianBase, debianBase } from "./debian-base.ts";
 import { recipeHash } from "./recipe-hash.ts";
 
@@ -44,7 +51,10 @@ async function keepLog(name: string, output: string): Promise<string> {
   return file;
 }
 
-async function withBuildLog<T>(name: string, build: (log: (chunk: string) => void) => Promise<T>): Promise<T> {
+async function withBuildLog<T>(
+  name: string,
+  build: (log: (chunk: string) => void) => Promise<T>,
+): Promise<T> {
   let output = "";
   try {
     return await build((chunk) => (output += chunk));
@@ -107,7 +117,7 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Map<Se
     } else {
       progress(`      base          ${base.ref}  building (debootstrap ${base.mirror})…`);
       const started = performance.now();
-      await withBuildLog("base", (log) => buildDebianBase(base, log));
+      await withBuildLog("base", () => buildDebianBase(base));
       progress(`      base          built in ${secondsSince(started)}`);
     }
     baseRef = base.ref;
@@ -151,9 +161,12 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Map<Se
         const built = await docker(
           [
             "build",
-            "--tag", ref,
-            "--label", `${Label.managed}=true`,
-            "--label", `${Label.recipe}=${hash}`,
+            "--tag",
+            ref,
+            "--label",
+            `${Label.managed}=true`,
+            "--label",
+            `${Label.recipe}=${hash}`,
             ...Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
             context,
           ],

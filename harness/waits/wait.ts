@@ -35,7 +35,9 @@ export function until(description: string, observe: () => Promise<Observation>, 
           last = error instanceof Error ? error.message : String(error);
         }
         if (performance.now() + intervalMs > deadline) {
-          throw new WaitTimeoutError(`timed out after ${(timeoutMs / 1000).toFixed(0)}s waiting for ${description}; last seen: ${last}`);
+          throw new WaitTimeoutError(
+            `timed out after ${(timeoutMs / 1000).toFixed(0)}s waiting for ${description}; last seen: ${last}`,
+          );
         }
         await sleep(intervalMs);
       }

@@ -48,7 +48,9 @@ export class ContainerHost implements Host {
     try {
       mapped = this.#container.getMappedPort(port);
     } catch {
-      throw new UsageError(`port ${port} of host ${this.name} is not published: pass it in the host's "ports"`);
+      throw new UsageError(
+        `port ${port} of host ${this.name} is not published: pass it in the host's "ports"`,
+      );
     }
     return `http://127.0.0.1:${mapped}${path.startsWith("/") ? path : `/${path}`}`;
   }

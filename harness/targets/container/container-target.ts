@@ -70,7 +70,9 @@ export class ContainerTarget implements Target {
       if (refs.length > 0) {
         const loading = performance.now();
         await loadImagesIntoHost(host, refs);
-        progress(`host ${name}: ${refs.length} image(s) loaded into the inner engine in ${secondsSince(loading)}`);
+        progress(
+          `host ${name}: ${refs.length} image(s) loaded into the inner engine in ${secondsSince(loading)}`,
+        );
       }
       return host;
     } catch (error) {

@@ -10,7 +10,10 @@ import { labelArgs } from "../../docker/labels.ts";
 const POOL_PREFIX = "10.213";
 
 /** A free /24 of the pool, chosen at random so two runs starting together rarely pick the same one. */
-export function pickFreeSubnet(used: ReadonlySet<string>, random: () => number = Math.random): string | undefined {
+export function pickFreeSubnet(
+  used: ReadonlySet<string>,
+  random: () => number = Math.random,
+): string | undefined {
   const free: string[] = [];
   for (let third = 0; third < 256; third++) {
     const subnet = `${POOL_PREFIX}.${third}.0/24`;
@@ -21,7 +24,13 @@ export function pickFreeSubnet(used: ReadonlySet<string>, random: () => number =
 
 async function subnetsInUse(): Promise<Set<string>> {
   const ids = (await docker(["network", "ls", "-q"])).stdout.split("\n").filter((id) => id !== "");
-  const inspected = await docker(["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}", ...ids]);
+  const inspected = await docker([
+    "network",
+    "inspect",
+    "--format",
+    "{{range .IPAM.Config}}{{.Subnet}} {{end}}",
+    ...ids,
+  ]);
   return new Set(inspected.stdout.split(/\s+/).filter((subnet) => subnet !== ""));
 }
 
@@ -29,9 +38,19 @@ async function subnetsInUse(): Promise<Set<string>> {
 export async function createHostNetwork(name: string, labels: Record<string, string>): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const subnet = pickFreeSubnet(await subnetsInUse());
-    if (subnet === undefined) throw new Error(`no free /24 left in ${POOL_PREFIX}.0.0/16 for host network ${name}`);
+    if (subnet === undefined)
+      throw new Error(`no free /24 left in ${POOL_PREFIX}.0.0/16 for host network ${name}`);
     try {
-      await docker(["network", "create", "--driver", "bridge", "--subnet", subnet, ...labelArgs(labels), name]);
+      await docker([
+        "network",
+        "create",
+        "--driver",
+        "bridge",
+        "--subnet",
+        subnet,
+        ...labelArgs(labels),
+        name,
+      ]);
       return subnet;
     } catch (error) {
       const overlap = error instanceof CommandError && /overlap/i.test(error.stderr);

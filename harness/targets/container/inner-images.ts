@@ -1,5 +1,4 @@
-import { execa } from "execa";
-import { CommandError } from "../../host/command.ts";
+import { runLocal } from "../../host/local-command.ts";
 import type { Host } from "../../host/host.ts";
 
 /**
@@ -10,22 +9,14 @@ export async function loadImagesIntoHost(host: Host, refs: readonly string[]): P
   for (const ref of refs) {
     const present = await host.run(`docker image inspect --format '{{.Id}}' ${ref}`, { check: false });
     if (present.exitCode === 0) continue;
-    const started = performance.now();
-    const loaded = await execa("docker", ["save", ref], { reject: false }).pipe(
-      "docker",
-      ["exec", "-i", host.name, "docker", "load"],
-      { reject: false },
-    );
-    if (loaded.exitCode !== 0) {
-      throw new CommandError({
+    await runLocal(
+      "bash",
+      ["-c", 'set -o pipefail; docker save "$0" | docker exec -i "$1" docker load', ref, host.name],
+      {
         host: host.name,
-        command: `docker save ${ref} | docker exec -i ${host.name} docker load`,
-        exitCode: loaded.exitCode ?? -1,
-        stdout: loaded.stdout,
-        stderr: loaded.stderr,
-        durationMs: Math.round(performance.now() - started),
-        timedOut: false,
-      });
-    }
+        display: `docker save ${ref} | docker exec -i ${host.name} docker load`,
+        timeoutMs: 10 * 60_000,
+      },
+    );
   }
 }

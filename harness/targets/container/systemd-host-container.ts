@@ -40,7 +40,8 @@ export class SystemdHostContainer extends GenericContainer {
       .withCopyContentToContainer([{ content: options.innerDaemonJson, target: "/etc/docker/daemon.json" }])
       .withExposedPorts(...options.ports)
       .withWaitStrategy(noContainerWait);
-    this.hostConfig.CgroupnsMode = "private";
+    // Never the machine's own cgroup namespace: systemd would remount its /sys/fs/cgroup read-only.
+    Object.assign(this.hostConfig, { CgroupnsMode: "private" }); // Docker API 1.41; missing from dockerode's types
     this.hostConfig.DeviceCgroupRules = ["a *:* rwm"];
     this.hostConfig.Binds = [`${options.dockerVolume}:/var/lib/docker`];
     // testcontainers binds exposed ports on every interface; the harness's hosts listen on loopback only.
