@@ -35,13 +35,15 @@ export class SystemdHostContainer extends GenericContainer {
       .withLabels(options.labels)
       .withAddedCapabilities("ALL")
       .withDroppedCapabilities("SYS_RESOURCE")
-      .withSecurityOpt("seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined")
+      .withSecurityOpt("seccomp=unconfined", "apparmor=unconfined")
       .withTmpFs({ "/run": "", "/run/lock": "" })
       .withCopyContentToContainer([{ content: options.innerDaemonJson, target: "/etc/docker/daemon.json" }])
       .withExposedPorts(...options.ports)
       .withWaitStrategy(noContainerWait);
     // Never the machine's own cgroup namespace: systemd would remount its /sys/fs/cgroup read-only.
     Object.assign(this.hostConfig, { CgroupnsMode: "private" }); // Docker API 1.41; missing from dockerode's types
+    // The API form of `--security-opt systempaths=unconfined`: systemd needs /proc and /sys unmasked.
+    Object.assign(this.hostConfig, { MaskedPaths: [], ReadonlyPaths: [] });
     this.hostConfig.DeviceCgroupRules = ["a *:* rwm"];
     this.hostConfig.Binds = [`${options.dockerVolume}:/var/lib/docker`];
     // testcontainers binds exposed ports on every interface; the harness's hosts listen on loopback only.
