@@ -4,9 +4,9 @@ import path from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../docker/docker-cli.ts";
-import { Label } from "../../docker/labels.ts";
 import type { Host } from "../../host/host.ts";
 import { ensureImages } from "../../images/image-builder.ts";
+import { hostResources } from "../../testing/host-resources.ts";
 import { until } from "../../waits/wait.ts";
 import { ContainerTarget } from "./container-target.ts";
 import { machineResolver } from "./resolver.ts";
@@ -20,12 +20,6 @@ async function cgroupMounts(): Promise<string[]> {
     .filter((fields) => fields[4]?.startsWith("/sys/fs/cgroup") === true)
     .map((fields) => `${fields[4]} ${fields[5]}`)
     .sort();
-}
-
-async function labelled(kind: "container" | "network" | "volume", host: string): Promise<string[]> {
-  const all = kind === "container" ? ["-a"] : [];
-  const listed = await docker([kind, "ls", ...all, "-q", "--filter", `label=${Label.host}=${host}`]);
-  return listed.stdout.split("\n").filter((id) => id !== "");
 }
 
 const PROBE_PORT = 8000;
@@ -151,13 +145,11 @@ describe("container target", () => {
 
   it("leaves no container, network or volume behind, disposes twice safely, and never touches /sys/fs/cgroup", async () => {
     const names = hosts.map((h) => h.name);
-    for (const name of names) expect(await labelled("container", name)).toHaveLength(1);
+    for (const name of names) expect((await hostResources(name)).containers).toEqual([name]);
     await Promise.all(hosts.map((h) => h.dispose()));
     await Promise.all(hosts.map((h) => h.dispose()));
     for (const name of names) {
-      expect(await labelled("container", name)).toEqual([]);
-      expect(await labelled("network", name)).toEqual([]);
-      expect(await labelled("volume", name)).toEqual([]);
+      expect(await hostResources(name)).toEqual({ containers: [], networks: [], volumes: [] });
     }
     expect(await cgroupMounts()).toEqual(cgroupBefore);
   });

@@ -1,0 +1,59 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ExitCode } from "../errors.ts";
+import { runLocal } from "../host/local-command.ts";
+import { sattvaChaos } from "../testing/cli.ts";
+
+describe("bad input gets a clear message and exit code 3", () => {
+  it("an unknown target name", async () => {
+    const result = await sattvaChaos(["up", "--target", "kubernetes"]);
+    expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(result.stderr).toContain('unknown target "kubernetes": expected one of container');
+  });
+
+  it("an unknown image mode", async () => {
+    const result = await sattvaChaos(["images", "build", "--mode", "cloud"]);
+    expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(result.stderr).toContain('unknown image mode "cloud": expected one of offline, online');
+  });
+
+  it("an unknown service, command or option", async () => {
+    expect((await sattvaChaos(["images", "build", "mysql"])).stderr).toContain('unknown service "mysql"');
+    const command = await sattvaChaos(["deploy"]);
+    expect(command.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(command.stderr).toContain('unknown command "deploy": expected one of images, up, down, clean');
+    const option = await sattvaChaos(["clean", "--everything"]);
+    expect(option.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(option.stderr).toContain("--everything");
+  });
+
+  it("Docker not running, saying how to start it", async () => {
+    for (const args of [["images", "build"], ["clean"]]) {
+      const result = await sattvaChaos(args, { DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+      expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
+      expect(result.stderr).toMatch(/Docker is not running or not reachable .*start it with `dockerd/);
+    }
+  });
+
+  // These machines keep an end-of-life Node 20 as the system's node.
+  const oldNode = "/usr/bin/node";
+  const oldNodeMajor = existsSync(oldNode)
+    ? Number(execFileSync(oldNode, ["--version"], { encoding: "utf8" }).slice(1).split(".")[0])
+    : 0;
+  it.runIf(oldNodeMajor > 0 && oldNodeMajor < 24)("a Node older than 24, saying how to get 24", async () => {
+    const bin = fileURLToPath(new URL("./bin.js", import.meta.url));
+    const result = await runLocal(oldNode, [bin, "images", "list"], { check: false });
+    expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(result.stderr).toMatch(/too old: expected Node 24 LTS\. Run `npm ci`/);
+  });
+});
+
+it("help lists the commands and the exit codes", async () => {
+  const result = await sattvaChaos(["--help"]);
+  expect(result.exitCode).toBe(ExitCode.passed);
+  expect(result.stdout).toMatch(
+    /images build[\s\S]*exit codes: 0 passed, 1 a scenario failed, 2 inconclusive/,
+  );
+});

@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, expect, it } from "vitest";
+import { ExitCode } from "../errors.ts";
+import { sattvaChaos } from "../testing/cli.ts";
+import { hostResources } from "../testing/host-resources.ts";
+
+const HOLD_HOST = fileURLToPath(new URL("../testing/hold-host.ts", import.meta.url));
+const holders: ChildProcess[] = [];
+
+/** Starts a harness process that boots a host and holds it; resolves with the host's name. */
+async function holdHost(): Promise<{ child: ChildProcess; host: string }> {
+  const child = spawn(process.execPath, [HOLD_HOST], { stdio: ["ignore", "pipe", "inherit"] });
+  holders.push(child);
+  for await (const line of createInterface({ input: child.stdout })) return { child, host: line.trim() };
+  throw new Error(`hold-host exited (${String(child.exitCode)}) before booting a host`);
+}
+
+/** Every container, network and volume of the host, as one list. */
+async function resourcesOf(host: string): Promise<string[]> {
+  return Object.values(await hostResources(host)).flat();
+}
+
+afterAll(() => {
+  for (const child of holders) child.kill("SIGKILL");
+});
+
+it("Ctrl-C tears a host down; after a SIGKILL, `clean` removes what is left and spares live runs", async () => {
+  const [killed, interrupted] = await Promise.all([holdHost(), holdHost()]);
+  expect(await resourcesOf(killed.host)).toHaveLength(3);
+  expect(await resourcesOf(interrupted.host)).toHaveLength(3);
+
+  killed.child.kill("SIGKILL");
+  await once(killed.child, "exit");
+  expect(await resourcesOf(killed.host), "a SIGKILLed run cannot clean up after itself").toHaveLength(3);
+
+  const cleaned = await sattvaChaos(["clean"]);
+  expect(cleaned.exitCode, cleaned.stderr).toBe(ExitCode.passed);
+  expect(cleaned.stderr).toContain(killed.host);
+  expect(await resourcesOf(killed.host)).toEqual([]);
+  expect(await resourcesOf(interrupted.host), "clean must not touch a live run's host").toHaveLength(3);
+
+  interrupted.child.kill("SIGINT");
+  const [exitCode] = (await once(interrupted.child, "exit")) as [number | null];
+  expect(exitCode).toBe(130);
+  expect(await resourcesOf(interrupted.host)).toEqual([]);
+});
