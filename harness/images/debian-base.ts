@@ -1,12 +1,14 @@
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { runLocal } from "../host/local-command.ts";
 import { Label } from "../docker/labels.ts";
+import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { recipeHash } from "./recipe-hash.ts";
 
 const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 const SUITE = "bookworm";
+/** Bump when buildDebianBase changes what it produces, so cached bases are rebuilt. */
+const BASE_PROCEDURE = 2;
 
 /**
  * The Debian mirror this machine's apt uses (first `.../debian` source that is not the security
@@ -49,17 +51,24 @@ export interface DebianBase {
 /** The reference and mirror of the debootstrap base; building it is the builder's job. */
 export async function debianBase(salt: string): Promise<DebianBase> {
   const mirror = await debianMirror();
-  const hash = await recipeHash(undefined, { suite: SUITE, variant: "minbase", mirror, salt });
+  const hash = await recipeHash(undefined, {
+    suite: SUITE,
+    variant: "minbase",
+    mirror,
+    salt,
+    procedure: BASE_PROCEDURE,
+  });
   return { ref: `sattva-chaos/base:${hash}`, mirror };
 }
 
 /** debootstrap a minimal bookworm into a temporary directory and `docker import` it as `ref`. */
 export async function buildDebianBase(base: DebianBase): Promise<void> {
-  const root = await mkdtemp(path.join(tmpdir(), "sattva-chaos-debootstrap-"));
-  try {
+  await withTempDir("debootstrap", async (root) => {
     await runLocal("debootstrap", ["--variant=minbase", SUITE, root, base.mirror], {
       timeoutMs: 15 * 60_000,
     });
+    // debootstrap keeps the packages it downloaded; every image would carry them, every host load them.
+    await runLocal("bash", ["-c", 'rm -rf "$0"/var/cache/apt/archives/*.deb "$0"/var/lib/apt/lists/*', root]);
     const importChanges = `--change 'LABEL ${Label.managed}=true' --change 'CMD ["bash"]'`;
     await runLocal(
       "bash",
@@ -69,7 +78,5 @@ export async function buildDebianBase(base: DebianBase): Promise<void> {
         timeoutMs: 10 * 60_000,
       },
     );
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+  });
 }

@@ -1,12 +1,12 @@
-import { cp, mkdtemp, mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvironmentError } from "../errors.ts";
 import { CommandError } from "../host/command.ts";
 import { runLocal } from "../host/local-command.ts";
 import { assertDockerRunning, docker } from "../docker/docker-cli.ts";
-import { Label } from "../docker/labels.ts";
+import { Label, labelArgs } from "../docker/labels.ts";
+import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { secondsSince } from "../format.ts";
 import {
   CATALOGUE,
@@ -43,24 +43,15 @@ async function imageExists(ref: string): Promise<boolean> {
   return (await docker(["image", "inspect", "--format", "{{.Id}}", ref], { check: false })).exitCode === 0;
 }
 
-/** Writes a build's full output under reports/image-builds/ and returns the path, for error messages. */
-async function keepLog(name: string, output: string): Promise<string> {
-  await mkdir(LOG_DIR, { recursive: true });
-  const file = path.join(LOG_DIR, `${name}.log`);
-  await writeFile(file, output);
-  return file;
-}
-
-async function withBuildLog<T>(
-  name: string,
-  build: (log: (chunk: string) => void) => Promise<T>,
-): Promise<T> {
-  let output = "";
+/** On a failed build, keeps its whole output under reports/image-builds/ and names the file in the error. */
+async function keepLogOnFailure<T>(name: string, build: () => Promise<T>): Promise<T> {
   try {
-    return await build((chunk) => (output += chunk));
+    return await build();
   } catch (error) {
     if (error instanceof CommandError) {
-      const file = await keepLog(name, output + error.stdout + error.stderr);
+      await mkdir(LOG_DIR, { recursive: true });
+      const file = path.join(LOG_DIR, `${name}.log`);
+      await writeFile(file, `${error.command}\n\n${error.stdout}\n${error.stderr}`);
       error.message += `\n(full build log: ${file})`;
     }
     throw error;
@@ -68,8 +59,7 @@ async function withBuildLog<T>(
 }
 
 async function installGoBinaries(binaries: readonly GoBinary[], into: string): Promise<void> {
-  const gobin = await mkdtemp(path.join(tmpdir(), "sattva-chaos-gobin-"));
-  try {
+  await withTempDir("gobin", async (gobin) => {
     for (const binary of binaries) {
       await runLocal("go", ["install", "-trimpath", `${binary.package}@${binary.version}`], {
         timeoutMs: 10 * 60_000,
@@ -82,9 +72,7 @@ async function installGoBinaries(binaries: readonly GoBinary[], into: string): P
       });
       await rename(path.join(gobin, path.basename(binary.package)), path.join(into, binary.as));
     }
-  } finally {
-    await rm(gobin, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -117,7 +105,7 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Map<Se
     } else {
       progress(`      base          ${base.ref}  building (debootstrap ${base.mirror})…`);
       const started = performance.now();
-      await withBuildLog("base", () => buildDebianBase(base));
+      await keepLogOnFailure("base", () => buildDebianBase(base));
       progress(`      base          built in ${secondsSince(started)}`);
     }
     baseRef = base.ref;
@@ -153,30 +141,18 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Map<Se
     }
     progress(`${prefix} ${ref}  building…`);
     const started = performance.now();
-    const context = await mkdtemp(path.join(tmpdir(), `sattva-chaos-${service}-`));
-    try {
+    await withTempDir(`context-${service}`, async (context) => {
       await cp(recipeDir, context, { recursive: true });
       if (source.goBinaries !== undefined) await installGoBinaries(source.goBinaries, context);
-      await withBuildLog(service, async (log) => {
-        const built = await docker(
-          [
-            "build",
-            "--tag",
-            ref,
-            "--label",
-            `${Label.managed}=true`,
-            "--label",
-            `${Label.recipe}=${hash}`,
-            ...Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
-            context,
-          ],
-          { timeoutMs: 30 * 60_000, env: { DOCKER_BUILDKIT: "0" } },
-        );
-        log(built.stdout + built.stderr);
-      });
-    } finally {
-      await rm(context, { recursive: true, force: true });
-    }
+      const labels = labelArgs({ [Label.managed]: "true", [Label.recipe]: hash });
+      const args = Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]);
+      await keepLogOnFailure(service, () =>
+        docker(["build", "--tag", ref, ...labels, ...args, context], {
+          timeoutMs: 30 * 60_000,
+          env: { DOCKER_BUILDKIT: "0" },
+        }),
+      );
+    });
     progress(`${prefix} built in ${secondsSince(started)}`);
   }
   return resolved;

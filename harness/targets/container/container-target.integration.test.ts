@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../docker/docker-cli.ts";
 import type { Host } from "../../host/host.ts";
+import { withTempDir } from "../../lifecycle/temp-dir.ts";
 import { ensureImages } from "../../images/image-builder.ts";
 import { hostResources } from "../../testing/host-resources.ts";
 import { until } from "../../waits/wait.ts";
@@ -122,16 +122,13 @@ describe("container target", () => {
   });
 
   it("copies files in and out", async () => {
-    const local = await mkdtemp(path.join(tmpdir(), "copy-"));
-    try {
+    await withTempDir("copy-test", async (local) => {
       await writeFile(path.join(local, "in.txt"), "to the host\n");
       await host.copyIn(path.join(local, "in.txt"), "/tmp/in.txt");
       await host.run("tr a-z A-Z < /tmp/in.txt > /tmp/out.txt");
       await host.copyOut("/tmp/out.txt", path.join(local, "out.txt"));
       expect(await readFile(path.join(local, "out.txt"), "utf8")).toBe("TO THE HOST\n");
-    } finally {
-      await rm(local, { recursive: true, force: true });
-    }
+    });
   });
 
   it("comes back running after a reboot, with its inner images kept", async () => {

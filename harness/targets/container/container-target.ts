@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { homedir } from "node:os";
+import path from "node:path";
 import { once, type Host } from "../../host/host.ts";
 import { docker } from "../../docker/docker-cli.ts";
 import { clean } from "../../docker/clean.ts";
@@ -10,6 +13,7 @@ import type { HostOptions, Target } from "../target.ts";
 import { BOOT_TIMEOUT_MS, ContainerHost, hostReady } from "./container-host.ts";
 import { createHostNetwork } from "./host-network.ts";
 import { loadImagesIntoHost } from "./inner-images.ts";
+import { mirrorMachineTrust } from "./machine-trust.ts";
 import { machineResolver } from "./resolver.ts";
 import { SystemdHostContainer } from "./systemd-host-container.ts";
 
@@ -24,6 +28,17 @@ function innerDaemonJson(resolver: string): string {
     dns: [resolver],
   };
   return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** Wheels and downloads pip fetched for earlier hosts, kept on this machine between runs. */
+async function pipCacheDir(): Promise<string> {
+  const dir = path.join(
+    process.env["XDG_CACHE_HOME"] ?? path.join(homedir(), ".cache"),
+    "sattva-chaos",
+    "pip",
+  );
+  await mkdir(dir, { recursive: true });
+  return dir;
 }
 
 /**
@@ -62,9 +77,11 @@ export class ContainerTarget implements Target {
         labels,
         innerDaemonJson: innerDaemonJson(resolver),
         ports: options.ports ?? [],
+        pipCacheDir: await pipCacheDir(),
       }).start();
       const host = new ContainerHost(name, container, dispose);
       await hostReady(host).waitUntilReady(BOOT_TIMEOUT_MS);
+      await mirrorMachineTrust(host);
       progress(`host ${name}: systemd running, inner Docker up in ${secondsSince(started)}`);
       const refs = (options.images ?? []).flatMap((image) => (image.ref === undefined ? [] : [image.ref]));
       if (refs.length > 0) {

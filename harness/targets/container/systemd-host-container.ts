@@ -9,6 +9,8 @@ export interface SystemdHostContainerOptions {
   /** Content of the inner engine's /etc/docker/daemon.json. */
   readonly innerDaemonJson: string;
   readonly ports: readonly number[];
+  /** This machine's directory mounted as the host's pip cache, so venvs install from cached wheels. */
+  readonly pipCacheDir: string;
 }
 
 /** Readiness is the Host's business (systemd running, inner engine up), checked the same on every target. */
@@ -45,7 +47,10 @@ export class SystemdHostContainer extends GenericContainer {
     // The API form of `--security-opt systempaths=unconfined`: systemd needs /proc and /sys unmasked.
     Object.assign(this.hostConfig, { MaskedPaths: [], ReadonlyPaths: [] });
     this.hostConfig.DeviceCgroupRules = ["a *:* rwm"];
-    this.hostConfig.Binds = [`${options.dockerVolume}:/var/lib/docker`];
+    this.hostConfig.Binds = [
+      `${options.dockerVolume}:/var/lib/docker`,
+      `${options.pipCacheDir}:/root/.cache/pip`,
+    ];
     // testcontainers binds exposed ports on every interface; the harness's hosts listen on loopback only.
     this.hostConfig.PortBindings = Object.fromEntries(
       options.ports.map((port) => [`${port}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "" }]]),

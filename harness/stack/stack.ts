@@ -1,0 +1,172 @@
+import { fileURLToPath } from "node:url";
+import { secondsSince } from "../format.ts";
+import type { CommandResult } from "../host/command.ts";
+import type { Host } from "../host/host.ts";
+import type { ResolvedImage } from "../images/image-builder.ts";
+import type { Service } from "../images/catalogue.ts";
+import { until } from "../waits/wait.ts";
+import { STACK_ROOT, type StackDir } from "./stack-layout.ts";
+
+const PROVISION_SCRIPT = fileURLToPath(new URL("../../vagrant/provision.sh", import.meta.url));
+const TEST_DOUBLES = fileURLToPath(new URL("../../fixtures/test-doubles", import.meta.url));
+/** Where the stack checkout and the provisioning script are copied on the host before provisioning. */
+const HOST_SOURCE = "/var/tmp/sattva-stack";
+const HOST_SCRIPT = "/var/tmp/sattva-provision.sh";
+const HOST_IMAGE_LIST = "/var/tmp/sattva-images.list";
+const HOST_TEST_DOUBLES = "/var/tmp/sattva-test-doubles";
+
+/** The runbook's documented start order: compose without `backend`, wait for the DB, then systemd. */
+export const DOCUMENTED_COMPOSE_SERVICES = [
+  "db",
+  "redis",
+  "frontend",
+  "prometheus",
+  "grafana",
+  "alertmanager",
+];
+export const SYSTEMD_SERVICES = ["sattva-backend", "sattva-streamer"];
+
+/** How the start waits for the database between compose and systemd. */
+export type DbGate = "readiness" | "sleep-10";
+
+export interface ProvisionReport {
+  /** Every "changed:" line of the provisioning script; empty when the host was already provisioned. */
+  readonly changes: string[];
+  readonly output: string;
+  readonly durationMs: number;
+}
+
+export interface StartReport {
+  readonly steps: CommandResult[];
+  readonly durationMs: number;
+}
+
+export interface SkippedService {
+  readonly service: string;
+  readonly reason: string;
+}
+
+/**
+ * The Sattva Streamer deployment on one host: provisioned from a stack checkout, started in the
+ * runbook's order, stopped, and its logs collected. Scenarios drive it; it knows nothing of faults.
+ */
+export class Stack {
+  readonly host: Host;
+  readonly source: StackDir;
+  readonly #images: ReadonlyMap<Service, ResolvedImage>;
+
+  constructor(host: Host, source: StackDir, images: ReadonlyMap<Service, ResolvedImage>) {
+    this.host = host;
+    this.source = source;
+    this.#images = images;
+  }
+
+  /** Compose services with no image on this host, and why (Grafana offline). */
+  get skipped(): SkippedService[] {
+    return Object.entries(this.source.layout.composeServices).flatMap(([service, catalogued]) => {
+      const reason = this.#images.get(catalogued)?.skipped;
+      return reason === undefined ? [] : [{ service, reason }];
+    });
+  }
+
+  /** Runs a command in the stack's directory on the host, as the runbook's commands are run. */
+  run(command: string, options: { check?: boolean; timeoutMs?: number } = {}): Promise<CommandResult> {
+    return this.host.run(`cd ${STACK_ROOT} && ${command}`, options);
+  }
+
+  /** Copies the checkout and the provisioning script to the host and runs it (idempotent). */
+  async provision(): Promise<ProvisionReport> {
+    const started = performance.now();
+    await this.host.run(`rm -rf ${HOST_SOURCE} ${HOST_TEST_DOUBLES} && mkdir -p /var/tmp`);
+    await this.host.copyIn(this.source.dir, HOST_SOURCE);
+    await this.host.copyIn(TEST_DOUBLES, HOST_TEST_DOUBLES);
+    await this.host.copyIn(PROVISION_SCRIPT, HOST_SCRIPT);
+    const imageList = await this.#imageList();
+    await this.host.run(`cat > ${HOST_IMAGE_LIST}`, { input: imageList });
+    const env = [
+      `SATTVA_UNITS_DIR=${this.source.layout.unitsDir}`,
+      `SATTVA_IMAGES=${HOST_IMAGE_LIST}`,
+      `SATTVA_TEST_DOUBLES=${HOST_TEST_DOUBLES}`,
+      `SATTVA_UNAVAILABLE='${this.skipped.map((s) => s.service).join(" ")}'`,
+    ].join(" ");
+    const result = await this.host.run(`${env} bash ${HOST_SCRIPT} ${HOST_SOURCE}`, {
+      timeoutMs: 20 * 60_000,
+    });
+    const changes = result.stdout
+      .split("\n")
+      .filter((line) => line.startsWith("changed: "))
+      .map((line) => line.slice("changed: ".length));
+    return { changes, output: result.stdout, durationMs: Math.round(performance.now() - started) };
+  }
+
+  /** "LOCAL_REF COMPOSE_IMAGE" lines: the harness's images, tagged with the names the compose file uses. */
+  async #imageList(): Promise<string> {
+    const config = await this.host.run(
+      `docker compose -f ${HOST_SOURCE}/${this.source.layout.composeFile} config --format json`,
+    );
+    const services = (JSON.parse(config.stdout) as { services: Record<string, { image?: string }> }).services;
+    return Object.entries(this.source.layout.composeServices)
+      .flatMap(([service, catalogued]) => {
+        const local = this.#images.get(catalogued)?.ref;
+        const composeImage = services[service]?.image;
+        return local === undefined || composeImage === undefined || local === composeImage
+          ? []
+          : [`${local} ${composeImage}\n`];
+      })
+      .join("");
+  }
+
+  /**
+   * The runbook's start order: `docker compose up -d` of every service but `backend` (less those with
+   * no image here), then the DB gate, then `systemctl start` of the backend and the streamer.
+   */
+  async start(
+    gate: DbGate = "readiness",
+    progress: (line: string) => void = () => undefined,
+  ): Promise<StartReport> {
+    const started = performance.now();
+    const skipped = new Set(this.skipped.map((s) => s.service));
+    const services = DOCUMENTED_COMPOSE_SERVICES.filter((service) => !skipped.has(service));
+    const steps: CommandResult[] = [];
+    steps.push(await this.run(`docker compose up -d ${services.join(" ")}`, { timeoutMs: 5 * 60_000 }));
+    progress(`compose up ${services.join(" ")} in ${secondsSince(started)}`);
+    if (gate === "sleep-10") {
+      steps.push(await this.run("sleep 10"));
+    } else {
+      const gateStarted = performance.now();
+      await until(
+        "PostgreSQL (compose service db) to accept connections",
+        async () => {
+          const ready = await this.run("docker compose exec -T db pg_isready -q", { check: false });
+          return { ready: ready.exitCode === 0, detail: `pg_isready exit ${ready.exitCode}` };
+        },
+        250,
+      ).waitUntilReady(120_000);
+      progress(`database ready after ${secondsSince(gateStarted)}`);
+    }
+    for (const unit of SYSTEMD_SERVICES) steps.push(await this.host.run(`systemctl start ${unit}`));
+    progress(`systemd units started; start order done in ${secondsSince(started)}`);
+    return { steps, durationMs: Math.round(performance.now() - started) };
+  }
+
+  /** Stops everything: the systemd services, then the compose project (volumes kept). */
+  async stop(): Promise<void> {
+    await this.host.run(`systemctl stop ${SYSTEMD_SERVICES.join(" ")}`);
+    await this.run("docker compose down", { timeoutMs: 5 * 60_000 });
+  }
+
+  /** Journals of the units and logs of the compose services, for the report when something fails. */
+  async logs(): Promise<Record<string, string>> {
+    const logs: Record<string, string> = {};
+    for (const unit of [...SYSTEMD_SERVICES, "yt-dlp-update"]) {
+      logs[`journal-${unit}.log`] = (
+        await this.host.run(`journalctl -u ${unit} --no-pager -n 500`, { check: false })
+      ).stdout;
+    }
+    logs["compose.log"] = (
+      await this.run("docker compose logs --no-color --tail 500", { check: false })
+    ).stdout;
+    logs["compose-ps.txt"] = (await this.run("docker compose ps -a", { check: false })).stdout;
+    return logs;
+  }
+}

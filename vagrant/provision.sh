@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Provisions a host for the Sattva Streamer exactly as production is laid out, on every target
+# (the container host, the Vagrant VM, a staging host). Idempotent: a second run changes nothing, and
+# every step prints "ok:" (nothing to do) or "changed:" (what it changed).
+#
+#   provision.sh STACK_SRC
+#
+# STACK_SRC   a checkout of the deployment (the bundled fixtures/stack, or the user's own), already on
+#             this host; it is synced to /opt/sattva-streamer.
+# Environment (all optional):
+#   SATTVA_ROOT        where the stack lives (default /opt/sattva-streamer, as the units expect)
+#   SATTVA_UNITS_DIR   unit files, relative to STACK_SRC (default systemd)
+#   SATTVA_IMAGES      a file of "LOCAL_REF COMPOSE_IMAGE" lines: images already in this host's engine
+#                      (loaded by the harness, no registry) to tag with the names the compose file uses
+#   SATTVA_UNAVAILABLE compose services with no image on this host (Grafana offline): a compose
+#                      override puts them behind a profile, so `docker compose up -d` leaves them out
+#   SATTVA_TEST_DOUBLES a directory of test doubles (fixtures/test-doubles) to install in
+#                      /opt/sattva-chaos and run as units, beside the stack (test hosts only)
+#   PIP_INDEX_URL / PIP_FIND_LINKS   passed to pip as usual
+set -euo pipefail
+
+src=${1:?usage: provision.sh STACK_SRC}
+root=${SATTVA_ROOT:-/opt/sattva-streamer}
+units_dir="$src/${SATTVA_UNITS_DIR:-systemd}"
+[ -d "$src" ] || { echo "provision: stack directory $src does not exist" >&2; exit 3; }
+[ -d "$units_dir" ] || { echo "provision: unit directory $units_dir does not exist" >&2; exit 3; }
+
+ok() { echo "ok: $*"; }
+changed() { echo "changed: $*"; }
+
+# 1. Packages the deployment needs on the host.
+need=()
+command -v docker >/dev/null || need+=(docker.io)
+docker compose version >/dev/null 2>&1 || need+=(docker-compose-v2)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+for tool in lsof curl rsync; do command -v "$tool" >/dev/null || need+=("$tool"); done
+if [ ${#need[@]} -eq 0 ]; then
+  ok "packages"
+else
+  # docker-compose-v2 is Ubuntu's name; Debian 12 needs Compose v2 from its next release (see the box).
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  changed "packages: installed ${need[*]}"
+fi
+systemctl is-active --quiet docker || { systemctl enable --now docker >/dev/null 2>&1; changed "docker started"; }
+
+# 2. The stack, synced to where the units expect it (venvs are built here, never copied).
+mkdir -p "$root"
+override="$root/docker-compose.override.yml"
+if [ -n "${SATTVA_UNAVAILABLE:-}" ] && [ -e "$src/docker-compose.override.yml" ]; then
+  echo "provision: $src has its own docker-compose.override.yml; cannot mark ${SATTVA_UNAVAILABLE} unavailable" >&2
+  exit 3
+fi
+synced=$(rsync -a --checksum --delete --itemize-changes \
+  --exclude '/backend/venv/' --exclude '/streamer/venv/' --filter 'P /docker-compose.override.yml' "$src/" "$root/")
+if [ -z "$synced" ]; then ok "stack files in $root"; else changed "stack files in $root: $(echo "$synced" | wc -l) item(s)"; fi
+
+# Services with no image here are kept out of `docker compose up` (and reported skipped by the harness).
+if [ -n "${SATTVA_UNAVAILABLE:-}" ]; then
+  wanted=$(printf '# Written by sattva-chaos provisioning: no image for these services on this host.\nservices:\n'
+    for service in $SATTVA_UNAVAILABLE; do printf '  %s:\n    profiles: ["unavailable-offline"]\n' "$service"; done)
+  if [ "$(cat "$override" 2>/dev/null)" = "$wanted" ]; then ok "compose override"; else echo "$wanted" > "$override"; changed "compose override: $SATTVA_UNAVAILABLE unavailable"; fi
+elif [ ! -e "$src/docker-compose.override.yml" ] && [ -e "$override" ]; then
+  rm -f "$override"
+  changed "compose override removed"
+fi
+
+# 3. One venv per service, rebuilt only when its requirements change.
+for app in backend streamer; do
+  requirements="$root/$app/requirements.txt"
+  venv="$root/$app/venv"
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" = "$want" ]; then
+    ok "$app venv"
+    continue
+  fi
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$want" > "$venv/.requirements.sha256"
+  changed "$app venv: installed $requirements"
+done
+
+# 4. Units and the timer, installed only when they differ; backend and streamer enabled (started at
+#    boot), but not started here: the start order is the runbook's business.
+reload=no
+for unit in "$units_dir"/*.service "$units_dir"/*.timer; do
+  target="/etc/systemd/system/$(basename "$unit")"
+  if cmp -s "$unit" "$target"; then continue; fi
+  install -m 0644 "$unit" "$target"
+  changed "unit $(basename "$unit")"
+  reload=yes
+done
+if [ $reload = yes ]; then systemctl daemon-reload; else ok "units"; fi
+for unit in sattva-backend.service sattva-streamer.service yt-dlp-update.timer; do
+  if systemctl is-enabled --quiet "$unit"; then ok "$unit enabled"; else systemctl enable --quiet "$unit"; changed "$unit enabled"; fi
+done
+if systemctl is-active --quiet yt-dlp-update.timer; then ok "timer active"; else systemctl start yt-dlp-update.timer; changed "timer started"; fi
+
+# 5. Images: tag what the harness loaded with the names the compose file uses.
+if [ -n "${SATTVA_IMAGES:-}" ]; then
+  while read -r local_ref compose_image; do
+    [ -n "$local_ref" ] || continue
+    id=$(docker image inspect --format '{{.Id}}' "$local_ref")
+    if [ "$(docker image inspect --format '{{.Id}}' "$compose_image" 2>/dev/null)" = "$id" ]; then
+      ok "image $compose_image"
+    else
+      docker tag "$local_ref" "$compose_image"
+      changed "image $compose_image -> $local_ref"
+    fi
+  done < "$SATTVA_IMAGES"
+fi
+
+# 6. Test doubles (media source, alert receiver), on test hosts only.
+if [ -n "${SATTVA_TEST_DOUBLES:-}" ]; then
+  mkdir -p /opt/sattva-chaos
+  doubles=$(rsync -a --checksum --delete --itemize-changes --exclude '*.service' --exclude 'README.md' "$SATTVA_TEST_DOUBLES/" /opt/sattva-chaos/)
+  if [ -z "$doubles" ]; then ok "test doubles"; else changed "test doubles in /opt/sattva-chaos"; fi
+  for unit in "$SATTVA_TEST_DOUBLES"/*.service; do
+    name=$(basename "$unit")
+    fresh=no
+    if ! cmp -s "$unit" "/etc/systemd/system/$name"; then
+      install -m 0644 "$unit" "/etc/systemd/system/$name"
+      systemctl daemon-reload
+      fresh=yes
+    fi
+    if [ $fresh = no ] && [ -z "$doubles" ] && systemctl is-enabled --quiet "$name" && systemctl is-active --quiet "$name"; then
+      ok "$name running"
+    else
+      systemctl enable --quiet "$name"
+      systemctl restart "$name"
+      changed "$name (re)started"
+    fi
+  done
+fi
