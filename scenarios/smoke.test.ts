@@ -1,10 +1,21 @@
 // Smoke: the deployment comes up as the runbook documents it, and is what the runbook says it is.
-// A host is booted, the stack provisioned and started in the documented order (compose without the
-// backend, wait for the DB, then the systemd units) by the scenario fixtures; this file checks the result.
+// The scenario fixtures boot a host, provision the stack and start it in the documented order
+// (compose without the backend, wait for the DB, then the systemd units); this file checks the result.
 import { checkSteadyState, describeSteadyState } from "../harness/stack/steady-state.ts";
-import { expect, test } from "../harness/scenario/scenario-test.ts";
+import { auditTopology, describeFindings } from "../harness/stack/topology-audit.ts";
+import { expect, phase, test } from "../harness/scenario/scenario-test.ts";
 
 test("the documented deployment reaches its steady state", async ({ stack }) => {
   const steady = await checkSteadyState(stack, { settle: true });
+  phase(`steady state after the documented start:\n${describeSteadyState(steady)}`);
   expect(steady.holds, `steady state does not hold:\n${describeSteadyState(steady)}`).toBe(true);
+});
+
+test("the running host matches the documented architecture (beyond the runbook's own contradictions)", async ({
+  stack,
+}) => {
+  const findings = await auditTopology(stack);
+  phase(`topology audit:\n${describeFindings(findings)}`);
+  const drift = findings.filter((finding) => finding.kind === "drift");
+  expect(drift, `the host departs from the runbook:\n${describeFindings(drift)}`).toEqual([]);
 });
