@@ -1,15 +1,22 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { clean } from "../docker/clean.ts";
 import { assertDockerRunning } from "../docker/docker-cli.ts";
-import { EnvironmentError, ExitCode, UsageError } from "../errors.ts";
+import { EnvironmentError, ExitCode, oneOf, UsageError } from "../errors.ts";
 import { CATALOGUE, parseImageMode, parseService, SERVICES } from "../images/catalogue.ts";
 import { ensureImages } from "../images/image-builder.ts";
+import { RunEnv } from "../scenario/run-env.ts";
+import { listScenarios, runScenarios } from "../scenario/run-scenarios.ts";
+import { secondsSince } from "../format.ts";
 import { STACK_PORTS } from "../stack-ports.ts";
+import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { createTarget, TARGET_NAMES } from "../targets/targets.ts";
 
 const USAGE = `usage: sattva-chaos <command> [options]
 
 commands:
+  run [scenario...] [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--mode offline|online]
+                                                      run scenarios (all of them if none is named)
+  list                                                list the scenarios
   images build [service...] [--mode offline|online]   build (offline) or pull (online) the images; cached by recipe hash
   images list [--mode offline|online]                 show which image each service uses and where it comes from
   up [--target ${TARGET_NAMES.join("|")}] [--mode offline|online]
@@ -31,7 +38,7 @@ function parse<const T extends NonNullable<ParseArgsConfig["options"]>>(args: st
 
 const modeOption = { mode: { type: "string", default: "offline" } } as const;
 
-async function images(args: string[]): Promise<void> {
+async function images(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const { values, positionals } = parse(rest, modeOption);
   const mode = parseImageMode(values.mode);
@@ -46,7 +53,7 @@ async function images(args: string[]): Promise<void> {
             : `skipped: ${source.reason}`;
       process.stdout.write(`${service.padEnd(13)} ${how}\n`);
     }
-    return;
+    return ExitCode.passed;
   }
   if (action !== "build")
     throw new UsageError(`unknown images action "${action ?? ""}": expected build or list\n\n${USAGE}`);
@@ -54,10 +61,11 @@ async function images(args: string[]): Promise<void> {
   log(`images (${mode}): ${services.length} to check`);
   const started = performance.now();
   await ensureImages({ mode, services, progress: log });
-  log(`images ready in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+  log(`images ready in ${secondsSince(started)}`);
+  return ExitCode.passed;
 }
 
-async function up(args: string[]): Promise<void> {
+async function up(args: string[]): Promise<number> {
   const { values } = parse(args, { target: { type: "string", default: "container" }, ...modeOption });
   const target = createTarget(values.target);
   const mode = parseImageMode(values.mode);
@@ -78,9 +86,10 @@ async function up(args: string[]): Promise<void> {
     `host ${host.name} is up; ports: ${STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`).join(", ")}`,
   );
   log(`shell: docker exec -it ${host.name} bash    remove: npx sattva-chaos down ${host.name}`);
+  return ExitCode.passed;
 }
 
-async function down(args: string[]): Promise<void> {
+async function down(args: string[]): Promise<number> {
   const { positionals } = parse(args, {});
   await assertDockerRunning();
   const removed =
@@ -89,18 +98,54 @@ async function down(args: string[]): Promise<void> {
       : await Promise.all(positionals.map((host) => clean({ host })));
   const containers = removed.flatMap((report) => report.containers);
   log(containers.length === 0 ? "no host to remove" : `removed ${containers.join(", ")}`);
+  return ExitCode.passed;
 }
 
-async function cleanCommand(args: string[]): Promise<void> {
+async function cleanCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { all: { type: "boolean", default: false } });
   await assertDockerRunning();
   const report = await clean({ all: values.all });
   for (const [kind, names] of Object.entries(report)) {
     log(`${kind}: ${names.length === 0 ? "none left" : `removed ${names.join(", ")}`}`);
   }
+  return ExitCode.passed;
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { images, up, down, clean: cleanCommand };
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    target: { type: "string", default: "container" },
+    stack: { type: "string", default: BUNDLED_STACK },
+    ...modeOption,
+  });
+  createTarget(values.target);
+  const mode = parseImageMode(values.mode);
+  const stack = await openStackDir(values.stack);
+  const available = await listScenarios();
+  const chosen =
+    positionals.length === 0 ? available : positionals.map((name) => oneOf("scenario", name, available));
+  await assertDockerRunning();
+  log(`run ${chosen.join(" ")} on ${values.target} (stack ${stack.dir}, images ${mode})`);
+  return runScenarios(chosen, {
+    [RunEnv.target]: values.target,
+    [RunEnv.stack]: stack.dir,
+    [RunEnv.imageMode]: mode,
+  });
+}
+
+async function list(args: string[]): Promise<number> {
+  parse(args, {});
+  for (const scenario of await listScenarios()) process.stdout.write(`${scenario}\n`);
+  return ExitCode.passed;
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  run,
+  list,
+  images,
+  up,
+  down,
+  clean: cleanCommand,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -108,14 +153,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? ExitCode.usageOrEnvironment : ExitCode.passed;
   }
-  const run = COMMANDS[command];
+  const handler = COMMANDS[command];
   try {
-    if (run === undefined)
+    if (handler === undefined)
       throw new UsageError(
         `unknown command "${command}": expected one of ${Object.keys(COMMANDS).join(", ")}\n\n${USAGE}`,
       );
-    await run(args);
-    return ExitCode.passed;
+    return await handler(args);
   } catch (error) {
     if (error instanceof UsageError || error instanceof EnvironmentError) {
       log(`sattva-chaos: ${error.message}`);

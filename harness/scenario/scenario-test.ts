@@ -8,13 +8,7 @@ import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
 import { createTarget } from "../targets/targets.ts";
 import { secondsSince } from "../format.ts";
-
-/** What `sattva-chaos run` passes to the scenario files (vitest runs them in worker processes). */
-export const RunEnv = {
-  target: "SATTVA_CHAOS_TARGET",
-  stack: "SATTVA_CHAOS_STACK",
-  imageMode: "SATTVA_CHAOS_IMAGE_MODE",
-} as const;
+import { RunEnv } from "./run-env.ts";
 
 /** Progress lines per phase, so long scenarios show where they are. */
 export function phase(line: string): void {

@@ -75,7 +75,7 @@ export async function openStackDir(dir: string): Promise<StackDir> {
     try {
       await access(path.join(root, file));
     } catch {
-      throw new UsageError(`--stack ${dir}: missing ${file} (${purpose})`);
+      throw new UsageError(`--stack ${dir}: missing ${file}, ${purpose}`);
     }
   }
   return { dir: root, layout };

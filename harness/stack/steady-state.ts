@@ -66,6 +66,27 @@ const port8000OwnedBySystemdBackend = check(
   },
 );
 
+/** The runbook's own nginx-502 diagnosis: can nginx's container reach the backend on docker0? */
+const backendReachableFromDocker = check(
+  "the backend answers the frontend container at 172.17.0.1:8000",
+  async (stack) => {
+    const probe = await stack.run(
+      "docker compose exec -T frontend wget -q -O- http://172.17.0.1:8000/health",
+      {
+        check: false,
+      },
+    );
+    if (probe.exitCode === 0)
+      return { ok: true, detail: `wget from the frontend container: ${probe.stdout.trim()}` };
+    const listening = await stack.host.run("lsof -nP -iTCP:8000 -sTCP:LISTEN -Fn", { check: false });
+    const addresses = [...listening.stdout.matchAll(/^n(.+)$/gm)].map((m) => m[1]).join(", ") || "nothing";
+    return {
+      ok: false,
+      detail: `wget from the frontend container failed (${probe.stderr.trim() || `exit ${probe.exitCode}`}); :8000 listeners: ${addresses}`,
+    };
+  },
+);
+
 const frontendServesSpa = check(
   "frontend :3000 serves the SPA (with its client-side routes)",
   async (stack) => {
@@ -182,6 +203,7 @@ export const STEADY_STATE: readonly SteadyStateCheck[] = [
   unitActive("sattva-backend"),
   unitActive("sattva-streamer"),
   port8000OwnedBySystemdBackend,
+  backendReachableFromDocker,
   frontendServesSpa,
   nginxProxiesApi,
   postgresAnswers,

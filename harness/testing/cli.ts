@@ -9,5 +9,11 @@ export function sattvaChaos(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<CommandResult> {
-  return runLocal(process.execPath, [BIN, ...args], { check: false, env, timeoutMs: 30 * 60_000 });
+  // Plain output, so tests can match what it says.
+  const plain = { NO_COLOR: "1", FORCE_COLOR: "0" };
+  return runLocal(process.execPath, [BIN, ...args], {
+    check: false,
+    env: { ...plain, ...env },
+    timeoutMs: 30 * 60_000,
+  });
 }

@@ -1,0 +1,54 @@
+import { cp, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { BUNDLED_STACK } from "../stack/stack-layout.ts";
+
+/** One deliberate defect: a file of the bundled stack and the edit that breaks it. */
+interface Breakage {
+  readonly file: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Deliberately broken copies of the stack, for showing that scenarios fail and say why. */
+export const BREAKAGES = {
+  /** nginx proxies /api/ to a port nothing listens on. */
+  "nginx-wrong-port": {
+    file: "frontend/nginx.conf",
+    from: "proxy_pass http://172.17.0.1:8000;",
+    to: "proxy_pass http://172.17.0.1:8001;",
+  },
+  /** The backend binds loopback only, so nginx in Docker cannot reach it at 172.17.0.1. */
+  "backend-loopback-only": {
+    file: "systemd/sattva-backend.service",
+    from: "--host 0.0.0.0",
+    to: "--host 127.0.0.1",
+  },
+  /** The yt-dlp update timer fires at 05:00 UTC instead of 04:00. */
+  "timer-other-hour": { file: "systemd/yt-dlp-update.timer", from: "04:00:00 UTC", to: "05:00:00 UTC" },
+  /** Redis published on every interface instead of loopback. */
+  "redis-published-publicly": {
+    file: "docker-compose.yml",
+    from: '"127.0.0.1:6379:6379"',
+    to: '"6379:6379"',
+  },
+  /** Prometheus scrapes the streamer inside its own container instead of on the host. */
+  "prometheus-scrapes-wrong-host": {
+    file: "monitoring/prometheus.yml",
+    from: '"172.17.0.1:9101"',
+    to: '"localhost:9101"',
+  },
+} as const satisfies Record<string, Breakage>;
+
+export type BreakageName = keyof typeof BREAKAGES;
+
+/** Copies the bundled stack into `dir` with one breakage applied (the edit must apply, or it throws). */
+export async function writeBrokenStack(name: BreakageName, dir: string): Promise<string> {
+  const breakage: Breakage = BREAKAGES[name];
+  await cp(BUNDLED_STACK, dir, { recursive: true });
+  const file = path.join(dir, breakage.file);
+  const text = await readFile(file, "utf8");
+  if (!text.includes(breakage.from))
+    throw new Error(`breakage ${name}: "${breakage.from}" not found in ${breakage.file}`);
+  await writeFile(file, text.replace(breakage.from, breakage.to));
+  return dir;
+}
