@@ -51,9 +51,10 @@ if [ -n "${SATTVA_UNAVAILABLE:-}" ] && [ -e "$src/docker-compose.override.yml" ]
   echo "provision: $src has its own docker-compose.override.yml; cannot mark ${SATTVA_UNAVAILABLE} unavailable" >&2
   exit 3
 fi
-synced=$(rsync -a --checksum --delete --itemize-changes \
+# Files are compared by content; directory times are not kept (a fresh copy of the checkout has new ones).
+synced=$(rsync -a --omit-dir-times --checksum --delete --itemize-changes \
   --exclude '/backend/venv/' --exclude '/streamer/venv/' --filter 'P /docker-compose.override.yml' "$src/" "$root/")
-if [ -z "$synced" ]; then ok "stack files in $root"; else changed "stack files in $root: $(echo "$synced" | wc -l) item(s)"; fi
+if [ -z "$synced" ]; then ok "stack files in $root"; else changed "stack files in $root: $(echo "$synced" | wc -l) item(s)"; echo "$synced" | sed 's/^/  /'; fi
 
 # Services with no image here are kept out of `docker compose up` (and reported skipped by the harness).
 if [ -n "${SATTVA_UNAVAILABLE:-}" ]; then
@@ -113,7 +114,7 @@ fi
 # 6. Test doubles (media source, alert receiver), on test hosts only.
 if [ -n "${SATTVA_TEST_DOUBLES:-}" ]; then
   mkdir -p /opt/sattva-chaos
-  doubles=$(rsync -a --checksum --delete --itemize-changes --exclude '*.service' --exclude 'README.md' "$SATTVA_TEST_DOUBLES/" /opt/sattva-chaos/)
+  doubles=$(rsync -a --omit-dir-times --checksum --delete --itemize-changes --exclude '*.service' --exclude 'README.md' "$SATTVA_TEST_DOUBLES/" /opt/sattva-chaos/)
   if [ -z "$doubles" ]; then ok "test doubles"; else changed "test doubles in /opt/sattva-chaos"; fi
   for unit in "$SATTVA_TEST_DOUBLES"/*.service; do
     name=$(basename "$unit")
