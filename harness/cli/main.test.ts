@@ -23,7 +23,9 @@ describe("bad input gets a clear message and exit code 3", () => {
     expect((await sattvaChaos(["images", "build", "mysql"])).stderr).toContain('unknown service "mysql"');
     const command = await sattvaChaos(["deploy"]);
     expect(command.exitCode).toBe(ExitCode.usageOrEnvironment);
-    expect(command.stderr).toContain('unknown command "deploy": expected one of images, up, down, clean');
+    expect(command.stderr).toContain(
+      'unknown command "deploy": expected one of run, list, images, up, down, clean',
+    );
     const option = await sattvaChaos(["clean", "--everything"]);
     expect(option.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(option.stderr).toContain("--everything");

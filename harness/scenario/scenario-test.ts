@@ -1,8 +1,10 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { test as base } from "vitest";
 import type { Host } from "../host/host.ts";
-import { SERVICES, type ImageMode } from "../images/catalogue.ts";
-import { parseImageMode } from "../images/catalogue.ts";
-import { ensureImages } from "../images/image-builder.ts";
+import { parseImageMode, type ImageMode, type Service } from "../images/catalogue.ts";
+import { ensureImages, type ResolvedImage } from "../images/image-builder.ts";
 import { STACK_PORTS } from "../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
@@ -25,13 +27,30 @@ async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
 
 interface ScenarioFixtures {
   imageMode: ImageMode;
+  images: ReadonlyMap<Service, ResolvedImage>;
   host: Host;
   stack: Stack;
+  keepLogsOnFailure: undefined;
+}
+
+const LOGS_DIR = fileURLToPath(new URL("../../reports/logs/", import.meta.url));
+
+/** The stack of the running file, if a test asked for one: its logs are kept when a test fails. */
+let deployed: Stack | undefined;
+
+/** Writes the units' journals and the compose logs under reports/logs/<file>/<test>/. */
+async function keepLogs(stack: Stack, task: { name: string; file: { name: string } }): Promise<void> {
+  const slug = (text: string) => text.replace(/[^\w.-]+/g, "-").slice(0, 80);
+  const dir = path.join(LOGS_DIR, slug(path.basename(task.file.name)), slug(task.name));
+  await mkdir(dir, { recursive: true });
+  for (const [name, text] of Object.entries(await stack.logs())) await writeFile(path.join(dir, name), text);
+  phase(`logs of the failed test kept in ${dir}`);
 }
 
 /**
  * The scenarios' `test`: a host from the chosen target, with the stack provisioned and started in the
  * documented order, shared by the tests of one file and torn down after them, also when they fail.
+ * When a test fails, the journals and compose logs are kept in the report.
  */
 export const test = base.extend<ScenarioFixtures>({
   imageMode: [
@@ -40,19 +59,19 @@ export const test = base.extend<ScenarioFixtures>({
     async ({}, use) => use(parseImageMode(process.env[RunEnv.imageMode] ?? "offline")),
     { scope: "file" },
   ],
+  images: [
+    async ({ imageMode }, use) => use(await timed("images", () => ensureImages({ mode: imageMode }))),
+    { scope: "file" },
+  ],
   host: [
-    async ({ imageMode }, use) => {
+    async ({ imageMode, images }, use) => {
       const target = createTarget(process.env[RunEnv.target] ?? "container");
-      const images = await timed("images", () =>
-        ensureImages({ mode: imageMode, services: SERVICES.filter((s) => s !== "toxiproxy") }),
+      // The host's engine gets the images of the stack's services (toxiproxy only in chaos mode).
+      const serviceImages = [...images.values()].filter(
+        (i) => i.service !== "host" && i.service !== "toxiproxy",
       );
       const host = await timed(`host on ${target.name}`, () =>
-        target.start({
-          imageMode,
-          images: [...images.values()].filter((i) => i.service !== "host"),
-          ports: STACK_PORTS,
-          progress: phase,
-        }),
+        target.start({ imageMode, images: serviceImages, ports: STACK_PORTS, progress: phase }),
       );
       try {
         await use(host);
@@ -63,15 +82,28 @@ export const test = base.extend<ScenarioFixtures>({
     { scope: "file" },
   ],
   stack: [
-    async ({ host, imageMode }, use) => {
+    async ({ host, images }, use) => {
       const source = await openStackDir(process.env[RunEnv.stack] ?? BUNDLED_STACK);
-      const images = await ensureImages({ mode: imageMode, services: SERVICES });
       const stack = new Stack(host, source, images);
       await timed("provision", () => stack.provision());
       await timed("start in the documented order", () => stack.start("readiness", phase));
-      await use(stack);
+      deployed = stack;
+      try {
+        await use(stack);
+      } finally {
+        deployed = undefined;
+      }
     },
     { scope: "file" },
+  ],
+  keepLogsOnFailure: [
+    async ({ task, onTestFailed }, use) => {
+      onTestFailed(async () => {
+        if (deployed !== undefined) await keepLogs(deployed, task);
+      });
+      await use(undefined);
+    },
+    { auto: true },
   ],
 });
 

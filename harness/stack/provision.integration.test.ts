@@ -1,6 +1,4 @@
 import { expect, test } from "../scenario/scenario-test.ts";
-import { SERVICES } from "../images/catalogue.ts";
-import { ensureImages } from "../images/image-builder.ts";
 import type { Host } from "../host/host.ts";
 import { BUNDLED_STACK, openStackDir } from "./stack-layout.ts";
 import { Stack } from "./stack.ts";
@@ -18,9 +16,8 @@ async function fingerprint(host: Host): Promise<string> {
 
 test("provisioning is idempotent: a second run changes no unit file, venv or image", async ({
   host,
-  imageMode,
+  images,
 }) => {
-  const images = await ensureImages({ mode: imageMode, services: SERVICES });
   const stack = new Stack(host, await openStackDir(BUNDLED_STACK), images);
 
   const first = await stack.provision();

@@ -2,7 +2,7 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../errors.ts";
-import type { Service } from "../images/catalogue.ts";
+import { parseService, type Service } from "../images/catalogue.ts";
 
 /** The reference deployment shipped with the harness, laid out like production's /opt/sattva-streamer. */
 export const BUNDLED_STACK = fileURLToPath(new URL("../../fixtures/stack/", import.meta.url));
@@ -102,7 +102,14 @@ async function readLayout(root: string): Promise<StackLayout> {
   for (const [key, value] of Object.entries(config)) {
     if (!known.has(key))
       throw new UsageError(`${configFile}: unknown key "${key}": expected one of ${[...known].join(", ")}`);
-    if (key !== "composeServices" && typeof value !== "string") {
+    if (key === "composeServices") {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        throw new UsageError(
+          `${configFile}: "composeServices" must map compose services to images, e.g. { "db": "postgres" }`,
+        );
+      }
+      for (const service of Object.values(value as Record<string, unknown>)) parseService(String(service));
+    } else if (typeof value !== "string") {
       throw new UsageError(
         `${configFile}: "${key}" must be a path relative to the stack, got ${JSON.stringify(value)}`,
       );

@@ -182,18 +182,22 @@ interface Heartbeat {
   yt_dlp_version: string;
 }
 
+/** Read straight from Redis, so a broken proxy in front of the backend does not hide the streamer. */
 const streamerHeartbeat = check(
   "the streamer extracts media with yt-dlp and publishes a fresh heartbeat",
   async (stack) => {
-    const { status, json: body } = await httpGetJson(stack.host.url(3000, "/api/streamer"));
-    const json = body as Heartbeat;
-    if (status !== 200) return { ok: false, detail: `GET /api/streamer -> ${status}` };
-    const now = Number((await stack.host.run("date +%s.%N")).stdout);
-    const age = now - json.ts;
-    const ok = json.extraction === "ok" && age < 30;
+    const read = await stack.run("docker compose exec -T redis redis-cli GET sattva:streamer:heartbeat", {
+      check: false,
+    });
+    const text = read.stdout.trim();
+    if (read.exitCode !== 0 || text === "")
+      return { ok: false, detail: `no heartbeat in Redis (${read.stderr.trim() || "key absent"})` };
+    const heartbeat = JSON.parse(text) as Heartbeat;
+    const age = Number((await stack.host.run("date +%s.%N")).stdout) - heartbeat.ts;
+    const error = heartbeat.error === null ? "" : ` (${heartbeat.error})`;
     return {
-      ok,
-      detail: `yt-dlp ${json.yt_dlp_version}, extraction ${json.extraction}${json.error === null ? "" : ` (${json.error})`}, heartbeat ${age.toFixed(0)}s old`,
+      ok: heartbeat.extraction === "ok" && age < 30,
+      detail: `yt-dlp ${heartbeat.yt_dlp_version}, extraction ${heartbeat.extraction}${error}, heartbeat ${age.toFixed(0)}s old`,
     };
   },
 );
