@@ -14,8 +14,9 @@ import { createTarget, TARGET_NAMES } from "../targets/targets.ts";
 const USAGE = `usage: sattva-chaos <command> [options]
 
 commands:
-  run [scenario...] [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--mode offline|online]
-                                                      run scenarios (all of them if none is named)
+  run [scenario...] [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--mode offline|online] [--grep TEXT]
+                                                      run scenarios (all if none is named; --grep: only tests
+                                                      whose name contains TEXT)
   list                                                list the scenarios
   images build [service...] [--mode offline|online]   build (offline) or pull (online) the images; cached by recipe hash
   images list [--mode offline|online]                 show which image each service uses and where it comes from
@@ -115,6 +116,7 @@ async function run(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     target: { type: "string", default: "container" },
     stack: { type: "string", default: BUNDLED_STACK },
+    grep: { type: "string" },
     ...modeOption,
   });
   createTarget(values.target);
@@ -125,7 +127,7 @@ async function run(args: string[]): Promise<number> {
     positionals.length === 0 ? available : positionals.map((name) => oneOf("scenario", name, available));
   await assertDockerRunning();
   log(`run ${chosen.join(" ")} on ${values.target} (stack ${stack.dir}, images ${mode})`);
-  return runScenarios(chosen, {
+  return runScenarios(chosen, values.grep, {
     [RunEnv.target]: values.target,
     [RunEnv.stack]: stack.dir,
     [RunEnv.imageMode]: mode,

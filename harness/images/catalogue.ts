@@ -17,6 +17,7 @@ export const SERVICES = [
   "alertmanager",
   "grafana",
   "toxiproxy",
+  "python",
 ] as const;
 export type Service = (typeof SERVICES)[number];
 
@@ -69,6 +70,8 @@ export const CATALOGUE: Readonly<Record<Service, Readonly<Record<ImageMode, Imag
     offline: build("toxiproxy", TOXIPROXY_BINARIES),
     online: pull("ghcr.io/shopify/toxiproxy:2.5.0"),
   },
+  // The interpreter under the compose `backend` image (the port-8000 trap), made from the host's venv.
+  python: { offline: build("python"), online: pull("python:3.11-slim") },
 };
 
 /** The Debian base every `build` recipe starts from, per mode (offline: made by debootstrap). */

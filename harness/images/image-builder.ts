@@ -22,6 +22,13 @@ import { recipeHash } from "./recipe-hash.ts";
 const RECIPES_DIR = fileURLToPath(new URL("../../fixtures/images/", import.meta.url));
 const LOG_DIR = fileURLToPath(new URL("../../reports/image-builds/", import.meta.url));
 
+/** Images built by the harness are named `sattva-chaos/<service>:<recipe hash>`. */
+const BUILT_HERE = "sattva-chaos/";
+
+export function isBuiltHere(ref: string): boolean {
+  return ref.startsWith(BUILT_HERE);
+}
+
 /** An image ready in the local engine, or the reason the service has none in this mode. */
 export type ResolvedImage =
   | { readonly service: Service; readonly ref: string; readonly skipped?: undefined }
@@ -133,7 +140,7 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Map<Se
     const recipeDir = path.join(RECIPES_DIR, source.recipe);
     const buildArgs = { BASE: base, MIRROR: mirror };
     const hash = await recipeHash(recipeDir, { buildArgs, goBinaries: source.goBinaries ?? [], salt });
-    const ref = `sattva-chaos/${service}:${hash}`;
+    const ref = `${BUILT_HERE}${service}:${hash}`;
     resolved.set(service, { service, ref });
     if (await imageExists(ref)) {
       progress(`${prefix} ${ref}  cached`);

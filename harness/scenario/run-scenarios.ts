@@ -1,6 +1,8 @@
-import { readdir } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import type { Verdict } from "../chaos/verdict.ts";
 import { ExitCode } from "../errors.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -8,6 +10,8 @@ const SCENARIOS_DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url)
 const VITEST_CONFIG = fileURLToPath(new URL("../vitest.config.ts", import.meta.url));
 const VITEST = fileURLToPath(new URL("../../node_modules/vitest/vitest.mjs", import.meta.url));
 const SUFFIX = ".test.ts";
+const JOURNALS_DIR = fileURLToPath(new URL("../../reports/journals/", import.meta.url));
+const JUNIT_REPORT = fileURLToPath(new URL("../../reports/junit.xml", import.meta.url));
 
 /** Scenario names: the files of scenarios/, without `.test.ts`. */
 export async function listScenarios(): Promise<string[]> {
@@ -17,14 +21,49 @@ export async function listScenarios(): Promise<string[]> {
     .sort();
 }
 
-/** Runs scenario files with vitest, output streamed as it comes; returns the run's exit code. */
-export async function runScenarios(names: readonly string[], env: Record<string, string>): Promise<number> {
+/** Verdicts of the journals written since `since` (ms since the epoch). */
+async function verdictsSince(since: number): Promise<string[]> {
+  const files = await readdir(JOURNALS_DIR, { recursive: true }).catch(() => []);
+  const verdicts: string[] = [];
+  for (const file of files.filter((f) => f.endsWith(".json"))) {
+    const full = path.join(JOURNALS_DIR, file);
+    if ((await stat(full)).mtimeMs < since) continue;
+    verdicts.push((JSON.parse(await readFile(full, "utf8")) as { verdict: Verdict }).verdict.status);
+  }
+  return verdicts;
+}
+
+/** Failed and errored tests of the last vitest run, from its JUnit report (written by the config). */
+async function failedTestCount(): Promise<number> {
+  const junit = await readFile(JUNIT_REPORT, "utf8").catch(() => "");
+  const counts = /<testsuites [^>]*failures="(\d+)" errors="(\d+)"/.exec(junit);
+  return counts === null ? Number.NaN : Number(counts[1]) + Number(counts[2]);
+}
+
+/**
+ * Runs scenario files with vitest, output streamed as it comes, and returns the documented exit code:
+ * 0 all passed, 1 a scenario failed, 2 none failed but one was inconclusive (its baseline did not hold).
+ */
+export async function runScenarios(
+  names: readonly string[],
+  grep: string | undefined,
+  env: Record<string, string>,
+): Promise<number> {
+  const started = Date.now();
   const files = names.map((name) => `scenarios/${name}${SUFFIX}`);
-  const result = await execa(process.execPath, [VITEST, "run", "--config", VITEST_CONFIG, ...files], {
-    cwd: ROOT,
-    env,
-    stdio: "inherit",
-    reject: false,
-  });
-  return result.exitCode === 0 ? ExitCode.passed : ExitCode.failed;
+  const result = await execa(
+    process.execPath,
+    [VITEST, "run", "--config", VITEST_CONFIG, ...(grep === undefined ? [] : ["-t", grep]), ...files],
+    {
+      cwd: ROOT,
+      env,
+      stdio: "inherit",
+      reject: false,
+    },
+  );
+  if (result.exitCode === 0) return ExitCode.passed;
+  // Inconclusive runs fail their vitest test; if they are all the failures there were, say so.
+  const inconclusive = (await verdictsSince(started)).filter((status) => status === "inconclusive").length;
+  const failedTests = await failedTestCount();
+  return inconclusive > 0 && inconclusive === failedTests ? ExitCode.inconclusive : ExitCode.failed;
 }

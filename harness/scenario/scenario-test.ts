@@ -8,6 +8,9 @@ import { ensureImages, type ResolvedImage } from "../images/image-builder.ts";
 import { STACK_PORTS } from "../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
+import { ChaosRun } from "../chaos/chaos-run.ts";
+import { findResidue } from "../chaos/residue.ts";
+import { verdictOf } from "../chaos/verdict.ts";
 import { createTarget } from "../targets/targets.ts";
 import { secondsSince } from "../format.ts";
 import { RunEnv } from "./run-env.ts";
@@ -30,6 +33,7 @@ interface ScenarioFixtures {
   images: ReadonlyMap<Service, ResolvedImage>;
   host: Host;
   stack: Stack;
+  chaos: ChaosRun;
   keepLogsOnFailure: undefined;
 }
 
@@ -96,6 +100,21 @@ export const test = base.extend<ScenarioFixtures>({
     },
     { scope: "file" },
   ],
+  chaos: async ({ stack, task, onTestFinished }, use) => {
+    const run = new ChaosRun(stack);
+    onTestFinished(async ({ task: finished }) => {
+      const verdict = verdictOf(finished.result?.state === "pass", finished.result?.errors ?? []);
+      const journal = await run.writeJournal(path.basename(task.file.name, ".test.ts"), task.name, verdict);
+      phase(`${verdict.status}; results ${JSON.stringify(run.results)}; journal ${journal}`);
+    });
+    try {
+      await use(run);
+    } finally {
+      await run.heal();
+    }
+    const residue = await findResidue(stack, run);
+    if (residue.length > 0) throw new Error(`left behind after the scenario:\n${residue.join("\n")}`);
+  },
   keepLogsOnFailure: [
     async ({ task, onTestFailed }, use) => {
       onTestFailed(async () => {

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { secondsSince } from "../format.ts";
 import type { CommandResult } from "../host/command.ts";
 import type { Host } from "../host/host.ts";
-import type { ResolvedImage } from "../images/image-builder.ts";
+import { isBuiltHere, type ResolvedImage } from "../images/image-builder.ts";
 import type { Service } from "../images/catalogue.ts";
 import { until } from "../waits/wait.ts";
 import { STACK_ROOT, type StackDir } from "./stack-layout.ts";
@@ -99,12 +99,17 @@ export class Stack {
     return { changes, output: result.stdout, durationMs: Math.round(performance.now() - started) };
   }
 
+  /** The compose file's services as `docker compose config` resolves them, read on the host. */
+  async #composeServices(dir: string): Promise<Record<string, { image?: string }>> {
+    const config = await this.host.run(
+      `cd ${dir} && docker compose -f ${this.source.layout.composeFile} config --format json`,
+    );
+    return (JSON.parse(config.stdout) as { services: Record<string, { image?: string }> }).services;
+  }
+
   /** "LOCAL_REF COMPOSE_IMAGE" lines: the harness's images, tagged with the names the compose file uses. */
   async #imageList(): Promise<string> {
-    const config = await this.host.run(
-      `docker compose -f ${HOST_SOURCE}/${this.source.layout.composeFile} config --format json`,
-    );
-    const services = (JSON.parse(config.stdout) as { services: Record<string, { image?: string }> }).services;
+    const services = await this.#composeServices(HOST_SOURCE);
     return Object.entries(this.source.layout.composeServices)
       .flatMap(([service, catalogued]) => {
         const local = this.#images.get(catalogued)?.ref;
@@ -117,6 +122,34 @@ export class Stack {
   }
 
   /**
+   * Makes sure the image `docker compose up -d backend` runs exists on the host. Online, compose
+   * builds it from the checkout's Dockerfile; offline (pip in an image build cannot reach PyPI), it is
+   * made from the venv provisioning built, on the same Debian Python, running the same app.
+   */
+  async ensureComposeBackendImage(): Promise<string> {
+    const image =
+      (await this.#composeServices(STACK_ROOT))["backend"]?.image ?? "sattva-streamer-backend:latest";
+    if ((await this.host.run(`docker image inspect ${image}`, { check: false })).exitCode === 0) return image;
+    const python = this.#images.get("python")?.ref;
+    if (python === undefined || !isBuiltHere(python)) {
+      await this.run("docker compose build backend", { timeoutMs: 10 * 60_000 });
+      return image;
+    }
+    const dockerfile = [
+      `FROM ${python}`,
+      `WORKDIR ${STACK_ROOT}/backend`,
+      `COPY venv ${STACK_ROOT}/backend/venv`,
+      `COPY src ${STACK_ROOT}/backend/src`,
+      `CMD ["${STACK_ROOT}/backend/venv/bin/python", "-m", "uvicorn", "src.main:app", "--host", "0.0.0.0", "--port", "8000"]`,
+    ].join("\n");
+    await this.host.run(`docker build -q -t ${image} -f - ${STACK_ROOT}/backend`, {
+      input: dockerfile,
+      timeoutMs: 5 * 60_000,
+    });
+    return image;
+  }
+
+  /**
    * The runbook's start order: `docker compose up -d` of every service but `backend` (less those with
    * no image here), then the DB gate, then `systemctl start` of the backend and the streamer.
    */
@@ -125,11 +158,8 @@ export class Stack {
     progress: (line: string) => void = () => undefined,
   ): Promise<StartReport> {
     const started = performance.now();
-    const skipped = new Set(this.skipped.map((s) => s.service));
-    const services = DOCUMENTED_COMPOSE_SERVICES.filter((service) => !skipped.has(service));
-    const steps: CommandResult[] = [];
-    steps.push(await this.run(`docker compose up -d ${services.join(" ")}`, { timeoutMs: 5 * 60_000 }));
-    progress(`compose up ${services.join(" ")} in ${secondsSince(started)}`);
+    const steps: CommandResult[] = [await this.startComposeServices()];
+    progress(`compose up in ${secondsSince(started)}`);
     if (gate === "sleep-10") {
       steps.push(await this.run("sleep 10"));
     } else {
@@ -147,6 +177,13 @@ export class Stack {
     for (const unit of SYSTEMD_SERVICES) steps.push(await this.host.run(`systemctl start ${unit}`));
     progress(`systemd units started; start order done in ${secondsSince(started)}`);
     return { steps, durationMs: Math.round(performance.now() - started) };
+  }
+
+  /** The runbook's step 1: `docker compose up -d` of every documented service (less those with no image here). */
+  startComposeServices(): Promise<CommandResult> {
+    const skipped = new Set(this.skipped.map((s) => s.service));
+    const services = DOCUMENTED_COMPOSE_SERVICES.filter((service) => !skipped.has(service));
+    return this.run(`docker compose up -d ${services.join(" ")}`, { timeoutMs: 5 * 60_000 });
   }
 
   /** Stops everything: the systemd services, then the compose project (volumes kept). */

@@ -31,6 +31,29 @@ export const BREAKAGES = {
     from: '"127.0.0.1:6379:6379"',
     to: '"6379:6379"',
   },
+  /** The backend unit without Restart=always: a crash is not restarted by systemd. */
+  "backend-no-restart": { file: "systemd/sattva-backend.service", from: "Restart=always\n", to: "" },
+  /** The backend keeps its first database connection forever: it never reconnects after PostgreSQL restarts. */
+  "backend-never-reconnects": {
+    file: "backend/src/main.py",
+    from: '@route("GET", "/streamer")',
+    to: [
+      "# Broken on purpose (sattva-chaos self-test): one connection for the life of the process.",
+      "_only_connection = None",
+      "",
+      "",
+      "@contextmanager",
+      "def database():",
+      "    global _only_connection",
+      "    if _only_connection is None:",
+      '        _only_connection = psycopg.connect(CONFIG["DATABASE_URL"], autocommit=True, connect_timeout=2)',
+      "        _only_connection.execute(SCHEMA)",
+      "    yield _only_connection",
+      "",
+      "",
+      '@route("GET", "/streamer")',
+    ].join("\n"),
+  },
   /** Prometheus scrapes the streamer inside its own container instead of on the host. */
   "prometheus-scrapes-wrong-host": {
     file: "monitoring/prometheus.yml",

@@ -1,0 +1,211 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CommandResult } from "../host/command.ts";
+import type { Stack } from "../stack/stack.ts";
+import { checkSteadyState, describeSteadyState, type SteadyStateReport } from "../stack/steady-state.ts";
+import { until } from "../waits/wait.ts";
+import { hostNow, receivedAlerts } from "./alerts.ts";
+import type { Fault, Symptom } from "./fault.ts";
+import { Markers } from "./markers.ts";
+import { Timeline } from "./timeline.ts";
+import { InconclusiveError, type Verdict } from "./verdict.ts";
+
+const JOURNALS_DIR = fileURLToPath(new URL("../../reports/journals/", import.meta.url));
+const MARKERS_PER_RUN = 20;
+
+export interface Detection {
+  /** The symptom seen first, and what it showed. */
+  readonly symptom: string;
+  readonly seen: string;
+  readonly timeToDetectMs: number;
+}
+
+export interface AlertResult {
+  readonly name: string;
+  /** Undefined when the alert did not arrive within the wait. */
+  readonly timeToAlertMs: number | undefined;
+}
+
+/** One command of the runbook, run verbatim, with what it printed. */
+export interface RunbookStep {
+  readonly command: string;
+  readonly result: CommandResult;
+  readonly atMs: number;
+}
+
+/**
+ * One chaos run on a deployed stack, in the shape every scenario shares (Chaos Toolkit's): the steady
+ * state must hold first, marker data is written, the fault is injected and proven, detection and
+ * alerting are timed, the runbook's commands are run verbatim, and recovery is proven (steady state
+ * back, markers intact). Faults are healed at the end whatever happened, and a journal is written.
+ */
+export class ChaosRun {
+  readonly timeline = new Timeline();
+  readonly runbookSteps: RunbookStep[] = [];
+  readonly results: Record<string, number | string | boolean | undefined> = {};
+  readonly stack: Stack;
+  readonly markers: Markers;
+  readonly #injected: Fault[] = [];
+  #injectedAtEpoch = 0;
+
+  constructor(stack: Stack) {
+    this.stack = stack;
+    this.markers = new Markers(stack);
+  }
+
+  /** The steady state must hold before anything is broken; otherwise the run is inconclusive. */
+  async baseline(): Promise<SteadyStateReport> {
+    const steady = await checkSteadyState(this.stack, { settle: true });
+    if (!steady.holds) {
+      throw new InconclusiveError(
+        `the steady state did not hold before the fault:\n${describeSteadyState(steady)}`,
+      );
+    }
+    this.timeline.mark("steady state holds");
+    await this.markers.write(MARKERS_PER_RUN);
+    this.timeline.mark("markers written", `${this.markers.count} rows via /api/markers`);
+    return steady;
+  }
+
+  /** Injects a fault (healed at the end, always) and proves it took effect, else the run is inconclusive. */
+  async inject(fault: Fault): Promise<string> {
+    this.#injected.push(fault);
+    this.#injectedAtEpoch = await hostNow(this.stack);
+    this.timeline.mark("fault injected", fault.name);
+    await fault.inject(this.stack);
+    let evidence: string;
+    try {
+      evidence = await fault.prove(this.stack);
+    } catch (error) {
+      throw new InconclusiveError(
+        `fault "${fault.name}" could not be shown to apply: ${(error as Error).message}`,
+      );
+    }
+    this.timeline.mark("fault proven", evidence);
+    return evidence;
+  }
+
+  /** Watches the symptoms until one shows; which one did and when is the detection. */
+  async detect(symptoms: readonly Symptom[], timeoutMs = 60_000): Promise<Detection> {
+    const injectedAt = this.timeline.events.find((e) => e.label === "fault injected")?.atMs ?? 0;
+    let found: { symptom: string; seen: string } | undefined;
+    await until(
+      `one of: ${symptoms.map((s) => s.name).join(", ")}`,
+      async () => {
+        for (const symptom of symptoms) {
+          const seen = await symptom
+            .observe(this.stack)
+            .catch((error: unknown) => `probe error: ${(error as Error).message}`);
+          if (seen !== undefined) {
+            found = { symptom: symptom.name, seen };
+            return { ready: true, detail: seen };
+          }
+        }
+        return { ready: false, detail: "no symptom yet" };
+      },
+      250,
+    ).waitUntilReady(timeoutMs);
+    if (found === undefined) throw new Error("unreachable: detection resolved without a symptom");
+    const event = this.timeline.mark("detected", `${found.symptom}: ${found.seen}`);
+    const detection = { ...found, timeToDetectMs: event.atMs - injectedAt };
+    this.results["time to detect (s)"] = detection.timeToDetectMs / 1000;
+    this.results["detected by"] = found.symptom;
+    return detection;
+  }
+
+  /** Waits for Prometheus -> Alertmanager -> the harness's receiver to deliver a firing alert. */
+  async alert(name: string, timeoutMs = 90_000): Promise<AlertResult> {
+    const injectedAt = this.timeline.events.find((e) => e.label === "fault injected")?.atMs ?? 0;
+    try {
+      await until(
+        `alert ${name} to fire`,
+        async () => {
+          const alerts = await receivedAlerts(this.stack, this.#injectedAtEpoch);
+          const fired = alerts.some((a) => a.name === name && a.status === "firing");
+          return {
+            ready: fired,
+            detail: alerts.map((a) => `${a.name} ${a.status}`).join(", ") || "no alert received",
+          };
+        },
+        1_000,
+      ).waitUntilReady(timeoutMs);
+    } catch {
+      this.timeline.mark("alert did not fire", name);
+      this.results[`time to alert ${name} (s)`] = "did not fire";
+      return { name, timeToAlertMs: undefined };
+    }
+    const event = this.timeline.mark("alert fired", name);
+    this.results[`time to alert ${name} (s)`] = (event.atMs - injectedAt) / 1000;
+    return { name, timeToAlertMs: event.atMs - injectedAt };
+  }
+
+  /** Runs one of the runbook's commands exactly as written, in /opt/sattva-streamer, keeping its output. */
+  async runbook(command: string, timeoutMs = 120_000): Promise<CommandResult> {
+    const result = await this.stack.run(command, { check: false, timeoutMs });
+    const event = this.timeline.mark(`runbook: ${command}`, `exit ${result.exitCode}`);
+    this.runbookSteps.push({ command, result, atMs: event.atMs });
+    return result;
+  }
+
+  /** Marks a moment of the scenario's own (e.g. "systemd restarted the backend"). */
+  mark(label: string, detail?: string): void {
+    this.timeline.mark(label, detail);
+  }
+
+  /**
+   * Recovery is proven: the steady state returns (each check within its tolerance) and every marker
+   * is intact. Throws with what still differs otherwise.
+   */
+  async recovered(): Promise<number> {
+    const injectedAt = this.timeline.events.find((e) => e.label === "fault injected")?.atMs ?? 0;
+    const steady = await checkSteadyState(this.stack, { settle: true });
+    if (!steady.holds)
+      throw new Error(`the stack did not return to its steady state:\n${describeSteadyState(steady)}`);
+    const event = this.timeline.mark("steady state back");
+    const lost = await this.markers.missing();
+    if (lost.length > 0)
+      throw new Error(`data lost: ${lost.length} of ${this.markers.count} markers: ${lost.join(", ")}`);
+    this.timeline.mark("markers intact", `${this.markers.count} rows`);
+    const timeToRecover = event.atMs - injectedAt;
+    this.results["time to recover (s)"] = timeToRecover / 1000;
+    return timeToRecover;
+  }
+
+  /** Heals every injected fault, newest first; runs at the end of every scenario. */
+  async heal(): Promise<void> {
+    for (const fault of this.#injected.reverse()) {
+      await fault.heal(this.stack);
+      this.timeline.mark("healed", fault.name);
+    }
+    this.#injected.length = 0;
+  }
+
+  /** Writes the run's journal (timeline, runbook output, results, verdict) under reports/journals/. */
+  async writeJournal(scenario: string, test: string, verdict: Verdict): Promise<string> {
+    const slug = (text: string) => text.replace(/[^\w.-]+/g, "-").slice(0, 80);
+    const dir = path.join(JOURNALS_DIR, slug(scenario));
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, `${slug(test)}.json`);
+    const journal = {
+      scenario,
+      test,
+      verdict,
+      startedAt: this.timeline.startedAt.toISOString(),
+      stack: this.stack.source.dir,
+      host: this.stack.host.name,
+      results: this.results,
+      timeline: this.timeline.events,
+      runbook: this.runbookSteps.map((step) => ({
+        command: step.command,
+        atMs: step.atMs,
+        exitCode: step.result.exitCode,
+        durationMs: step.result.durationMs,
+        stdout: step.result.stdout,
+        stderr: step.result.stderr,
+      })),
+    };
+    await writeFile(file, `${JSON.stringify(journal, null, 2)}\n`);
+    return file;
+  }
+}

@@ -1,0 +1,84 @@
+import type { Fault } from "../fault.ts";
+
+const UNIT = "sattva-backend";
+const LOOPBACK_DROP_IN = `/etc/systemd/system/${UNIT}.service.d/sattva-chaos-loopback.conf`;
+
+/** What listens on :8000 (lsof's addresses), or "nothing". */
+async function listenersOn8000(run: (script: string) => Promise<{ stdout: string }>): Promise<string> {
+  const lsof = await run("lsof -nP -iTCP:8000 -sTCP:LISTEN -Fn || true");
+  return [...lsof.stdout.matchAll(/^n(.+)$/gm)].map((m) => m[1]).join(", ") || "nothing";
+}
+
+const startIfInactive = `systemctl is-active --quiet ${UNIT} || systemctl start ${UNIT}`;
+
+/** The backend stopped by hand: nothing listens on :8000 until someone starts it. */
+export const backendStopped: Fault = {
+  name: "sattva-backend stopped (systemctl stop)",
+  async inject(stack) {
+    await stack.host.run(`systemctl stop ${UNIT}`);
+  },
+  async prove(stack) {
+    const state = (await stack.host.run(`systemctl is-active ${UNIT}`, { check: false })).stdout.trim();
+    const listeners = await listenersOn8000((s) => stack.host.run(s));
+    if (state === "active" || listeners !== "nothing")
+      throw new Error(`${UNIT} is ${state}, :8000 held by ${listeners}`);
+    return `${UNIT} ${state}; nothing listens on :8000`;
+  },
+  async heal(stack) {
+    await stack.host.run(startIfInactive);
+  },
+};
+
+/** The backend's process killed with SIGKILL, as a crash: systemd's Restart=always is what brings it back. */
+export function backendKilled(): Fault & { killedPid: () => string } {
+  let pid = "";
+  return {
+    name: "sattva-backend main process killed (kill -9)",
+    killedPid: () => pid,
+    async inject(stack) {
+      pid = (await stack.host.run(`systemctl show -p MainPID --value ${UNIT}`)).stdout.trim();
+      await stack.host.run(`kill -9 ${pid}`);
+    },
+    async prove(stack) {
+      const alive = await stack.host.run(`kill -0 ${pid}`, { check: false });
+      if (alive.exitCode === 0) throw new Error(`process ${pid} is still alive`);
+      return `process ${pid} is gone`;
+    },
+    async heal(stack) {
+      await stack.host.run(startIfInactive);
+    },
+  };
+}
+
+/**
+ * The backend bound to 127.0.0.1 only (a drop-in overriding ExecStart): curl on the host works, but
+ * nginx, in Docker, reaches the host at 172.17.0.1 and is refused.
+ */
+export const backendLoopbackOnly: Fault = {
+  name: "sattva-backend listening on 127.0.0.1 only (drop-in)",
+  async inject(stack) {
+    const execStart = (await stack.host.run(`systemctl show -p ExecStart --value ${UNIT}`)).stdout;
+    const argv = /argv\[\]=([^;]+);/.exec(execStart)?.[1]?.trim();
+    if (argv === undefined || !argv.includes("--host 0.0.0.0"))
+      throw new Error(`unexpected ExecStart: ${execStart}`);
+    const dropIn = `[Service]\nExecStart=\nExecStart=${argv.replace("--host 0.0.0.0", "--host 127.0.0.1")}\n`;
+    await stack.host.run(`mkdir -p $(dirname ${LOOPBACK_DROP_IN}) && cat > ${LOOPBACK_DROP_IN}`, {
+      input: dropIn,
+    });
+    await stack.host.run(`systemctl daemon-reload && systemctl restart ${UNIT}`);
+  },
+  async prove(stack) {
+    let listeners = "nothing";
+    for (let attempt = 0; attempt < 40 && listeners === "nothing"; attempt++) {
+      listeners = await listenersOn8000((s) => stack.host.run(s));
+      if (listeners === "nothing") await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    if (listeners !== "127.0.0.1:8000") throw new Error(`:8000 listeners: ${listeners}`);
+    return `:8000 listeners: ${listeners}`;
+  },
+  async heal(stack) {
+    await stack.host.run(
+      `if [ -e ${LOOPBACK_DROP_IN} ]; then rm -f ${LOOPBACK_DROP_IN} && systemctl daemon-reload && systemctl restart ${UNIT}; fi; ${startIfInactive}`,
+    );
+  },
+};

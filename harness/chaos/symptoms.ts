@@ -1,0 +1,44 @@
+import { httpGet } from "../probes/http.ts";
+import type { Symptom } from "./fault.ts";
+
+/** nginx answers /api/health through the frontend with exactly this status. */
+export function apiHealthStatus(status: number): Symptom {
+  return {
+    name: `GET :3000/api/health answers ${status}`,
+    async observe(stack) {
+      const response = await httpGet(stack.host.url(3000, "/api/health"));
+      return response.status === status ? `GET :3000/api/health -> ${response.status}` : undefined;
+    },
+  };
+}
+
+/** A systemd unit is not active. */
+export function unitNotActive(unit: string): Symptom {
+  return {
+    name: `${unit} not active`,
+    async observe(stack) {
+      const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
+      return state === "active" ? undefined : `systemctl is-active ${unit}: ${state}`;
+    },
+  };
+}
+
+/** Something other than the systemd backend's uvicorn listens on :8000 (e.g. docker-proxy). */
+export const port8000HeldByDocker: Symptom = {
+  name: ":8000 held by docker-proxy",
+  async observe(stack) {
+    const lsof = await stack.host.run("lsof -nP -iTCP:8000 -sTCP:LISTEN -Fc", { check: false });
+    return lsof.stdout.includes("cdocker-proxy") ? "docker-proxy listens on :8000" : undefined;
+  },
+};
+
+/** systemd has restarted a unit at least `count` more times than `baseline`. */
+export function unitRestarted(unit: string, baseline: number, count = 1): Symptom {
+  return {
+    name: `${unit} restarted by systemd (NRestarts > ${baseline})`,
+    async observe(stack) {
+      const restarts = Number((await stack.host.run(`systemctl show -p NRestarts --value ${unit}`)).stdout);
+      return restarts >= baseline + count ? `NRestarts=${restarts}` : undefined;
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// A scenario that cannot fail is a defect: each one is run, through the real command line, against a
+// deliberately broken copy of the stack in which it must fail, and its output must name the cause.
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ExitCode } from "../errors.ts";
+import { withTempDir } from "../lifecycle/temp-dir.ts";
+import { sattvaChaos } from "../testing/cli.ts";
+import { writeBrokenStack, type BreakageName } from "../testing/broken-stack.ts";
+
+interface SelfTest {
+  readonly scenario: string;
+  readonly breakage: BreakageName;
+  /** Limits the run to the scenario's tests that the breakage concerns (`run --grep`). */
+  readonly grep?: string;
+  /** What the failure must say. */
+  readonly cause: RegExp;
+}
+
+const SELF_TESTS: readonly SelfTest[] = [
+  {
+    scenario: "smoke",
+    breakage: "nginx-wrong-port",
+    cause: /failed\s+nginx proxies \/api\/health to the backend: 200: GET :3000\/api\/health -> 502/,
+  },
+  {
+    scenario: "smoke",
+    breakage: "backend-loopback-only",
+    cause:
+      /failed\s+the backend answers the frontend container at 172\.17\.0\.1:8000: .*:8000 listeners: 127\.0\.0\.1:8000/,
+  },
+  {
+    scenario: "smoke",
+    breakage: "timer-other-hour",
+    cause:
+      /failed\s+yt-dlp-update\.timer is active and next runs at 04:00 UTC: timer active, next run .* 05:00:00 UTC/,
+  },
+  {
+    scenario: "smoke",
+    breakage: "redis-published-publicly",
+    cause:
+      /redis:6379: sattva-streamer-redis-1 publishes :6379 on all interfaces; the runbook does not expose it/,
+  },
+  {
+    scenario: "smoke",
+    breakage: "prometheus-scrapes-wrong-host",
+    cause:
+      /failed\s+Prometheus scrapes every target .*sattva-streamer http:\/\/localhost:9101\/metrics: down/,
+  },
+  {
+    scenario: "nginx-502",
+    breakage: "backend-no-restart",
+    grep: "crashed",
+    cause:
+      /did not return to its steady state:\s+failed\s+unit sattva-backend is active: systemctl is-active sattva-backend: (failed|inactive)/,
+  },
+  {
+    scenario: "db-not-ready",
+    breakage: "backend-never-reconnects",
+    grep: "restarts under",
+    cause:
+      /did not return to its steady state:\s+failed\s+nginx proxies \/api\/health to the backend: 200: GET :3000\/api\/health -> 503 .*"postgres":"down: /,
+  },
+];
+
+describe("every scenario fails, naming the cause, on a stack broken where it looks", () => {
+  for (const { scenario, breakage, grep, cause } of SELF_TESTS) {
+    it(`${scenario} on ${breakage}`, async () => {
+      await withTempDir(`broken-${breakage}`, async (dir) => {
+        const stack = await writeBrokenStack(breakage, path.join(dir, "stack"));
+        const filter = grep === undefined ? [] : ["--grep", grep];
+        const result = await sattvaChaos(["run", scenario, ...filter, "--stack", stack]);
+        const output = result.stdout + result.stderr;
+        expect(result.exitCode, output).toBe(ExitCode.failed);
+        expect(output).toMatch(cause);
+      });
+    });
+  }
+});

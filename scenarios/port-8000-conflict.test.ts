@@ -1,0 +1,76 @@
+// Port 8000 conflict (runbook: "Что НЕ делать" and Troubleshooting "Конфликт порта 8000"): the compose
+// file still defines `backend` on 8000:8000 while the real backend runs under systemd. Someone runs
+// one of the forbidden commands, or the runbook's own full restart; this shows what really happens on
+// the host, then runs the documented recovery verbatim: `lsof -i :8000`, `docker stop
+// sattva-streamer-backend-1`, `systemctl restart sattva-backend`.
+import {
+  composeBackendState,
+  composeBackendTakesPortFirst,
+  composeCommandWhileSystemdRuns,
+} from "../harness/chaos/faults/compose-backend.ts";
+import { port8000HeldByDocker, unitRestarted } from "../harness/chaos/symptoms.ts";
+import type { ChaosRun } from "../harness/chaos/chaos-run.ts";
+import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
+
+const PORT_ALREADY_TAKEN = /port is already allocated|address already in use/;
+
+/** The runbook's recovery for the port-8000 conflict, verbatim. */
+async function documentedRecovery(chaos: ChaosRun): Promise<string> {
+  const lsof = await chaos.runbook("lsof -i :8000");
+  await chaos.runbook("docker stop sattva-streamer-backend-1");
+  await chaos.runbook("systemctl restart sattva-backend");
+  await chaos.recovered();
+  chaos.results["compose backend after the documented recovery"] = await composeBackendState(chaos.stack);
+  return lsof.stdout;
+}
+
+describe("port 8000 conflict", () => {
+  for (const command of [
+    "docker compose up -d backend",
+    "docker compose up -d",
+    "docker compose down && docker compose up -d",
+  ]) {
+    test(`\`${command}\` while the systemd backend runs: compose cannot bind :8000, systemd keeps it`, async ({
+      chaos,
+    }) => {
+      await chaos.baseline();
+      const forbidden = composeCommandWhileSystemdRuns(command);
+      await chaos.inject(forbidden);
+
+      const said = forbidden.result();
+      expect(said?.exitCode, "compose reports the failure").not.toBe(0);
+      expect(`${said?.stdout ?? ""}${said?.stderr ?? ""}`).toMatch(PORT_ALREADY_TAKEN);
+      expect(await composeBackendState(chaos.stack), "the container was created but never ran").toBe(
+        "created",
+      );
+      chaos.results["compose said"] = PORT_ALREADY_TAKEN.exec(said?.stderr ?? "")?.[0];
+
+      const owners = await documentedRecovery(chaos);
+      expect(owners, "lsof shows the systemd uvicorn still holding :8000").toMatch(
+        /^python.*\*:8000 \(LISTEN\)/m,
+      );
+    });
+  }
+
+  test("the compose backend holds :8000 first: the systemd backend crash-loops while nginx still answers", async ({
+    chaos,
+  }) => {
+    await chaos.baseline();
+    const restartsBefore = Number(
+      (await chaos.stack.host.run("systemctl show -p NRestarts --value sattva-backend")).stdout,
+    );
+    await chaos.inject(composeBackendTakesPortFirst);
+
+    const detection = await chaos.detect([port8000HeldByDocker]);
+    expect(detection.seen).toBe("docker-proxy listens on :8000");
+    await chaos.detect([unitRestarted("sattva-backend", restartsBefore)], 60_000);
+    chaos.mark("sattva-backend crash-looping");
+    const journal = await chaos.stack.host.run("journalctl -u sattva-backend -n 50 --no-pager");
+    expect(journal.stdout, "uvicorn cannot bind").toMatch(/address already in use/);
+
+    const owners = await documentedRecovery(chaos);
+    expect(owners, "lsof shows docker-proxy on :8000, the cue for `docker stop`").toMatch(
+      /^docker-pr.*:8000 \(LISTEN\)/m,
+    );
+  });
+});
