@@ -10,6 +10,7 @@ import {
 } from "../harness/chaos/faults/compose-backend.ts";
 import { port8000HeldByDocker, unitRestarted } from "../harness/chaos/symptoms.ts";
 import type { ChaosRun } from "../harness/chaos/chaos-run.ts";
+import { httpGet } from "../harness/probes/http.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
 
 const PORT_ALREADY_TAKEN = /port is already allocated|address already in use/;
@@ -67,6 +68,9 @@ describe("port 8000 conflict", () => {
     chaos.mark("sattva-backend crash-looping");
     const journal = await chaos.stack.host.run("journalctl -u sattva-backend -n 50 --no-pager");
     expect(journal.stdout, "uvicorn cannot bind").toMatch(/address already in use/);
+    // The silent part: through nginx everything looks fine, served by the container.
+    const throughNginx = await httpGet(chaos.stack.host.url(3000, "/api/health"));
+    expect(throughNginx.status, "nginx still answers, from the compose backend").toBe(200);
 
     const owners = await documentedRecovery(chaos);
     expect(owners, "lsof shows docker-proxy on :8000, the cue for `docker stop`").toMatch(

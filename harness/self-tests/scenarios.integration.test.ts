@@ -57,8 +57,15 @@ const SELF_TESTS: readonly SelfTest[] = [
     scenario: "db-not-ready",
     breakage: "backend-never-reconnects",
     grep: "restarts under",
+    // The backend's /health names the cause: its one connection is closed for good.
     cause:
-      /did not return to its steady state:\s+failed\s+nginx proxies \/api\/health to the backend: 200: GET :3000\/api\/health -> 503 .*"postgres":"down: /,
+      /did not return to its steady state:[\s\S]*failed\s+nginx proxies \/api\/health to the backend: 200: GET :3000\/api\/health -> 503 .*postgres\\?":\\?"down: the connection is closed/,
+  },
+  {
+    scenario: "port-8000-conflict",
+    breakage: "backend-no-restart",
+    grep: "holds :8000 first",
+    cause: /timed out after \d+s waiting for one of: sattva-backend restarted by systemd \(NRestarts > 0\)/,
   },
 ];
 
