@@ -6,10 +6,8 @@
 import { postgresLateAfterReboot, postgresStopped } from "../harness/chaos/faults/database.ts";
 import { apiHealthStatus } from "../harness/chaos/symptoms.ts";
 import { httpGetJson } from "../harness/probes/http.ts";
+import { unitRestarts } from "../harness/probes/systemd.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
-
-const backendRestarts = async (run: (script: string) => Promise<{ stdout: string }>) =>
-  Number((await run("systemctl show -p NRestarts --value sattva-backend")).stdout);
 
 describe("db not ready", () => {
   test("host boots before PostgreSQL is ready: 503 naming postgres, fast failures, reconnect by itself", async ({
@@ -32,12 +30,12 @@ describe("db not ready", () => {
     expect(write.status, "a write during the outage fails cleanly").toBe(503);
     expect(write.body).toContain("postgres");
 
-    const restartsBefore = await backendRestarts((s) => host.run(s));
+    const restartsBefore = await unitRestarts(host, "sattva-backend");
     // The slow database finally comes up; nobody touches the backend.
     await chaos.stack.run("docker compose start db");
     chaos.mark("PostgreSQL started");
     await chaos.recovered();
-    expect(await backendRestarts((s) => host.run(s)), "the backend reconnected without a restart").toBe(
+    expect(await unitRestarts(host, "sattva-backend"), "the backend reconnected without a restart").toBe(
       restartsBefore,
     );
   });

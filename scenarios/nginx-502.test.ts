@@ -4,6 +4,7 @@
 // the runbook's three diagnosis commands are run verbatim; their output tells the cases apart.
 import { backendKilled, backendLoopbackOnly, backendStopped } from "../harness/chaos/faults/backend.ts";
 import { apiHealthStatus } from "../harness/chaos/symptoms.ts";
+import { unitRestarts } from "../harness/probes/systemd.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
 
 /** The runbook's diagnosis for a 502, verbatim. */
@@ -43,9 +44,7 @@ describe("nginx 502", () => {
     chaos,
   }) => {
     await chaos.baseline();
-    const restartsBefore = Number(
-      (await chaos.stack.host.run("systemctl show -p NRestarts --value sattva-backend")).stdout,
-    );
+    const restartsBefore = await unitRestarts(chaos.stack.host, "sattva-backend");
     const crash = backendKilled();
     await chaos.inject(crash);
 
@@ -56,9 +55,7 @@ describe("nginx 502", () => {
 
     // No human step: systemd's own restart is the recovery under test.
     const recoveredIn = await chaos.recovered();
-    const restartsAfter = Number(
-      (await chaos.stack.host.run("systemctl show -p NRestarts --value sattva-backend")).stdout,
-    );
+    const restartsAfter = await unitRestarts(chaos.stack.host, "sattva-backend");
     expect(restartsAfter, "systemd restarted the unit (NRestarts rose)").toBe(restartsBefore + 1);
     chaos.results["recovered by systemd in (s)"] = recoveredIn / 1000;
     chaos.results["RestartSec floor (s)"] = 10;

@@ -11,6 +11,7 @@ import {
 import { port8000HeldByDocker, unitRestarted } from "../harness/chaos/symptoms.ts";
 import type { ChaosRun } from "../harness/chaos/chaos-run.ts";
 import { httpGet } from "../harness/probes/http.ts";
+import { unitRestarts } from "../harness/probes/systemd.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
 
 const PORT_ALREADY_TAKEN = /port is already allocated|address already in use/;
@@ -57,9 +58,7 @@ describe("port 8000 conflict", () => {
     chaos,
   }) => {
     await chaos.baseline();
-    const restartsBefore = Number(
-      (await chaos.stack.host.run("systemctl show -p NRestarts --value sattva-backend")).stdout,
-    );
+    const restartsBefore = await unitRestarts(chaos.stack.host, "sattva-backend");
     await chaos.inject(composeBackendTakesPortFirst);
 
     const detection = await chaos.detect([port8000HeldByDocker]);

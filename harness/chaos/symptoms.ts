@@ -1,4 +1,7 @@
+import { readHeartbeat } from "../probes/heartbeat.ts";
 import { httpGet } from "../probes/http.ts";
+import { listenersOn } from "../probes/ports.ts";
+import { unitRestarts } from "../probes/systemd.ts";
 import type { Symptom } from "./fault.ts";
 
 /** nginx answers /api/health through the frontend with exactly this status. */
@@ -27,8 +30,8 @@ export function unitNotActive(unit: string): Symptom {
 export const port8000HeldByDocker: Symptom = {
   name: ":8000 held by docker-proxy",
   async observe(stack) {
-    const lsof = await stack.host.run("lsof -nP -iTCP:8000 -sTCP:LISTEN -Fc", { check: false });
-    return lsof.stdout.includes("cdocker-proxy") ? "docker-proxy listens on :8000" : undefined;
+    const owners = await listenersOn(stack.host, 8000);
+    return owners.some((l) => l.command === "docker-proxy") ? "docker-proxy listens on :8000" : undefined;
   },
 };
 
@@ -37,8 +40,19 @@ export function unitRestarted(unit: string, baseline: number, count = 1): Sympto
   return {
     name: `${unit} restarted by systemd (NRestarts > ${baseline})`,
     async observe(stack) {
-      const restarts = Number((await stack.host.run(`systemctl show -p NRestarts --value ${unit}`)).stdout);
+      const restarts = await unitRestarts(stack.host, unit);
       return restarts >= baseline + count ? `NRestarts=${restarts}` : undefined;
     },
   };
 }
+
+/** The streamer's heartbeat reports a failed yt-dlp extraction. */
+export const extractionFailing: Symptom = {
+  name: "the streamer's extraction fails",
+  async observe(stack) {
+    const heartbeat = await readHeartbeat(stack);
+    return heartbeat?.extraction === "error" && heartbeat.ageSeconds < 30
+      ? `yt-dlp ${heartbeat.yt_dlp_version}: ${heartbeat.error ?? "error"}`
+      : undefined;
+  },
+};

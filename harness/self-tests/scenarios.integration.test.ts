@@ -67,6 +67,12 @@ const SELF_TESTS: readonly SelfTest[] = [
     grep: "holds :8000 first",
     cause: /timed out after \d+s waiting for one of: sattva-backend restarted by systemd \(NRestarts > 0\)/,
   },
+  {
+    scenario: "yt-dlp-broken",
+    breakage: "update-script-no-restart",
+    grep: "bad release",
+    cause: /timed out after \d+s waiting for one of: the streamer's extraction fails/,
+  },
 ];
 
 describe("every scenario fails, naming the cause, on a stack broken where it looks", () => {

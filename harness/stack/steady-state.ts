@@ -1,4 +1,6 @@
+import { readHeartbeat } from "../probes/heartbeat.ts";
 import { httpGet, httpGetJson } from "../probes/http.ts";
+import { describeListeners, listenersOn } from "../probes/ports.ts";
 import { until } from "../waits/wait.ts";
 import type { Stack } from "./stack.ts";
 
@@ -46,17 +48,16 @@ const unitActive = (unit: string) =>
 const port8000OwnedBySystemdBackend = check(
   ":8000 is owned by the systemd backend (uvicorn)",
   async (stack) => {
-    const lsof = await stack.host.run("lsof -nP -iTCP:8000 -sTCP:LISTEN -Fpcn", { check: false });
-    const pids = [...lsof.stdout.matchAll(/^p(\d+)$/gm)].map((m) => m[1] ?? "");
-    if (pids.length === 0) return { ok: false, detail: "nothing listens on :8000" };
+    const listeners = await listenersOn(stack.host, 8000);
+    if (listeners.length === 0) return { ok: false, detail: "nothing listens on :8000" };
     const owners = await Promise.all(
-      pids.map(async (pid) => {
+      [...new Set(listeners.map((l) => l.pid))].map(async (pid) => {
         const info = await stack.host.run(`ps -o unit=,args= -p ${pid}`, { check: false });
         return info.stdout.trim();
       }),
     );
     const foreign = owners.filter((owner) => !/^sattva-backend\.service\s+.*uvicorn/.test(owner));
-    const listens = [...lsof.stdout.matchAll(/^n(.+)$/gm)].map((m) => m[1]).join(", ");
+    const listens = describeListeners(listeners);
     return foreign.length === 0
       ? { ok: true, detail: `${owners.join("; ")} listening on ${listens}` }
       : {
@@ -78,8 +79,7 @@ const backendReachableFromDocker = check(
     );
     if (probe.exitCode === 0)
       return { ok: true, detail: `wget from the frontend container: ${probe.stdout.trim()}` };
-    const listening = await stack.host.run("lsof -nP -iTCP:8000 -sTCP:LISTEN -Fn", { check: false });
-    const addresses = [...listening.stdout.matchAll(/^n(.+)$/gm)].map((m) => m[1]).join(", ") || "nothing";
+    const addresses = describeListeners(await listenersOn(stack.host, 8000));
     return {
       ok: false,
       detail: `wget from the frontend container failed (${probe.stderr.trim() || `exit ${probe.exitCode}`}); :8000 listeners: ${addresses}`,
@@ -175,29 +175,16 @@ const timerAt0400Utc = check("yt-dlp-update.timer is active and next runs at 04:
   return { ok, detail: `timer ${state || "missing"}, next run ${next || "not scheduled"}` };
 });
 
-interface Heartbeat {
-  ts: number;
-  extraction: string;
-  error: string | null;
-  yt_dlp_version: string;
-}
-
 /** Read straight from Redis, so a broken proxy in front of the backend does not hide the streamer. */
 const streamerHeartbeat = check(
   "the streamer extracts media with yt-dlp and publishes a fresh heartbeat",
   async (stack) => {
-    const read = await stack.run("docker compose exec -T redis redis-cli GET sattva:streamer:heartbeat", {
-      check: false,
-    });
-    const text = read.stdout.trim();
-    if (read.exitCode !== 0 || text === "")
-      return { ok: false, detail: `no heartbeat in Redis (${read.stderr.trim() || "key absent"})` };
-    const heartbeat = JSON.parse(text) as Heartbeat;
-    const age = Number((await stack.host.run("date +%s.%N")).stdout) - heartbeat.ts;
+    const heartbeat = await readHeartbeat(stack);
+    if (heartbeat === undefined) return { ok: false, detail: "no heartbeat in Redis" };
     const error = heartbeat.error === null ? "" : ` (${heartbeat.error})`;
     return {
-      ok: heartbeat.extraction === "ok" && age < 30,
-      detail: `yt-dlp ${heartbeat.yt_dlp_version}, extraction ${heartbeat.extraction}${error}, heartbeat ${age.toFixed(0)}s old`,
+      ok: heartbeat.extraction === "ok" && heartbeat.ageSeconds < 30,
+      detail: `yt-dlp ${heartbeat.yt_dlp_version}, extraction ${heartbeat.extraction}${error}, heartbeat ${heartbeat.ageSeconds.toFixed(0)}s old`,
     };
   },
 );

@@ -1,3 +1,4 @@
+import { listenersOn } from "../probes/ports.ts";
 import { STACK_ROOT } from "./stack-layout.ts";
 import { SYSTEMD_SERVICES, type Stack } from "./stack.ts";
 
@@ -52,9 +53,8 @@ const backendInDocker: Detector = async (stack) => {
 };
 
 const port8000HeldByDocker: Detector = async (stack) => {
-  const lsof = await stack.host.run("lsof -nP -iTCP:8000 -sTCP:LISTEN -Fc", { check: false });
-  const commands = [...lsof.stdout.matchAll(/^c(.+)$/gm)].map((m) => m[1] ?? "");
-  return commands.includes("docker-proxy")
+  const owners = await listenersOn(stack.host, 8000);
+  return owners.some((l) => l.command === "docker-proxy")
     ? [
         drift(
           ":8000",

@@ -54,6 +54,12 @@ export const BREAKAGES = {
       '@route("GET", "/streamer")',
     ].join("\n"),
   },
+  /** The update script no longer restarts the streamer: a new yt-dlp is installed but never loaded. */
+  "update-script-no-restart": {
+    file: "scripts/yt-dlp-update.sh",
+    from: "systemctl restart sattva-streamer\n",
+    to: "",
+  },
   /** Prometheus scrapes the streamer inside its own container instead of on the host. */
   "prometheus-scrapes-wrong-host": {
     file: "monitoring/prometheus.yml",

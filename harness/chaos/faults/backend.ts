@@ -1,13 +1,8 @@
+import { describeListeners, listenersOn } from "../../probes/ports.ts";
 import type { Fault } from "../fault.ts";
 
 const UNIT = "sattva-backend";
 const LOOPBACK_DROP_IN = `/etc/systemd/system/${UNIT}.service.d/sattva-chaos-loopback.conf`;
-
-/** What listens on :8000 (lsof's addresses), or "nothing". */
-async function listenersOn8000(run: (script: string) => Promise<{ stdout: string }>): Promise<string> {
-  const lsof = await run("lsof -nP -iTCP:8000 -sTCP:LISTEN -Fn || true");
-  return [...lsof.stdout.matchAll(/^n(.+)$/gm)].map((m) => m[1]).join(", ") || "nothing";
-}
 
 const startIfInactive = `systemctl is-active --quiet ${UNIT} || systemctl start ${UNIT}`;
 
@@ -19,7 +14,7 @@ export const backendStopped: Fault = {
   },
   async prove(stack) {
     const state = (await stack.host.run(`systemctl is-active ${UNIT}`, { check: false })).stdout.trim();
-    const listeners = await listenersOn8000((s) => stack.host.run(s));
+    const listeners = describeListeners(await listenersOn(stack.host, 8000));
     if (state === "active" || listeners !== "nothing")
       throw new Error(`${UNIT} is ${state}, :8000 held by ${listeners}`);
     return `${UNIT} ${state}; nothing listens on :8000`;
@@ -70,7 +65,7 @@ export const backendLoopbackOnly: Fault = {
   async prove(stack) {
     let listeners = "nothing";
     for (let attempt = 0; attempt < 40 && listeners === "nothing"; attempt++) {
-      listeners = await listenersOn8000((s) => stack.host.run(s));
+      listeners = describeListeners(await listenersOn(stack.host, 8000));
       if (listeners === "nothing") await new Promise((resolve) => setTimeout(resolve, 250));
     }
     if (listeners !== "127.0.0.1:8000") throw new Error(`:8000 listeners: ${listeners}`);

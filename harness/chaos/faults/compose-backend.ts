@@ -1,5 +1,6 @@
 import type { CommandResult } from "../../host/command.ts";
 import type { Stack } from "../../stack/stack.ts";
+import { listenersOn } from "../../probes/ports.ts";
 import type { Fault } from "../fault.ts";
 
 const CONTAINER = "sattva-streamer-backend-1";
@@ -57,9 +58,11 @@ export const composeBackendTakesPortFirst: Fault = {
   },
   async prove(stack) {
     const state = await composeBackendState(stack);
-    const owners = await stack.host.run("lsof -nP -iTCP:8000 -sTCP:LISTEN -Fc", { check: false });
-    if (state !== "running" || !owners.stdout.includes("cdocker-proxy")) {
-      throw new Error(`${CONTAINER} ${state}; :8000 owners: ${owners.stdout.replace(/\n/g, " ")}`);
+    const owners = await listenersOn(stack.host, 8000);
+    if (state !== "running" || !owners.some((l) => l.command === "docker-proxy")) {
+      throw new Error(
+        `${CONTAINER} ${state}; :8000 owners: ${owners.map((l) => l.command).join(", ") || "none"}`,
+      );
     }
     return `${CONTAINER} running; docker-proxy owns :8000`;
   },

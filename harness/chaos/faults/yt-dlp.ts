@@ -1,0 +1,112 @@
+import type { Stack } from "../../stack/stack.ts";
+import type { Fault } from "../fault.ts";
+
+const STREAMER_VENV = "/opt/sattva-streamer/streamer/venv";
+const BACKEND_VENV = "/opt/sattva-streamer/backend/venv";
+/** The local package index (test double sattva-chaos-pypi) and the version number of the bad release. */
+const INDEX_DIR = "/opt/sattva-chaos/pypi";
+const INDEX_URL = "http://127.0.0.1:8089/simple/";
+export const BAD_RELEASE = "2099.1.1";
+
+/** The yt-dlp version the streamer's requirements pin. */
+export async function pinnedYtDlp(stack: Stack): Promise<string> {
+  const requirements = await stack.host.run("cat /opt/sattva-streamer/streamer/requirements.txt");
+  const version = /^yt-dlp==(\S+)/m.exec(requirements.stdout)?.[1];
+  if (version === undefined) throw new Error("streamer/requirements.txt pins no yt-dlp version");
+  return version;
+}
+
+/**
+ * Publishes yt-dlp to the local index (the pinned release, downloaded from PyPI, and optionally a bad
+ * newer one) and points both venvs' pip at it: from now on `pip install -U yt-dlp` on this host
+ * resolves there, deterministically.
+ */
+async function publishIndex(stack: Stack, withBadRelease: boolean): Promise<void> {
+  const pinned = await pinnedYtDlp(stack);
+  const wheel = `${INDEX_DIR}/files/yt_dlp-${pinned}-py3-none-any.whl`;
+  const steps = [
+    `mkdir -p ${INDEX_DIR}/files ${INDEX_DIR}/simple/yt-dlp`,
+    `test -e ${wheel} || ${STREAMER_VENV}/bin/pip download --quiet --no-deps -d ${INDEX_DIR}/files yt-dlp==${pinned}`,
+    withBadRelease
+      ? `python3 /opt/sattva-chaos/make-bad-release.py ${wheel} ${BAD_RELEASE} ${INDEX_DIR}/files`
+      : "true",
+    `(cd ${INDEX_DIR}/files && for f in *.whl; do echo "<a href=\\"../../files/$f\\">$f</a><br>"; done) > ${INDEX_DIR}/simple/yt-dlp/index.html`,
+    ...[STREAMER_VENV, BACKEND_VENV].map(
+      (venv) => `printf '[global]\\nindex-url = ${INDEX_URL}\\n' > ${venv}/pip.conf`,
+    ),
+  ];
+  await stack.host.run(steps.join(" && "), { timeoutMs: 5 * 60_000 });
+}
+
+/** Back to the provisioned state: PyPI for pip, the pinned yt-dlp in the streamer venv only, index empty. */
+async function restoreYtDlp(stack: Stack): Promise<void> {
+  const pinned = await pinnedYtDlp(stack);
+  await stack.host.run(
+    [
+      `rm -f ${STREAMER_VENV}/pip.conf ${BACKEND_VENV}/pip.conf`,
+      `rm -rf ${INDEX_DIR}/files ${INDEX_DIR}/simple`,
+      "systemctl start sattva-chaos-pypi",
+      `${STREAMER_VENV}/bin/pip install --quiet --force-reinstall --no-deps yt-dlp==${pinned}`,
+      // The runbook's manual step installs yt-dlp into the backend's venv, which provisioning never does.
+      `${BACKEND_VENV}/bin/pip uninstall --quiet -y yt-dlp || true`,
+      "systemctl restart sattva-streamer",
+    ].join(" && "),
+    { timeoutMs: 5 * 60_000 },
+  );
+}
+
+/** Whether the streamer's venv can import yt-dlp, and what it says. */
+export async function streamerImportsYtDlp(stack: Stack): Promise<{ ok: boolean; said: string }> {
+  const probe = await stack.host.run(
+    `${STREAMER_VENV}/bin/python -c 'import yt_dlp; print(yt_dlp.version.__version__)'`,
+    {
+      check: false,
+    },
+  );
+  return { ok: probe.exitCode === 0, said: (probe.stdout + probe.stderr).trim().split("\n").at(-1) ?? "" };
+}
+
+/** (a) A half-finished upgrade: part of the package is gone, so `import yt_dlp` fails and the streamer exits. */
+export const ytDlpHalfInstalled: Fault = {
+  name: "yt-dlp half-installed in the streamer venv (yt_dlp/version.py missing)",
+  async inject(stack) {
+    await publishIndex(stack, false);
+    await stack.host.run(
+      `rm -f ${STREAMER_VENV}/lib/python3*/site-packages/yt_dlp/version.py && systemctl restart sattva-streamer`,
+    );
+  },
+  async prove(stack) {
+    const imported = await streamerImportsYtDlp(stack);
+    if (imported.ok) throw new Error(`yt-dlp still imports: ${imported.said}`);
+    return `import yt_dlp: ${imported.said}`;
+  },
+  heal: restoreYtDlp,
+};
+
+/** (b) A bad release published to the index the host uses: it installs and imports, and cannot extract. */
+export const ytDlpBadReleasePublished: Fault = {
+  name: `yt-dlp ${BAD_RELEASE} (extraction broken) published to the host's package index`,
+  inject: (stack) => publishIndex(stack, true),
+  async prove(stack) {
+    const index = await stack.host.run(`curl -fsS ${INDEX_URL}yt-dlp/`);
+    if (!index.stdout.includes(`yt_dlp-${BAD_RELEASE}-`))
+      throw new Error(`the index does not list ${BAD_RELEASE}`);
+    return `${INDEX_URL}yt-dlp/ lists ${BAD_RELEASE}`;
+  },
+  heal: restoreYtDlp,
+};
+
+/** (c) The package index unreachable when the 04:00 update runs. */
+export const ytDlpIndexUnreachable: Fault = {
+  name: "the host's package index unreachable",
+  async inject(stack) {
+    await publishIndex(stack, false);
+    await stack.host.run("systemctl stop sattva-chaos-pypi");
+  },
+  async prove(stack) {
+    const index = await stack.host.run(`curl -fsS ${INDEX_URL}yt-dlp/`, { check: false });
+    if (index.exitCode === 0) throw new Error(`${INDEX_URL} still answers`);
+    return `curl ${INDEX_URL}: exit ${index.exitCode} (${index.stderr.trim()})`;
+  },
+  heal: restoreYtDlp,
+};

@@ -1,0 +1,6 @@
+import type { Host } from "../host/host.ts";
+
+/** How many times systemd has restarted a unit on its own (Restart=), since the unit was last started by hand. */
+export async function unitRestarts(host: Host, unit: string): Promise<number> {
+  return Number((await host.run(`systemctl show -p NRestarts --value ${unit}`)).stdout);
+}

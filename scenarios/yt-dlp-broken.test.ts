@@ -1,0 +1,129 @@
+// yt-dlp broken (runbook: "Автообновление yt-dlp" and Troubleshooting "yt-dlp ошибки"): the streamer's
+// yt-dlp fails the ways it does in production, through a package index the host uses (a local one,
+// so it is deterministic). For each case the timer's service is run as the timer would run it, then
+// the runbook's manual recovery verbatim; the results say what really recovers. Note the runbook's
+// manual step updates yt-dlp in the BACKEND's venv while the streamer runs from its own.
+import {
+  BAD_RELEASE,
+  pinnedYtDlp,
+  streamerImportsYtDlp,
+  ytDlpBadReleasePublished,
+  ytDlpHalfInstalled,
+  ytDlpIndexUnreachable,
+} from "../harness/chaos/faults/yt-dlp.ts";
+import type { ChaosRun } from "../harness/chaos/chaos-run.ts";
+import { extractionFailing, unitNotActive } from "../harness/chaos/symptoms.ts";
+import { readHeartbeat } from "../harness/probes/heartbeat.ts";
+import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
+
+/** What the 04:00 timer does: start the update service and wait for the oneshot to finish. */
+const TIMER_RUN = "systemctl start yt-dlp-update.service";
+/** The runbook's manual recovery for yt-dlp errors, verbatim. */
+const MANUAL_RECOVERY = [
+  "/opt/sattva-streamer/backend/venv/bin/pip install -U yt-dlp",
+  "/opt/sattva-streamer/backend/venv/bin/yt-dlp --version",
+  "systemctl restart sattva-backend sattva-streamer",
+];
+
+/** Is the streamer healthy again (imports yt-dlp, extracts) a little after a step? */
+async function streamerWorks(chaos: ChaosRun): Promise<boolean> {
+  await new Promise((resolve) => setTimeout(resolve, 12_000));
+  const heartbeat = await readHeartbeat(chaos.stack);
+  return (
+    (await streamerImportsYtDlp(chaos.stack)).ok &&
+    heartbeat?.extraction === "ok" &&
+    heartbeat.ageSeconds < 10
+  );
+}
+
+/** Runs the runbook's manual recovery and records whether it fixed the streamer. */
+async function runbookManualRecovery(chaos: ChaosRun): Promise<boolean> {
+  for (const command of MANUAL_RECOVERY) await chaos.runbook(command);
+  const fixed = await streamerWorks(chaos);
+  chaos.results["the runbook's manual step (backend venv) fixes the streamer"] = fixed;
+  return fixed;
+}
+
+/** The fix that works, which the runbook does not give: reinstall the pinned yt-dlp in the streamer's venv. */
+async function pinBackInStreamerVenv(chaos: ChaosRun): Promise<void> {
+  const pinned = await pinnedYtDlp(chaos.stack);
+  await chaos.runbook(
+    `/opt/sattva-streamer/streamer/venv/bin/pip install --force-reinstall --no-deps yt-dlp==${pinned}`,
+  );
+  await chaos.runbook("systemctl restart sattva-streamer");
+  chaos.mark("not in the runbook: yt-dlp reinstalled at its pinned version in the streamer's venv");
+}
+
+describe("yt-dlp broken", () => {
+  test("the update timer is scheduled daily at 04:00 UTC", async ({ chaos }) => {
+    const timers = await chaos.runbook("systemctl list-timers yt-dlp-update.timer");
+    expect(timers.stdout).toMatch(/ 04:00:00 UTC .* yt-dlp-update\.timer +yt-dlp-update\.service/);
+  });
+
+  test("(a) half-finished upgrade: yt-dlp cannot be imported, the streamer crash-loops, StreamerDown fires", async ({
+    chaos,
+  }) => {
+    await chaos.baseline();
+    await chaos.inject(ytDlpHalfInstalled);
+    await chaos.detect([unitNotActive("sattva-streamer")]);
+    const journal = await chaos.stack.host.run("journalctl -u sattva-streamer -n 30 --no-pager");
+    expect(journal.stdout).toMatch(/ModuleNotFoundError: No module named 'yt_dlp\.version'/);
+    expect(
+      (await chaos.alert("StreamerDown")).timeToAlertMs,
+      "StreamerDown must reach the receiver",
+    ).toBeDefined();
+
+    await chaos.runbook(TIMER_RUN);
+    chaos.results["the 04:00 update run fixes it"] = await streamerWorks(chaos);
+    await runbookManualRecovery(chaos);
+    await pinBackInStreamerVenv(chaos);
+    await chaos.recovered();
+  });
+
+  test(`(b) bad release ${BAD_RELEASE} on the index: the 04:00 update installs it, extraction fails, the alert fires`, async ({
+    chaos,
+  }) => {
+    await chaos.baseline();
+    await chaos.inject(ytDlpBadReleasePublished);
+    await chaos.runbook(TIMER_RUN);
+
+    const detection = await chaos.detect([extractionFailing]);
+    expect(detection.seen).toMatch(
+      new RegExp(`^yt-dlp ${BAD_RELEASE.replace(/\./g, "\\.")}: .*cannot extract media`),
+    );
+    expect(
+      (await chaos.alert("YtDlpExtractionFailing")).timeToAlertMs,
+      "the extraction alert must fire",
+    ).toBeDefined();
+
+    await runbookManualRecovery(chaos);
+    await pinBackInStreamerVenv(chaos);
+    await chaos.recovered();
+  });
+
+  test("(c) the index is unreachable at 04:00: pip fails, the script restarts the streamer anyway and reports success", async ({
+    chaos,
+  }) => {
+    await chaos.baseline();
+    await chaos.inject(ytDlpIndexUnreachable);
+    const startedBefore = (
+      await chaos.stack.host.run("systemctl show -p ExecMainStartTimestamp --value sattva-streamer")
+    ).stdout;
+
+    const update = await chaos.runbook(TIMER_RUN);
+    const journal = await chaos.stack.host.run("journalctl -u yt-dlp-update.service -n 40 --no-pager");
+    expect(journal.stdout, "pip could not reach the index").toMatch(
+      /Could not find a version|Connection refused|No matching distribution/,
+    );
+    const startedAfter = (
+      await chaos.stack.host.run("systemctl show -p ExecMainStartTimestamp --value sattva-streamer")
+    ).stdout;
+    chaos.results["yt-dlp-update.service exit"] = update.exitCode;
+    chaos.results["streamer restarted although nothing was updated"] = startedAfter !== startedBefore;
+    expect(update.exitCode, "the update service reports success: the script ignores pip's failure").toBe(0);
+    expect(startedAfter, "the script restarted the streamer anyway").not.toBe(startedBefore);
+
+    await chaos.heal();
+    await chaos.recovered();
+  });
+});
