@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { reportDir } from "./scenario/report-dir.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -7,7 +8,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export default defineConfig({
   test: {
     root,
-    reporters: ["default", ["junit", { outputFile: "reports/junit.xml" }]],
+    reporters: ["default", ["junit", { outputFile: reportDir("junit.xml") }]],
     projects: [
       {
         extends: true,
@@ -25,8 +26,9 @@ export default defineConfig({
           // Hosts boot in minutes under load; teardown removes containers holding inner engines.
           testTimeout: 600_000,
           hookTimeout: 600_000,
-          // Two cores: one file at a time; a file may still boot hosts in parallel itself.
+          // Two cores: one file at a time, and at most two concurrent tests (each may boot a host).
           fileParallelism: false,
+          maxConcurrency: 2,
         },
       },
     ],

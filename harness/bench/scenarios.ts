@@ -4,14 +4,14 @@
 // Run: npm run bench:scenarios   (about ten minutes)
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { secondsSince } from "../format.ts";
+import { reportDir } from "../scenario/report-dir.ts";
 import { RunEnv } from "../scenario/run-env.ts";
 import { runScenarios } from "../scenario/run-scenarios.ts";
 import { BUNDLED_STACK } from "../stack/stack-layout.ts";
 
 const SCENARIOS = ["port-8000-conflict", "nginx-502", "db-not-ready", "yt-dlp-broken"];
-const JOURNALS = fileURLToPath(new URL("../../reports/journals/", import.meta.url));
+const JOURNALS = reportDir("journals");
 
 /** Lower bounds the deployment itself sets, whatever the harness does. */
 const FLOORS: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { CommandResult } from "../host/command.ts";
+import { reportDir } from "../scenario/report-dir.ts";
 import type { Stack } from "../stack/stack.ts";
 import { checkSteadyState, describeSteadyState, type SteadyStateReport } from "../stack/steady-state.ts";
 import { until } from "../waits/wait.ts";
@@ -11,7 +11,6 @@ import { Markers } from "./markers.ts";
 import { Timeline } from "./timeline.ts";
 import { InconclusiveError, type Verdict } from "./verdict.ts";
 
-const JOURNALS_DIR = fileURLToPath(new URL("../../reports/journals/", import.meta.url));
 const MARKERS_PER_RUN = 20;
 
 export interface Detection {
@@ -187,10 +186,10 @@ export class ChaosRun {
     this.#injected.length = 0;
   }
 
-  /** Writes the run's journal (timeline, runbook output, results, verdict) under reports/journals/. */
+  /** Writes the run's journal (timeline, runbook output, results, verdict) under <report dir>/journals/. */
   async writeJournal(scenario: string, test: string, verdict: Verdict): Promise<string> {
     const slug = (text: string) => text.replace(/[^\w.-]+/g, "-").slice(0, 80);
-    const dir = path.join(JOURNALS_DIR, slug(scenario));
+    const dir = reportDir("journals", slug(scenario));
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, `${slug(test)}.json`);
     const journal = {

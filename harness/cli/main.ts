@@ -1,3 +1,4 @@
+import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { clean } from "../docker/clean.ts";
 import { assertDockerRunning } from "../docker/docker-cli.ts";
@@ -14,9 +15,10 @@ import { createTarget, TARGET_NAMES } from "../targets/targets.ts";
 const USAGE = `usage: sattva-chaos <command> [options]
 
 commands:
-  run [scenario...] [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--mode offline|online] [--grep TEXT]
+  run [scenario...] [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--mode offline|online] [--grep TEXT] [--report DIR]
                                                       run scenarios (all if none is named; --grep: only tests
-                                                      whose name contains TEXT)
+                                                      whose name contains TEXT; --report: journals,
+                                                      logs and JUnit go to DIR instead of reports/)
   list                                                list the scenarios
   images build [service...] [--mode offline|online]   build (offline) or pull (online) the images; cached by recipe hash
   images list [--mode offline|online]                 show which image each service uses and where it comes from
@@ -117,6 +119,7 @@ async function run(args: string[]): Promise<number> {
     target: { type: "string", default: "container" },
     stack: { type: "string", default: BUNDLED_STACK },
     grep: { type: "string" },
+    report: { type: "string" },
     ...modeOption,
   });
   createTarget(values.target);
@@ -131,6 +134,7 @@ async function run(args: string[]): Promise<number> {
     [RunEnv.target]: values.target,
     [RunEnv.stack]: stack.dir,
     [RunEnv.imageMode]: mode,
+    ...(values.report === undefined ? {} : { [RunEnv.reportDir]: path.resolve(values.report) }),
   });
 }
 

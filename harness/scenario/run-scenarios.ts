@@ -4,14 +4,14 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import type { Verdict } from "../chaos/verdict.ts";
 import { ExitCode } from "../errors.ts";
+import { reportDir } from "./report-dir.ts";
+import { RunEnv } from "./run-env.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SCENARIOS_DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
 const VITEST_CONFIG = fileURLToPath(new URL("../vitest.config.ts", import.meta.url));
 const VITEST = fileURLToPath(new URL("../../node_modules/vitest/vitest.mjs", import.meta.url));
 const SUFFIX = ".test.ts";
-const JOURNALS_DIR = fileURLToPath(new URL("../../reports/journals/", import.meta.url));
-const JUNIT_REPORT = fileURLToPath(new URL("../../reports/junit.xml", import.meta.url));
 
 /** Scenario names: the files of scenarios/, without `.test.ts`. */
 export async function listScenarios(): Promise<string[]> {
@@ -22,11 +22,11 @@ export async function listScenarios(): Promise<string[]> {
 }
 
 /** Verdicts of the journals written since `since` (ms since the epoch). */
-async function verdictsSince(since: number): Promise<string[]> {
-  const files = await readdir(JOURNALS_DIR, { recursive: true }).catch(() => []);
+async function verdictsSince(journals: string, since: number): Promise<string[]> {
+  const files = await readdir(journals, { recursive: true }).catch(() => []);
   const verdicts: string[] = [];
   for (const file of files.filter((f) => f.endsWith(".json"))) {
-    const full = path.join(JOURNALS_DIR, file);
+    const full = path.join(journals, file);
     if ((await stat(full)).mtimeMs < since) continue;
     verdicts.push((JSON.parse(await readFile(full, "utf8")) as { verdict: Verdict }).verdict.status);
   }
@@ -34,8 +34,8 @@ async function verdictsSince(since: number): Promise<string[]> {
 }
 
 /** Failed and errored tests of the last vitest run, from its JUnit report (written by the config). */
-async function failedTestCount(): Promise<number> {
-  const junit = await readFile(JUNIT_REPORT, "utf8").catch(() => "");
+async function failedTestCount(junitReport: string): Promise<number> {
+  const junit = await readFile(junitReport, "utf8").catch(() => "");
   const counts = /<testsuites [^>]*failures="(\d+)" errors="(\d+)"/.exec(junit);
   return counts === null ? Number.NaN : Number(counts[1]) + Number(counts[2]);
 }
@@ -50,20 +50,24 @@ export async function runScenarios(
   env: Record<string, string>,
 ): Promise<number> {
   const started = Date.now();
+  const reports = env[RunEnv.reportDir] ?? reportDir();
+  const junit = path.join(reports, "junit.xml");
   const files = names.map((name) => `scenarios/${name}${SUFFIX}`);
   const result = await execa(
     process.execPath,
     [VITEST, "run", "--config", VITEST_CONFIG, ...(grep === undefined ? [] : ["-t", grep]), ...files],
     {
       cwd: ROOT,
-      env,
+      env: { ...env, [RunEnv.reportDir]: reports },
       stdio: "inherit",
       reject: false,
     },
   );
   if (result.exitCode === 0) return ExitCode.passed;
   // Inconclusive runs fail their vitest test; if they are all the failures there were, say so.
-  const inconclusive = (await verdictsSince(started)).filter((status) => status === "inconclusive").length;
-  const failedTests = await failedTestCount();
+  const inconclusive = (await verdictsSince(path.join(reports, "journals"), started)).filter(
+    (status) => status === "inconclusive",
+  ).length;
+  const failedTests = await failedTestCount(junit);
   return inconclusive > 0 && inconclusive === failedTests ? ExitCode.inconclusive : ExitCode.failed;
 }

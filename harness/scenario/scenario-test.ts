@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { test as base } from "vitest";
 import type { Host } from "../host/host.ts";
 import { parseImageMode, type ImageMode, type Service } from "../images/catalogue.ts";
@@ -13,6 +12,7 @@ import { findResidue } from "../chaos/residue.ts";
 import { verdictOf } from "../chaos/verdict.ts";
 import { createTarget } from "../targets/targets.ts";
 import { secondsSince } from "../format.ts";
+import { reportDir } from "./report-dir.ts";
 import { RunEnv } from "./run-env.ts";
 
 /** Progress lines per phase, so long scenarios show where they are. */
@@ -37,15 +37,13 @@ interface ScenarioFixtures {
   keepLogsOnFailure: undefined;
 }
 
-const LOGS_DIR = fileURLToPath(new URL("../../reports/logs/", import.meta.url));
-
 /** The stack of the running file, if a test asked for one: its logs are kept when a test fails. */
 let deployed: Stack | undefined;
 
-/** Writes the units' journals and the compose logs under reports/logs/<file>/<test>/. */
+/** Writes the units' journals and the compose logs under <report dir>/logs/<file>/<test>/. */
 async function keepLogs(stack: Stack, task: { name: string; file: { name: string } }): Promise<void> {
   const slug = (text: string) => text.replace(/[^\w.-]+/g, "-").slice(0, 80);
-  const dir = path.join(LOGS_DIR, slug(path.basename(task.file.name)), slug(task.name));
+  const dir = reportDir("logs", slug(path.basename(task.file.name)), slug(task.name));
   await mkdir(dir, { recursive: true });
   for (const [name, text] of Object.entries(await stack.logs())) await writeFile(path.join(dir, name), text);
   phase(`logs of the failed test kept in ${dir}`);

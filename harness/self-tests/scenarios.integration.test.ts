@@ -1,7 +1,7 @@
 // A scenario that cannot fail is a defect: each one is run, through the real command line, against a
 // deliberately broken copy of the stack in which it must fail, and its output must name the cause.
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { ExitCode } from "../errors.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { sattvaChaos } from "../testing/cli.ts";
@@ -75,13 +75,16 @@ const SELF_TESTS: readonly SelfTest[] = [
   },
 ];
 
-describe("every scenario fails, naming the cause, on a stack broken where it looks", () => {
+// Two at a time: each boots its own host, and most of a failing run is waiting out a tolerance.
+describe.concurrent("every scenario fails, naming the cause, on a stack broken where it looks", () => {
   for (const { scenario, breakage, grep, cause } of SELF_TESTS) {
-    it(`${scenario} on ${breakage}`, async () => {
+    it(`${scenario} on ${breakage}`, async ({ expect }) => {
       await withTempDir(`broken-${breakage}`, async (dir) => {
         const stack = await writeBrokenStack(breakage, path.join(dir, "stack"));
         const filter = grep === undefined ? [] : ["--grep", grep];
-        const result = await sattvaChaos(["run", scenario, ...filter, "--stack", stack]);
+        // Its own report directory: two runs at once must not read each other's JUnit or journals.
+        const report = ["--report", path.join(dir, "reports")];
+        const result = await sattvaChaos(["run", scenario, ...filter, "--stack", stack, ...report]);
         const output = result.stdout + result.stderr;
         expect(result.exitCode, output).toBe(ExitCode.failed);
         expect(output).toMatch(cause);
