@@ -28,19 +28,41 @@ units_dir="$src/${SATTVA_UNITS_DIR:-systemd}"
 ok() { echo "ok: $*"; }
 changed() { echo "changed: $*"; }
 
+# Compose v2 (container names proj-svc-1, as the runbook uses them): Ubuntu packages it as
+# docker-compose-v2; Debian 12 has only v1, so it comes from the next release, pinned low.
+install_compose_v2() {
+  . /etc/os-release
+  if [ "$ID" != debian ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose-v2 >/dev/null
+    return
+  fi
+  mirror=$(grep -rhoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | head -n1 | tr -d ' ')
+  echo "deb ${mirror:-http://deb.debian.org/debian} trixie main" > /etc/apt/sources.list.d/sattva-trixie.list
+  printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/sattva-trixie
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose/trixie >/dev/null
+  rm -f /etc/apt/sources.list.d/sattva-trixie.list /etc/apt/preferences.d/sattva-trixie
+  apt-get update -qq
+}
+
 # 1. Packages the deployment needs on the host.
 need=()
 command -v docker >/dev/null || need+=(docker.io)
-docker compose version >/dev/null 2>&1 || need+=(docker-compose-v2)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 for tool in lsof curl rsync; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if [ ${#need[@]} -eq 0 ]; then
   ok "packages"
 else
-  # docker-compose-v2 is Ubuntu's name; Debian 12 needs Compose v2 from its next release (see the box).
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   changed "packages: installed ${need[*]}"
+fi
+if docker compose version >/dev/null 2>&1; then
+  ok "docker compose v2"
+else
+  install_compose_v2
+  changed "docker compose v2 installed"
 fi
 systemctl is-active --quiet docker || { systemctl enable --now docker >/dev/null 2>&1; changed "docker started"; }
 
@@ -114,7 +136,9 @@ fi
 # 6. Test doubles (media source, alert receiver), on test hosts only.
 if [ -n "${SATTVA_TEST_DOUBLES:-}" ]; then
   mkdir -p /opt/sattva-chaos
-  doubles=$(rsync -a --omit-dir-times --checksum --delete --itemize-changes --exclude '*.service' --exclude 'README.md' "$SATTVA_TEST_DOUBLES/" /opt/sattva-chaos/)
+  # pypi/ is the local index's content, written by scenarios, not part of the doubles' files.
+  doubles=$(rsync -a --omit-dir-times --checksum --delete --itemize-changes --exclude '*.service' --exclude 'README.md' \
+    --exclude '/pypi/' "$SATTVA_TEST_DOUBLES/" /opt/sattva-chaos/)
   if [ -z "$doubles" ]; then ok "test doubles"; else changed "test doubles in /opt/sattva-chaos"; fi
   for unit in "$SATTVA_TEST_DOUBLES"/*.service; do
     name=$(basename "$unit")
