@@ -15,13 +15,18 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["harness/**/*.test.ts"],
-          exclude: ["harness/**/*.integration.test.ts"],
+          exclude: ["harness/**/*.integration.test.ts", "harness/**/*.vm.test.ts"],
         },
       },
       {
         extends: true,
         test: {
           name: "integration",
+          // A scenario file marked `// @module-tag read-only` changes nothing on the host: it may run on an
+          // existing host without --allow-destructive, and it is the release gate's suite.
+          tags: [
+            { name: "read-only", description: "checks that change nothing on the host (the release gate)" },
+          ],
           include: ["harness/**/*.integration.test.ts", "scenarios/**/*.test.ts"],
           // Hosts boot in minutes under load; teardown removes containers holding inner engines.
           testTimeout: 600_000,
@@ -29,6 +34,18 @@ export default defineConfig({
           // Two cores: one file at a time, and at most two concurrent tests (each may boot a host).
           fileParallelism: false,
           maxConcurrency: 2,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // VMs under software emulation: their own job (`npm run test:vm`, run by .ci/vagrant), since
+          // they would double the main CI's time.
+          name: "vm",
+          include: ["harness/**/*.vm.test.ts"],
+          testTimeout: 45 * 60_000,
+          hookTimeout: 15 * 60_000,
+          fileParallelism: false,
         },
       },
     ],

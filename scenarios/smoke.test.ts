@@ -1,6 +1,8 @@
 // Smoke: the deployment comes up as the runbook documents it, and is what the runbook says it is.
 // The scenario fixtures boot a host, provision the stack and start it in the documented order
 // (compose without the backend, wait for the DB, then the systemd units); this file checks the result.
+// It only reads, so it also runs on an existing host (a staging host) and is the release gate's suite.
+// @module-tag read-only
 import { checkSteadyState, describeSteadyState } from "../harness/stack/steady-state.ts";
 import { auditTopology, describeFindings } from "../harness/stack/topology-audit.ts";
 import { expect, phase, test } from "../harness/scenario/scenario-test.ts";

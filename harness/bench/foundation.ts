@@ -6,7 +6,7 @@ import { SERVICES } from "../images/catalogue.ts";
 import { ensureImages } from "../images/image-builder.ts";
 import { debianBase } from "../images/debian-base.ts";
 import { ContainerTarget } from "../targets/container/container-target.ts";
-import { loadImagesIntoHost } from "../targets/container/inner-images.ts";
+import { loadImagesIntoHost } from "../images/load-into-host.ts";
 
 const progress = (line: string) => process.stderr.write(`  ${line}\n`);
 const figures: [string, number][] = [];

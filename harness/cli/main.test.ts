@@ -10,8 +10,39 @@ describe("bad input gets a clear message and exit code 3", () => {
   it("an unknown target name", async () => {
     const result = await sattvaChaos(["up", "--target", "kubernetes"]);
     expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
-    expect(result.stderr).toContain('unknown target "kubernetes": expected one of container');
+    expect(result.stderr).toContain(
+      'unknown target "kubernetes": expected one of container, vagrant, ssh://user@host[:port]',
+    );
   });
+
+  it("a malformed ssh target, a missing key file, an unreachable host, a gate without a target", async () => {
+    const url = await sattvaChaos(["run", "smoke", "--target", "ssh://staging"]);
+    expect(url.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(url.stderr).toContain('--target "ssh://staging" names no user: expected ssh://user@host[:port]');
+
+    const key = await sattvaChaos([
+      "gate",
+      "--target",
+      "ssh://root@127.0.0.1",
+      "--ssh-key",
+      "/nonexistent/id",
+    ]);
+    expect(key.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(key.stderr).toContain('--ssh-key "/nonexistent/id": no readable file there');
+
+    // Port 1 on loopback: nothing listens there, so ssh is refused at once.
+    const unreachable = await sattvaChaos(["run", "nginx-502", "--target", "ssh://root@127.0.0.1:1"]);
+    expect(unreachable.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(unreachable.stderr).toMatch(/cannot connect to ssh:\/\/root@127\.0\.0\.1:1: .*Connection refused/);
+
+    const gate = await sattvaChaos(["gate"]);
+    expect(gate.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(gate.stderr).toContain("gate needs --target");
+
+    const up = await sattvaChaos(["up", "--target", "ssh://root@127.0.0.1"]);
+    expect(up.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(up.stderr).toContain("is an existing one: use run or gate on it");
+  }, 30_000);
 
   it("an unknown image mode", async () => {
     const result = await sattvaChaos(["images", "build", "--mode", "cloud"]);
@@ -24,7 +55,7 @@ describe("bad input gets a clear message and exit code 3", () => {
     const command = await sattvaChaos(["deploy"]);
     expect(command.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(command.stderr).toContain(
-      'unknown command "deploy": expected one of run, list, images, up, down, clean',
+      'unknown command "deploy": expected one of run, gate, vagrant, list, images, up, down, clean',
     );
     const option = await sattvaChaos(["clean", "--everything"]);
     expect(option.exitCode).toBe(ExitCode.usageOrEnvironment);

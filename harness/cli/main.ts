@@ -1,27 +1,41 @@
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { clean } from "../docker/clean.ts";
+import { cleanVms } from "../targets/vagrant/vagrant-target.ts";
+import { vagrantCommand } from "./vagrant-command.ts";
 import { assertDockerRunning } from "../docker/docker-cli.ts";
 import { EnvironmentError, ExitCode, oneOf, UsageError } from "../errors.ts";
 import { CATALOGUE, parseImageMode, parseService, SERVICES } from "../images/catalogue.ts";
 import { ensureImages } from "../images/image-builder.ts";
-import { RunEnv } from "../scenario/run-env.ts";
-import { listScenarios, runScenarios } from "../scenario/run-scenarios.ts";
+import { RunEnv, targetOptionsToEnv } from "../scenario/run-env.ts";
+import { reportDir } from "../scenario/report-dir.ts";
+import { failuresIn, listScenarios, listTests, READ_ONLY, runScenarios } from "../scenario/run-scenarios.ts";
 import { secondsSince } from "../format.ts";
 import { STACK_PORTS } from "../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
-import { createTarget, TARGET_NAMES } from "../targets/targets.ts";
+import type { FaultPermission } from "../host/host.ts";
+import type { Target } from "../targets/target.ts";
+import { createTarget, TARGET_CHOICES, TARGET_NAMES, type TargetOptions } from "../targets/targets.ts";
 
 const USAGE = `usage: sattva-chaos <command> [options]
 
 commands:
-  run [scenario...] [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--mode offline|online] [--grep TEXT] [--report DIR]
+  run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--mode offline|online] [--grep TEXT] [--report DIR]
+      [--keep] [--ssh-key FILE] [--ssh-known-hosts FILE] [--allow-destructive]
                                                       run scenarios (all if none is named; --grep: only tests
                                                       whose name contains TEXT; --report: journals,
-                                                      logs and JUnit go to DIR instead of reports/)
+                                                      logs and JUnit go to DIR instead of reports/;
+                                                      --keep: leave the hosts up, \`down\` removes them).
+                                                      On an ssh:// host (existing, already deployed) only
+                                                      read-only scenarios run unless --allow-destructive
+                                                      is given AND the host has /etc/sattva-chaos/disposable
+  gate --target ${TARGET_CHOICES} [--ssh-key FILE] [--ssh-known-hosts FILE] [--report DIR]
+                                                      release gate: the read-only suite; exit 0 = ready,
+                                                      otherwise what blocks the release (JUnit in the report)
   list                                                list the scenarios
   images build [service...] [--mode offline|online]   build (offline) or pull (online) the images; cached by recipe hash
   images list [--mode offline|online]                 show which image each service uses and where it comes from
+  vagrant box                                         build and register the offline Debian 12 box (libvirt)
   up [--target ${TARGET_NAMES.join("|")}] [--mode offline|online]
                                                       boot a host and leave it up for incident work
   down [host...]                                      remove hosts left up by \`up\` (all of them if none is named)
@@ -71,6 +85,11 @@ async function images(args: string[]): Promise<number> {
 async function up(args: string[]): Promise<number> {
   const { values } = parse(args, { target: { type: "string", default: "container" }, ...modeOption });
   const target = createTarget(values.target);
+  if (target.provenance === "existing") {
+    throw new UsageError(
+      `up makes a host; --target ${values.target} is an existing one: use run or gate on it`,
+    );
+  }
   const mode = parseImageMode(values.mode);
   const imagesForHost = await ensureImages({
     mode,
@@ -99,43 +118,145 @@ async function down(args: string[]): Promise<number> {
     positionals.length === 0
       ? [await clean({ all: true })]
       : await Promise.all(positionals.map((host) => clean({ host })));
-  const containers = removed.flatMap((report) => report.containers);
-  log(containers.length === 0 ? "no host to remove" : `removed ${containers.join(", ")}`);
+  const vms = await cleanVms(positionals.length === 0 ? { all: true } : { names: positionals });
+  const hosts = [...removed.flatMap((report) => report.containers), ...vms];
+  log(hosts.length === 0 ? "no host to remove" : `removed ${hosts.join(", ")}`);
   return ExitCode.passed;
 }
 
 async function cleanCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { all: { type: "boolean", default: false } });
   await assertDockerRunning();
-  const report = await clean({ all: values.all });
+  const report = { ...(await clean({ all: values.all })), vms: await cleanVms({ all: values.all }) };
   for (const [kind, names] of Object.entries(report)) {
     log(`${kind}: ${names.length === 0 ? "none left" : `removed ${names.join(", ")}`}`);
   }
   return ExitCode.passed;
 }
 
+const targetOptions = {
+  target: { type: "string", default: "container" },
+  "ssh-key": { type: "string" },
+  "ssh-known-hosts": { type: "string" },
+} as const;
+
+/** The target of `--target` with its options, checked; Docker is needed only where hosts are made. */
+async function chosenTarget(values: {
+  target: string;
+  "ssh-key"?: string | undefined;
+  "ssh-known-hosts"?: string | undefined;
+  "allow-destructive"?: boolean | undefined;
+}): Promise<{ target: Target; options: TargetOptions }> {
+  const options: TargetOptions = {
+    ...(values["ssh-key"] === undefined ? {} : { key: path.resolve(values["ssh-key"]) }),
+    ...(values["ssh-known-hosts"] === undefined
+      ? {}
+      : { knownHosts: path.resolve(values["ssh-known-hosts"]) }),
+    allowDestructive: values["allow-destructive"] === true,
+  };
+  const target = createTarget(values.target, options);
+  if (target.provenance === "made") await assertDockerRunning();
+  return { target, options };
+}
+
+/**
+ * Connects to an existing host once before vitest starts, so a bad key, an unknown host key or an
+ * unreachable host is a usage/environment error (exit 3), not a failed test; returns its fault permission.
+ */
+async function connectOnce(target: Target): Promise<FaultPermission> {
+  const host = await target.start({ progress: log });
+  await host.dispose();
+  return host.faults;
+}
+
+/**
+ * On an existing host, refuses up front (exit 3) a run that would inject faults there without both
+ * keys turned, naming the destructive tests; the scenario fixtures refuse again, test by test.
+ */
+async function refuseFaultsWithoutLeave(target: Target, scenarios: readonly string[]): Promise<void> {
+  if (target.provenance !== "existing") return;
+  const faults = await connectOnce(target);
+  if (faults.allowed) return;
+  const destructive = await listTests(scenarios, `!${READ_ONLY}`);
+  if (destructive.length === 0) return;
+  throw new UsageError(
+    `${faults.reason}\n\nthese tests inject faults:\n${destructive.map((t) => `  ${t}`).join("\n")}\n` +
+      `run only the read-only ones with \`sattva-chaos gate --target ${target.name}\``,
+  );
+}
+
+function runEnv(
+  target: Target,
+  options: TargetOptions,
+  values: { stack: string; mode: string; report?: string | undefined },
+): Record<string, string> {
+  return {
+    [RunEnv.target]: target.name,
+    [RunEnv.stack]: values.stack,
+    [RunEnv.imageMode]: values.mode,
+    ...targetOptionsToEnv(options),
+    ...(values.report === undefined ? {} : { [RunEnv.reportDir]: path.resolve(values.report) }),
+  };
+}
+
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
-    target: { type: "string", default: "container" },
+    ...targetOptions,
+    "allow-destructive": { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
     stack: { type: "string", default: BUNDLED_STACK },
     grep: { type: "string" },
     report: { type: "string" },
     ...modeOption,
   });
-  createTarget(values.target);
   const mode = parseImageMode(values.mode);
   const stack = await openStackDir(values.stack);
   const available = await listScenarios();
   const chosen =
     positionals.length === 0 ? available : positionals.map((name) => oneOf("scenario", name, available));
-  await assertDockerRunning();
-  log(`run ${chosen.join(" ")} on ${values.target} (stack ${stack.dir}, images ${mode})`);
-  return runScenarios(chosen, values.grep, {
-    [RunEnv.target]: values.target,
-    [RunEnv.stack]: stack.dir,
-    [RunEnv.imageMode]: mode,
-    ...(values.report === undefined ? {} : { [RunEnv.reportDir]: path.resolve(values.report) }),
+  const { target, options } = await chosenTarget(values);
+  await refuseFaultsWithoutLeave(target, chosen);
+  log(`run ${chosen.join(" ")} on ${target.name} (stack ${stack.dir}, images ${mode})`);
+  const env = runEnv(target, options, { ...values, stack: stack.dir });
+  if (values.keep) env[RunEnv.keep] = "true";
+  return runScenarios(chosen, values.grep, env);
+}
+
+/**
+ * The release gate: the read-only suite against the host about to take a rollout. Exit 0 means
+ * ready; otherwise the exit code says why (1 a check failed, 2 inconclusive) and a summary names
+ * what blocks the release. JUnit lands in the report directory for CI.
+ */
+async function gate(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    ...targetOptions,
+    target: { type: "string" },
+    stack: { type: "string", default: BUNDLED_STACK },
+    report: { type: "string" },
+    ...modeOption,
   });
+  if (values.target === undefined) {
+    throw new UsageError(
+      `gate needs --target: the host to gate, e.g. --target ssh://deploy@staging\n\n${USAGE}`,
+    );
+  }
+  const stack = await openStackDir(values.stack);
+  const { target, options } = await chosenTarget({ ...values, target: values.target });
+  if (target.provenance === "existing") await connectOnce(target);
+  const env = runEnv(target, options, { ...values, stack: stack.dir });
+  log(`release gate on ${target.name}: the read-only suite`);
+  const status = await runScenarios(await listScenarios(), undefined, env, READ_ONLY);
+  const junit = path.join(env[RunEnv.reportDir] ?? reportDir(), "junit.xml");
+  if (status === ExitCode.passed) {
+    process.stdout.write(`READY: ${target.name} passed the read-only suite (JUnit: ${junit})\n`);
+    return status;
+  }
+  const blockers = await failuresIn(junit);
+  process.stdout.write(
+    `NOT READY: ${target.name}; ${blockers.length} check(s) block the release (JUnit: ${junit})\n` +
+      blockers.map((blocker) => `  - ${blocker}\n`).join(""),
+  );
+  return status;
 }
 
 async function list(args: string[]): Promise<number> {
@@ -146,6 +267,8 @@ async function list(args: string[]): Promise<number> {
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   run,
+  gate,
+  vagrant: vagrantCommand,
   list,
   images,
   up,

@@ -15,7 +15,7 @@ export const Label = {
 } as const;
 
 /** Kernel start time of a process (clock ticks since boot), or undefined if it is gone. */
-function processStartTime(pid: number): string | undefined {
+export function processStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the parenthesised command name; starttime is field 22 overall, 20th after ")".

@@ -8,6 +8,10 @@ export interface RunOptions {
   readonly input?: string;
 }
 
+/** Whether the harness may inject faults on a host: always on hosts it made, by the owner's leave on others. */
+export type FaultPermission =
+  { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+
 /**
  * A machine the deployment runs on, whatever brought it up (container, VM, staging host).
  * Scenarios and the stack layer only ever see this interface.
@@ -15,8 +19,16 @@ export interface RunOptions {
 export interface Host extends AsyncDisposable {
   /** Unique on this machine; names the host in results, errors and reports. */
   readonly name: string;
+  /**
+   * "made": the harness created the host and provisions the stack on it. "existing": the host already
+   * runs the stack (a staging host); the harness attaches to it and provisions nothing.
+   */
+  readonly provenance: "made" | "existing";
+  readonly faults: FaultPermission;
   /** Runs a bash script as root on the host. */
   run(script: string, options?: RunOptions): Promise<CommandResult>;
+  /** The local program and arguments that run a bash script as root on the host, to pipe data into it. */
+  commandLine(script: string): string[];
   /** Copies a local file or directory to a path on the host. */
   copyIn(localPath: string, hostPath: string): Promise<void>;
   /** Copies a file or directory from the host to a local path. */

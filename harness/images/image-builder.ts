@@ -51,7 +51,7 @@ async function imageExists(ref: string): Promise<boolean> {
 }
 
 /** On a failed build, keeps its whole output under reports/image-builds/ and names the file in the error. */
-async function keepLogOnFailure<T>(name: string, build: () => Promise<T>): Promise<T> {
+export async function keepLogOnFailure<T>(name: string, build: () => Promise<T>): Promise<T> {
   try {
     return await build();
   } catch (error) {

@@ -1,7 +1,34 @@
+import type { TargetOptions } from "../targets/targets.ts";
+
 /** Environment variables through which `sattva-chaos run` configures the scenario files it starts. */
 export const RunEnv = {
   target: "SATTVA_CHAOS_TARGET",
   stack: "SATTVA_CHAOS_STACK",
   imageMode: "SATTVA_CHAOS_IMAGE_MODE",
   reportDir: "SATTVA_CHAOS_REPORT_DIR",
+  sshKey: "SATTVA_CHAOS_SSH_KEY",
+  sshKnownHosts: "SATTVA_CHAOS_SSH_KNOWN_HOSTS",
+  allowDestructive: "SATTVA_CHAOS_ALLOW_DESTRUCTIVE",
+  /** "true": leave the host up after the run (`run --keep`), for investigation. */
+  keep: "SATTVA_CHAOS_KEEP",
 } as const;
+
+/** The target options a run was started with, as the scenario files see them. */
+export function targetOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): TargetOptions {
+  const key = env[RunEnv.sshKey];
+  const knownHosts = env[RunEnv.sshKnownHosts];
+  return {
+    ...(key === undefined || key === "" ? {} : { key }),
+    ...(knownHosts === undefined || knownHosts === "" ? {} : { knownHosts }),
+    allowDestructive: env[RunEnv.allowDestructive] === "true",
+  };
+}
+
+/** The same options as environment variables for the scenario files (the inverse of targetOptionsFromEnv). */
+export function targetOptionsToEnv(options: TargetOptions): Record<string, string> {
+  return {
+    ...(options.key === undefined ? {} : { [RunEnv.sshKey]: options.key }),
+    ...(options.knownHosts === undefined ? {} : { [RunEnv.sshKnownHosts]: options.knownHosts }),
+    ...(options.allowDestructive === true ? { [RunEnv.allowDestructive]: "true" } : {}),
+  };
+}

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import type { Verdict } from "../chaos/verdict.ts";
 import { ExitCode } from "../errors.ts";
+import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { reportDir } from "./report-dir.ts";
 import { RunEnv } from "./run-env.ts";
 
@@ -40,6 +41,55 @@ async function failedTestCount(junitReport: string): Promise<number> {
   return counts === null ? Number.NaN : Number(counts[1]) + Number(counts[2]);
 }
 
+/** Tests of scenario files tagged read-only (`// @module-tag read-only`): the release gate's suite. */
+export const READ_ONLY = "read-only";
+
+const scenarioFiles = (names: readonly string[]) => names.map((name) => `scenarios/${name}${SUFFIX}`);
+
+/** "file > test" names of the tests in these scenarios that match a vitest tags filter, without running them. */
+export async function listTests(names: readonly string[], tagsFilter: string): Promise<string[]> {
+  return withTempDir("list", async (dir) => {
+    const out = path.join(dir, "tests.json");
+    await execa(
+      process.execPath,
+      [
+        VITEST,
+        "list",
+        "--config",
+        VITEST_CONFIG,
+        "--tags-filter",
+        tagsFilter,
+        `--json=${out}`,
+        ...scenarioFiles(names),
+      ],
+      { cwd: ROOT },
+    );
+    const tests = JSON.parse(await readFile(out, "utf8")) as { name: string; file: string }[];
+    return tests.map((test) => `${path.basename(test.file, SUFFIX)} > ${test.name}`);
+  });
+}
+
+/** Each failed test of a JUnit report with the first line of its failure: what blocks a release. */
+export async function failuresIn(junitReport: string): Promise<string[]> {
+  const junit = await readFile(junitReport, "utf8").catch(() => "");
+  const unescape = (text: string) =>
+    text
+      .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+      .replaceAll("&quot;", '"')
+      .replaceAll("&apos;", "'")
+      .replaceAll("&lt;", "<")
+      .replaceAll("&gt;", ">")
+      .replaceAll("&amp;", "&");
+  const failures: string[] = [];
+  for (const match of junit.matchAll(
+    /<testcase [^>]*name="([^"]*)"[^>]*>\s*<(?:failure|error) message="([^"]*)"/g,
+  )) {
+    const [, name = "", message = ""] = match;
+    failures.push(`${unescape(name)}: ${unescape(message).trim().split("\n").slice(0, 3).join(" / ")}`);
+  }
+  return failures;
+}
+
 /**
  * Runs scenario files with vitest, output streamed as it comes, and returns the documented exit code:
  * 0 all passed, 1 a scenario failed, 2 none failed but one was inconclusive (its baseline did not hold).
@@ -48,14 +98,22 @@ export async function runScenarios(
   names: readonly string[],
   grep: string | undefined,
   env: Record<string, string>,
+  tagsFilter?: string,
 ): Promise<number> {
   const started = Date.now();
   const reports = env[RunEnv.reportDir] ?? reportDir();
   const junit = path.join(reports, "junit.xml");
-  const files = names.map((name) => `scenarios/${name}${SUFFIX}`);
   const result = await execa(
     process.execPath,
-    [VITEST, "run", "--config", VITEST_CONFIG, ...(grep === undefined ? [] : ["-t", grep]), ...files],
+    [
+      VITEST,
+      "run",
+      "--config",
+      VITEST_CONFIG,
+      ...(grep === undefined ? [] : ["-t", grep]),
+      ...(tagsFilter === undefined ? [] : ["--tags-filter", tagsFilter]),
+      ...scenarioFiles(names),
+    ],
     {
       cwd: ROOT,
       env: { ...env, [RunEnv.reportDir]: reports },

@@ -13,7 +13,7 @@ import { verdictOf } from "../chaos/verdict.ts";
 import { createTarget } from "../targets/targets.ts";
 import { secondsSince } from "../format.ts";
 import { reportDir } from "./report-dir.ts";
-import { RunEnv } from "./run-env.ts";
+import { RunEnv, targetOptionsFromEnv } from "./run-env.ts";
 
 /** Progress lines per phase, so long scenarios show where they are. */
 export function phase(line: string): void {
@@ -26,6 +26,17 @@ async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
   const result = await work();
   phase(`${what}: done in ${secondsSince(started)}`);
   return result;
+}
+
+/** A destructive test on a host whose owner has not declared it disposable (or without --allow-destructive). */
+export class FaultsRefusedError extends Error {
+  override readonly name = "FaultsRefusedError";
+}
+
+/** The images of this file's hosts, resolved once per file and only for targets that make hosts. */
+let images: Promise<ReadonlyMap<Service, ResolvedImage>> | undefined;
+function imagesOf(mode: ImageMode): Promise<ReadonlyMap<Service, ResolvedImage>> {
+  return (images ??= timed("images", () => ensureImages({ mode })));
 }
 
 interface ScenarioFixtures {
@@ -61,19 +72,26 @@ export const test = base.extend<ScenarioFixtures>({
     async ({}, use) => use(parseImageMode(process.env[RunEnv.imageMode] ?? "offline")),
     { scope: "file" },
   ],
-  images: [
-    async ({ imageMode }, use) => use(await timed("images", () => ensureImages({ mode: imageMode }))),
-    { scope: "file" },
-  ],
+  images: [async ({ imageMode }, use) => use(await imagesOf(imageMode)), { scope: "file" }],
   host: [
-    async ({ imageMode, images }, use) => {
-      const target = createTarget(process.env[RunEnv.target] ?? "container");
-      // The host's engine gets the images of the stack's services (toxiproxy only in chaos mode).
-      const serviceImages = [...images.values()].filter(
-        (i) => i.service !== "host" && i.service !== "toxiproxy",
-      );
+    async ({ imageMode }, use) => {
+      const target = createTarget(process.env[RunEnv.target] ?? "container", targetOptionsFromEnv());
+      // A made host's engine gets the images of the stack's services (toxiproxy only in chaos mode);
+      // an existing host already has its own.
+      const serviceImages =
+        target.provenance === "made"
+          ? [...(await imagesOf(imageMode)).values()].filter(
+              (i) => i.service !== "host" && i.service !== "toxiproxy",
+            )
+          : [];
       const host = await timed(`host on ${target.name}`, () =>
-        target.start({ imageMode, images: serviceImages, ports: STACK_PORTS, progress: phase }),
+        target.start({
+          imageMode,
+          images: serviceImages,
+          ports: STACK_PORTS,
+          keep: process.env[RunEnv.keep] === "true",
+          progress: phase,
+        }),
       );
       try {
         await use(host);
@@ -84,11 +102,16 @@ export const test = base.extend<ScenarioFixtures>({
     { scope: "file" },
   ],
   stack: [
-    async ({ host, images }, use) => {
+    async ({ host, imageMode }, use) => {
       const source = await openStackDir(process.env[RunEnv.stack] ?? BUNDLED_STACK);
-      const stack = new Stack(host, source, images);
-      await timed("provision", () => stack.provision());
-      await timed("start in the documented order", () => stack.start("readiness", phase));
+      let stack: Stack;
+      if (host.provenance === "existing") {
+        stack = await timed(`attach to the stack deployed on ${host.name}`, () => Stack.attach(host, source));
+      } else {
+        stack = new Stack(host, source, await imagesOf(imageMode));
+        await timed("provision", () => stack.provision());
+        await timed("start in the documented order", () => stack.start("readiness", phase));
+      }
       deployed = stack;
       try {
         await use(stack);
@@ -99,6 +122,8 @@ export const test = base.extend<ScenarioFixtures>({
     { scope: "file" },
   ],
   chaos: async ({ stack, task, onTestFinished }, use) => {
+    // The guard every fault passes: an existing host is broken only when both keys turned.
+    if (!stack.host.faults.allowed) throw new FaultsRefusedError(stack.host.faults.reason);
     const run = new ChaosRun(stack);
     onTestFinished(async ({ task: finished }) => {
       const verdict = verdictOf(finished.result?.state === "pass", finished.result?.errors ?? []);

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { EnvironmentError } from "../errors.ts";
 import { secondsSince } from "../format.ts";
 import type { CommandResult } from "../host/command.ts";
 import type { Host } from "../host/host.ts";
@@ -14,6 +15,9 @@ const HOST_SOURCE = "/var/tmp/sattva-stack";
 const HOST_SCRIPT = "/var/tmp/sattva-provision.sh";
 const HOST_IMAGE_LIST = "/var/tmp/sattva-images.list";
 const HOST_TEST_DOUBLES = "/var/tmp/sattva-test-doubles";
+
+/** The compose profile provisioning (vagrant/provision.sh) puts services with no image behind. */
+export const UNAVAILABLE_PROFILE = "unavailable-offline";
 
 /** The runbook's documented start order: compose without `backend`, wait for the DB, then systemd. */
 export const DOCUMENTED_COMPOSE_SERVICES = [
@@ -54,15 +58,46 @@ export class Stack {
   readonly host: Host;
   readonly source: StackDir;
   readonly #images: ReadonlyMap<Service, ResolvedImage>;
+  #skippedOnHost: readonly SkippedService[] | undefined;
 
+  /** A stack to provision on a host the harness made, with the harness's images. */
   constructor(host: Host, source: StackDir, images: ReadonlyMap<Service, ResolvedImage>) {
     this.host = host;
     this.source = source;
     this.#images = images;
   }
 
+  /**
+   * The stack already deployed on an existing host (`source` gives its layout). Nothing is copied or
+   * provisioned; the services that host's provisioning left out are read from its compose project.
+   */
+  static async attach(host: Host, source: StackDir): Promise<Stack> {
+    const stack = new Stack(host, source, new Map());
+    const config = await host.run(
+      // As the runbook runs compose: no -f, so the host's docker-compose.override.yml applies too.
+      `cd ${STACK_ROOT} && docker compose --profile '*' config --format json`,
+      { check: false },
+    );
+    if (config.exitCode !== 0) {
+      throw new EnvironmentError(
+        `${host.name} has no deployed stack in ${STACK_ROOT} (docker compose config said: ` +
+          `${config.stderr.trim() || `exit ${config.exitCode}`}); deploy it before checking it`,
+      );
+    }
+    const services = (JSON.parse(config.stdout) as { services: Record<string, { profiles?: string[] }> })
+      .services;
+    stack.#skippedOnHost = Object.entries(services)
+      .filter(([, service]) => service.profiles?.includes(UNAVAILABLE_PROFILE) === true)
+      .map(([service]) => ({
+        service,
+        reason: `not deployed on this host: provisioned without an image for it (profile ${UNAVAILABLE_PROFILE})`,
+      }));
+    return stack;
+  }
+
   /** Compose services with no image on this host, and why (Grafana offline). */
   get skipped(): SkippedService[] {
+    if (this.#skippedOnHost !== undefined) return [...this.#skippedOnHost];
     return Object.entries(this.source.layout.composeServices).flatMap(([service, catalogued]) => {
       const reason = this.#images.get(catalogued)?.skipped;
       return reason === undefined ? [] : [{ service, reason }];

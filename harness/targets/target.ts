@@ -18,5 +18,7 @@ export interface HostOptions {
 /** Where hosts come from. Each target hands out hosts that are booted, ready and disposable. */
 export interface Target {
   readonly name: string;
+  /** "made": hosts are created (and provisioned) by the harness; "existing": they already run the stack. */
+  readonly provenance: Host["provenance"];
   start(options?: HostOptions): Promise<Host>;
 }

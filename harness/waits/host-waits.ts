@@ -1,5 +1,5 @@
 import type { Host } from "../host/host.ts";
-import { until, type Wait } from "./wait.ts";
+import { forAll, until, type Wait } from "./wait.ts";
 
 /** systemd finished booting with no failed unit (`systemctl is-system-running` = running). */
 export function forSystemRunning(host: Host): Wait {
@@ -24,4 +24,9 @@ export function forInnerDocker(host: Host): Wait {
     });
     return { ready: info.exitCode === 0, detail: info.stderr.trim() || info.stdout.trim() };
   });
+}
+
+/** A host is ready when systemd reports `running` and its Docker engine answers. */
+export function hostReady(host: Host): Wait {
+  return forAll(forSystemRunning(host), forInnerDocker(host));
 }

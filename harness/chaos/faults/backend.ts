@@ -35,8 +35,12 @@ export function backendKilled(): Fault & { killedPid: () => string } {
       await stack.host.run(`kill -9 ${pid}`);
     },
     async prove(stack) {
-      const alive = await stack.host.run(`kill -0 ${pid}`, { check: false });
-      if (alive.exitCode === 0) throw new Error(`process ${pid} is still alive`);
+      // Dead but not yet reaped by systemd, a process is a zombie for a moment: wait for it to go.
+      const gone = await stack.host.run(
+        `for _ in $(seq 1 50); do [ -d /proc/${pid} ] && ! grep -q '^State:.*Z' /proc/${pid}/status 2>/dev/null || exit 0; sleep 0.1; done; exit 1`,
+        { check: false },
+      );
+      if (gone.exitCode !== 0) throw new Error(`process ${pid} is still alive 5 s after kill -9`);
       return `process ${pid} is gone`;
     },
     async heal(stack) {

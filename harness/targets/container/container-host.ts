@@ -1,22 +1,19 @@
 import type { StartedTestContainer } from "testcontainers";
 import { UsageError } from "../../errors.ts";
 import type { CommandResult } from "../../host/command.ts";
-import type { Host, RunOptions } from "../../host/host.ts";
+import type { FaultPermission, Host, RunOptions } from "../../host/host.ts";
 import { runLocal } from "../../host/local-command.ts";
 import { docker } from "../../docker/docker-cli.ts";
-import { forAll, type Wait } from "../../waits/wait.ts";
-import { forInnerDocker, forSystemRunning } from "../../waits/host-waits.ts";
+import { hostReady } from "../../waits/host-waits.ts";
 
 /** How long a boot (or reboot) may take to reach `running` with the inner engine up. */
 export const BOOT_TIMEOUT_MS = 120_000;
 
-export function hostReady(host: Host): Wait {
-  return forAll(forSystemRunning(host), forInnerDocker(host));
-}
-
 /** A host that is a systemd + Docker container on this machine's engine. */
 export class ContainerHost implements Host {
   readonly name: string;
+  readonly provenance = "made";
+  readonly faults: FaultPermission = { allowed: true };
   readonly #container: StartedTestContainer;
   readonly #dispose: () => Promise<void>;
 
@@ -24,6 +21,10 @@ export class ContainerHost implements Host {
     this.name = name;
     this.#container = container;
     this.#dispose = dispose;
+  }
+
+  commandLine(script: string): string[] {
+    return ["docker", "exec", "-i", this.name, "bash", "-c", script];
   }
 
   run(script: string, options: RunOptions = {}): Promise<CommandResult> {

@@ -10,10 +10,11 @@ import { secondsSince } from "../../format.ts";
 import { ensureImages } from "../../images/image-builder.ts";
 import { teardownOnSignal } from "../../lifecycle/teardown-on-signal.ts";
 import type { HostOptions, Target } from "../target.ts";
-import { BOOT_TIMEOUT_MS, ContainerHost, hostReady } from "./container-host.ts";
+import { hostReady } from "../../waits/host-waits.ts";
+import { BOOT_TIMEOUT_MS, ContainerHost } from "./container-host.ts";
 import { createHostNetwork } from "./host-network.ts";
-import { loadImagesIntoHost } from "./inner-images.ts";
-import { mirrorMachineTrust } from "./machine-trust.ts";
+import { loadImagesIntoHost } from "../../images/load-into-host.ts";
+import { mirrorMachineTrust } from "../machine-trust.ts";
 import { machineResolver } from "./resolver.ts";
 import { SystemdHostContainer } from "./systemd-host-container.ts";
 
@@ -48,6 +49,7 @@ async function pipCacheDir(): Promise<string> {
  */
 export class ContainerTarget implements Target {
   readonly name = "container";
+  readonly provenance = "made";
 
   async start(options: HostOptions = {}): Promise<Host> {
     const progress = options.progress ?? (() => undefined);

@@ -1,6 +1,6 @@
 import { access, readdir } from "node:fs/promises";
 import path from "node:path";
-import type { Host } from "../../host/host.ts";
+import type { Host } from "../host/host.ts";
 
 const LOCAL_CA_DIR = "/usr/local/share/ca-certificates";
 const PIP_CONF = "/etc/pip.conf";

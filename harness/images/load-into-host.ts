@@ -1,5 +1,5 @@
-import { runLocal } from "../../host/local-command.ts";
-import type { Host } from "../../host/host.ts";
+import type { Host } from "../host/host.ts";
+import { pipe } from "../host/pipe.ts";
 
 /**
  * Copies images from this machine's engine into the host's own engine with `docker save | docker load`
@@ -13,19 +13,7 @@ export async function loadImagesIntoHost(host: Host, refs: readonly string[]): P
     if (present.exitCode !== 0) missing.push(ref);
   }
   if (missing.length === 0) return;
-  await runLocal(
-    "bash",
-    [
-      "-c",
-      'set -o pipefail; docker save "${@:2}" | docker exec -i "$1" docker load',
-      "load",
-      host.name,
-      ...missing,
-    ],
-    {
-      host: host.name,
-      display: `docker save ${missing.join(" ")} | docker exec -i ${host.name} docker load`,
-      timeoutMs: 10 * 60_000,
-    },
-  );
+  await pipe(host, ["docker", "save", ...missing], host.commandLine("docker load"), {
+    display: `docker save ${missing.join(" ")} | ${host.name}: docker load`,
+  });
 }

@@ -1,0 +1,75 @@
+import type { CommandResult } from "../../host/command.ts";
+import type { FaultPermission, Host, RunOptions } from "../../host/host.ts";
+import { tarCopyIn, tarCopyOut } from "../../host/pipe.ts";
+import { UsageError } from "../../errors.ts";
+import { hostReady } from "../../waits/host-waits.ts";
+import type { SshConnection } from "./ssh-connection.ts";
+
+/** How long a reboot may take until SSH answers and systemd is `running` again. */
+const REBOOT_TIMEOUT_MS = 300_000;
+
+export interface SshHostOptions {
+  readonly name: string;
+  readonly provenance: Host["provenance"];
+  readonly faults: FaultPermission;
+  /** What disposing the host means: closing the connection, destroying a VM… (safe to call twice). */
+  readonly dispose: () => Promise<void>;
+}
+
+/** A host reached over SSH: an existing staging host, or a VM the harness made. */
+export class SshHost implements Host {
+  readonly name: string;
+  readonly provenance: Host["provenance"];
+  readonly faults: FaultPermission;
+  readonly connection: SshConnection;
+  readonly #dispose: () => Promise<void>;
+
+  constructor(connection: SshConnection, options: SshHostOptions) {
+    this.connection = connection;
+    this.name = options.name;
+    this.provenance = options.provenance;
+    this.faults = options.faults;
+    this.#dispose = options.dispose;
+  }
+
+  run(script: string, options: RunOptions = {}): Promise<CommandResult> {
+    return this.connection.run(script, options);
+  }
+
+  commandLine(script: string): string[] {
+    return this.connection.commandLine(script);
+  }
+
+  copyIn(localPath: string, hostPath: string): Promise<void> {
+    return tarCopyIn(this, localPath, hostPath);
+  }
+
+  copyOut(hostPath: string, localPath: string): Promise<void> {
+    return tarCopyOut(this, hostPath, localPath);
+  }
+
+  url(port: number, path = "/"): string {
+    const local = this.connection.localPort(port);
+    if (local === undefined) {
+      throw new UsageError(
+        `port ${port} of host ${this.name} is not forwarded: pass it in the host's "ports"`,
+      );
+    }
+    return `http://127.0.0.1:${local}${path.startsWith("/") ? path : `/${path}`}`;
+  }
+
+  async reboot(): Promise<void> {
+    // The connection drops as the host goes down; the exit status of this command is meaningless.
+    await this.run("systemctl reboot", { check: false, timeoutMs: 30_000 });
+    await this.connection.reconnect(REBOOT_TIMEOUT_MS);
+    await hostReady(this).waitUntilReady(REBOOT_TIMEOUT_MS);
+  }
+
+  dispose(): Promise<void> {
+    return this.#dispose();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}

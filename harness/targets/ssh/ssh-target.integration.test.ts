@@ -1,0 +1,112 @@
+// The ssh target against a real existing host: a container host with the stack deployed and started,
+// reached over sshd like a staging host. Same scenario files as the container target; the harness
+// provisions nothing there, reads by default, and breaks it only when both keys turn.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExitCode } from "../../errors.ts";
+import type { Host } from "../../host/host.ts";
+import { ensureImages } from "../../images/image-builder.ts";
+import { withTempDir } from "../../lifecycle/temp-dir.ts";
+import { reportDir } from "../../scenario/report-dir.ts";
+import { STACK_PORTS } from "../../stack-ports.ts";
+import { BUNDLED_STACK, openStackDir } from "../../stack/stack-layout.ts";
+import { Stack } from "../../stack/stack.ts";
+import { sattvaChaos } from "../../testing/cli.ts";
+import { openSshAccess, type SshAccess } from "../../testing/ssh-access.ts";
+import { ContainerTarget } from "../container/container-target.ts";
+import { DISPOSABLE_MARKER } from "./ssh-target.ts";
+
+describe("ssh target on a deployed host", () => {
+  let host: Host;
+  let ssh: SshAccess;
+  let sshArgs: string[];
+  let finished: () => void;
+  const keysKept = new Promise<void>((resolve) => (finished = resolve));
+
+  beforeAll(async () => {
+    const images = await ensureImages({ mode: "offline" });
+    const serviceImages = [...images.values()].filter(
+      (i) => i.service !== "host" && i.service !== "toxiproxy",
+    );
+    host = await new ContainerTarget().start({ images: serviceImages, ports: [...STACK_PORTS, 22] });
+    const stack = new Stack(host, await openStackDir(BUNDLED_STACK), images);
+    await stack.provision();
+    await stack.start();
+    // The keys live in a temporary directory for as long as the tests of this file run.
+    ssh = await new Promise<SshAccess>((resolve, reject) => {
+      void withTempDir("ssh-keys", async (dir) => {
+        resolve(await openSshAccess(host, dir));
+        await keysKept;
+      }).catch(reject);
+    });
+    sshArgs = ["--target", ssh.url, "--ssh-key", ssh.key, "--ssh-known-hosts", ssh.knownHosts];
+  });
+
+  afterAll(async () => {
+    finished();
+    await host.dispose();
+  });
+
+  const report = (name: string) => ["--report", reportDir("ssh-target", name)];
+
+  it("refuses a destructive scenario without --allow-destructive, naming the tests and the marker", async () => {
+    const refused = await sattvaChaos(["run", "smoke", "nginx-502", ...sshArgs, ...report("refused")]);
+    expect(refused.exitCode, refused.stderr).toBe(ExitCode.usageOrEnvironment);
+    expect(refused.stderr).toContain(`refusing to inject faults on the existing host ${ssh.url}`);
+    expect(refused.stderr).toContain("--allow-destructive was not given");
+    expect(refused.stderr).toContain(`${DISPOSABLE_MARKER} does not exist on the host`);
+    expect(refused.stderr).toMatch(/these tests inject faults:\n\s+nginx-502 > nginx 502 > backend stopped/);
+    expect(refused.stderr).not.toMatch(/^\s+smoke > /m);
+  });
+
+  it("refuses with --allow-destructive while the host has no disposable marker", async () => {
+    const refused = await sattvaChaos([
+      "run",
+      "nginx-502",
+      ...sshArgs,
+      "--allow-destructive",
+      ...report("no-marker"),
+    ]);
+    expect(refused.exitCode, refused.stderr).toBe(ExitCode.usageOrEnvironment);
+    expect(refused.stderr).toContain(`${DISPOSABLE_MARKER} does not exist on the host`);
+    expect(refused.stderr).not.toContain("--allow-destructive was not given");
+  });
+
+  it("gates the release: ready on the healthy host, the read-only suite only, JUnit written", async () => {
+    const gate = await sattvaChaos(["gate", ...sshArgs, ...report("gate-ready")]);
+    expect(gate.exitCode, gate.stderr).toBe(ExitCode.passed);
+    expect(gate.stdout).toContain(`READY: ${ssh.url}`);
+    // vitest's own report: smoke ran, the destructive files were skipped whole.
+    expect(gate.stdout).toMatch(/smoke\.test\.ts \(2 tests\)/);
+    expect(gate.stdout).toMatch(/nginx-502\.test\.ts \(3 tests \| 3 skipped\)/);
+    expect(gate.stderr).toMatch(/attach to the stack deployed on ssh:\/\/root@127\.0\.0\.1/);
+    expect(gate.stderr).not.toMatch(/▸ provision/);
+  });
+
+  it("runs smoke and nginx-502 on the existing host once it is declared disposable and faults are allowed", async () => {
+    await host.run(`mkdir -p $(dirname ${DISPOSABLE_MARKER}) && touch ${DISPOSABLE_MARKER}`);
+    const run = await sattvaChaos([
+      "run",
+      "smoke",
+      "nginx-502",
+      ...sshArgs,
+      "--allow-destructive",
+      ...report("run"),
+    ]);
+    expect(run.exitCode, run.stderr.slice(-4000)).toBe(ExitCode.passed);
+    expect(run.stderr).toMatch(/declared disposable, faults allowed/);
+  });
+
+  it("blocks the release with a summary of what fails when the streamer is down", async () => {
+    await host.run("systemctl stop sattva-streamer");
+    try {
+      const gate = await sattvaChaos(["gate", ...sshArgs, ...report("gate-blocked")]);
+      expect(gate.exitCode, gate.stderr.slice(-3000)).toBe(ExitCode.failed);
+      expect(gate.stdout).toContain(`NOT READY: ${ssh.url}`);
+      expect(gate.stdout).toMatch(
+        /- the documented deployment reaches its steady state: steady state does not hold/,
+      );
+    } finally {
+      await host.run("systemctl start sattva-streamer");
+    }
+  });
+});

@@ -1,0 +1,431 @@
+import { constants, readFileSync } from "node:fs";
+import { access, mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { currentOwner, isOwnerAlive, processStartTime } from "../../docker/labels.ts";
+import { EnvironmentError } from "../../errors.ts";
+import { secondsSince } from "../../format.ts";
+import type { CommandResult } from "../../host/command.ts";
+import { runLocal } from "../../host/local-command.ts";
+import { teardownOnSignal } from "../../lifecycle/teardown-on-signal.ts";
+import { until } from "../../waits/wait.ts";
+
+/** A libvirt the Vagrant target can make VMs in: reused if one was running, else started by us. */
+export interface Libvirt {
+  readonly uri: string;
+  /** A storage pool vagrant-libvirt finds under its default name. */
+  readonly poolName: string;
+  /** Undoes what startLibvirt did (domains excepted: `vagrant destroy` owns them); safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const URI = "qemu:///system";
+const POOL = "default";
+/** Domains of the Vagrant target: vagrant-libvirt names them after project dirs `sattva-chaos-vm-<id>`. */
+const DOMAIN_PREFIX = "sattva-chaos";
+/** Volumes vagrant-libvirt makes for those domains and for our box (`sattva-chaos-VAGRANTSLASH-…`). */
+const VOLUME_PREFIX = "sattva-chaos";
+
+// Pid files and the run's record live in /run, gone with the daemons at reboot; the qemu.conf backup
+// must survive a reboot (the edited file does), so it lives with the pool under /var/lib.
+const RUN_DIR = "/run/sattva-chaos";
+const STATE_FILE = path.join(RUN_DIR, "libvirt.json");
+const DATA_DIR = "/var/lib/sattva-chaos/libvirt";
+const POOL_DIR = path.join(DATA_DIR, "pool");
+const QEMU_CONF = "/etc/libvirt/qemu.conf";
+const QEMU_CONF_BACKUP = path.join(DATA_DIR, "qemu.conf.orig");
+/** libvirtd's runtime directory; removed after our daemons stop if it was not there before. */
+const LIBVIRT_RUN_DIR = "/run/libvirt";
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+const VIRSH_TIMEOUT_MS = 60_000;
+
+type Daemon = "virtlogd" | "libvirtd";
+/** In start order; stopped in reverse (libvirtd sends domain logs to virtlogd). */
+const DAEMONS: readonly Daemon[] = ["virtlogd", "libvirtd"];
+
+/** Programs startLibvirt needs, and the Debian package that has each. */
+const REQUIRED_PROGRAMS: Readonly<Record<string, string>> = {
+  libvirtd: "libvirt-daemon-system",
+  virtlogd: "libvirt-daemon-system",
+  virsh: "libvirt-clients",
+  "qemu-system-x86_64": "qemu-system-x86",
+  "qemu-img": "qemu-utils",
+  vagrant: "vagrant",
+  // libvirt runs it for the DHCP of vagrant-libvirt's management network.
+  dnsmasq: "dnsmasq-base",
+};
+
+/**
+ * qemu.conf settings for a machine without systemd or udev: /dev/kvm and the disks stay root's, and
+ * no security driver relabels them.
+ */
+const QEMU_SETTINGS: Readonly<Record<string, string>> = {
+  user: '"root"',
+  group: '"root"',
+  security_driver: '"none"',
+};
+
+/** What a run did to libvirt, on disk so that `clean` can undo it after the run died. */
+interface LibvirtState {
+  /** `pid:starttime` of the run (see labels.ts). */
+  readonly owner: string;
+  /** Whether the run started the daemons (false: it reused a libvirtd that was already running). */
+  readonly ownDaemons: boolean;
+  /** `pid:starttime` of each daemon it started. */
+  daemons: Partial<Record<Daemon, string>>;
+  readonly libvirtRunDirExisted: boolean;
+  createdPool: boolean;
+  /** Names present when the run began: only newer ones are removed. */
+  networksAtStart: string[];
+  volumesAtStart: string[];
+}
+
+/**
+ * `text` (a qemu.conf) with QEMU_SETTINGS applied: active lines for those keys are replaced in place,
+ * missing keys appended; comments stay. Unchanged text means there is nothing to restore later.
+ */
+export function withQemuSettings(text: string): string {
+  let result = text;
+  const missing: string[] = [];
+  for (const [key, value] of Object.entries(QEMU_SETTINGS)) {
+    const line = new RegExp(`^[ \\t]*${key}[ \\t]*=.*$`, "gm");
+    const wanted = `${key} = ${value}`;
+    if (line.test(result))
+      result = result.replace(line, (found) => (found.trim() === wanted ? found : wanted));
+    else missing.push(wanted);
+  }
+  if (missing.length === 0) return result;
+  const separator = result === "" || result.endsWith("\n") ? "" : "\n";
+  return `${result}${separator}\n# Set by sattva-chaos while it runs libvirtd; restored when it stops.\n${missing.join("\n")}\n`;
+}
+
+/** The names in the first column of a `virsh vol-list` table. */
+export function parseVolumeList(table: string): string[] {
+  const lines = table.split("\n");
+  const rule = lines.findIndex((line) => /^-{3,}/.test(line.trim()));
+  return lines
+    .slice(rule + 1)
+    .map((line) => line.trim().split(/\s+/)[0] ?? "")
+    .filter((name) => name !== "");
+}
+
+function virsh(args: readonly string[], check = true): Promise<CommandResult> {
+  return runLocal("virsh", ["-c", URI, ...args], { timeoutMs: VIRSH_TIMEOUT_MS, check });
+}
+
+async function names(args: readonly string[]): Promise<string[]> {
+  const listed = await virsh(args);
+  return listed.stdout
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+}
+
+async function answers(): Promise<boolean> {
+  return (
+    (await runLocal("virsh", ["-c", URI, "version"], { timeoutMs: 10_000, check: false })).exitCode === 0
+  );
+}
+
+/** The daemons live in /sbin, which a user's PATH may lack. */
+async function findProgram(name: string): Promise<string | undefined> {
+  const dirs = [...(process.env["PATH"] ?? "").split(":"), "/usr/sbin", "/sbin"].filter((dir) => dir !== "");
+  for (const dir of dirs) {
+    const file = path.join(dir, name);
+    if (
+      await access(file, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return file;
+  }
+  return undefined;
+}
+
+async function assertPrograms(): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
+  const missing = new Set<string>();
+  for (const [program, pkg] of Object.entries(REQUIRED_PROGRAMS)) {
+    const file = await findProgram(program);
+    if (file === undefined) missing.add(pkg);
+    else found[program] = file;
+  }
+  if (missing.size > 0) {
+    throw new EnvironmentError(
+      `Vagrant VMs need libvirt, QEMU and Vagrant: install them with ` +
+        `\`apt-get install ${[...missing, "vagrant-libvirt"].join(" ")}\``,
+    );
+  }
+  return found;
+}
+
+/** Alive, and not a zombie nobody reaped (a killed daemon's parent is init, which may be slow to). */
+function running(owner: string | undefined): owner is string {
+  if (owner === undefined || !isOwnerAlive(owner)) return false;
+  try {
+    const stat = readFileSync(`/proc/${owner.split(":")[0] ?? ""}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+async function readState(): Promise<LibvirtState | undefined> {
+  try {
+    return JSON.parse(await readFile(STATE_FILE, "utf8")) as LibvirtState;
+  } catch {
+    return undefined;
+  }
+}
+
+async function saveState(state: LibvirtState): Promise<void> {
+  await mkdir(RUN_DIR, { recursive: true });
+  await writeFile(`${STATE_FILE}.tmp`, `${JSON.stringify(state)}\n`);
+  await rename(`${STATE_FILE}.tmp`, STATE_FILE);
+}
+
+/** Applies QEMU_SETTINGS, keeping the original byte for byte (a backup already there is older: kept). */
+async function configureQemu(): Promise<void> {
+  const original = await readFile(QEMU_CONF);
+  const configured = withQemuSettings(original.toString("utf8"));
+  if (configured === original.toString("utf8")) return;
+  await mkdir(DATA_DIR, { recursive: true });
+  await access(QEMU_CONF_BACKUP).catch(async () => {
+    await writeFile(`${QEMU_CONF_BACKUP}.tmp`, original);
+    await rename(`${QEMU_CONF_BACKUP}.tmp`, QEMU_CONF_BACKUP);
+  });
+  // In place, so the file keeps its owner and mode.
+  await writeFile(QEMU_CONF, configured);
+}
+
+async function restoreQemu(): Promise<boolean> {
+  const original = await readFile(QEMU_CONF_BACKUP).catch(() => undefined);
+  if (original === undefined) return false;
+  await writeFile(QEMU_CONF, original);
+  await rm(QEMU_CONF_BACKUP, { force: true });
+  return true;
+}
+
+const pidFile = (daemon: Daemon) => path.join(RUN_DIR, `${daemon}.pid`);
+
+/** Starts a daemon that forks into the background itself (`-d`) and returns its `pid:starttime`. */
+async function startDaemon(program: string, daemon: Daemon): Promise<string> {
+  await mkdir(RUN_DIR, { recursive: true });
+  await runLocal(program, ["-d", "-p", pidFile(daemon)], { timeoutMs: READY_TIMEOUT_MS });
+  const pid = Number((await readFile(pidFile(daemon), "utf8")).trim());
+  const startTime = processStartTime(pid);
+  if (startTime === undefined) throw new EnvironmentError(`${daemon} exited right after it started`);
+  return `${pid}:${startTime}`;
+}
+
+/** SIGTERM, then SIGKILL past a deadline; only the very process recorded (a reused pid is left alone). */
+async function stopDaemon(owner: string | undefined): Promise<boolean> {
+  if (!running(owner)) return false;
+  const pid = Number(owner.split(":")[0]);
+  const exited = until(`pid ${pid} to exit`, () =>
+    Promise.resolve({ ready: !running(owner), detail: "still running" }),
+  );
+  process.kill(pid, "SIGTERM");
+  try {
+    await exited.waitUntilReady(STOP_TIMEOUT_MS);
+  } catch {
+    if (running(owner)) process.kill(pid, "SIGKILL");
+    await exited.waitUntilReady(5_000);
+  }
+  return true;
+}
+
+async function startDaemons(state: LibvirtState, programs: Record<string, string>): Promise<void> {
+  await configureQemu();
+  for (const daemon of DAEMONS) {
+    state.daemons[daemon] = await startDaemon(programs[daemon] ?? daemon, daemon);
+    await saveState(state);
+  }
+  await until(`libvirtd to answer on ${URI}`, async () => ({
+    ready: await answers(),
+    detail: "virsh version fails",
+  })).waitUntilReady(READY_TIMEOUT_MS);
+}
+
+/**
+ * Removes what a run added to libvirt and stops the daemons it started; returns what it removed.
+ * `orphan`: the run is dead, so its VMs are too (`sattva-chaos-*` domains are destroyed).
+ */
+async function teardown(
+  state: LibvirtState | undefined,
+  orphan: boolean,
+  progress: (line: string) => void,
+): Promise<string[]> {
+  const removed: string[] = [];
+  const failures: string[] = [];
+  const attempt = async (what: string, action: () => Promise<unknown>) => {
+    try {
+      await action();
+      removed.push(what);
+    } catch (error) {
+      failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  if (state !== undefined) {
+    // A run killed with its libvirtd leaves definitions only libvirtd can undo: start it once more.
+    const ours = state.daemons.libvirtd;
+    if (orphan && state.ownDaemons && ours !== undefined && !running(ours) && !(await answers())) {
+      await startDaemons(state, await assertPrograms()).catch((error: unknown) => {
+        failures.push(`restarting libvirtd to clean up: ${String(error)}`);
+      });
+    }
+    // Never someone else's libvirtd in place of ours: its pool and networks are not ours to touch.
+    if (state.ownDaemons ? running(state.daemons.libvirtd) : await answers()) {
+      const domains = (await names(["list", "--all", "--name"])).filter((d) => d.startsWith(DOMAIN_PREFIX));
+      if (orphan) {
+        for (const domain of domains) {
+          await attempt(`domain ${domain}`, async () => {
+            await virsh(["destroy", domain], false);
+            await virsh(["undefine", domain, "--managed-save", "--snapshots-metadata"]);
+          });
+        }
+      } else if (domains.length > 0) {
+        progress(`libvirt: domains still defined (vagrant destroy removes them): ${domains.join(", ")}`);
+      }
+      const pools = await names(["pool-list", "--all", "--name"]);
+      if (pools.includes(POOL)) {
+        const volumes = parseVolumeList((await virsh(["vol-list", "--pool", POOL])).stdout).filter(
+          (volume) =>
+            state.createdPool || (!state.volumesAtStart.includes(volume) && volume.startsWith(VOLUME_PREFIX)),
+        );
+        for (const volume of volumes) {
+          await attempt(`volume ${volume}`, () => virsh(["vol-delete", "--pool", POOL, volume]));
+        }
+        if (state.createdPool) await attempt(`pool ${POOL}`, () => virsh(["pool-destroy", POOL]));
+      }
+      const active = await names(["net-list", "--name"]);
+      for (const network of await names(["net-list", "--all", "--name"])) {
+        const isNew = !state.networksAtStart.includes(network);
+        // Our libvirtd autostarted the old ones: their bridges were not there before it.
+        if (active.includes(network) && (isNew || state.ownDaemons)) {
+          await attempt(`network ${network} (stopped)`, () => virsh(["net-destroy", network]));
+        }
+        if (isNew) await attempt(`network ${network}`, () => virsh(["net-undefine", network]));
+      }
+    }
+    for (const daemon of [...DAEMONS].reverse()) {
+      const owner = state.daemons[daemon];
+      await attempt(`${daemon} (pid ${owner?.split(":")[0] ?? "?"})`, async () => {
+        if (!(await stopDaemon(owner))) throw new Error("not running");
+      });
+    }
+    for (const daemon of DAEMONS) await rm(pidFile(daemon), { force: true });
+    if (state.ownDaemons && !state.libvirtRunDirExisted) {
+      await rm(LIBVIRT_RUN_DIR, { recursive: true, force: true });
+    }
+  }
+  if (
+    await access(POOL_DIR).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    await attempt(POOL_DIR, () => rm(POOL_DIR, { recursive: true, force: true }));
+  }
+  if (await restoreQemu()) removed.push(`${QEMU_CONF} restored`);
+  await rm(STATE_FILE, { force: true });
+  // Our directories go too once empty (rmdir refuses otherwise: whatever else is there stays).
+  for (const dir of [RUN_DIR, DATA_DIR, path.dirname(DATA_DIR)]) await rmdir(dir).catch(() => undefined);
+  // Daemons not running were not ours to stop: not a failure.
+  const real = failures.filter((failure) => !failure.endsWith(": not running"));
+  if (real.length > 0) throw new EnvironmentError(`libvirt teardown incomplete:\n${real.join("\n")}`);
+  return removed;
+}
+
+function assertRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new EnvironmentError("Vagrant VMs need root: libvirtd and its qemu.conf are system-wide");
+  }
+}
+
+/**
+ * Makes libvirt ready for vagrant-libvirt: reuses a libvirtd that already answers (never stopping
+ * it), or starts virtlogd and libvirtd as daemons (machines without systemd) with the qemu.conf they
+ * need there. Either way a pool named `default` exists until stop(). What a crashed run left is
+ * cleaned first.
+ */
+export async function startLibvirt(progress: (line: string) => void = () => undefined): Promise<Libvirt> {
+  assertRoot();
+  const programs = await assertPrograms();
+  const previous = await readState();
+  if (previous !== undefined && isOwnerAlive(previous.owner)) {
+    throw new EnvironmentError(
+      `libvirt is in use by another sattva-chaos run (pid ${previous.owner.split(":")[0] ?? "?"}); ` +
+        "wait for it to end",
+    );
+  }
+  const leftover = await cleanOrphanLibvirt();
+  if (leftover.length > 0) progress(`libvirt: removed what a crashed run left: ${leftover.join(", ")}`);
+
+  const started = performance.now();
+  const reuse = await answers();
+  const state: LibvirtState = {
+    owner: currentOwner(),
+    ownDaemons: !reuse,
+    daemons: {},
+    libvirtRunDirExisted: await access(LIBVIRT_RUN_DIR).then(
+      () => true,
+      () => false,
+    ),
+    createdPool: false,
+    networksAtStart: [],
+    volumesAtStart: [],
+  };
+  // Recorded before anything changes, so that a crash at any point leaves enough to clean up.
+  await saveState(state);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      unregister();
+      const removed = await teardown(state, false, progress);
+      progress(`libvirt: stopped (${removed.length === 0 ? "nothing to remove" : removed.join(", ")})`);
+    })();
+    return stopping;
+  };
+  const unregister = teardownOnSignal(stop);
+  try {
+    if (reuse) {
+      progress(`libvirt: reusing the libvirtd already answering on ${URI}`);
+    } else {
+      await startDaemons(state, programs);
+      progress(
+        `libvirt: started virtlogd and libvirtd (pid ${state.daemons.libvirtd?.split(":")[0] ?? "?"}) ` +
+          `in ${secondsSince(started)}`,
+      );
+    }
+    state.networksAtStart = await names(["net-list", "--all", "--name"]);
+    if ((await names(["pool-list", "--all", "--name"])).includes(POOL)) {
+      state.volumesAtStart = parseVolumeList((await virsh(["vol-list", "--pool", POOL])).stdout);
+    } else {
+      await mkdir(POOL_DIR, { recursive: true });
+      state.createdPool = true;
+      await saveState(state);
+      await virsh(["pool-create-as", POOL, "dir", "--target", POOL_DIR]);
+      progress(`libvirt: created the transient pool ${POOL} in ${POOL_DIR}`);
+    }
+    await saveState(state);
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+  return { uri: URI, poolName: POOL, stop };
+}
+
+/**
+ * For `clean`: undoes what a dead run did to libvirt (its `sattva-chaos-*` domains, volumes, pool,
+ * networks, daemons, qemu.conf) and returns what it removed; nothing while the run lives.
+ */
+export async function cleanOrphanLibvirt(): Promise<string[]> {
+  const state = await readState();
+  if (state !== undefined && isOwnerAlive(state.owner)) return [];
+  // After a reboot only the qemu.conf backup and the pool directory can be left: teardown handles that.
+  return teardown(state, true, () => undefined);
+}
