@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { parseVolumeList, withQemuSettings } from "./libvirt.ts";
+import { firewallChainRemovals, parseVolumeList, withQemuSettings } from "./libvirt.ts";
 
 const STOCK = [
   "# Master configuration file for the QEMU driver.",
@@ -49,4 +49,29 @@ it("reads volume names from a virsh vol-list table", () => {
     "sattva-chaos-vm-1a2b3c4d_default.img",
   ]);
   expect(parseVolumeList(" Name   Path\n--------------\n\n")).toEqual([]);
+});
+
+it("removes libvirt's firewall chains after the jumps into them, leaving other chains alone", () => {
+  const saved = [
+    "*filter",
+    ":INPUT ACCEPT [0:0]",
+    ":DOCKER-USER - [0:0]",
+    ":LIBVIRT_FWI - [0:0]",
+    ":LIBVIRT_INP - [0:0]",
+    "-A INPUT -j LIBVIRT_INP",
+    "-A FORWARD -j DOCKER-USER",
+    "-A FORWARD -j LIBVIRT_FWI",
+    "-A LIBVIRT_FWI -o virbr1 -j REJECT --reject-with icmp-port-unreachable",
+    "-A LIBVIRT_INP -i virbr1 -p udp -m udp --dport 53 -j ACCEPT",
+    "COMMIT",
+  ].join("\n");
+  expect(firewallChainRemovals(saved)).toEqual([
+    ["-D", "INPUT", "-j", "LIBVIRT_INP"],
+    ["-D", "FORWARD", "-j", "LIBVIRT_FWI"],
+    ["-F", "LIBVIRT_FWI"],
+    ["-F", "LIBVIRT_INP"],
+    ["-X", "LIBVIRT_FWI"],
+    ["-X", "LIBVIRT_INP"],
+  ]);
+  expect(firewallChainRemovals("*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n")).toEqual([]);
 });

@@ -36,6 +36,10 @@ const QEMU_CONF_BACKUP = path.join(DATA_DIR, "qemu.conf.orig");
 /** libvirtd's runtime directory; removed after our daemons stop if it was not there before. */
 const LIBVIRT_RUN_DIR = "/run/libvirt";
 
+/** Where libvirt's network driver puts its chains, for IPv4 and IPv6. */
+const FIREWALL_TABLES = ["filter", "nat", "mangle"] as const;
+const FIREWALL_TOOLS = ["iptables", "ip6tables"] as const;
+
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 const VIRSH_TIMEOUT_MS = 60_000;
@@ -72,9 +76,13 @@ interface LibvirtState {
   readonly owner: string;
   /** Whether the run started the daemons (false: it reused a libvirtd that was already running). */
   readonly ownDaemons: boolean;
+  /** Left up for VMs kept past the run (`up`, `--keep`): later runs share it, `down`/`clean` remove it. */
+  readonly keep: boolean;
   /** `pid:starttime` of each daemon it started. */
   daemons: Partial<Record<Daemon, string>>;
   readonly libvirtRunDirExisted: boolean;
+  /** Whether libvirt's firewall chains (LIBVIRT_*) were there before our libvirtd made them. */
+  readonly firewallChainsExisted: boolean;
   createdPool: boolean;
   /** Names present when the run began: only newer ones are removed. */
   networksAtStart: string[];
@@ -98,6 +106,18 @@ export function withQemuSettings(text: string): string {
   if (missing.length === 0) return result;
   const separator = result === "" || result.endsWith("\n") ? "" : "\n";
   return `${result}${separator}\n# Set by sattva-chaos while it runs libvirtd; restored when it stops.\n${missing.join("\n")}\n`;
+}
+
+/**
+ * The arguments of the `iptables -t <table>` calls that remove libvirt's chains from a table, given its
+ * `iptables-save -t <table>`: first the jumps into them from other chains, then their rules, then them.
+ */
+export function firewallChainRemovals(saved: string): string[][] {
+  const chains = [...saved.matchAll(/^:(LIBVIRT_\w+) /gm)].map((match) => match[1] ?? "");
+  const jumps = [...saved.matchAll(/^-A (\S+) -j (LIBVIRT_\w+)$/gm)]
+    .filter((match) => !(match[1] ?? "").startsWith("LIBVIRT_"))
+    .map((match) => ["-D", match[1] ?? "", "-j", match[2] ?? ""]);
+  return [...jumps, ...chains.map((chain) => ["-F", chain]), ...chains.map((chain) => ["-X", chain])];
 }
 
 /** The names in the first column of a `virsh vol-list` table. */
@@ -172,6 +192,41 @@ function running(owner: string | undefined): owner is string {
   }
 }
 
+async function firewallTables(): Promise<{ tool: string; table: string; saved: string }[]> {
+  const tables = [];
+  for (const tool of FIREWALL_TOOLS) {
+    for (const table of FIREWALL_TABLES) {
+      const saved = await runLocal(`${tool}-save`, ["-t", table], { timeoutMs: 30_000, check: false }).catch(
+        () => undefined,
+      );
+      if (saved?.exitCode === 0) tables.push({ tool, table, saved: saved.stdout });
+    }
+  }
+  return tables;
+}
+
+/** libvirt makes its chains when its network driver starts and leaves them when it stops. */
+async function hasFirewallChains(): Promise<boolean> {
+  return (await firewallTables()).some(({ saved }) => /^:LIBVIRT_/m.test(saved));
+}
+
+async function removeFirewallChains(): Promise<boolean> {
+  let removed = false;
+  for (const { tool, table, saved } of await firewallTables()) {
+    for (const args of firewallChainRemovals(saved)) {
+      await runLocal(tool, ["-t", table, ...args], { timeoutMs: 30_000 });
+      removed = true;
+    }
+  }
+  return removed;
+}
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
+
 async function readState(): Promise<LibvirtState | undefined> {
   try {
     return JSON.parse(await readFile(STATE_FILE, "utf8")) as LibvirtState;
@@ -240,6 +295,8 @@ async function stopDaemon(owner: string | undefined): Promise<boolean> {
 async function startDaemons(state: LibvirtState, programs: Record<string, string>): Promise<void> {
   await configureQemu();
   for (const daemon of DAEMONS) {
+    // Restarting for a cleanup: the one still running stays (a second one would not get the pid file).
+    if (running(state.daemons[daemon])) continue;
     state.daemons[daemon] = await startDaemon(programs[daemon] ?? daemon, daemon);
     await saveState(state);
   }
@@ -247,6 +304,50 @@ async function startDaemons(state: LibvirtState, programs: Record<string, string
     ready: await answers(),
     detail: "virsh version fails",
   })).waitUntilReady(READY_TIMEOUT_MS);
+}
+
+type Attempt = (what: string, action: () => Promise<unknown>) => Promise<void>;
+
+/**
+ * The pool (or, in a pool that was there before, our volumes) and the networks created since the run
+ * began; with `orphan`, its `sattva-chaos-*` domains too.
+ */
+async function removeLibvirtObjects(
+  state: LibvirtState,
+  orphan: boolean,
+  attempt: Attempt,
+  progress: (line: string) => void,
+): Promise<void> {
+  const domains = (await names(["list", "--all", "--name"])).filter((d) => d.startsWith(DOMAIN_PREFIX));
+  if (orphan) {
+    for (const domain of domains) {
+      await attempt(`domain ${domain}`, async () => {
+        await virsh(["destroy", domain], false);
+        await virsh(["undefine", domain, "--managed-save", "--snapshots-metadata"]);
+      });
+    }
+  } else if (domains.length > 0) {
+    progress(`libvirt: domains still defined (vagrant destroy removes them): ${domains.join(", ")}`);
+  }
+  if ((await names(["pool-list", "--all", "--name"])).includes(POOL)) {
+    const volumes = parseVolumeList((await virsh(["vol-list", "--pool", POOL])).stdout).filter(
+      (volume) =>
+        state.createdPool || (!state.volumesAtStart.includes(volume) && volume.startsWith(VOLUME_PREFIX)),
+    );
+    for (const volume of volumes) {
+      await attempt(`volume ${volume}`, () => virsh(["vol-delete", "--pool", POOL, volume]));
+    }
+    if (state.createdPool) await attempt(`pool ${POOL}`, () => virsh(["pool-destroy", POOL]));
+  }
+  const active = await names(["net-list", "--name"]);
+  for (const network of await names(["net-list", "--all", "--name"])) {
+    const isNew = !state.networksAtStart.includes(network);
+    // Our libvirtd autostarted the old ones: their bridges were not there before it.
+    if (active.includes(network) && (isNew || state.ownDaemons)) {
+      await attempt(`network ${network} (stopped)`, () => virsh(["net-destroy", network]));
+    }
+    if (isNew) await attempt(`network ${network}`, () => virsh(["net-undefine", network]));
+  }
 }
 
 /**
@@ -260,7 +361,7 @@ async function teardown(
 ): Promise<string[]> {
   const removed: string[] = [];
   const failures: string[] = [];
-  const attempt = async (what: string, action: () => Promise<unknown>) => {
+  const attempt: Attempt = async (what, action) => {
     try {
       await action();
       removed.push(what);
@@ -279,64 +380,40 @@ async function teardown(
     }
     // Never someone else's libvirtd in place of ours: its pool and networks are not ours to touch.
     if (state.ownDaemons ? running(state.daemons.libvirtd) : await answers()) {
-      const domains = (await names(["list", "--all", "--name"])).filter((d) => d.startsWith(DOMAIN_PREFIX));
-      if (orphan) {
-        for (const domain of domains) {
-          await attempt(`domain ${domain}`, async () => {
-            await virsh(["destroy", domain], false);
-            await virsh(["undefine", domain, "--managed-save", "--snapshots-metadata"]);
-          });
-        }
-      } else if (domains.length > 0) {
-        progress(`libvirt: domains still defined (vagrant destroy removes them): ${domains.join(", ")}`);
-      }
-      const pools = await names(["pool-list", "--all", "--name"]);
-      if (pools.includes(POOL)) {
-        const volumes = parseVolumeList((await virsh(["vol-list", "--pool", POOL])).stdout).filter(
-          (volume) =>
-            state.createdPool || (!state.volumesAtStart.includes(volume) && volume.startsWith(VOLUME_PREFIX)),
-        );
-        for (const volume of volumes) {
-          await attempt(`volume ${volume}`, () => virsh(["vol-delete", "--pool", POOL, volume]));
-        }
-        if (state.createdPool) await attempt(`pool ${POOL}`, () => virsh(["pool-destroy", POOL]));
-      }
-      const active = await names(["net-list", "--name"]);
-      for (const network of await names(["net-list", "--all", "--name"])) {
-        const isNew = !state.networksAtStart.includes(network);
-        // Our libvirtd autostarted the old ones: their bridges were not there before it.
-        if (active.includes(network) && (isNew || state.ownDaemons)) {
-          await attempt(`network ${network} (stopped)`, () => virsh(["net-destroy", network]));
-        }
-        if (isNew) await attempt(`network ${network}`, () => virsh(["net-undefine", network]));
-      }
+      await removeLibvirtObjects(state, orphan, attempt, progress).catch((error: unknown) => {
+        failures.push(`listing libvirt's domains, volumes and networks: ${String(error)}`);
+      });
     }
     for (const daemon of [...DAEMONS].reverse()) {
       const owner = state.daemons[daemon];
-      await attempt(`${daemon} (pid ${owner?.split(":")[0] ?? "?"})`, async () => {
-        if (!(await stopDaemon(owner))) throw new Error("not running");
-      });
+      // Never started, or gone already: nothing to stop.
+      if (running(owner))
+        await attempt(`${daemon} (pid ${owner.split(":")[0] ?? "?"})`, () => stopDaemon(owner));
     }
     for (const daemon of DAEMONS) await rm(pidFile(daemon), { force: true });
-    if (state.ownDaemons && !state.libvirtRunDirExisted) {
-      await rm(LIBVIRT_RUN_DIR, { recursive: true, force: true });
+    // Only once libvirtd is gone (it would remake them), and only if its networks went cleanly.
+    if (state.ownDaemons && !state.firewallChainsExisted && failures.length === 0) {
+      try {
+        if (await removeFirewallChains()) removed.push("iptables chains LIBVIRT_*");
+      } catch (error) {
+        failures.push(`iptables chains LIBVIRT_*: ${String(error)}`);
+      }
     }
   }
-  if (
-    await access(POOL_DIR).then(
-      () => true,
-      () => false,
-    )
-  ) {
-    await attempt(POOL_DIR, () => rm(POOL_DIR, { recursive: true, force: true }));
-  }
+  if (await exists(POOL_DIR)) await attempt(POOL_DIR, () => rm(POOL_DIR, { recursive: true, force: true }));
   if (await restoreQemu()) removed.push(`${QEMU_CONF} restored`);
+  if (failures.length > 0) {
+    // The record (and libvirt's runtime state) stays, so that `clean` tries again.
+    throw new EnvironmentError(
+      `libvirt teardown incomplete (\`sattva-chaos clean\` retries it):\n${failures.join("\n")}`,
+    );
+  }
+  if (state?.ownDaemons === true && !state.libvirtRunDirExisted) {
+    await rm(LIBVIRT_RUN_DIR, { recursive: true, force: true });
+  }
   await rm(STATE_FILE, { force: true });
   // Our directories go too once empty (rmdir refuses otherwise: whatever else is there stays).
   for (const dir of [RUN_DIR, DATA_DIR, path.dirname(DATA_DIR)]) await rmdir(dir).catch(() => undefined);
-  // Daemons not running were not ours to stop: not a failure.
-  const real = failures.filter((failure) => !failure.endsWith(": not running"));
-  if (real.length > 0) throw new EnvironmentError(`libvirt teardown incomplete:\n${real.join("\n")}`);
   return removed;
 }
 
@@ -346,16 +423,36 @@ function assertRoot(): void {
   }
 }
 
+export interface LibvirtOptions {
+  /**
+   * For a VM that outlives this process (`up`, `--keep`): libvirt stays up too, Ctrl-C leaves it, and
+   * later runs share it; `down` or `clean` removes it once no VM is left (see cleanOrphanLibvirt).
+   */
+  readonly keep?: boolean;
+}
+
+/** Whether the libvirt a state describes still runs (ours by pid; a reused one if it answers). */
+async function alive(state: LibvirtState): Promise<boolean> {
+  return state.ownDaemons ? running(state.daemons.libvirtd) : answers();
+}
+
 /**
  * Makes libvirt ready for vagrant-libvirt: reuses a libvirtd that already answers (never stopping
  * it), or starts virtlogd and libvirtd as daemons (machines without systemd) with the qemu.conf they
- * need there. Either way a pool named `default` exists until stop(). What a crashed run left is
- * cleaned first.
+ * need there. Either way a pool named `default` exists until stop(). A libvirt kept by an earlier run
+ * is shared (and left up by stop()); what a crashed run left is cleaned first.
  */
-export async function startLibvirt(progress: (line: string) => void = () => undefined): Promise<Libvirt> {
+export async function startLibvirt(
+  progress: (line: string) => void = () => undefined,
+  options: LibvirtOptions = {},
+): Promise<Libvirt> {
   assertRoot();
   const programs = await assertPrograms();
   const previous = await readState();
+  if (previous?.keep === true && (await alive(previous))) {
+    progress("libvirt: reusing the libvirt kept by an earlier run (`down` or `clean` stops it)");
+    return { uri: URI, poolName: POOL, stop: () => Promise.resolve() };
+  }
   if (previous !== undefined && isOwnerAlive(previous.owner)) {
     throw new EnvironmentError(
       `libvirt is in use by another sattva-chaos run (pid ${previous.owner.split(":")[0] ?? "?"}); ` +
@@ -370,11 +467,10 @@ export async function startLibvirt(progress: (line: string) => void = () => unde
   const state: LibvirtState = {
     owner: currentOwner(),
     ownDaemons: !reuse,
+    keep: options.keep === true,
     daemons: {},
-    libvirtRunDirExisted: await access(LIBVIRT_RUN_DIR).then(
-      () => true,
-      () => false,
-    ),
+    libvirtRunDirExisted: await exists(LIBVIRT_RUN_DIR),
+    firewallChainsExisted: reuse || (await hasFirewallChains()),
     createdPool: false,
     networksAtStart: [],
     volumesAtStart: [],
@@ -390,7 +486,8 @@ export async function startLibvirt(progress: (line: string) => void = () => unde
     })();
     return stopping;
   };
-  const unregister = teardownOnSignal(stop);
+  // Kept: Ctrl-C leaves libvirt to the VM that outlives this process.
+  const unregister = state.keep ? () => undefined : teardownOnSignal(stop);
   try {
     if (reuse) {
       progress(`libvirt: reusing the libvirtd already answering on ${URI}`);
@@ -420,8 +517,9 @@ export async function startLibvirt(progress: (line: string) => void = () => unde
 }
 
 /**
- * For `clean`: undoes what a dead run did to libvirt (its `sattva-chaos-*` domains, volumes, pool,
- * networks, daemons, qemu.conf) and returns what it removed; nothing while the run lives.
+ * For `clean` and `down`: undoes what a dead run did to libvirt (its `sattva-chaos-*` domains, volumes,
+ * pool, networks, daemons, qemu.conf) and returns what it removed; nothing while the run lives. A
+ * libvirt kept for VMs (`keep`) goes too: callers call this once no kept VM is left.
  */
 export async function cleanOrphanLibvirt(): Promise<string[]> {
   const state = await readState();

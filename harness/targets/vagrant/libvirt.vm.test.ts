@@ -1,3 +1,5 @@
+// libvirt started and stopped for real, and cleaned after a killed run. In the `vm` project
+// (.ci/vagrant), the job that installs libvirt.
 import { execa } from "execa";
 import { readFile, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -96,4 +98,29 @@ it("a run killed with SIGKILL leaves libvirt to `clean`, which removes its daemo
   expect(await exists("/etc/libvirt/qemu/networks/sattva-chaos-orphan.xml")).toBe(false);
   expect(await readFile("/etc/libvirt/qemu.conf")).toEqual(qemuConf);
   expect(await cleanOrphanLibvirt()).toEqual([]);
+});
+
+it("a kept libvirt outlives its run, is shared by the next one, and goes with `clean`", async () => {
+  const qemuConf = await readFile("/etc/libvirt/qemu.conf");
+  const script = `
+    import { startLibvirt } from ${JSON.stringify(LIBVIRT_MODULE)};
+    await startLibvirt(() => undefined, { keep: true });
+  `;
+  const kept = await execa(process.execPath, ["--input-type=module", "-e", script], { reject: false });
+  expect(kept.exitCode, kept.stderr).toBe(0);
+  const daemons = await processes("libvirtd");
+  expect(daemons).toHaveLength(1);
+
+  const lines: string[] = [];
+  const shared = await startLibvirt((line) => lines.push(line));
+  expect(lines.join("\n")).toMatch(/reusing the libvirt kept by an earlier run/);
+  await runLocal("virsh", ["-c", shared.uri, "pool-info", shared.poolName]);
+  await shared.stop();
+  expect(await processes("libvirtd")).toEqual(daemons);
+
+  const removed = await cleanOrphanLibvirt();
+  expect(removed).toEqual(expect.arrayContaining(["pool default", "/etc/libvirt/qemu.conf restored"]));
+  expect(await processes("libvirtd")).toEqual([]);
+  expect(await processes("virtlogd")).toEqual([]);
+  expect(await readFile("/etc/libvirt/qemu.conf")).toEqual(qemuConf);
 });
