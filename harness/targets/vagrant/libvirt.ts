@@ -130,6 +130,12 @@ export function parseVolumeList(table: string): string[] {
     .filter((name) => name !== "");
 }
 
+const exists = (file: string, mode = constants.F_OK) =>
+  access(file, mode).then(
+    () => true,
+    () => false,
+  );
+
 function virsh(args: readonly string[], check = true): Promise<CommandResult> {
   return runLocal("virsh", ["-c", URI, ...args], { timeoutMs: VIRSH_TIMEOUT_MS, check });
 }
@@ -151,15 +157,8 @@ async function answers(): Promise<boolean> {
 /** The daemons live in /sbin, which a user's PATH may lack. */
 async function findProgram(name: string): Promise<string | undefined> {
   const dirs = [...(process.env["PATH"] ?? "").split(":"), "/usr/sbin", "/sbin"].filter((dir) => dir !== "");
-  for (const dir of dirs) {
-    const file = path.join(dir, name);
-    if (
-      await access(file, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return file;
+  for (const file of dirs.map((dir) => path.join(dir, name))) {
+    if (await exists(file, constants.X_OK)) return file;
   }
   return undefined;
 }
@@ -220,12 +219,6 @@ async function removeFirewallChains(): Promise<boolean> {
   }
   return removed;
 }
-
-const exists = (file: string) =>
-  access(file).then(
-    () => true,
-    () => false,
-  );
 
 async function readState(): Promise<LibvirtState | undefined> {
   try {
