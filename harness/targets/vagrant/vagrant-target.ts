@@ -26,6 +26,8 @@ interface VmRecord {
   /** `pid:starttime` of the run that made it (see labels.ts). */
   readonly owner: string;
   readonly keep: boolean;
+  /** The box the VM was made from (the Vagrantfile needs it to load again). */
+  readonly box: string;
 }
 
 const RECORD = "sattva-chaos-vm.json";
@@ -41,6 +43,11 @@ export class VagrantHost extends SshHost {
   timings: VmBootTimings = { vagrantUpToSshReady: 0, imagesLoaded: 0 };
 }
 
+/** KVM does not run stock guests on every machine (nested hypervisors); TCG (`qemu`) always works. */
+function vagrantDriver(): string {
+  return process.env["SATTVA_VM_LIBVIRT_DRIVER"] ?? "qemu";
+}
+
 /**
  * The environment the repository's Vagrantfile reads (see its header): the harness deploys through
  * its own SSH connection with its images, and forwards ports itself.
@@ -49,8 +56,7 @@ function vagrantEnv(box: string): Record<string, string> {
   return {
     VAGRANT_DEFAULT_PROVIDER: "libvirt",
     SATTVA_VM_BOX: box,
-    // KVM does not run stock guests on every machine (nested hypervisors); TCG always works.
-    SATTVA_VM_LIBVIRT_DRIVER: process.env["SATTVA_VM_LIBVIRT_DRIVER"] ?? "qemu",
+    SATTVA_VM_LIBVIRT_DRIVER: vagrantDriver(),
     SATTVA_VM_PROVISION: "no",
     SATTVA_VM_FORWARD_PORTS: "no",
   };
@@ -60,7 +66,7 @@ async function createProject(keep: boolean, box: string): Promise<VagrantProject
   const dir = path.join(vmsDir(), `sattva-chaos-vm-${randomBytes(4).toString("hex")}`);
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, "Vagrantfile"), `load ${JSON.stringify(VAGRANTFILE)}\n`);
-  const record: VmRecord = { owner: currentOwner(), keep };
+  const record: VmRecord = { owner: currentOwner(), keep, box };
   await writeFile(path.join(dir, RECORD), `${JSON.stringify(record)}\n`);
   return new VagrantProject(dir, vagrantEnv(box));
 }
@@ -84,6 +90,14 @@ async function vmProjects(): Promise<{ project: VagrantProject; record: Partial<
       };
     }),
   );
+}
+
+/** A VM an earlier run kept (`--keep`, `up`) and that is still running: reused instead of a new one. */
+async function runningKeptProject(): Promise<VagrantProject | undefined> {
+  for (const { project, record } of await vmProjects()) {
+    if (record.keep === true && (await project.state()) === "running") return project;
+  }
+  return undefined;
 }
 
 /**
@@ -118,7 +132,7 @@ export class VagrantTarget implements Target {
   async start(options: HostOptions = {}): Promise<Host> {
     const progress = options.progress ?? (() => undefined);
     const keep = options.keep === true;
-    const libvirt: Libvirt = await startLibvirt(progress);
+    const libvirt: Libvirt = await startLibvirt(progress, { keep });
     let project: VagrantProject | undefined;
     let connection: SshConnection | undefined;
     const dispose = once(async () => {
@@ -130,14 +144,17 @@ export class VagrantTarget implements Target {
     // A kept VM outlives this process: nothing is torn down on Ctrl-C; `down` removes it.
     const unregister = keep ? () => undefined : teardownOnSignal(dispose);
     try {
-      const box = await ensureBox(progress);
-      project = await createProject(keep, box.name);
-      const name = path.basename(project.dir);
-      progress(
-        `vm ${name}: vagrant up (box ${box.name}, ${vagrantEnv(box.name)["SATTVA_VM_LIBVIRT_DRIVER"]})…`,
-      );
       const booting = performance.now();
-      await project.run(["up", "--no-provision"], VagrantDeadline.up);
+      project = keep ? await runningKeptProject() : undefined;
+      if (project === undefined) {
+        const box = await ensureBox(progress);
+        project = await createProject(keep, box.name);
+        progress(`vm ${path.basename(project.dir)}: vagrant up (box ${box.name}, ${vagrantDriver()})…`);
+        await project.run(["up", "--no-provision"], VagrantDeadline.up);
+      } else {
+        progress(`vm ${path.basename(project.dir)}: reusing the VM kept by an earlier run (--keep)`);
+      }
+      const name = path.basename(project.dir);
       const ssh = await project.sshConfig();
       connection = await SshConnection.open(
         { user: ssh["User"] ?? "vagrant", hostname: ssh["HostName"] ?? "", port: Number(ssh["Port"] ?? 22) },
