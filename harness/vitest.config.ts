@@ -28,9 +28,10 @@ export default defineConfig({
             { name: "read-only", description: "checks that change nothing on the host (the release gate)" },
           ],
           include: ["harness/**/*.integration.test.ts", "scenarios/**/*.test.ts"],
-          // Hosts boot in minutes under load; teardown removes containers holding inner engines.
-          testTimeout: 600_000,
-          hookTimeout: 600_000,
+          // A file's first test also waits for its host and stack (fixtures): minutes for a container
+          // under load, tens of minutes for a VM under software emulation (--target vagrant).
+          testTimeout: 30 * 60_000,
+          hookTimeout: 15 * 60_000,
           // Two cores: one file at a time, and at most two concurrent tests (each may boot a host).
           fileParallelism: false,
           maxConcurrency: 2,

@@ -1,6 +1,9 @@
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { clean } from "../docker/clean.ts";
+import { currentOwner } from "../docker/labels.ts";
+import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
 import { cleanVms } from "../targets/vagrant/vagrant-target.ts";
 import { vagrantCommand } from "./vagrant-command.ts";
 import { assertDockerRunning } from "../docker/docker-cli.ts";
@@ -219,7 +222,19 @@ async function run(args: string[]): Promise<number> {
   log(`run ${chosen.join(" ")} on ${target.name} (stack ${stack.dir}, images ${mode})`);
   const env = runEnv(target, options, { ...values, stack: stack.dir });
   if (values.keep) env[RunEnv.keep] = "true";
-  return runScenarios(chosen, values.grep, env);
+  const runId = randomBytes(6).toString("hex");
+  env[RunEnv.runId] = runId;
+  env[RunEnv.runOwner] = currentOwner();
+  const endRun = async () => {
+    if (!values.keep) await target.endRun?.(runId);
+  };
+  const unregister = teardownOnSignal(endRun);
+  try {
+    return await runScenarios(chosen, values.grep, env);
+  } finally {
+    unregister();
+    await endRun();
+  }
 }
 
 /**

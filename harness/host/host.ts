@@ -35,6 +35,11 @@ export interface Host extends AsyncDisposable {
   copyOut(hostPath: string, localPath: string): Promise<void>;
   /** A URL the harness can reach for a TCP port on the host, e.g. `url(3000, "/api/health")`. */
   url(port: number, path?: string): string;
+  /**
+   * Where the target can snapshot a kept host (a VM): `save` keeps the current state, the stack
+   * provisioned and started, as the baseline the next run on that host is reset to.
+   */
+  baseline?: { save(): Promise<void> };
   /** Restarts the host and returns once it is ready again. */
   reboot(): Promise<void>;
   /** Removes the host and everything made for it; safe to call more than once. */

@@ -11,6 +11,9 @@ export const RunEnv = {
   allowDestructive: "SATTVA_CHAOS_ALLOW_DESTRUCTIVE",
   /** "true": leave the host up after the run (`run --keep`), for investigation. */
   keep: "SATTVA_CHAOS_KEEP",
+  /** Id of the `run` invocation, and `pid:starttime` of its process: hosts a target shares per run. */
+  runId: "SATTVA_CHAOS_RUN_ID",
+  runOwner: "SATTVA_CHAOS_RUN_OWNER",
 } as const;
 
 /** The target options a run was started with, as the scenario files see them. */

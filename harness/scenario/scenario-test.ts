@@ -39,6 +39,13 @@ function imagesOf(mode: ImageMode): Promise<ReadonlyMap<Service, ResolvedImage>>
   return (images ??= timed("images", () => ensureImages({ mode })));
 }
 
+/** The `sattva-chaos run` these scenario files belong to, if any (a target may share hosts within it). */
+function runOfThisProcess(): { run?: { id: string; owner: string } } {
+  const id = process.env[RunEnv.runId];
+  const owner = process.env[RunEnv.runOwner];
+  return id === undefined || owner === undefined ? {} : { run: { id, owner } };
+}
+
 interface ScenarioFixtures {
   imageMode: ImageMode;
   images: ReadonlyMap<Service, ResolvedImage>;
@@ -90,6 +97,7 @@ export const test = base.extend<ScenarioFixtures>({
           images: serviceImages,
           ports: STACK_PORTS,
           keep: process.env[RunEnv.keep] === "true",
+          ...runOfThisProcess(),
           progress: phase,
         }),
       );
@@ -111,6 +119,7 @@ export const test = base.extend<ScenarioFixtures>({
         stack = new Stack(host, source, await imagesOf(imageMode));
         await timed("provision", () => stack.provision());
         await timed("start in the documented order", () => stack.start("readiness", phase));
+        await host.baseline?.save();
       }
       deployed = stack;
       try {

@@ -11,6 +11,12 @@ export interface HostOptions {
   readonly ports?: readonly number[];
   /** Leave the host up after this process ends (`up`, `--keep`); `down` or `clean --all` removes it. */
   readonly keep?: boolean;
+  /**
+   * The run (`sattva-chaos run`) this host is for, and the process that answers for it. Targets
+   * whose hosts are costly (VMs) share one host between the run's scenario files and remove it in
+   * `endRun`; the others ignore it.
+   */
+  readonly run?: { readonly id: string; readonly owner: string };
   /** One line per phase of bringing the host up. */
   readonly progress?: (line: string) => void;
 }
@@ -21,4 +27,6 @@ export interface Target {
   /** "made": hosts are created (and provisioned) by the harness; "existing": they already run the stack. */
   readonly provenance: Host["provenance"];
   start(options?: HostOptions): Promise<Host>;
+  /** Removes the hosts a run shared (see HostOptions.run), once the run is over. */
+  endRun?(runId: string): Promise<void>;
 }

@@ -11,7 +11,12 @@ export const VagrantDeadline = {
   up: 15 * 60_000,
   status: 60_000,
   destroy: 5 * 60_000,
+  /** Saving or restoring a snapshot of a running VM writes or reads its whole memory. */
+  snapshot: 10 * 60_000,
 } as const;
+
+/** The snapshot a kept VM is reset to between runs: the stack provisioned and started, steady. */
+export const BASELINE_SNAPSHOT = "sattva-chaos-baseline";
 
 /** One Vagrant project: a directory whose Vagrantfile loads the repository's, and its environment. */
 export class VagrantProject {
@@ -36,6 +41,11 @@ export class VagrantProject {
   async state(): Promise<string> {
     const status = await this.run(["status", "--machine-readable"], VagrantDeadline.status, false);
     return /^\d*,default,state,(\w+)$/m.exec(status.stdout)?.[1] ?? "unknown";
+  }
+
+  async hasSnapshot(name: string): Promise<boolean> {
+    const listed = await this.run(["snapshot", "list", "--machine-readable"], VagrantDeadline.status, false);
+    return listed.stdout.split("\n").some((line) => line.endsWith(`,${name}`) || line.trim() === name);
   }
 
   /** HostName, Port, User and IdentityFile from `vagrant ssh-config`. */

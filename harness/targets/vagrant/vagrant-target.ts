@@ -14,18 +14,21 @@ import { SshHost } from "../ssh/ssh-host.ts";
 import type { HostOptions, Target } from "../target.ts";
 import { ensureBox } from "./box.ts";
 import { cleanOrphanLibvirt, startLibvirt, type Libvirt } from "./libvirt.ts";
-import { VAGRANTFILE, VagrantDeadline, VagrantProject } from "./vagrant-cli.ts";
+import { BASELINE_SNAPSHOT, VAGRANTFILE, VagrantDeadline, VagrantProject } from "./vagrant-cli.ts";
 
 /** Where VM projects live; each directory name is also the start of the libvirt domain's name. */
 export function vmsDir(): string {
   return path.join(process.env["XDG_CACHE_HOME"] ?? path.join(homedir(), ".cache"), "sattva-chaos", "vms");
 }
 
-/** What a VM project records about itself, for `clean`/`down` and for reuse with --keep. */
+/** What a VM project records about itself, for `clean`/`down` and for reuse. */
 interface VmRecord {
-  /** `pid:starttime` of the run that made it (see labels.ts). */
+  /** `pid:starttime` of the process that answers for it (the run's command line, else the maker). */
   readonly owner: string;
+  /** Left up after its run (`--keep`, `up`): reused by later --keep runs, removed by `down`. */
   readonly keep: boolean;
+  /** The run whose scenario files share it. */
+  readonly run?: string;
   /** The box the VM was made from (the Vagrantfile needs it to load again). */
   readonly box: string;
 }
@@ -41,6 +44,7 @@ export interface VmBootTimings {
 /** A VM the harness made, reached over SSH; `timings` says where its boot time went. */
 export class VagrantHost extends SshHost {
   timings: VmBootTimings = { vagrantUpToSshReady: 0, imagesLoaded: 0 };
+  baseline?: { save(): Promise<void> };
 }
 
 /** KVM does not run stock guests on every machine (nested hypervisors); TCG (`qemu`) always works. */
@@ -62,56 +66,64 @@ function vagrantEnv(box: string): Record<string, string> {
   };
 }
 
-async function createProject(keep: boolean, box: string): Promise<VagrantProject> {
+async function createProject(record: VmRecord): Promise<VagrantProject> {
   const dir = path.join(vmsDir(), `sattva-chaos-vm-${randomBytes(4).toString("hex")}`);
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, "Vagrantfile"), `load ${JSON.stringify(VAGRANTFILE)}\n`);
-  const record: VmRecord = { owner: currentOwner(), keep, box };
   await writeFile(path.join(dir, RECORD), `${JSON.stringify(record)}\n`);
-  return new VagrantProject(dir, vagrantEnv(box));
+  return new VagrantProject(dir, vagrantEnv(record.box));
 }
 
-/** Destroys the VM (domain and its disk) and removes the project directory; safe when half made. */
+/** Destroys the VM (domain, disk, snapshots) and removes the project directory; safe when half made. */
 async function destroyProject(project: VagrantProject): Promise<void> {
   await project.run(["destroy", "-f"], VagrantDeadline.destroy, false);
+  // libvirt keeps each domain's console log; the domain is gone, so is its log.
+  await rm(`/var/log/libvirt/qemu/${path.basename(project.dir)}_default.log`, { force: true });
   await rm(project.dir, { recursive: true, force: true });
 }
 
-/** VM projects by name (the directory, e.g. sattva-chaos-vm-1a2b3c4d) and what they record. */
+/** VM projects (directories named like their domains, e.g. sattva-chaos-vm-1a2b3c4d) and their records. */
 async function vmProjects(): Promise<{ project: VagrantProject; record: Partial<VmRecord> }[]> {
   const names = await readdir(vmsDir()).catch(() => []);
   return Promise.all(
     names.map(async (name) => {
       const dir = path.join(vmsDir(), name);
-      const text = await readFile(path.join(dir, RECORD), "utf8").catch(() => "{}");
-      return {
-        project: new VagrantProject(dir, vagrantEnv("")),
-        record: JSON.parse(text) as Partial<VmRecord>,
-      };
+      const record = JSON.parse(
+        await readFile(path.join(dir, RECORD), "utf8").catch(() => "{}"),
+      ) as Partial<VmRecord>;
+      return { project: new VagrantProject(dir, vagrantEnv(record.box ?? "")), record };
     }),
   );
 }
 
-/** A VM an earlier run kept (`--keep`, `up`) and that is still running: reused instead of a new one. */
-async function runningKeptProject(): Promise<VagrantProject | undefined> {
+/** A running VM this start may take over: one its run already made, or one kept by an earlier run. */
+async function reusableProject(options: HostOptions): Promise<VagrantProject | undefined> {
   for (const { project, record } of await vmProjects()) {
-    if (record.keep === true && (await project.state()) === "running") return project;
+    const ours =
+      (options.run !== undefined && record.run === options.run.id) ||
+      (options.keep === true && record.keep === true);
+    if (ours && (await project.state()) === "running") return project;
   }
   return undefined;
 }
 
 /**
- * For `clean` (`all`: also kept VMs and live runs') and `down` (`names`: those VMs): destroys VMs,
- * then, once no VM is left, whatever a dead run left in libvirt (daemons included). Returns the names.
+ * Destroys VMs, then, once no VM is left, whatever a dead run left in libvirt (daemons included), and
+ * returns what it removed. `run`: the VMs of that run (its end); `names`: those (`down`); `all`: every
+ * one (`clean --all`, `down`); by default those no live process answers for and nobody kept (`clean`).
  */
-export async function cleanVms(options: { all?: boolean; names?: readonly string[] }): Promise<string[]> {
+export async function cleanVms(
+  options: { all?: boolean; names?: readonly string[]; run?: string } = {},
+): Promise<string[]> {
   const removed: string[] = [];
   for (const { project, record } of await vmProjects()) {
     const name = path.basename(project.dir);
     const chosen =
       options.names !== undefined
         ? options.names.includes(name)
-        : options.all === true || (record.keep !== true && !isOwnerAlive(record.owner));
+        : options.run !== undefined
+          ? record.run === options.run && record.keep !== true
+          : options.all === true || (record.keep !== true && !isOwnerAlive(record.owner));
     if (!chosen) continue;
     await destroyProject(project);
     removed.push(name);
@@ -123,7 +135,11 @@ export async function cleanVms(options: { all?: boolean; names?: readonly string
 /**
  * Hosts that are Vagrant VMs (libvirt, QEMU) booted from the local offline Debian 12 box, made by the
  * repository's Vagrantfile and reached over SSH. The harness starts libvirtd and virtlogd itself and
- * stops them when the VM is gone; every Vagrant call has its own deadline.
+ * stops them when the last VM is gone; every Vagrant call has its own deadline.
+ *
+ * A VM is costly (a minute to boot, minutes to load images under emulation), so the scenario files of
+ * one run share it: the first provisions the stack and snapshots that baseline, each later one starts
+ * from the snapshot, and the run destroys the VM at its end (`endRun`), or leaves it with `--keep`.
  */
 export class VagrantTarget implements Target {
   readonly name = "vagrant";
@@ -132,30 +148,50 @@ export class VagrantTarget implements Target {
   async start(options: HostOptions = {}): Promise<Host> {
     const progress = options.progress ?? (() => undefined);
     const keep = options.keep === true;
-    const libvirt: Libvirt = await startLibvirt(progress, { keep });
+    // A VM that outlives this process (shared by the run, or kept) needs libvirt to outlive it too.
+    const shared = keep || options.run !== undefined;
+    const libvirt: Libvirt = await startLibvirt(progress, { keep: shared });
     let project: VagrantProject | undefined;
     let connection: SshConnection | undefined;
-    const dispose = once(async () => {
+    const destroy = once(async () => {
       unregister();
       await connection?.close();
       if (project !== undefined) await destroyProject(project);
       await libvirt.stop();
     });
-    // A kept VM outlives this process: nothing is torn down on Ctrl-C; `down` removes it.
-    const unregister = keep ? () => undefined : teardownOnSignal(dispose);
+    const release = once(async () => {
+      unregister();
+      await connection?.close();
+    });
+    // Ctrl-C in a file of a run leaves the shared VM to the run's own teardown (or to `clean`).
+    const unregister = shared ? () => undefined : teardownOnSignal(destroy);
     try {
       const booting = performance.now();
-      project = keep ? await runningKeptProject() : undefined;
+      project = await reusableProject(options);
+      const reused = project !== undefined;
       if (project === undefined) {
         const box = await ensureBox(progress);
-        project = await createProject(keep, box.name);
+        project = await createProject({
+          owner: options.run?.owner ?? currentOwner(),
+          keep,
+          box: box.name,
+          ...(options.run === undefined ? {} : { run: options.run.id }),
+        });
         progress(`vm ${path.basename(project.dir)}: vagrant up (box ${box.name}, ${vagrantDriver()})…`);
         await project.run(["up", "--no-provision"], VagrantDeadline.up);
-      } else {
-        progress(`vm ${path.basename(project.dir)}: reusing the VM kept by an earlier run (--keep)`);
+      } else if (await project.hasSnapshot(BASELINE_SNAPSHOT)) {
+        const restoring = performance.now();
+        await project.run(
+          ["snapshot", "restore", "--no-provision", BASELINE_SNAPSHOT],
+          VagrantDeadline.snapshot,
+        );
+        progress(
+          `vm ${path.basename(project.dir)}: reset to its baseline snapshot in ${secondsSince(restoring)}`,
+        );
       }
-      const name = path.basename(project.dir);
-      const ssh = await project.sshConfig();
+      const vm = project;
+      const name = path.basename(vm.dir);
+      const ssh = await vm.sshConfig();
       connection = await SshConnection.open(
         { user: ssh["User"] ?? "vagrant", hostname: ssh["HostName"] ?? "", port: Number(ssh["Port"] ?? 22) },
         {
@@ -168,17 +204,33 @@ export class VagrantTarget implements Target {
         name,
         provenance: "made",
         faults: { allowed: true },
-        dispose: keep ? () => connection?.close() ?? Promise.resolve() : dispose,
+        dispose: shared ? release : destroy,
       });
+      if (reused) {
+        // A snapshot brings back the guest's clock of its day too: set it from this machine's.
+        await host.run(`date -u -s @${(Date.now() / 1000).toFixed(3)} >/dev/null`);
+      }
       await hostReady(host).waitUntilReady(VagrantDeadline.up);
       const sshReady = performance.now() - booting;
-      progress(`vm ${name}: SSH-ready with systemd running and Docker up in ${secondsSince(booting)}`);
+      progress(
+        `vm ${name}: ${reused ? "reused" : "SSH-ready"} with systemd running and Docker up in ${secondsSince(booting)}`,
+      );
+      if (shared) {
+        host.baseline = {
+          async save() {
+            if (await vm.hasSnapshot(BASELINE_SNAPSHOT)) return;
+            const saving = performance.now();
+            await vm.run(["snapshot", "save", BASELINE_SNAPSHOT], VagrantDeadline.snapshot);
+            progress(`vm ${name}: baseline snapshot saved in ${secondsSince(saving)}`);
+          },
+        };
+      }
       await mirrorMachineTrust(host);
       const loading = performance.now();
       const refs = (options.images ?? []).flatMap((image) => (image.ref === undefined ? [] : [image.ref]));
       if (refs.length > 0) {
         await loadImagesIntoHost(host, refs);
-        progress(`vm ${name}: ${refs.length} image(s) loaded over SSH in ${secondsSince(loading)}`);
+        progress(`vm ${name}: ${refs.length} image(s) in the VM's engine after ${secondsSince(loading)}`);
       }
       host.timings = {
         vagrantUpToSshReady: Math.round(sshReady),
@@ -186,8 +238,13 @@ export class VagrantTarget implements Target {
       };
       return host;
     } catch (error) {
-      await dispose();
+      await destroy();
       throw error;
     }
+  }
+
+  /** The run is over: its VMs go (kept ones stay for `down`), and libvirt with the last of them. */
+  async endRun(runId: string): Promise<void> {
+    await cleanVms({ run: runId });
   }
 }
