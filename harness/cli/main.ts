@@ -17,6 +17,7 @@ import { secondsSince } from "../format.ts";
 import { STACK_PORTS } from "../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import type { FaultPermission } from "../host/host.ts";
+import { SshHost } from "../targets/ssh/ssh-host.ts";
 import type { Target } from "../targets/target.ts";
 import { createTarget, TARGET_CHOICES, TARGET_NAMES, type TargetOptions } from "../targets/targets.ts";
 
@@ -107,10 +108,20 @@ async function up(args: string[]): Promise<number> {
     progress: log,
   });
   process.stdout.write(`${host.name}\n`);
-  log(
-    `host ${host.name} is up; ports: ${STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`).join(", ")}`,
-  );
-  log(`shell: docker exec -it ${host.name} bash    remove: npx sattva-chaos down ${host.name}`);
+  if (host instanceof SshHost) {
+    // Forwards over this process's SSH connection end with it: a VM is reached at its own address.
+    const address = host.connection.address.hostname;
+    log(
+      `host ${host.name} is up; ports: ${STACK_PORTS.map((port) => `http://${address}:${port}`).join(", ")}`,
+    );
+    log(`shell: ${host.connection.loginCommand()}    remove: npx sattva-chaos down ${host.name}`);
+    await host.connection.close();
+  } else {
+    log(
+      `host ${host.name} is up; ports: ${STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`).join(", ")}`,
+    );
+    log(`shell: docker exec -it ${host.name} bash    remove: npx sattva-chaos down ${host.name}`);
+  }
   return ExitCode.passed;
 }
 
