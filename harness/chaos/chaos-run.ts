@@ -104,7 +104,7 @@ export class ChaosRun {
         return { ready: false, detail: "no symptom yet" };
       },
       250,
-    ).waitUntilReady(timeoutMs);
+    ).waitUntilReady(timeoutMs * this.stack.host.slowdown);
     if (found === undefined) throw new Error("unreachable: detection resolved without a symptom");
     const first = !this.timeline.events.some((e) => e.label === "detected");
     const event = this.timeline.mark(first ? "detected" : "seen", `${found.symptom}: ${found.seen}`);
@@ -134,7 +134,7 @@ export class ChaosRun {
           };
         },
         1_000,
-      ).waitUntilReady(timeoutMs);
+      ).waitUntilReady(timeoutMs * this.stack.host.slowdown);
     } catch {
       this.timeline.mark("alert did not fire", name);
       this.results[`time to alert ${name} (s)`] = "did not fire";

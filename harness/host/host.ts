@@ -25,6 +25,12 @@ export interface Host extends AsyncDisposable {
    */
   readonly provenance: "made" | "existing";
   readonly faults: FaultPermission;
+  /**
+   * How many times slower than the production VPS this host runs (1 for a container or a real
+   * host; more for a VM under software emulation). Steady-state tolerances and fault deadlines are
+   * stretched by it; measured times are reported as measured.
+   */
+  readonly slowdown: number;
   /** Runs a bash script as root on the host. */
   run(script: string, options?: RunOptions): Promise<CommandResult>;
   /** The local program and arguments that run a bash script as root on the host, to pipe data into it. */

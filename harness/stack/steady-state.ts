@@ -238,7 +238,7 @@ export async function checkSteadyState(
   const started = performance.now();
   const checks = options.checks ?? STEADY_STATE;
   const results = await Promise.all(
-    checks.map((c) => runCheck(stack, c, options.settle === true ? c.toleranceMs : 0)),
+    checks.map((c) => runCheck(stack, c, options.settle === true ? c.toleranceMs * stack.host.slowdown : 0)),
   );
   return {
     holds: results.every((r) => r.status !== "failed"),

@@ -68,7 +68,7 @@ export const backendLoopbackOnly: Fault = {
   },
   async prove(stack) {
     let listeners = "nothing";
-    for (let attempt = 0; attempt < 40 && listeners === "nothing"; attempt++) {
+    for (let attempt = 0; attempt < 40 * stack.host.slowdown && listeners === "nothing"; attempt++) {
       listeners = describeListeners(await listenersOn(stack.host, 8000));
       if (listeners === "nothing") await new Promise((resolve) => setTimeout(resolve, 250));
     }

@@ -14,6 +14,7 @@ export class ContainerHost implements Host {
   readonly name: string;
   readonly provenance = "made";
   readonly faults: FaultPermission = { allowed: true };
+  readonly slowdown = 1;
   readonly #container: StartedTestContainer;
   readonly #dispose: () => Promise<void>;
 

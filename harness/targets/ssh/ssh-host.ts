@@ -12,6 +12,8 @@ export interface SshHostOptions {
   readonly name: string;
   readonly provenance: Host["provenance"];
   readonly faults: FaultPermission;
+  /** See Host.slowdown (1 unless the host is emulated). */
+  readonly slowdown?: number;
   /** What disposing the host means: closing the connection, destroying a VM… (safe to call twice). */
   readonly dispose: () => Promise<void>;
 }
@@ -21,6 +23,7 @@ export class SshHost implements Host {
   readonly name: string;
   readonly provenance: Host["provenance"];
   readonly faults: FaultPermission;
+  readonly slowdown: number;
   readonly connection: SshConnection;
   readonly #dispose: () => Promise<void>;
 
@@ -29,6 +32,7 @@ export class SshHost implements Host {
     this.name = options.name;
     this.provenance = options.provenance;
     this.faults = options.faults;
+    this.slowdown = options.slowdown ?? 1;
     this.#dispose = options.dispose;
   }
 

@@ -204,6 +204,8 @@ export class VagrantTarget implements Target {
         name,
         provenance: "made",
         faults: { allowed: true },
+        // Measured here: CPU work in a TCG guest takes about 4.5 times as long (../shared/notes).
+        slowdown: vagrantDriver() === "qemu" ? 4 : 1,
         dispose: shared ? release : destroy,
       });
       if (reused) {
