@@ -9,31 +9,12 @@ import { runLocal } from "../../host/local-command.ts";
 import { withTempDir } from "../../lifecycle/temp-dir.ts";
 import { ensureBox } from "./box.ts";
 import { startLibvirt } from "./libvirt.ts";
+import { liveProcesses, networkLinks, pathExists } from "../../testing/machine-state.ts";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Names of the network interfaces, to see that no bridge is left. */
-async function links(): Promise<string[]> {
-  const listed = await runLocal("ip", ["-o", "link", "show"]);
-  return listed.stdout.split("\n").flatMap((line) => /^\d+: ([^:@]+)/.exec(line)?.[1] ?? []);
-}
-
-async function processes(name: string): Promise<string[]> {
-  const listed = await runLocal("ps", ["-C", name, "-o", "pid=,stat="], { check: false });
-  return listed.stdout
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
-    .flatMap(([pid, stat]) =>
-      pid === undefined || pid === "" || stat?.startsWith("Z") === true ? [] : [pid],
-    );
-}
-
-async function exists(file: string): Promise<boolean> {
-  return (await runLocal("test", ["-e", file], { check: false })).exitCode === 0;
-}
-
 it("boots the box as a libvirt VM with systemd and Docker, and leaves nothing once destroyed", async () => {
-  const linksBefore = await links();
+  const linksBefore = await networkLinks();
   const definitionsBefore = await readdir("/etc/libvirt/qemu/networks");
   let started = performance.now();
   const box = await ensureBox(log);
@@ -93,15 +74,15 @@ it("boots the box as a libvirt VM with systemd and Docker, and leaves nothing on
     await libvirt.stop();
   }
 
-  expect(await processes("libvirtd")).toEqual([]);
-  expect(await processes("virtlogd")).toEqual([]);
-  expect(await processes("qemu-system-x86_64")).toEqual([]);
-  expect(await processes("dnsmasq")).toEqual([]);
-  expect(await links()).toEqual(linksBefore);
+  expect(await liveProcesses("libvirtd")).toEqual([]);
+  expect(await liveProcesses("virtlogd")).toEqual([]);
+  expect(await liveProcesses("qemu-system-x86_64")).toEqual([]);
+  expect(await liveProcesses("dnsmasq")).toEqual([]);
+  expect(await networkLinks()).toEqual(linksBefore);
   expect(await readdir("/etc/libvirt/qemu/networks")).toEqual(definitionsBefore);
   expect((await readdir("/etc/libvirt/qemu")).filter((file) => file.endsWith(".xml"))).toEqual([]);
   for (const tool of ["iptables-save", "ip6tables-save"]) {
     expect((await runLocal(tool, [])).stdout, `${tool}: libvirt's chains`).not.toMatch(/LIBVIRT_/);
   }
-  expect(await exists("/var/lib/sattva-chaos/libvirt/pool")).toBe(false);
+  expect(await pathExists("/var/lib/sattva-chaos/libvirt/pool")).toBe(false);
 });

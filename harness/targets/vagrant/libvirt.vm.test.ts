@@ -6,27 +6,13 @@ import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { runLocal } from "../../host/local-command.ts";
 import { cleanOrphanLibvirt, startLibvirt } from "./libvirt.ts";
+import { liveProcesses, pathExists } from "../../testing/machine-state.ts";
 
 const LIBVIRT_MODULE = fileURLToPath(new URL("./libvirt.ts", import.meta.url));
 
-/** Live processes of that name; a zombie waiting for init to reap it runs nothing. */
-async function processes(name: string): Promise<string[]> {
-  const listed = await runLocal("ps", ["-C", name, "-o", "pid=,stat="], { check: false });
-  return listed.stdout
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
-    .flatMap(([pid, stat]) =>
-      pid === undefined || pid === "" || stat?.startsWith("Z") === true ? [] : [pid],
-    );
-}
-
-async function exists(file: string): Promise<boolean> {
-  return (await runLocal("test", ["-e", file], { check: false })).exitCode === 0;
-}
-
 it("starts libvirtd with a default pool and leaves the machine as it was when stopped", async () => {
   const qemuConf = await readFile("/etc/libvirt/qemu.conf");
-  expect(await processes("libvirtd"), "a libvirtd already runs: this test needs its own").toEqual([]);
+  expect(await liveProcesses("libvirtd"), "a libvirtd already runs: this test needs its own").toEqual([]);
 
   const lines: string[] = [];
   const libvirt = await startLibvirt((line) => lines.push(line));
@@ -35,18 +21,18 @@ it("starts libvirtd with a default pool and leaves the machine as it was when st
     const pool = await runLocal("virsh", ["-c", libvirt.uri, "pool-info", libvirt.poolName]);
     expect(pool.stdout).toMatch(/State:\s+running/);
     expect(await readFile("/etc/libvirt/qemu.conf", "utf8")).toMatch(/^security_driver = "none"$/m);
-    expect(await exists("/run/sattva-chaos/libvirtd.pid")).toBe(true);
+    expect(await pathExists("/run/sattva-chaos/libvirtd.pid")).toBe(true);
   } finally {
     await Promise.all([libvirt.stop(), libvirt.stop()]);
   }
   await libvirt.stop();
 
   expect(lines.join("\n")).toMatch(/started virtlogd and libvirtd/);
-  expect(await processes("libvirtd")).toEqual([]);
-  expect(await processes("virtlogd")).toEqual([]);
-  expect(await exists("/var/lib/sattva-chaos/libvirt/pool")).toBe(false);
-  expect(await exists("/run/sattva-chaos/libvirtd.pid")).toBe(false);
-  expect(await exists("/run/sattva-chaos/libvirt.json")).toBe(false);
+  expect(await liveProcesses("libvirtd")).toEqual([]);
+  expect(await liveProcesses("virtlogd")).toEqual([]);
+  expect(await pathExists("/var/lib/sattva-chaos/libvirt/pool")).toBe(false);
+  expect(await pathExists("/run/sattva-chaos/libvirtd.pid")).toBe(false);
+  expect(await pathExists("/run/sattva-chaos/libvirt.json")).toBe(false);
   expect(await readFile("/etc/libvirt/qemu.conf")).toEqual(qemuConf);
 });
 
@@ -79,7 +65,7 @@ it("a run killed with SIGKILL leaves libvirt to `clean`, which removes its daemo
   run.kill("SIGKILL");
   await run;
   await rm("/tmp/sattva-chaos-orphan.xml", { force: true });
-  expect(await processes("libvirtd")).not.toEqual([]);
+  expect(await liveProcesses("libvirtd")).not.toEqual([]);
 
   const removed = await cleanOrphanLibvirt();
   expect(removed).toEqual(
@@ -91,11 +77,11 @@ it("a run killed with SIGKILL leaves libvirt to `clean`, which removes its daemo
     ]),
   );
   expect(removed.join("\n")).toMatch(/^libvirtd \(pid \d+\)$/m);
-  expect(await processes("libvirtd")).toEqual([]);
-  expect(await processes("virtlogd")).toEqual([]);
-  expect(await exists("/var/lib/sattva-chaos/libvirt/pool")).toBe(false);
-  expect(await exists("/etc/libvirt/qemu/sattva-chaos-vm-orphan_default.xml")).toBe(false);
-  expect(await exists("/etc/libvirt/qemu/networks/sattva-chaos-orphan.xml")).toBe(false);
+  expect(await liveProcesses("libvirtd")).toEqual([]);
+  expect(await liveProcesses("virtlogd")).toEqual([]);
+  expect(await pathExists("/var/lib/sattva-chaos/libvirt/pool")).toBe(false);
+  expect(await pathExists("/etc/libvirt/qemu/sattva-chaos-vm-orphan_default.xml")).toBe(false);
+  expect(await pathExists("/etc/libvirt/qemu/networks/sattva-chaos-orphan.xml")).toBe(false);
   expect(await readFile("/etc/libvirt/qemu.conf")).toEqual(qemuConf);
   expect(await cleanOrphanLibvirt()).toEqual([]);
 });
@@ -108,7 +94,7 @@ it("a kept libvirt outlives its run, is shared by the next one, and goes with `c
   `;
   const kept = await execa(process.execPath, ["--input-type=module", "-e", script], { reject: false });
   expect(kept.exitCode, kept.stderr).toBe(0);
-  const daemons = await processes("libvirtd");
+  const daemons = await liveProcesses("libvirtd");
   expect(daemons).toHaveLength(1);
 
   const lines: string[] = [];
@@ -116,11 +102,11 @@ it("a kept libvirt outlives its run, is shared by the next one, and goes with `c
   expect(lines.join("\n")).toMatch(/reusing the libvirt kept by an earlier run/);
   await runLocal("virsh", ["-c", shared.uri, "pool-info", shared.poolName]);
   await shared.stop();
-  expect(await processes("libvirtd")).toEqual(daemons);
+  expect(await liveProcesses("libvirtd")).toEqual(daemons);
 
   const removed = await cleanOrphanLibvirt();
   expect(removed).toEqual(expect.arrayContaining(["pool default", "/etc/libvirt/qemu.conf restored"]));
-  expect(await processes("libvirtd")).toEqual([]);
-  expect(await processes("virtlogd")).toEqual([]);
+  expect(await liveProcesses("libvirtd")).toEqual([]);
+  expect(await liveProcesses("virtlogd")).toEqual([]);
   expect(await readFile("/etc/libvirt/qemu.conf")).toEqual(qemuConf);
 });

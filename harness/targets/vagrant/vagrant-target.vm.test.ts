@@ -9,6 +9,7 @@ import { ExitCode } from "../../errors.ts";
 import { runLocal } from "../../host/local-command.ts";
 import { reportDir } from "../../scenario/report-dir.ts";
 import { sattvaChaos } from "../../testing/cli.ts";
+import { networkLinks } from "../../testing/machine-state.ts";
 import { vmsDir } from "./vagrant-target.ts";
 
 /** What a VM run could leave on this machine, as text to compare before and after. */
@@ -17,7 +18,6 @@ async function footprint(): Promise<string> {
     "-c",
     "ps -eo comm= | grep -E '^(libvirtd|virtlogd|qemu-system-x86|dnsmasq)' | sort | uniq -c || true",
   ]);
-  const links = await runLocal("bash", ["-c", "ip -o link show | awk -F': ' '{print $2}' | sort"]);
   const listing = async (dir: string) =>
     (await readdir(dir, { recursive: true }).catch(() => [])).sort().map((entry) => path.join(dir, entry));
   const files = [
@@ -31,7 +31,7 @@ async function footprint(): Promise<string> {
     .digest("hex");
   return [
     `processes:\n${processes.stdout}`,
-    `links:\n${links.stdout}`,
+    `links:\n${(await networkLinks()).sort().join("\n")}`,
     `files:\n${files.join("\n")}`,
     `qemu.conf ${qemuConf}`,
   ].join("\n");
