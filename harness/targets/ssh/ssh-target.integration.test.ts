@@ -1,6 +1,10 @@
 // The ssh target against a real existing host: a container host with the stack deployed and started,
 // reached over sshd like a staging host. Same scenario files as the container target; the harness
 // provisions nothing there, reads by default, and breaks it only when both keys turn.
+import { spawn } from "node:child_process";
+import { connect } from "node:net";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../../errors.ts";
 import type { Host } from "../../host/host.ts";
@@ -13,7 +17,24 @@ import { Stack } from "../../stack/stack.ts";
 import { sattvaChaos } from "../../testing/cli.ts";
 import { openSshAccess, type SshAccess } from "../../testing/ssh-access.ts";
 import { ContainerTarget } from "../container/container-target.ts";
+import { until } from "../../waits/wait.ts";
 import { DISPOSABLE_MARKER } from "./ssh-target.ts";
+
+const HOLD_SSH = fileURLToPath(new URL("../../testing/hold-ssh.ts", import.meta.url));
+
+/** Whether something accepts TCP connections on a loopback port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => {
+      resolve(false);
+    });
+  });
+}
 
 describe("ssh target on a deployed host", () => {
   let host: Host;
@@ -94,6 +115,23 @@ describe("ssh target on a deployed host", () => {
     ]);
     expect(run.exitCode, run.stderr.slice(-4000)).toBe(ExitCode.passed);
     expect(run.stderr).toMatch(/declared disposable, faults allowed/);
+  });
+
+  it("a harness killed with SIGKILL leaves no ssh process: its master and forwards end with it", async () => {
+    const holder = spawn(process.execPath, [HOLD_SSH, ssh.url, ssh.key, ssh.knownHosts], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let port = 0;
+    for await (const line of createInterface({ input: holder.stdout })) {
+      port = Number(line);
+      break;
+    }
+    expect(await accepts(port), "the forward of :3000 is up while the harness lives").toBe(true);
+    holder.kill("SIGKILL");
+    await until(`the forward on 127.0.0.1:${port} to close`, async () => ({
+      ready: !(await accepts(port)),
+      detail: "still accepting: the ssh master outlived the harness",
+    })).waitUntilReady(15_000);
   });
 
   it("blocks the release with a summary of what fails when the streamer is down", async () => {
