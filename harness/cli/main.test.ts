@@ -35,6 +35,12 @@ describe("bad input gets a clear message and exit code 3", () => {
     expect(unreachable.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(unreachable.stderr).toMatch(/cannot connect to ssh:\/\/root@127\.0\.0\.1:1: .*Connection refused/);
 
+    const shell = await sattvaChaos(["shell", "sattva-chaos-host-nosuch"]);
+    expect(shell.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(shell.stderr).toMatch(
+      /shell needs the name of one host left up by `up` or --keep \(got "sattva-chaos-host-nosuch"\)/,
+    );
+
     const gate = await sattvaChaos(["gate"]);
     expect(gate.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(gate.stderr).toContain("gate needs --target");
@@ -55,7 +61,7 @@ describe("bad input gets a clear message and exit code 3", () => {
     const command = await sattvaChaos(["deploy"]);
     expect(command.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(command.stderr).toContain(
-      'unknown command "deploy": expected one of run, gate, vagrant, list, images, up, down, clean',
+      'unknown command "deploy": expected one of run, gate, vagrant, list, images, up, down, shell, clean',
     );
     const option = await sattvaChaos(["clean", "--everything"]);
     expect(option.exitCode).toBe(ExitCode.usageOrEnvironment);

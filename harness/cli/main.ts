@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { execa } from "execa";
 import { clean } from "../docker/clean.ts";
-import { currentOwner } from "../docker/labels.ts";
+import { currentOwner, Label } from "../docker/labels.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
-import { cleanVms } from "../targets/vagrant/vagrant-target.ts";
+import { cleanVms, vmLogin, vmNames } from "../targets/vagrant/vagrant-target.ts";
 import { vagrantCommand } from "./vagrant-command.ts";
-import { assertDockerRunning } from "../docker/docker-cli.ts";
+import { assertDockerRunning, docker } from "../docker/docker-cli.ts";
 import { EnvironmentError, ExitCode, oneOf, UsageError } from "../errors.ts";
 import { CATALOGUE, parseImageMode, parseService, SERVICES } from "../images/catalogue.ts";
 import { ensureImages } from "../images/image-builder.ts";
@@ -43,6 +44,7 @@ commands:
   up [--target ${TARGET_NAMES.join("|")}] [--mode offline|online]
                                                       boot a host and leave it up for incident work
   down [host...]                                      remove hosts left up by \`up\` (all of them if none is named)
+  shell HOST [-- command...]                          a root shell (or one command) on a host left up by \`up\` or --keep
   clean [--all]                                       remove what crashed runs left (--all: also live and kept hosts)
 
 exit codes: 0 passed, 1 a scenario failed, 2 inconclusive or baseline not met, 3 usage or environment error`;
@@ -114,13 +116,13 @@ async function up(args: string[]): Promise<number> {
     log(
       `host ${host.name} is up; ports: ${STACK_PORTS.map((port) => `http://${address}:${port}`).join(", ")}`,
     );
-    log(`shell: ${host.connection.loginCommand()}    remove: npx sattva-chaos down ${host.name}`);
+    log(`shell: npx sattva-chaos shell ${host.name}    remove: npx sattva-chaos down ${host.name}`);
     await host.connection.close();
   } else {
     log(
       `host ${host.name} is up; ports: ${STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`).join(", ")}`,
     );
-    log(`shell: docker exec -it ${host.name} bash    remove: npx sattva-chaos down ${host.name}`);
+    log(`shell: npx sattva-chaos shell ${host.name}    remove: npx sattva-chaos down ${host.name}`);
   }
   return ExitCode.passed;
 }
@@ -136,6 +138,53 @@ async function down(args: string[]): Promise<number> {
   const hosts = [...removed.flatMap((report) => report.containers), ...vms];
   log(hosts.length === 0 ? "no host to remove" : `removed ${hosts.join(", ")}`);
   return ExitCode.passed;
+}
+
+/**
+ * A root shell on a host left up by `up` or `--keep` (container or VM), or one command there after
+ * `--`: the way into a host for incident work. Exits with the shell's exit code.
+ */
+async function shell(args: string[]): Promise<number> {
+  const split = args.indexOf("--");
+  const { positionals } = parse(split === -1 ? args : args.slice(0, split), {});
+  const command = split === -1 ? [] : args.slice(split + 1);
+  const [name] = positionals;
+  await assertDockerRunning();
+  const containers = (
+    await docker([
+      "ps",
+      "--filter",
+      `label=${Label.managed}=true`,
+      "--filter",
+      `label=${Label.keep}=true`,
+      "--format",
+      "{{.Names}}",
+    ])
+  ).stdout
+    .split("\n")
+    .filter((line) => line !== "");
+  const vms = await vmNames();
+  if (name === undefined || positionals.length > 1 || (!containers.includes(name) && !vms.includes(name))) {
+    const hosts = [...containers, ...vms];
+    throw new UsageError(
+      `shell needs the name of one host left up by \`up\` or --keep${name === undefined ? "" : ` (got "${positionals.join(" ")}")`}: ` +
+        (hosts.length === 0
+          ? "there is none; start one with `sattva-chaos up`"
+          : `expected one of ${hosts.join(", ")}`),
+    );
+  }
+  const argv = containers.includes(name)
+    ? [
+        "docker",
+        "exec",
+        ...(process.stdin.isTTY ? ["-it"] : ["-i"]),
+        name,
+        ...(command.length === 0 ? ["bash", "-l"] : command),
+      ]
+    : ["ssh", ...((await vmLogin(name, command)) ?? [])];
+  const [file = "", ...rest] = argv;
+  const child = await execa(file, rest, { stdio: "inherit", reject: false });
+  return child.exitCode ?? ExitCode.usageOrEnvironment;
 }
 
 async function cleanCommand(args: string[]): Promise<number> {
@@ -299,6 +348,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   images,
   up,
   down,
+  shell,
   clean: cleanCommand,
 };
 

@@ -227,15 +227,6 @@ export class SshConnection {
     return runLocal(file, args, { host: this.url, display: script, ...options });
   }
 
-  /** An interactive login an engineer can paste, independent of this connection (which ends with the process). */
-  loginCommand(): string {
-    const args = this.#baseArgs();
-    const own = args.slice(0, args.indexOf("-S"));
-    return ["ssh", "-t", ...own, this.address.hostname]
-      .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg)))
-      .join(" ");
-  }
-
   /** The loopback port of this machine that reaches `port` on the host. */
   localPort(port: number): number | undefined {
     return this.#forwards.get(port);

@@ -96,6 +96,29 @@ async function vmProjects(): Promise<{ project: VagrantProject; record: Partial<
   );
 }
 
+/** VM names (as `up` and `down` print them) on this machine. */
+export async function vmNames(): Promise<string[]> {
+  return (await vmProjects()).map(({ project }) => path.basename(project.dir));
+}
+
+/** `ssh` arguments that log into a VM as root (`sattva-chaos shell`), or undefined if there is none. */
+export async function vmLogin(name: string, command: readonly string[]): Promise<string[] | undefined> {
+  const found = (await vmProjects()).find(({ project }) => path.basename(project.dir) === name);
+  if (found === undefined) return undefined;
+  const ssh = await found.project.sshConfig();
+  return [
+    ...["-t", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
+    ...[
+      "-i",
+      ssh["IdentityFile"] ?? "",
+      "-p",
+      ssh["Port"] ?? "22",
+      `${ssh["User"] ?? "vagrant"}@${ssh["HostName"] ?? ""}`,
+    ],
+    ...(command.length === 0 ? ["sudo", "-i"] : ["sudo", ...command]),
+  ];
+}
+
 /** A running VM this start may take over: one its run already made, or one kept by an earlier run. */
 async function reusableProject(options: HostOptions): Promise<VagrantProject | undefined> {
   for (const { project, record } of await vmProjects()) {
