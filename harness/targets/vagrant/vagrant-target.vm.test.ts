@@ -6,18 +6,18 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { ExitCode } from "../../errors.ts";
-import { runLocal } from "../../host/local-command.ts";
 import { reportDir } from "../../scenario/report-dir.ts";
 import { sattvaChaos } from "../../testing/cli.ts";
-import { networkLinks } from "../../testing/machine-state.ts";
+import { liveProcesses, networkLinks } from "../../testing/machine-state.ts";
 import { vmsDir } from "./vagrant-target.ts";
 
 /** What a VM run could leave on this machine, as text to compare before and after. */
 async function footprint(): Promise<string> {
-  const processes = await runLocal("bash", [
-    "-c",
-    "ps -eo comm= | grep -E '^(libvirtd|virtlogd|qemu-system-x86|dnsmasq)' | sort | uniq -c || true",
-  ]);
+  // Live ones: a daemon that exited may stay a zombie for a moment until init reaps it.
+  const daemons = ["libvirtd", "virtlogd", "qemu-system-x86_64", "dnsmasq"];
+  const processes = (
+    await Promise.all(daemons.map(async (name) => `${name}: ${(await liveProcesses(name)).length}`))
+  ).join("\n");
   const listing = async (dir: string) =>
     (await readdir(dir, { recursive: true }).catch(() => [])).sort().map((entry) => path.join(dir, entry));
   const files = [
@@ -30,7 +30,7 @@ async function footprint(): Promise<string> {
     .update(await readFile("/etc/libvirt/qemu.conf").catch(() => ""))
     .digest("hex");
   return [
-    `processes:\n${processes.stdout}`,
+    `processes:\n${processes}`,
     `links:\n${(await networkLinks()).sort().join("\n")}`,
     `files:\n${files.join("\n")}`,
     `qemu.conf ${qemuConf}`,
