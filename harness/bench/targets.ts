@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
+import { unescapeXml } from "../scenario/run-scenarios.ts";
 import { sattvaChaos } from "../testing/cli.ts";
 
 const SCENARIOS = ["smoke", "nginx-502"];
@@ -50,9 +51,8 @@ async function measure(target: string): Promise<Measured> {
     const junit = await readFile(path.join(dir, "junit.xml"), "utf8").catch(() => "");
     const tests: Record<string, number> = {};
     for (const match of junit.matchAll(/<testcase classname="([^"]*)" name="([^"]*)" time="([\d.]+)"/g)) {
-      tests[
-        `${path.basename(match[1] ?? "", ".test.ts")} > ${(match[2] ?? "").replaceAll("&gt;", ">").slice(0, 60)}`
-      ] = Number(match[3]);
+      tests[`${path.basename(match[1] ?? "", ".test.ts")} > ${unescapeXml(match[2] ?? "").slice(0, 60)}`] =
+        Number(match[3]);
     }
     if (run.exitCode !== 0) process.stderr.write(run.stderr.slice(-3000));
     return { exitCode: run.exitCode, wallS, phases, tests };

@@ -110,20 +110,14 @@ async function up(args: string[]): Promise<number> {
     progress: log,
   });
   process.stdout.write(`${host.name}\n`);
-  if (host instanceof SshHost) {
-    // Forwards over this process's SSH connection end with it: a VM is reached at its own address.
-    const address = host.connection.address.hostname;
-    log(
-      `host ${host.name} is up; ports: ${STACK_PORTS.map((port) => `http://${address}:${port}`).join(", ")}`,
-    );
-    log(`shell: npx sattva-chaos shell ${host.name}    remove: npx sattva-chaos down ${host.name}`);
-    await host.connection.close();
-  } else {
-    log(
-      `host ${host.name} is up; ports: ${STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`).join(", ")}`,
-    );
-    log(`shell: npx sattva-chaos shell ${host.name}    remove: npx sattva-chaos down ${host.name}`);
-  }
+  // Forwards over this process's SSH connection end with it: a VM is reached at its own address.
+  const ports =
+    host instanceof SshHost
+      ? STACK_PORTS.map((port) => `http://${host.connection.address.hostname}:${port}`)
+      : STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`);
+  log(`host ${host.name} is up; ports: ${ports.join(", ")}`);
+  log(`shell: npx sattva-chaos shell ${host.name}    remove: npx sattva-chaos down ${host.name}`);
+  if (host instanceof SshHost) await host.connection.close();
   return ExitCode.passed;
 }
 

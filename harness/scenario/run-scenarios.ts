@@ -69,23 +69,26 @@ export async function listTests(names: readonly string[], tagsFilter: string): P
   });
 }
 
+/** An attribute value of the JUnit report as text (vitest escapes newlines as &#x0A;). */
+export function unescapeXml(text: string): string {
+  return text
+    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replaceAll("&quot;", '"')
+    .replaceAll("&apos;", "'")
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&amp;", "&");
+}
+
 /** Each failed test of a JUnit report with the first line of its failure: what blocks a release. */
 export async function failuresIn(junitReport: string): Promise<string[]> {
   const junit = await readFile(junitReport, "utf8").catch(() => "");
-  const unescape = (text: string) =>
-    text
-      .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
-      .replaceAll("&quot;", '"')
-      .replaceAll("&apos;", "'")
-      .replaceAll("&lt;", "<")
-      .replaceAll("&gt;", ">")
-      .replaceAll("&amp;", "&");
   const failures: string[] = [];
   for (const match of junit.matchAll(
     /<testcase [^>]*name="([^"]*)"[^>]*>\s*<(?:failure|error) message="([^"]*)"/g,
   )) {
     const [, name = "", message = ""] = match;
-    failures.push(`${unescape(name)}: ${unescape(message).trim().split("\n").slice(0, 3).join(" / ")}`);
+    failures.push(`${unescapeXml(name)}: ${unescapeXml(message).trim().split("\n").slice(0, 3).join(" / ")}`);
   }
   return failures;
 }
