@@ -1,0 +1,49 @@
+import { expect, it } from "vitest";
+import { earlierRun, fixtureRun, passedJournal } from "./fixtures/journals.ts";
+import { renderMarkdown } from "./markdown-summary.ts";
+
+const previous = earlierRun("run-2", "2026-11-25T09:00:00.000Z", 12, "passed");
+
+it("tabulates the tests with their status, times and the cause of what did not pass", () => {
+  const lines = renderMarkdown(fixtureRun, [previous]).split("\n");
+  expect(lines.slice(0, 8)).toEqual([
+    "### sattva-chaos run: 1 passed, 1 failed, 1 inconclusive",
+    "",
+    "Target container, started 2026-11-26 09:00 UTC, exit code 1 (a scenario failed).",
+    "",
+    "| scenario | test | status | time to detect (s) | time to recover (s) | cause |",
+    "| --- | --- | --- | --- | --- | --- |",
+    "| db-not-ready | PostgreSQL restarts under the running backend | inconclusive | n/a | n/a | fault &quot;PostgreSQL restart&quot; could not be shown to apply |",
+    "| nginx-502 | backend stopped: 502, BackendDown fires, a restart fixes it | passed | 0.42 | 14.25 |  |",
+  ]);
+  expect(lines[8]).toBe(
+    "| port-8000-conflict | `docker compose up -d` while the systemd backend runs | failed | 1.5 | n/a | the stack did not return to its steady state: / backend unit: failed (expected active) |",
+  );
+});
+
+it("says in one line how the run compares with the previous one", () => {
+  expect(renderMarkdown(fixtureRun, []).trimEnd().split("\n").at(-1)).toBe(
+    "Trend: no previous run in the history.",
+  );
+  const againstPrevious = renderMarkdown(fixtureRun, [
+    earlierRun("run-1", "2026-11-24T09:00:00.000Z", 9, "failed"),
+    previous,
+  ]);
+  expect(againstPrevious.trimEnd().split("\n").at(-1)).toBe(
+    "Trend against the previous run (2026-11-25 09:00 UTC, container): passed 3 → 1, failed 0 → 1, inconclusive 0 → 1; no longer passing: db-not-ready &gt; PostgreSQL restarts under the running backend; port-8000-conflict &gt; `docker compose up -d` while the systemd backend runs",
+  );
+  const fixed = renderMarkdown({ ...fixtureRun, journals: [passedJournal] }, [
+    earlierRun("run-1", "2026-11-24T09:00:00.000Z", 9, "failed"),
+  ]);
+  expect(fixed).toContain("failed 3 → 0, inconclusive 0 → 0; passing again: nginx-502 &gt; backend stopped");
+});
+
+it("keeps pipes, newlines and markup in journal text from breaking the table", () => {
+  const journal = {
+    ...passedJournal,
+    test: "a | b <img>",
+    verdict: { status: "failed", cause: "one\ntwo" },
+  } as const;
+  const markdown = renderMarkdown({ ...fixtureRun, journals: [journal] }, []);
+  expect(markdown).toContain("| a \\| b &lt;img&gt; | failed | 0.42 | 14.25 | one / two |");
+});

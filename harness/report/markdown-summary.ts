@@ -1,0 +1,76 @@
+import { runRecord, verdictCountsOf, type RunRecord, type TestRecord } from "./history.ts";
+import { escapeHtml } from "./html.ts";
+import {
+  describeCounts,
+  describeExitCode,
+  formatResult,
+  formatTime,
+  TREND_METRICS,
+  truncate,
+  VERDICT_STATUSES,
+  whyNotPassed,
+  type RunSummary,
+} from "./run-summary.ts";
+
+const CAUSE_CHARS = 300;
+
+/** Text for a table cell: GitHub renders HTML in summaries, and a pipe or a newline would end the cell. */
+function cell(text: string): string {
+  return escapeHtml(
+    text
+      .trim()
+      .split(/\s*\n\s*/)
+      .join(" / "),
+  ).replaceAll("|", "\\|");
+}
+
+function cause(text: string | undefined): string {
+  return text === undefined ? "" : cell(truncate(text, CAUSE_CHARS));
+}
+
+/** One line: verdict counts against the previous run's, and which tests changed between passing and not. */
+function trendLine(current: RunRecord, previous: RunRecord | undefined): string {
+  if (previous === undefined) return "Trend: no previous run in the history.";
+  const [before, now] = [verdictCountsOf(previous), verdictCountsOf(current)];
+  const counts = VERDICT_STATUSES.map((s) => `${s} ${before[s]} → ${now[s]}`).join(", ");
+  const statusBefore = new Map(previous.tests.map((test) => [test.name, test.status]));
+  const names = (tests: readonly TestRecord[]) => tests.map((test) => cell(test.name)).join("; ");
+  const broke = current.tests.filter((t) => t.status !== "passed" && statusBefore.get(t.name) === "passed");
+  const fixed = current.tests.filter(
+    (t) => t.status === "passed" && statusBefore.has(t.name) && statusBefore.get(t.name) !== "passed",
+  );
+  return [
+    `Trend against the previous run (${formatTime(previous.startedAt)}, ${cell(previous.target)}): ${counts}`,
+    ...(broke.length === 0 ? [] : [`no longer passing: ${names(broke)}`]),
+    ...(fixed.length === 0 ? [] : [`passing again: ${names(fixed)}`]),
+  ].join("; ");
+}
+
+/**
+ * The run in a few lines of Markdown for a GitHub Actions job summary ($GITHUB_STEP_SUMMARY): verdict
+ * counts, a table of the tests with their times and causes, and the trend against the previous run.
+ */
+export function renderMarkdown(run: RunSummary, history: readonly RunRecord[]): string {
+  const current = runRecord(run);
+  const rows = run.journals.map((journal) =>
+    [
+      cell(journal.scenario),
+      cell(journal.test),
+      journal.verdict.status,
+      ...TREND_METRICS.map((metric) => formatResult(journal.results[metric])),
+      cause(whyNotPassed(journal.verdict)),
+    ].join(" | "),
+  );
+  return [
+    `### sattva-chaos run: ${describeCounts(verdictCountsOf(current))}`,
+    "",
+    `Target ${cell(run.target)}, started ${formatTime(run.startedAt)}, exit code ${describeExitCode(run.exitCode)}.`,
+    "",
+    `| scenario | test | status | ${TREND_METRICS.join(" | ")} | cause |`,
+    `| --- | --- | --- | ${TREND_METRICS.map(() => "---").join(" | ")} | --- |`,
+    ...rows.map((row) => `| ${row} |`),
+    "",
+    trendLine(current, history.at(-1)),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,54 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { CHROMIUM_MISSING, findChromium, screenshotPage } from "./chromium.ts";
+import { appendHistory, readHistory, runRecord } from "./history.ts";
+import { renderHtml } from "./html-report.ts";
+import { readJournals } from "./journal.ts";
+import { renderMarkdown } from "./markdown-summary.ts";
+
+export interface RunReportOptions {
+  readonly reportDir: string;
+  /** When the run started (ms since the epoch): journals written since then are this run's. */
+  readonly sinceMs: number;
+  readonly target: string;
+  readonly exitCode: number;
+  readonly runId: string;
+}
+
+/** Paths of what was written; `skipped` says why there is no screenshot. */
+export interface RunReport {
+  readonly html: string;
+  readonly markdown: string;
+  readonly screenshot?: string;
+  readonly skipped?: string;
+}
+
+/**
+ * Turns a finished run's journals into its reports in `reportDir`: index.html (the page people read),
+ * summary.md (for $GITHUB_STEP_SUMMARY), the run added to history/ for the trend, and report.png, the
+ * page as headless Chromium shows it. A page that logs errors or throws in Chromium is an error.
+ */
+export async function writeRunReport(options: RunReportOptions): Promise<RunReport> {
+  const { reportDir } = options;
+  const run = {
+    runId: options.runId,
+    startedAt: new Date(options.sinceMs).toISOString(),
+    target: options.target,
+    exitCode: options.exitCode,
+    journals: await readJournals(path.join(reportDir, "journals"), options.sinceMs),
+  };
+  const historyDir = path.join(reportDir, "history");
+  const history = await readHistory(historyDir);
+  await appendHistory(historyDir, runRecord(run));
+  const html = path.join(reportDir, "index.html");
+  const markdown = path.join(reportDir, "summary.md");
+  await writeFile(html, renderHtml(run, history));
+  await writeFile(markdown, renderMarkdown(run, history));
+  if ((await findChromium()) === undefined) return { html, markdown, skipped: CHROMIUM_MISSING };
+  const screenshot = path.join(reportDir, "report.png");
+  const { consoleErrors } = await screenshotPage(html, screenshot);
+  if (consoleErrors.length > 0) {
+    throw new Error(`the run report ${html} has errors in Chromium:\n${consoleErrors.join("\n")}`);
+  }
+  return { html, markdown, screenshot };
+}
