@@ -1,14 +1,17 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CommandResult } from "../host/command.ts";
-import { reportDir } from "../scenario/report-dir.ts";
+import { journalFile } from "../scenario/report-dir.ts";
 import type { Stack } from "../stack/stack.ts";
 import { checkSteadyState, describeSteadyState, type SteadyStateReport } from "../stack/steady-state.ts";
 import { until } from "../waits/wait.ts";
 import { hostNow, receivedAlerts } from "./alerts.ts";
 import type { Fault, Symptom } from "./fault.ts";
+import { DeadManSwitch } from "./dead-man-switch.ts";
 import { Markers } from "./markers.ts";
+import { takeHostBaseline, type HostBaseline } from "./residue.ts";
 import { Timeline } from "./timeline.ts";
+import type { ReplayRecord } from "../scenario/replay.ts";
 import { InconclusiveError, type Verdict } from "./verdict.ts";
 
 const MARKERS_PER_RUN = 20;
@@ -24,6 +27,15 @@ export interface AlertResult {
   readonly name: string;
   /** Undefined when the alert did not arrive within the wait. */
   readonly timeToAlertMs: number | undefined;
+}
+
+/** A fault as the journal records it: what it was given, its proof, and when it came and went. */
+export interface FaultRecord {
+  readonly name: string;
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+  readonly injectedAtMs: number;
+  evidence?: string;
+  healedAtMs?: number;
 }
 
 /** One command of the runbook, run verbatim, with what it printed. */
@@ -45,12 +57,17 @@ export class ChaosRun {
   readonly results: Record<string, number | string | boolean | undefined> = {};
   readonly stack: Stack;
   readonly markers: Markers;
+  readonly faults: FaultRecord[] = [];
+  /** The host before the fault (containers, iptables, clock, disk), for the residue audit. */
+  hostBaseline: HostBaseline | undefined;
   readonly #injected: Fault[] = [];
+  readonly #deadMan: DeadManSwitch;
   #injectedAtEpoch = 0;
 
   constructor(stack: Stack) {
     this.stack = stack;
     this.markers = new Markers(stack);
+    this.#deadMan = new DeadManSwitch(stack.host);
   }
 
   /** The steady state must hold before anything is broken; otherwise the run is inconclusive. */
@@ -62,16 +79,23 @@ export class ChaosRun {
       );
     }
     this.timeline.mark("steady state holds");
+    this.hostBaseline = await takeHostBaseline(this.stack);
     await this.markers.write(MARKERS_PER_RUN);
     this.timeline.mark("markers written", `${this.markers.count} rows via /api/markers`);
     return steady;
   }
 
-  /** Injects a fault (healed at the end, always) and proves it took effect, else the run is inconclusive. */
+  /**
+   * Injects a fault (healed at the end, always, and by the host's dead-man switch if the harness dies
+   * first) and proves it took effect, else the run is inconclusive.
+   */
   async inject(fault: Fault): Promise<string> {
     this.#injected.push(fault);
+    if (fault.healOnHost !== undefined) await this.#deadMan.add(fault.healOnHost);
     this.#injectedAtEpoch = await hostNow(this.stack);
-    this.timeline.mark("fault injected", fault.name);
+    const injected = this.timeline.mark("fault injected", fault.name);
+    const record: FaultRecord = { name: fault.name, params: fault.params ?? {}, injectedAtMs: injected.atMs };
+    this.faults.push(record);
     await fault.inject(this.stack);
     let evidence: string;
     try {
@@ -82,6 +106,7 @@ export class ChaosRun {
       );
     }
     this.timeline.mark("fault proven", evidence);
+    record.evidence = evidence;
     return evidence;
   }
 
@@ -177,29 +202,43 @@ export class ChaosRun {
     return timeToRecover;
   }
 
-  /** Heals every injected fault, newest first; runs at the end of every scenario. */
+  /** Heals every injected fault, newest first, then disarms the dead-man switch; runs at the end of every scenario. */
   async heal(): Promise<void> {
     for (const fault of this.#injected.reverse()) {
       await fault.heal(this.stack);
-      this.timeline.mark("healed", fault.name);
+      const healed = this.timeline.mark("healed", fault.name);
+      const record = this.faults.findLast((f) => f.name === fault.name);
+      if (record !== undefined) record.healedAtMs = healed.atMs;
     }
     this.#injected.length = 0;
+    await this.#deadMan.disarm();
   }
 
-  /** Writes the run's journal (timeline, runbook output, results, verdict) under <report dir>/journals/. */
-  async writeJournal(scenario: string, test: string, verdict: Verdict): Promise<string> {
-    const slug = (text: string) => text.replace(/[^\w.-]+/g, "-").slice(0, 80);
-    const dir = reportDir("journals", slug(scenario));
-    await mkdir(dir, { recursive: true });
-    const file = path.join(dir, `${slug(test)}.json`);
+  /**
+   * Writes the run's journal under <report dir>/journals/: verdict, results, faults with their
+   * parameters and proof, timeline, runbook output, residue, and how to replay it.
+   */
+  async writeJournal(entry: {
+    scenario: string;
+    test: string;
+    verdict: Verdict;
+    replay: ReplayRecord;
+    residue: readonly string[];
+  }): Promise<string> {
+    const { scenario, test, verdict } = entry;
+    const file = journalFile(scenario, test);
+    await mkdir(path.dirname(file), { recursive: true });
     const journal = {
       scenario,
       test,
       verdict,
       startedAt: this.timeline.startedAt.toISOString(),
+      durationMs: this.timeline.elapsedMs(),
       stack: this.stack.source.dir,
       host: this.stack.host.name,
       results: this.results,
+      faults: this.faults,
+      residue: entry.residue,
       timeline: this.timeline.events,
       runbook: this.runbookSteps.map((step) => ({
         command: step.command,
@@ -209,6 +248,7 @@ export class ChaosRun {
         stdout: step.result.stdout,
         stderr: step.result.stderr,
       })),
+      replay: entry.replay,
     };
     await writeFile(file, `${JSON.stringify(journal, null, 2)}\n`);
     return file;

@@ -1,21 +1,92 @@
 import { STACK_ROOT } from "../stack/stack-layout.ts";
 import { SYSTEMD_SERVICES, type Stack } from "../stack/stack.ts";
-import type { ChaosRun } from "./chaos-run.ts";
+import type { ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
+import type { Markers } from "./markers.ts";
 import { pinnedYtDlp, streamerImportsYtDlp } from "./faults/yt-dlp.ts";
 
+/** Disk a scenario may leave used on / (journals and container logs grow); more is residue. */
+const DISK_SLACK_KB = 512 * 1024;
+/** How far the host's clock may drift from this machine's during a scenario before it counts as moved. */
+const CLOCK_SLACK_MS = 2_000;
+
+/** What the host looked like before the fault: compared after healing. */
+export interface HostBaseline {
+  readonly containers: readonly string[];
+  /** Rules outside Docker's own chains (Docker rewrites those whenever a container is recreated). */
+  readonly iptables: readonly string[] | undefined;
+  readonly clockOffsetMs: number;
+  readonly diskUsedKb: number;
+}
+
+const CONTAINERS = "docker ps -a --format '{{.Names}}' | sort";
+const IPTABLES_RULES =
+  'for t in filter nat mangle raw; do iptables -w -t $t -S | sed "s/^/$t: /"; done | grep -v -e DOCKER -e MASQUERADE | sort';
+const DISK_USED_KB = "df -Pk / | awk 'NR==2 {print $3}'";
+
+const lines = (text: string) => text.split("\n").filter((line) => line !== "");
+
+async function clockOffsetMs(stack: Stack): Promise<number> {
+  const before = Date.now();
+  const hostNow = Number((await stack.host.run("date +%s%3N")).stdout.trim());
+  return hostNow - (before + Date.now()) / 2;
+}
+
+export async function takeHostBaseline(stack: Stack): Promise<HostBaseline> {
+  const iptables = await stack.host.run(IPTABLES_RULES, { check: false });
+  return {
+    containers: lines((await stack.host.run(CONTAINERS)).stdout),
+    iptables: iptables.exitCode === 0 ? lines(iptables.stdout) : undefined,
+    clockOffsetMs: await clockOffsetMs(stack),
+    diskUsedKb: Number((await stack.host.run(DISK_USED_KB)).stdout.trim()),
+  };
+}
+
+/** Differences from the baseline: new containers, added or removed iptables rules, a moved clock, disk kept. */
+async function hostChanges(stack: Stack, baseline: HostBaseline): Promise<string[]> {
+  const now = await takeHostBaseline(stack);
+  const residue = now.containers
+    .filter((name) => !baseline.containers.includes(name))
+    .map((name) => `container ${name} was not there before the scenario`);
+  if (baseline.iptables !== undefined && now.iptables !== undefined) {
+    for (const rule of now.iptables.filter((r) => !baseline.iptables?.includes(r)))
+      residue.push(`iptables rule added: ${rule}`);
+    for (const rule of baseline.iptables.filter((r) => !now.iptables?.includes(r)))
+      residue.push(`iptables rule removed: ${rule}`);
+  }
+  const moved = now.clockOffsetMs - baseline.clockOffsetMs;
+  if (Math.abs(moved) > CLOCK_SLACK_MS * stack.host.slowdown)
+    residue.push(`the host's clock moved by ${(moved / 1000).toFixed(1)} s`);
+  const grown = now.diskUsedKb - baseline.diskUsedKb;
+  if (grown > DISK_SLACK_KB)
+    residue.push(`${Math.round(grown / 1024)} MB more disk used on / than before the scenario`);
+  return residue;
+}
+
+export interface ResidueContext {
+  readonly markers: Markers;
+  readonly baseline?: HostBaseline | undefined;
+  readonly network?: ToxiproxyOverlay | undefined;
+}
+
 /**
- * What a scenario left behind after its faults were healed, by name: units not back to active, compose
- * containers the documented order does not run (the Docker backend), a poisoned package index or pip
- * pointed at it, a yt-dlp other than the pinned one in the streamer's venv, lost markers. Empty: clean.
+ * What a scenario left behind after its faults were healed, by name: units not back to active, new
+ * containers (the compose backend), iptables rules, a moved clock, disk kept, toxics or disabled proxies,
+ * a dead-man switch still armed, a poisoned package index or pip pointed at it, a yt-dlp other than the
+ * pinned one in the streamer's venv, lost markers. Empty: clean.
  */
-export async function findResidue(stack: Stack, run: ChaosRun): Promise<string[]> {
+export async function findResidue(stack: Stack, context: ResidueContext): Promise<string[]> {
   const residue: string[] = [];
   for (const unit of SYSTEMD_SERVICES) {
     const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
     if (state !== "active") residue.push(`unit ${unit} is ${state}`);
   }
-  const backend = await stack.run("docker compose ps -a -q backend", { check: false });
-  if (backend.stdout.trim() !== "") residue.push("the compose backend container exists");
+  const deadMan = await stack.host.run(
+    "systemctl list-units --all --plain --no-legend 'sattva-chaos-dead-man-*' | awk '{print $1}'",
+    { check: false },
+  );
+  for (const unit of lines(deadMan.stdout)) residue.push(`dead-man switch unit ${unit} is still there`);
+  if (context.baseline !== undefined) residue.push(...(await hostChanges(stack, context.baseline)));
+  if (context.network !== undefined) residue.push(...(await context.network.leftovers()));
   const index = await stack.host.run(
     `ls /opt/sattva-chaos/pypi/files 2>/dev/null; ls ${STACK_ROOT}/streamer/venv/pip.conf ${STACK_ROOT}/backend/venv/pip.conf 2>/dev/null`,
     { check: false },
@@ -30,8 +101,8 @@ export async function findResidue(stack: Stack, run: ChaosRun): Promise<string[]
   if (pinned !== undefined && (!installed.ok || installed.said !== pinned)) {
     residue.push(`the streamer's yt-dlp is ${installed.said}, not the pinned ${pinned}`);
   }
-  if (run.markers.count > 0) {
-    const lost = await run.markers.missing();
+  if (context.markers.count > 0) {
+    const lost = await context.markers.missing();
     if (lost.length > 0) residue.push(`markers lost: ${lost.join(", ")}`);
   }
   return residue;

@@ -56,3 +56,17 @@ export const extractionFailing: Symptom = {
       : undefined;
   },
 };
+
+/** A Prometheus metric served on the host at :port/metrics has this value (read on the host, unlabelled). */
+export function metricIs(port: number, metric: string, value: number): Symptom {
+  return {
+    name: `${metric} is ${value} on :${port}/metrics`,
+    async observe(stack) {
+      const metrics = await stack.host.run(`curl -fsS -m 5 http://127.0.0.1:${port}/metrics`, {
+        check: false,
+      });
+      const line = metrics.stdout.split("\n").find((l) => l.startsWith(`${metric} `));
+      return line !== undefined && Number(line.split(" ")[1]) === value ? line : undefined;
+    },
+  };
+}

@@ -13,12 +13,16 @@ export class Timeline {
 
   mark(label: string, detail?: string): TimelineEvent {
     const event = {
-      atMs: Math.round(performance.now() - this.#start),
+      atMs: this.elapsedMs(),
       label,
       ...(detail === undefined ? {} : { detail }),
     };
     this.events.push(event);
     return event;
+  }
+
+  elapsedMs(): number {
+    return Math.round(performance.now() - this.#start);
   }
 
   /** Milliseconds from the first event with label `from` to the first with label `to`, if both happened. */

@@ -12,7 +12,15 @@ import { EnvironmentError, ExitCode, oneOf, UsageError } from "../errors.ts";
 import { CATALOGUE, parseImageMode, parseService, SERVICES } from "../images/catalogue.ts";
 import { ensureImages } from "../images/image-builder.ts";
 import { RunEnv, targetOptionsToEnv } from "../scenario/run-env.ts";
-import { reportDir } from "../scenario/report-dir.ts";
+import { journalFile, reportDir } from "../scenario/report-dir.ts";
+import type { Verdict } from "../chaos/verdict.ts";
+import { whyNotPassed } from "../report/run-summary.ts";
+import {
+  faultDifferences,
+  readReplayableJournal,
+  stackCommit,
+  type ReplayableJournal,
+} from "../scenario/replay.ts";
 import { failuresIn, listScenarios, listTests, READ_ONLY, runScenarios } from "../scenario/run-scenarios.ts";
 import { secondsSince } from "../format.ts";
 import { STACK_PORTS } from "../stack-ports.ts";
@@ -256,25 +264,71 @@ function runEnv(
   };
 }
 
+/** What to run and where: from the command line, or from the journal `--replay` names. */
+interface RunPlan {
+  readonly scenarios: readonly string[];
+  readonly grep: string | undefined;
+  readonly target: string;
+  readonly stack: string;
+  readonly mode: string;
+}
+
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     ...targetOptions,
+    target: { type: "string" },
     "allow-destructive": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
-    stack: { type: "string", default: BUNDLED_STACK },
+    stack: { type: "string" },
     grep: { type: "string" },
     report: { type: "string" },
-    ...modeOption,
+    replay: { type: "string" },
+    mode: { type: "string" },
   });
-  const mode = parseImageMode(values.mode);
-  const stack = await openStackDir(values.stack);
-  const available = await listScenarios();
-  const chosen =
-    positionals.length === 0 ? available : positionals.map((name) => oneOf("scenario", name, available));
-  const { target, options } = await chosenTarget(values);
-  await refuseFaultsWithoutLeave(target, chosen);
-  log(`run ${chosen.join(" ")} on ${target.name} (stack ${stack.dir}, images ${mode})`);
-  const env = runEnv(target, options, { ...values, stack: stack.dir });
+  const journal = values.replay === undefined ? undefined : await readReplayableJournal(values.replay);
+  let plan: RunPlan;
+  if (journal === undefined) {
+    const available = await listScenarios();
+    plan = {
+      scenarios:
+        positionals.length === 0 ? available : positionals.map((name) => oneOf("scenario", name, available)),
+      grep: values.grep,
+      target: values.target ?? "container",
+      stack: values.stack ?? BUNDLED_STACK,
+      mode: values.mode ?? "offline",
+    };
+  } else {
+    const given = [
+      ...positionals,
+      ...(["grep", "target", "stack", "mode"] as const).flatMap((o) =>
+        values[o] === undefined ? [] : [`--${o}`],
+      ),
+    ];
+    if (given.length > 0)
+      throw new UsageError(
+        `--replay runs the journal's scenario and test on its target, stack and image mode; drop ${given.join(" ")}`,
+      );
+    const { replay } = journal;
+    plan = {
+      scenarios: [replay.scenario],
+      grep: replay.test,
+      target: replay.target,
+      stack: replay.stack,
+      mode: replay.imageMode,
+    };
+    log(`replaying ${values.replay}: ${replay.scenario} > ${replay.test}`);
+    const commitNow = await stackCommit(replay.stack);
+    if (commitNow !== replay.stackCommit)
+      log(
+        `note: the stack at ${replay.stack} is now at ${commitNow ?? "no commit"}, the journal's run was at ${replay.stackCommit ?? "no commit"}`,
+      );
+  }
+  const mode = parseImageMode(plan.mode);
+  const stack = await openStackDir(plan.stack);
+  const { target, options } = await chosenTarget({ ...values, target: plan.target });
+  await refuseFaultsWithoutLeave(target, plan.scenarios);
+  log(`run ${plan.scenarios.join(" ")} on ${target.name} (stack ${stack.dir}, images ${mode})`);
+  const env = runEnv(target, options, { mode, report: values.report, stack: stack.dir });
   if (values.keep) env[RunEnv.keep] = "true";
   const runId = randomBytes(6).toString("hex");
   env[RunEnv.runId] = runId;
@@ -283,12 +337,37 @@ async function run(args: string[]): Promise<number> {
     if (!values.keep) await target.endRun?.(runId);
   };
   const unregister = teardownOnSignal(endRun);
+  let status: number;
   try {
-    return await runScenarios(chosen, values.grep, env);
+    status = await runScenarios(plan.scenarios, plan.grep, env);
   } finally {
     unregister();
     await endRun();
   }
+  if (journal !== undefined) await compareReplay(journal, env[RunEnv.reportDir] ?? reportDir());
+  return status;
+}
+
+/** Says whether the replay ended as the journal's run did: the same verdict and cause, the same faults. */
+async function compareReplay(original: ReplayableJournal, reports: string): Promise<void> {
+  const { scenario, test } = original.replay;
+  const replayed = await readReplayableJournal(journalFile(scenario, test, reports)).catch(() => undefined);
+  if (replayed === undefined) {
+    log(`replay: no journal was written for ${scenario} > ${test} (did the test run?)`);
+    return;
+  }
+  const said = (verdict: Verdict) => {
+    const why = whyNotPassed(verdict)?.split("\n")[0];
+    return why === undefined ? verdict.status : `${verdict.status}: ${why}`;
+  };
+  const [before, after] = [said(original.verdict), said(replayed.verdict)];
+  log(
+    before === after
+      ? `replay: the same verdict: ${after}`
+      : `replay: a different verdict: the journal's run ${before}; this run ${after}`,
+  );
+  for (const difference of faultDifferences(original.faults ?? [], replayed.faults ?? []))
+    log(`replay: faults differ: ${difference}`);
 }
 
 /**

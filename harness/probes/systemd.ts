@@ -4,3 +4,8 @@ import type { Host } from "../host/host.ts";
 export async function unitRestarts(host: Host, unit: string): Promise<number> {
   return Number((await host.run(`systemctl show -p NRestarts --value ${unit}`)).stdout);
 }
+
+/** The unit's main process id (0 when it has none): the same pid before and after means no restart. */
+export async function unitMainPid(host: Host, unit: string): Promise<number> {
+  return Number((await host.run(`systemctl show -p MainPID --value ${unit}`)).stdout);
+}

@@ -8,3 +8,13 @@ const DEFAULT_REPORT_DIR = fileURLToPath(new URL("../../reports/", import.meta.u
 export function reportDir(...parts: string[]): string {
   return path.join(process.env[RunEnv.reportDir] ?? DEFAULT_REPORT_DIR, ...parts);
 }
+
+/** A scenario or test name as a file name. */
+export function slug(text: string): string {
+  return text.replace(/[^\w.-]+/g, "-").slice(0, 80);
+}
+
+/** Where the journal of one chaos test goes: <report dir>/journals/<scenario>/<test>.json. */
+export function journalFile(scenario: string, test: string, root = reportDir()): string {
+  return path.join(root, "journals", slug(scenario), `${slug(test)}.json`);
+}

@@ -1,10 +1,11 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { appendFile, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import type { Verdict } from "../chaos/verdict.ts";
 import { ExitCode } from "../errors.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
+import { readJournals } from "../report/journal.ts";
+import { writeRunReport, type RunReportOptions } from "../report/run-report.ts";
 import { reportDir } from "./report-dir.ts";
 import { RunEnv } from "./run-env.ts";
 
@@ -20,18 +21,6 @@ export async function listScenarios(): Promise<string[]> {
     .filter((file) => file.endsWith(SUFFIX))
     .map((file) => file.slice(0, -SUFFIX.length))
     .sort();
-}
-
-/** Verdicts of the journals written since `since` (ms since the epoch). */
-async function verdictsSince(journals: string, since: number): Promise<string[]> {
-  const files = await readdir(journals, { recursive: true }).catch(() => []);
-  const verdicts: string[] = [];
-  for (const file of files.filter((f) => f.endsWith(".json"))) {
-    const full = path.join(journals, file);
-    if ((await stat(full)).mtimeMs < since) continue;
-    verdicts.push((JSON.parse(await readFile(full, "utf8")) as { verdict: Verdict }).verdict.status);
-  }
-  return verdicts;
 }
 
 /** Failed and errored tests of the last vitest run, from its JUnit report (written by the config). */
@@ -105,7 +94,6 @@ export async function runScenarios(
 ): Promise<number> {
   const started = Date.now();
   const reports = env[RunEnv.reportDir] ?? reportDir();
-  const junit = path.join(reports, "junit.xml");
   const result = await execa(
     process.execPath,
     [
@@ -113,7 +101,8 @@ export async function runScenarios(
       "run",
       "--config",
       VITEST_CONFIG,
-      ...(grep === undefined ? [] : ["-t", grep]),
+      // --grep is text, not a pattern: test names have parentheses and dots.
+      ...(grep === undefined ? [] : ["-t", RegExp.escape(grep)]),
       ...(tagsFilter === undefined ? [] : ["--tags-filter", tagsFilter]),
       ...scenarioFiles(names),
     ],
@@ -124,11 +113,43 @@ export async function runScenarios(
       reject: false,
     },
   );
-  if (result.exitCode === 0) return ExitCode.passed;
+  const exitCode = await exitCodeOf(result.exitCode ?? 1, reports, started);
+  await reportRun({
+    reportDir: reports,
+    sinceMs: started,
+    target: env[RunEnv.target] ?? "container",
+    exitCode,
+    runId: env[RunEnv.runId] ?? "run",
+  });
+  return exitCode;
+}
+
+/** The documented exit code of a vitest run: inconclusive when every failed test was inconclusive. */
+async function exitCodeOf(vitestExitCode: number, reports: string, started: number): Promise<number> {
+  if (vitestExitCode === 0) return ExitCode.passed;
   // Inconclusive runs fail their vitest test; if they are all the failures there were, say so.
-  const inconclusive = (await verdictsSince(path.join(reports, "journals"), started)).filter(
-    (status) => status === "inconclusive",
+  const inconclusive = (await readJournals(path.join(reports, "journals"), started)).filter(
+    (journal) => journal.verdict.status === "inconclusive",
   ).length;
-  const failedTests = await failedTestCount(junit);
+  const failedTests = await failedTestCount(path.join(reports, "junit.xml"));
   return inconclusive > 0 && inconclusive === failedTests ? ExitCode.inconclusive : ExitCode.failed;
+}
+
+/**
+ * Writes the run's HTML page, Markdown summary and screenshot, and adds the summary to the CI job's
+ * page when there is one ($GITHUB_STEP_SUMMARY). A report that cannot be written is said, and does not
+ * change the run's verdict.
+ */
+async function reportRun(options: RunReportOptions): Promise<void> {
+  try {
+    const report = await writeRunReport(options);
+    process.stderr.write(
+      `report: ${report.html} (screenshot: ${report.screenshot ?? report.skipped ?? "none"}), summary ${report.markdown}\n`,
+    );
+    const jobSummary = process.env["GITHUB_STEP_SUMMARY"];
+    if (jobSummary !== undefined && jobSummary !== "")
+      await appendFile(jobSummary, await readFile(report.markdown, "utf8"));
+  } catch (error) {
+    process.stderr.write(`report: not written: ${(error as Error).message}\n`);
+  }
 }

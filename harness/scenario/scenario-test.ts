@@ -5,6 +5,7 @@ import type { Host } from "../host/host.ts";
 import { parseImageMode, type ImageMode, type Service } from "../images/catalogue.ts";
 import { ensureImages, type ResolvedImage } from "../images/image-builder.ts";
 import { STACK_PORTS } from "../stack-ports.ts";
+import { TOXIPROXY_API_PORT, ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
 import { ChaosRun } from "../chaos/chaos-run.ts";
@@ -12,7 +13,8 @@ import { findResidue } from "../chaos/residue.ts";
 import { verdictOf } from "../chaos/verdict.ts";
 import { createTarget } from "../targets/targets.ts";
 import { secondsSince } from "../format.ts";
-import { reportDir } from "./report-dir.ts";
+import { reportDir, slug } from "./report-dir.ts";
+import { imageIds, stackCommit, type ReplayRecord } from "./replay.ts";
 import { RunEnv, targetOptionsFromEnv } from "./run-env.ts";
 
 /** Progress lines per phase, so long scenarios show where they are. */
@@ -51,16 +53,19 @@ interface ScenarioFixtures {
   images: ReadonlyMap<Service, ResolvedImage>;
   host: Host;
   stack: Stack;
+  network: ToxiproxyOverlay;
   chaos: ChaosRun;
+  replayBase: Omit<ReplayRecord, "scenario" | "test">;
   keepLogsOnFailure: undefined;
 }
 
 /** The stack of the running file, if a test asked for one: its logs are kept when a test fails. */
 let deployed: Stack | undefined;
+/** Chaos mode on the running file's stack, if a test asked for it: its toxics are part of the residue audit. */
+let chaosMode: ToxiproxyOverlay | undefined;
 
 /** Writes the units' journals and the compose logs under <report dir>/logs/<file>/<test>/. */
 async function keepLogs(stack: Stack, task: { name: string; file: { name: string } }): Promise<void> {
-  const slug = (text: string) => text.replace(/[^\w.-]+/g, "-").slice(0, 80);
   const dir = reportDir("logs", slug(path.basename(task.file.name)), slug(task.name));
   await mkdir(dir, { recursive: true });
   for (const [name, text] of Object.entries(await stack.logs())) await writeFile(path.join(dir, name), text);
@@ -83,19 +88,17 @@ export const test = base.extend<ScenarioFixtures>({
   host: [
     async ({ imageMode }, use) => {
       const target = createTarget(process.env[RunEnv.target] ?? "container", targetOptionsFromEnv());
-      // A made host's engine gets the images of the stack's services (toxiproxy only in chaos mode);
+      // A made host's engine gets the images of the stack's services and toxiproxy (chaos mode);
       // an existing host already has its own.
       const serviceImages =
         target.provenance === "made"
-          ? [...(await imagesOf(imageMode)).values()].filter(
-              (i) => i.service !== "host" && i.service !== "toxiproxy",
-            )
+          ? [...(await imagesOf(imageMode)).values()].filter((i) => i.service !== "host")
           : [];
       const host = await timed(`host on ${target.name}`, () =>
         target.start({
           imageMode,
           images: serviceImages,
-          ports: STACK_PORTS,
+          ports: [...STACK_PORTS, TOXIPROXY_API_PORT],
           keep: process.env[RunEnv.keep] === "true",
           ...runOfThisProcess(),
           progress: phase,
@@ -130,13 +133,45 @@ export const test = base.extend<ScenarioFixtures>({
     },
     { scope: "file" },
   ],
-  chaos: async ({ stack, task, onTestFinished }, use) => {
+  network: [
+    async ({ stack, images }, use) => {
+      const toxiproxy = images.get("toxiproxy")?.ref;
+      if (toxiproxy === undefined) throw new Error("no toxiproxy image for chaos mode");
+      const overlay = await timed("chaos mode: toxiproxy between the services", () =>
+        ToxiproxyOverlay.apply(stack, toxiproxy),
+      );
+      chaosMode = overlay;
+      try {
+        await use(overlay);
+      } finally {
+        chaosMode = undefined;
+        await timed("chaos mode reverted", () => overlay.revert());
+      }
+    },
+    { scope: "file" },
+  ],
+  replayBase: [
+    async ({ stack, imageMode }, use) => {
+      await use({
+        target: process.env[RunEnv.target] ?? "container",
+        stack: stack.source.dir,
+        stackCommit: await stackCommit(stack.source.dir),
+        imageMode,
+        images: stack.host.provenance === "made" ? await imageIds(await imagesOf(imageMode)) : {},
+      });
+    },
+    { scope: "file" },
+  ],
+  chaos: async ({ stack, replayBase, task, onTestFinished }, use) => {
     // The guard every fault passes: an existing host is broken only when both keys turned.
     if (!stack.host.faults.allowed) throw new FaultsRefusedError(stack.host.faults.reason);
     const run = new ChaosRun(stack);
+    const scenario = path.basename(task.file.name, ".test.ts");
+    let residue: string[] = [];
     onTestFinished(async ({ task: finished }) => {
       const verdict = verdictOf(finished.result?.state === "pass", finished.result?.errors ?? []);
-      const journal = await run.writeJournal(path.basename(task.file.name, ".test.ts"), task.name, verdict);
+      const replay = { ...replayBase, scenario, test: task.name };
+      const journal = await run.writeJournal({ scenario, test: task.name, verdict, replay, residue });
       phase(`${verdict.status}; results ${JSON.stringify(run.results)}; journal ${journal}`);
     });
     try {
@@ -144,7 +179,11 @@ export const test = base.extend<ScenarioFixtures>({
     } finally {
       await run.heal();
     }
-    const residue = await findResidue(stack, run);
+    residue = await findResidue(stack, {
+      markers: run.markers,
+      baseline: run.hostBaseline,
+      network: chaosMode,
+    });
     if (residue.length > 0) throw new Error(`left behind after the scenario:\n${residue.join("\n")}`);
   },
   keepLogsOnFailure: [

@@ -1,5 +1,6 @@
 // A scenario that cannot fail is a defect: each one is run, through the real command line, against a
 // deliberately broken copy of the stack in which it must fail, and its output must name the cause.
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "vitest";
 import { ExitCode } from "../errors.ts";
@@ -14,6 +15,10 @@ interface SelfTest {
   readonly grep?: string;
   /** What the failure must say. */
   readonly cause: RegExp;
+  /** The exit code the run must end with: failed unless the breakage keeps the baseline from holding. */
+  readonly exitCode?: number;
+  /** Also replays the failed test from its journal (`run --replay`), which must fail the same way. */
+  readonly replay?: true;
 }
 
 const SELF_TESTS: readonly SelfTest[] = [
@@ -68,6 +73,21 @@ const SELF_TESTS: readonly SelfTest[] = [
     cause: /timed out after \d+s waiting for one of: sattva-backend restarted by systemd \(NRestarts > 0\)/,
   },
   {
+    // Broken before any fault: no verdict can be given, and the exit code says so (2, not 1).
+    scenario: "nginx-502",
+    breakage: "nginx-wrong-port",
+    grep: "backend stopped",
+    exitCode: ExitCode.inconclusive,
+    cause: /the steady state did not hold before the fault:[\s\S]*GET :3000\/api\/health -> 502/,
+  },
+  {
+    scenario: "network-chaos",
+    breakage: "backend-slow-dependency-timeout",
+    grep: "PostgreSQL 2 s slower",
+    replay: true,
+    cause: /timed out after \d+s waiting for one of: GET :3000\/api\/health answers 503/,
+  },
+  {
     scenario: "yt-dlp-broken",
     breakage: "update-script-no-restart",
     grep: "bad release",
@@ -77,7 +97,7 @@ const SELF_TESTS: readonly SelfTest[] = [
 
 // Two at a time: each boots its own host, and most of a failing run is waiting out a tolerance.
 describe.concurrent("every scenario fails, naming the cause, on a stack broken where it looks", () => {
-  for (const { scenario, breakage, grep, cause } of SELF_TESTS) {
+  for (const { scenario, breakage, grep, cause, exitCode = ExitCode.failed, replay } of SELF_TESTS) {
     it(`${scenario} on ${breakage}`, async ({ expect }) => {
       await withTempDir(`broken-${breakage}`, async (dir) => {
         const stack = await writeBrokenStack(breakage, path.join(dir, "stack"));
@@ -86,8 +106,18 @@ describe.concurrent("every scenario fails, naming the cause, on a stack broken w
         const report = ["--report", path.join(dir, "reports")];
         const result = await sattvaChaos(["run", scenario, ...filter, "--stack", stack, ...report]);
         const output = result.stdout + result.stderr;
-        expect(result.exitCode, output).toBe(ExitCode.failed);
+        expect(result.exitCode, output).toBe(exitCode);
         expect(output).toMatch(cause);
+        if (replay === true) {
+          // How an engineer reproduces last night's failure: the journal alone says what to run and where.
+          const journals = path.join(dir, "reports", "journals", scenario);
+          const [journal] = await readdir(journals);
+          const again = await sattvaChaos(["run", "--replay", path.join(journals, journal ?? ""), ...report]);
+          const replayed = again.stdout + again.stderr;
+          expect(again.exitCode, replayed).toBe(exitCode);
+          expect(replayed).toMatch(cause);
+          expect(replayed).toMatch(/replay: the same verdict: failed: /);
+        }
       });
     });
   }

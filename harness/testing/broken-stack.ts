@@ -66,6 +66,12 @@ export const BREAKAGES = {
     from: '"172.17.0.1:9101"',
     to: '"localhost:9101"',
   },
+  /** The backend waits 30 s on PostgreSQL and Redis instead of 2 s: a slow database makes it slow, not failing. */
+  "backend-slow-dependency-timeout": {
+    file: "backend/src/main.py",
+    from: '"DEPENDENCY_TIMEOUT_SECONDS": "2"',
+    to: '"DEPENDENCY_TIMEOUT_SECONDS": "30"',
+  },
 } as const satisfies Record<string, Breakage>;
 
 export type BreakageName = keyof typeof BREAKAGES;

@@ -1,5 +1,5 @@
 import { describeListeners, listenersOn } from "../../probes/ports.ts";
-import type { Fault } from "../fault.ts";
+import { healedBy, type Fault } from "../fault.ts";
 
 const UNIT = "sattva-backend";
 const LOOPBACK_DROP_IN = `/etc/systemd/system/${UNIT}.service.d/sattva-chaos-loopback.conf`;
@@ -19,9 +19,7 @@ export const backendStopped: Fault = {
       throw new Error(`${UNIT} is ${state}, :8000 held by ${listeners}`);
     return `${UNIT} ${state}; nothing listens on :8000`;
   },
-  async heal(stack) {
-    await stack.host.run(startIfInactive);
-  },
+  ...healedBy(startIfInactive),
 };
 
 /** The backend's process killed with SIGKILL, as a crash: systemd's Restart=always is what brings it back. */
@@ -43,9 +41,7 @@ export function backendKilled(): Fault & { killedPid: () => string } {
       if (gone.exitCode !== 0) throw new Error(`process ${pid} is still alive 5 s after kill -9`);
       return `process ${pid} is gone`;
     },
-    async heal(stack) {
-      await stack.host.run(startIfInactive);
-    },
+    ...healedBy(startIfInactive),
   };
 }
 
@@ -75,9 +71,7 @@ export const backendLoopbackOnly: Fault = {
     if (listeners !== "127.0.0.1:8000") throw new Error(`:8000 listeners: ${listeners}`);
     return `:8000 listeners: ${listeners}`;
   },
-  async heal(stack) {
-    await stack.host.run(
-      `if [ -e ${LOOPBACK_DROP_IN} ]; then rm -f ${LOOPBACK_DROP_IN} && systemctl daemon-reload && systemctl restart ${UNIT}; fi; ${startIfInactive}`,
-    );
-  },
+  ...healedBy(
+    `if [ -e ${LOOPBACK_DROP_IN} ]; then rm -f ${LOOPBACK_DROP_IN} && systemctl daemon-reload && systemctl restart ${UNIT}; fi; ${startIfInactive}`,
+  ),
 };

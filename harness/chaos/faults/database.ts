@@ -1,4 +1,5 @@
-import type { Fault } from "../fault.ts";
+import { STACK_ROOT } from "../../stack/stack-layout.ts";
+import { healedBy, type Fault } from "../fault.ts";
 
 const DB = "sattva-streamer-db-1";
 
@@ -25,11 +26,7 @@ export const postgresLateAfterReboot: Fault = {
     if (db === "running") throw new Error(`${DB} is running`);
     return `after the reboot: ${DB} ${db}, sattva-backend ${backend}`;
   },
-  async heal(stack) {
-    await stack.host.run(
-      `docker update --restart=unless-stopped ${DB} && cd /opt/sattva-streamer && docker compose up -d db`,
-    );
-  },
+  ...healedBy(`docker update --restart=unless-stopped ${DB} && cd ${STACK_ROOT} && docker compose up -d db`),
 };
 
 /** PostgreSQL stopped under the running backend (the first half of a restart; the scenario starts it again). */
@@ -43,7 +40,5 @@ export const postgresStopped: Fault = {
     if (db === "running") throw new Error(`${DB} is still running`);
     return `${DB} ${db}`;
   },
-  async heal(stack) {
-    await stack.run("docker compose up -d db");
-  },
+  ...healedBy(`cd ${STACK_ROOT} && docker compose up -d db`),
 };

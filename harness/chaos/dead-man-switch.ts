@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import type { Host } from "../host/host.ts";
+import { shellQuote } from "../host/shell.ts";
+
+/** How often the harness beats, how long the host waits without a beat, and how often it looks. */
+export const DEAD_MAN_TIMING = { beatMs: 3_000, graceSeconds: 15, checkSeconds: 5 } as const;
+
+const DIR = "/run/sattva-chaos";
+
+/**
+ * A dead-man switch on the host: a transient systemd timer that runs the heal commands of the faults
+ * in effect when the harness stops beating (killed, crashed, its connection gone), then removes itself.
+ * The harness beats by touching a file; `disarm` stops the timer once the faults are healed normally.
+ * Every unit and file it makes is named `sattva-chaos-dead-man-<id>`; `disarm` is safe twice.
+ */
+export class DeadManSwitch {
+  readonly unit: string;
+  readonly #host: Host;
+  readonly #beatFile: string;
+  readonly #healFile: string;
+  #beating: NodeJS.Timeout | undefined;
+  #armed = false;
+
+  constructor(host: Host) {
+    this.#host = host;
+    this.unit = `sattva-chaos-dead-man-${randomBytes(4).toString("hex")}`;
+    this.#beatFile = `${DIR}/${this.unit}.beat`;
+    this.#healFile = `${DIR}/${this.unit}.heal`;
+  }
+
+  /** Adds a fault's heal command; the first one arms the timer and starts the beat. */
+  async add(healCommand: string): Promise<void> {
+    await this.#host.run(`mkdir -p ${DIR} && touch ${this.#beatFile} && cat >> ${this.#healFile}`, {
+      input: `${healCommand}\n`,
+    });
+    if (this.#armed) return;
+    const { graceSeconds, checkSeconds, beatMs } = DEAD_MAN_TIMING;
+    // Healed newest first, as the harness heals; each command on its own, so one failure stops none.
+    const check = [
+      `age=$(( $(date +%s) - $(stat -c %Y ${this.#beatFile}) ))`,
+      `[ "$age" -lt ${graceSeconds * this.#host.slowdown} ] && exit 0`,
+      `echo "sattva-chaos dead-man switch: no beat for $age s; healing"`,
+      `tac ${this.#healFile} | while read -r heal; do echo "heal: $heal"; sh -c "$heal" || echo "heal failed: $heal"; done`,
+      `rm -f ${this.#beatFile} ${this.#healFile}`,
+      `systemctl stop ${this.unit}.timer`,
+    ].join("\n");
+    await this.#host.run(
+      `systemd-run --quiet --unit=${this.unit} --description='sattva-chaos dead-man switch' ` +
+        `--on-active=${checkSeconds}s --on-unit-inactive=${checkSeconds}s --timer-property=AccuracySec=1s ` +
+        `/bin/sh -c ${shellQuote(check)}`,
+    );
+    this.#armed = true;
+    this.#beating = setInterval(() => {
+      this.#host.run(`touch ${this.#beatFile}`, { check: false }).catch(() => undefined);
+    }, beatMs);
+    this.#beating.unref();
+  }
+
+  /** Stops the timer and removes its files (the faults were healed by the harness). */
+  async disarm(): Promise<void> {
+    clearInterval(this.#beating);
+    if (!this.#armed) return;
+    this.#armed = false;
+    await this.#host.run(
+      `systemctl stop ${this.unit}.timer ${this.unit}.service 2>/dev/null; systemctl reset-failed ${this.unit}.service 2>/dev/null; rm -f ${this.#beatFile} ${this.#healFile}; true`,
+    );
+  }
+}

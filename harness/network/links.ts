@@ -1,0 +1,94 @@
+/**
+ * The connections between the stack's parts that chaos mode routes through toxiproxy, each through its
+ * own proxy so one link can be broken while the others stay healthy.
+ */
+export type LinkName = "backend-postgres" | "backend-redis" | "streamer-redis" | "nginx-backend";
+
+/** How the client of a link is pointed at the proxy instead of the server. */
+export type Redirect =
+  /** A systemd unit's environment variable (a drop-in), holding a URL whose host:port is replaced. */
+  | { readonly kind: "unit-env"; readonly unit: string; readonly variable: string; readonly fallback: string }
+  /** nginx's upstream address in the frontend's server block (a compose overlay mounts a copy). */
+  | { readonly kind: "nginx-upstream" };
+
+export interface Link {
+  readonly name: LinkName;
+  /** "backend -> PostgreSQL", as reports say it. */
+  readonly description: string;
+  /** Where the proxy listens on the host, and the server it forwards to. */
+  readonly listen: string;
+  readonly upstream: string;
+  readonly redirect: Redirect;
+  /**
+   * A request the server answers without credentials, and how many reply bytes end the exchange
+   * (Infinity: read until the server closes); the link probe measures the link with it.
+   */
+  readonly probe: { readonly request: string; readonly replyBytes: number };
+}
+
+/** PostgreSQL's SSLRequest: eight bytes any server answers with one byte ("N" or "S"). */
+const SSL_REQUEST = "\u0000\u0000\u0000\u0008\u0004\u00d2\u0016\u002f";
+
+export const LINKS: Readonly<Record<LinkName, Link>> = {
+  "backend-postgres": {
+    name: "backend-postgres",
+    description: "backend -> PostgreSQL",
+    listen: "127.0.0.1:15432",
+    upstream: "127.0.0.1:5432",
+    // The backend's own default (fixtures/stack/backend/src/main.py), when neither .env nor the unit set it.
+    redirect: {
+      kind: "unit-env",
+      unit: "sattva-backend",
+      variable: "DATABASE_URL",
+      fallback: "postgresql://sattva:sattva@127.0.0.1:5432/sattva",
+    },
+    probe: { request: SSL_REQUEST, replyBytes: 1 },
+  },
+  "backend-redis": {
+    name: "backend-redis",
+    description: "backend -> Redis",
+    listen: "127.0.0.1:16379",
+    upstream: "127.0.0.1:6379",
+    redirect: {
+      kind: "unit-env",
+      unit: "sattva-backend",
+      variable: "REDIS_URL",
+      fallback: "redis://127.0.0.1:6379/0",
+    },
+    probe: { request: "PING\r\n", replyBytes: "+PONG\r\n".length },
+  },
+  "streamer-redis": {
+    name: "streamer-redis",
+    description: "streamer -> Redis",
+    listen: "127.0.0.1:16380",
+    upstream: "127.0.0.1:6379",
+    redirect: {
+      kind: "unit-env",
+      unit: "sattva-streamer",
+      variable: "REDIS_URL",
+      fallback: "redis://127.0.0.1:6379/0",
+    },
+    probe: { request: "PING\r\n", replyBytes: "+PONG\r\n".length },
+  },
+  "nginx-backend": {
+    name: "nginx-backend",
+    description: "nginx -> backend",
+    // nginx runs in Docker and reaches the host at docker0's address; the proxy listens there too.
+    listen: "172.17.0.1:18000",
+    upstream: "127.0.0.1:8000",
+    redirect: { kind: "nginx-upstream" },
+    probe: { request: "GET /health HTTP/1.0\r\nHost: sattva-chaos-probe\r\n\r\n", replyBytes: Infinity },
+  },
+};
+
+/** The nginx upstream the runbook documents; chaos mode points nginx at the proxy instead. */
+export const DOCUMENTED_BACKEND_UPSTREAM = "172.17.0.1:8000";
+
+/** A client URL pointed at the link's proxy: its host:port replaced, credentials and path kept. */
+export function redirectedUrl(url: string, link: Link): string {
+  const parsed = new URL(url);
+  const [hostname = "", port = ""] = link.listen.split(":");
+  parsed.hostname = hostname;
+  parsed.port = port;
+  return parsed.toString();
+}

@@ -1,0 +1,142 @@
+// Network chaos (not in the runbook yet): the connections between the services made slow, cut or reset
+// with toxiproxy. The `network` fixture turns on chaos mode for this file: backend -> PostgreSQL,
+// backend -> Redis, streamer -> Redis and nginx -> backend each go through a proxy of their own, so one
+// link breaks while the rest stay healthy. Each fault is proven by a probe on the host (the added
+// latency measured, no reply through the proxy, the connection reset) before anything is judged.
+import { apiHealthStatus, metricIs } from "../harness/chaos/symptoms.ts";
+import { latency, partition, resetPeer, timeout, flapping } from "../harness/network/network-faults.ts";
+import { readHeartbeat } from "../harness/probes/heartbeat.ts";
+import { httpGet } from "../harness/probes/http.ts";
+import { unitMainPid, unitRestarts } from "../harness/probes/systemd.ts";
+import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
+import { until } from "../harness/waits/wait.ts";
+
+/** One request through nginx, timed; the wait is longer than nginx's own 60 s so a hang shows as one. */
+async function timedApiHealth(url: string): Promise<{ status: number; body: string; seconds: number }> {
+  const started = performance.now();
+  const response = await httpGet(url, 120_000);
+  return { ...response, seconds: Math.round(performance.now() - started) / 1000 };
+}
+
+describe("network chaos", () => {
+  test("PostgreSQL 2 s slower: /api/health fails fast with 503 naming postgres, no 504, no hang", async ({
+    chaos,
+    network,
+  }) => {
+    await chaos.baseline();
+    await chaos.inject(latency(network, "backend-postgres", 2_000));
+
+    await chaos.detect([apiHealthStatus(503)]);
+    const health = await timedApiHealth(chaos.stack.host.url(3000, "/api/health"));
+    chaos.results["/api/health during the latency (s)"] = health.seconds;
+    expect(health.status, "the backend's 2 s dependency timeout answers before nginx's 60 s").toBe(503);
+    expect(health.body).toMatch(/"postgres":"down: [^"]*timeout/);
+    expect(health.body, "Redis is on another link and stays up").toContain('"redis":"ok"');
+
+    const write = await chaos.markers.attempt();
+    chaos.results["write during the latency"] = `${write.status} in ${write.durationMs} ms`;
+    expect(write.status, "a write fails cleanly rather than waiting on the slow database").toBe(503);
+
+    await chaos.heal();
+    await chaos.recovered();
+  });
+
+  test("backend stops answering behind nginx: nginx gives up with 504 after proxy_read_timeout (60 s)", async ({
+    chaos,
+    network,
+  }) => {
+    await chaos.baseline();
+    // Data stops both ways and the connection stays open: a backend hung mid-request.
+    await chaos.inject(timeout(network, "nginx-backend", 0));
+
+    const health = await timedApiHealth(chaos.stack.host.url(3000, "/api/health"));
+    chaos.mark("nginx answered", `${health.status} after ${health.seconds} s`);
+    chaos.results["nginx answered a hung backend after (s)"] = health.seconds;
+    expect(health.status, "nginx times out the upstream instead of hanging").toBe(504);
+    // No timeout is set in the stack's nginx.conf: the default decides how long users wait.
+    expect(health.seconds).toBeGreaterThanOrEqual(60);
+
+    await chaos.heal();
+    await chaos.recovered();
+  });
+
+  test("Redis resets the streamer's connections: heartbeats stop, and the streamer reconnects by itself", async ({
+    chaos,
+    network,
+  }) => {
+    await chaos.baseline();
+    const host = chaos.stack.host;
+    const pid = await unitMainPid(host, "sattva-streamer");
+    const restarts = await unitRestarts(host, "sattva-streamer");
+    await chaos.inject(resetPeer(network, "streamer-redis"));
+
+    const detection = await chaos.detect([metricIs(9101, "sattva_streamer_redis_up", 0)]);
+    expect(detection.seen).toMatch(/^sattva_streamer_redis_up 0/);
+
+    await chaos.heal();
+    const healedAt = Date.now() / 1000;
+    // The streamer publishes every 5 s: a heartbeat newer than the heal is one sent over a new connection.
+    await until(
+      "a heartbeat published after Redis came back",
+      async () => {
+        const heartbeat = await readHeartbeat(chaos.stack);
+        return {
+          ready: heartbeat !== undefined && heartbeat.ts > healedAt,
+          detail:
+            heartbeat === undefined ? "no heartbeat" : `last one ${heartbeat.ageSeconds.toFixed(1)} s old`,
+        };
+      },
+      500,
+    ).waitUntilReady(60_000 * host.slowdown);
+    chaos.mark("heartbeat published again");
+    expect(
+      await unitMainPid(host, "sattva-streamer"),
+      "same process: it reconnected, nobody restarted it",
+    ).toBe(pid);
+    expect(await unitRestarts(host, "sattva-streamer")).toBe(restarts);
+    await chaos.recovered();
+  });
+
+  test("backend and PostgreSQL partitioned for 30 s: writes fail with 503, the alert fires, nothing is lost", async ({
+    chaos,
+    network,
+  }) => {
+    await chaos.baseline();
+    await chaos.inject(partition(network, "backend-postgres"));
+    const partitionedAt = performance.now();
+
+    await chaos.detect([apiHealthStatus(503)]);
+    const write = await chaos.markers.attempt();
+    chaos.results["write during the partition"] = `${write.status} in ${write.durationMs} ms`;
+    expect(write.status, "a write fails cleanly, neither acknowledged nor hung").toBe(503);
+    const alert = await chaos.alert("BackendDependencyDown");
+    expect(alert.timeToAlertMs, "BackendDependencyDown must reach the receiver").toBeDefined();
+
+    const held = 30_000 - (performance.now() - partitionedAt);
+    if (held > 0) await new Promise((resolve) => setTimeout(resolve, held));
+    await chaos.heal();
+    await chaos.recovered();
+    chaos.results["recovered after the partition ended in (s)"] =
+      (chaos.timeline.between("healed", "steady state back") ?? Number.NaN) / 1000;
+  });
+
+  test("nginx -> backend flapping every 2 s: requests fail with 502 or pass, none hang, all pass once it stops", async ({
+    chaos,
+    network,
+  }) => {
+    await chaos.baseline();
+    await chaos.inject(flapping(network, "nginx-backend", 2_000));
+
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 20; i++) {
+      const { status } = await timedApiHealth(chaos.stack.host.url(3000, "/api/health"));
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    chaos.results["statuses while flapping"] = [...statuses].map(([s, n]) => `${s}×${n}`).join(", ");
+    expect([...statuses.keys()].sort(), "only answers and gateway errors, nothing else").toEqual([200, 502]);
+
+    await chaos.heal();
+    await chaos.recovered();
+  });
+});
