@@ -8,7 +8,12 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export default defineConfig({
   test: {
     root,
-    reporters: ["default", ["junit", { outputFile: reportDir("junit.xml") }]],
+    // allure-vitest's reporter registers its own setup file: steps and attachments of each test.
+    reporters: [
+      "default",
+      ["junit", { outputFile: reportDir("junit.xml") }],
+      ["allure-vitest/reporter", { resultsDir: reportDir("allure-results") }],
+    ],
     projects: [
       {
         extends: true,

@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from "node:fs/promises";
+import * as allure from "allure-js-commons";
 import path from "node:path";
 import type { CommandResult } from "../host/command.ts";
 import { journalFile } from "../scenario/report-dir.ts";
@@ -15,6 +16,11 @@ import type { ReplayRecord } from "../scenario/replay.ts";
 import { InconclusiveError, type Verdict } from "./verdict.ts";
 
 const MARKERS_PER_RUN = 20;
+
+/** One phase as an allure step (nothing outside a vitest test): the report shows where a run stopped. */
+async function step<T>(name: string, body: () => Promise<T>): Promise<T> {
+  return await allure.step(name, body);
+}
 
 export interface Detection {
   /** The symptom seen first, and what it showed. */
@@ -71,7 +77,11 @@ export class ChaosRun {
   }
 
   /** The steady state must hold before anything is broken; otherwise the run is inconclusive. */
-  async baseline(): Promise<SteadyStateReport> {
+  baseline(): Promise<SteadyStateReport> {
+    return step("steady state holds before the fault", () => this.#baseline());
+  }
+
+  async #baseline(): Promise<SteadyStateReport> {
     const steady = await checkSteadyState(this.stack, { settle: true });
     if (!steady.holds) {
       throw new InconclusiveError(
@@ -89,7 +99,11 @@ export class ChaosRun {
    * Injects a fault (healed at the end, always, and by the host's dead-man switch if the harness dies
    * first) and proves it took effect, else the run is inconclusive.
    */
-  async inject(fault: Fault): Promise<string> {
+  inject(fault: Fault): Promise<string> {
+    return step(`inject: ${fault.name}`, () => this.#inject(fault));
+  }
+
+  async #inject(fault: Fault): Promise<string> {
     this.#injected.push(fault);
     if (fault.healOnHost !== undefined) await this.#deadMan.add(fault.healOnHost);
     this.#injectedAtEpoch = await hostNow(this.stack);
@@ -107,11 +121,18 @@ export class ChaosRun {
     }
     this.timeline.mark("fault proven", evidence);
     record.evidence = evidence;
+    await allure.attachment(`proof: ${fault.name}`, evidence, "text/plain");
     return evidence;
   }
 
   /** Watches the symptoms until one shows; which one did and when is the detection. */
-  async detect(symptoms: readonly Symptom[], timeoutMs = 60_000): Promise<Detection> {
+  detect(symptoms: readonly Symptom[], timeoutMs = 60_000): Promise<Detection> {
+    return step(`detect: ${symptoms.map((s) => s.name).join(" | ")}`, () =>
+      this.#detect(symptoms, timeoutMs),
+    );
+  }
+
+  async #detect(symptoms: readonly Symptom[], timeoutMs: number): Promise<Detection> {
     const injectedAt = this.timeline.events.find((e) => e.label === "fault injected")?.atMs ?? 0;
     let found: { symptom: string; seen: string } | undefined;
     await until(
@@ -145,7 +166,11 @@ export class ChaosRun {
   }
 
   /** Waits for Prometheus -> Alertmanager -> the harness's receiver to deliver a firing alert. */
-  async alert(name: string, timeoutMs = 90_000): Promise<AlertResult> {
+  alert(name: string, timeoutMs = 90_000): Promise<AlertResult> {
+    return step(`alert ${name} fires`, () => this.#alert(name, timeoutMs));
+  }
+
+  async #alert(name: string, timeoutMs: number): Promise<AlertResult> {
     const injectedAt = this.timeline.events.find((e) => e.label === "fault injected")?.atMs ?? 0;
     try {
       await until(
@@ -171,11 +196,18 @@ export class ChaosRun {
   }
 
   /** Runs one of the runbook's commands exactly as written, in /opt/sattva-streamer, keeping its output. */
-  async runbook(command: string, timeoutMs = 120_000): Promise<CommandResult> {
-    const result = await this.stack.run(command, { check: false, timeoutMs });
-    const event = this.timeline.mark(`runbook: ${command}`, `exit ${result.exitCode}`);
-    this.runbookSteps.push({ command, result, atMs: event.atMs });
-    return result;
+  runbook(command: string, timeoutMs = 120_000): Promise<CommandResult> {
+    return step(`runbook: ${command}`, async () => {
+      const result = await this.stack.run(command, { check: false, timeoutMs });
+      const event = this.timeline.mark(`runbook: ${command}`, `exit ${result.exitCode}`);
+      this.runbookSteps.push({ command, result, atMs: event.atMs });
+      await allure.attachment(
+        `${command} (exit ${result.exitCode})`,
+        `$ ${command}\n${result.stdout}${result.stderr === "" ? "" : `\n[stderr]\n${result.stderr}`}`,
+        "text/plain",
+      );
+      return result;
+    });
   }
 
   /** Marks a moment of the scenario's own (e.g. "systemd restarted the backend"). */
@@ -187,7 +219,11 @@ export class ChaosRun {
    * Recovery is proven: the steady state returns (each check within its tolerance) and every marker
    * is intact. Throws with what still differs otherwise.
    */
-  async recovered(): Promise<number> {
+  recovered(): Promise<number> {
+    return step("recovered: steady state back, markers intact", () => this.#recovered());
+  }
+
+  async #recovered(): Promise<number> {
     const injectedAt = this.timeline.events.find((e) => e.label === "fault injected")?.atMs ?? 0;
     const steady = await checkSteadyState(this.stack, { settle: true });
     if (!steady.holds)
@@ -203,7 +239,11 @@ export class ChaosRun {
   }
 
   /** Heals every injected fault, newest first, then disarms the dead-man switch; runs at the end of every scenario. */
-  async heal(): Promise<void> {
+  heal(): Promise<void> {
+    return step("heal every fault", () => this.#heal());
+  }
+
+  async #heal(): Promise<void> {
     for (const fault of this.#injected.reverse()) {
       await fault.heal(this.stack);
       const healed = this.timeline.mark("healed", fault.name);

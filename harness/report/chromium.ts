@@ -37,17 +37,18 @@ const FLAGS = [
   "--remote-debugging-pipe",
 ];
 
-/** Where `chromium` is on PATH, or undefined when it is not installed. */
+/** Debian's browser, then Google Chrome's (as CI runners carry it): both speak the same DevTools protocol. */
+const BROWSERS = ["chromium", "google-chrome"];
+
+/** Where a Chromium browser is on PATH, or undefined when none is installed. */
 export async function findChromium(): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
-    const file = path.join(dir, "chromium");
-    if (
-      await access(file, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return file;
+  const dirs = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
+  for (const file of BROWSERS.flatMap((browser) => dirs.map((dir) => path.join(dir, browser)))) {
+    const executable = await access(file, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
+    if (executable) return file;
   }
   return undefined;
 }

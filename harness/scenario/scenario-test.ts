@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import * as allure from "allure-js-commons";
 import { test as base } from "vitest";
 import type { Host } from "../host/host.ts";
 import { parseImageMode, type ImageMode, type Service } from "../images/catalogue.ts";
@@ -68,7 +69,10 @@ let chaosMode: ToxiproxyOverlay | undefined;
 async function keepLogs(stack: Stack, task: { name: string; file: { name: string } }): Promise<void> {
   const dir = reportDir("logs", slug(path.basename(task.file.name)), slug(task.name));
   await mkdir(dir, { recursive: true });
-  for (const [name, text] of Object.entries(await stack.logs())) await writeFile(path.join(dir, name), text);
+  for (const [name, text] of Object.entries(await stack.logs())) {
+    await writeFile(path.join(dir, name), text);
+    await allure.attachment(name, text, "text/plain");
+  }
   phase(`logs of the failed test kept in ${dir}`);
 }
 
