@@ -11,7 +11,7 @@ describe("bad input gets a clear message and exit code 3", () => {
     const result = await sattvaChaos(["up", "--target", "kubernetes"]);
     expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(result.stderr).toContain(
-      'unknown target "kubernetes": expected one of container, vagrant, ssh://user@host[:port]',
+      'unknown target "kubernetes": expected one of container, vagrant, ssh://user@host[:port], or the name of a host left up by `up`',
     );
   });
 

@@ -23,8 +23,10 @@ import {
 } from "../scenario/replay.ts";
 import { failuresIn, listScenarios, listTests, READ_ONLY, runScenarios } from "../scenario/run-scenarios.ts";
 import { secondsSince } from "../format.ts";
-import { STACK_PORTS } from "../stack-ports.ts";
+import { HOST_PORTS, STACK_PORTS } from "../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
+import { Stack } from "../stack/stack.ts";
+import { KeptContainerTarget } from "../targets/container/kept-container-target.ts";
 import type { FaultPermission } from "../host/host.ts";
 import { SshHost } from "../targets/ssh/ssh-host.ts";
 import type { Target } from "../targets/target.ts";
@@ -49,8 +51,10 @@ commands:
   images build [service...] [--mode offline|online]   build (offline) or pull (online) the images; cached by recipe hash
   images list [--mode offline|online]                 show which image each service uses and where it comes from
   vagrant box                                         build and register the offline Debian 12 box (libvirt)
-  up [--target ${TARGET_NAMES.join("|")}] [--mode offline|online]
-                                                      boot a host and leave it up for incident work
+  up [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--mode offline|online]
+                                                      boot a host, deploy and start the stack, and leave it
+                                                      up for incident work; \`run --target HOST\` reruns
+                                                      scenarios on it in seconds
   down [host...]                                      remove hosts left up by \`up\` (all of them if none is named)
   shell HOST [-- command...]                          a root shell (or one command) on a host left up by \`up\` or --keep
   clean [--all]                                       remove what crashed runs left (--all: also live and kept hosts)
@@ -96,34 +100,46 @@ async function images(args: string[]): Promise<number> {
   return ExitCode.passed;
 }
 
+/**
+ * Brings a host up with the stack deployed and started in the documented order, and leaves it up for
+ * incident work: `shell` into it, `run SCENARIO --target NAME` against it again and again, `down` it.
+ */
 async function up(args: string[]): Promise<number> {
-  const { values } = parse(args, { target: { type: "string", default: "container" }, ...modeOption });
+  const { values } = parse(args, {
+    target: { type: "string", default: "container" },
+    stack: { type: "string", default: BUNDLED_STACK },
+    ...modeOption,
+  });
   const target = createTarget(values.target);
-  if (target.provenance === "existing") {
+  if (target.provenance === "existing" || target instanceof KeptContainerTarget) {
     throw new UsageError(
       `up makes a host; --target ${values.target} is an existing one: use run or gate on it`,
     );
   }
+  const source = await openStackDir(values.stack);
   const mode = parseImageMode(values.mode);
-  const imagesForHost = await ensureImages({
-    mode,
-    services: SERVICES.filter((s) => s !== "host"),
-    progress: log,
-  });
+  const images = await ensureImages({ mode, progress: log });
   const host = await target.start({
     imageMode: mode,
-    images: [...imagesForHost.values()],
-    ports: STACK_PORTS,
+    images: [...images.values()].filter((image) => image.service !== "host"),
+    ports: HOST_PORTS,
     keep: true,
     progress: log,
   });
+  const stack = new Stack(host, source, images);
+  const provisioned = performance.now();
+  await stack.provision();
+  log(`host ${host.name}: stack ${source.dir} provisioned in ${secondsSince(provisioned)}`);
+  await stack.start("readiness", log);
   process.stdout.write(`${host.name}\n`);
   // Forwards over this process's SSH connection end with it: a VM is reached at its own address.
   const ports =
     host instanceof SshHost
       ? STACK_PORTS.map((port) => `http://${host.connection.address.hostname}:${port}`)
       : STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`);
-  log(`host ${host.name} is up; ports: ${ports.join(", ")}`);
+  log(`host ${host.name} is up with the stack started; ports: ${ports.join(", ")}`);
+  const rerun = host instanceof SshHost ? "--target vagrant --keep" : `--target ${host.name}`;
+  log(`rerun a scenario on it: npx sattva-chaos run SCENARIO ${rerun}`);
   log(`shell: npx sattva-chaos shell ${host.name}    remove: npx sattva-chaos down ${host.name}`);
   if (host instanceof SshHost) await host.connection.close();
   return ExitCode.passed;

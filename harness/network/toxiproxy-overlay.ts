@@ -1,12 +1,11 @@
 import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
 import { shellQuote } from "../host/shell.ts";
+import { TOXIPROXY_API_PORT } from "../stack-ports.ts";
 import { STACK_ROOT } from "../stack/stack-layout.ts";
 import type { Stack } from "../stack/stack.ts";
 import { until } from "../waits/wait.ts";
 import { DOCUMENTED_BACKEND_UPSTREAM, LINKS, redirectedUrl, type LinkName } from "./links.ts";
 
-/** toxiproxy's HTTP API on the host: faults are injected through it, and the dead-man switch resets it. */
-export const TOXIPROXY_API_PORT = 8474;
 /** Heals every toxiproxy fault on the host without the harness: all proxies enabled, no toxics. */
 export const RESET_TOXIPROXY = `curl -fsS -m 5 -X POST http://127.0.0.1:${TOXIPROXY_API_PORT}/reset`;
 

@@ -143,6 +143,8 @@ export async function screenshotPage(
   if (chromium === undefined) throw new EnvironmentError(CHROMIUM_MISSING);
   return withTempDir("chromium", async (profile) => {
     const browser = spawn(chromium, [...FLAGS, `--user-data-dir=${profile}`], {
+      // Its singleton socket and scratch files go under the profile, removed with it, not into /tmp.
+      env: { ...process.env, TMPDIR: profile },
       detached: true,
       stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
     });

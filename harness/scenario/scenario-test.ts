@@ -5,8 +5,8 @@ import { test as base } from "vitest";
 import type { Host } from "../host/host.ts";
 import { parseImageMode, type ImageMode, type Service } from "../images/catalogue.ts";
 import { ensureImages, type ResolvedImage } from "../images/image-builder.ts";
-import { STACK_PORTS } from "../stack-ports.ts";
-import { TOXIPROXY_API_PORT, ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
+import { HOST_PORTS } from "../stack-ports.ts";
+import { ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
 import { ChaosRun } from "../chaos/chaos-run.ts";
@@ -102,7 +102,7 @@ export const test = base.extend<ScenarioFixtures>({
         target.start({
           imageMode,
           images: serviceImages,
-          ports: [...STACK_PORTS, TOXIPROXY_API_PORT],
+          ports: HOST_PORTS,
           keep: process.env[RunEnv.keep] === "true",
           ...runOfThisProcess(),
           progress: phase,

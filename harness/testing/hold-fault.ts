@@ -4,8 +4,8 @@
 import { ChaosRun } from "../chaos/chaos-run.ts";
 import { ensureImages } from "../images/image-builder.ts";
 import { partition } from "../network/network-faults.ts";
-import { TOXIPROXY_API_PORT, ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
-import { STACK_PORTS } from "../stack-ports.ts";
+import { ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
+import { HOST_PORTS } from "../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
 import { ContainerTarget } from "../targets/container/container-target.ts";
@@ -13,7 +13,7 @@ import { ContainerTarget } from "../targets/container/container-target.ts";
 const images = await ensureImages({ mode: "offline" });
 const host = await new ContainerTarget().start({
   images: [...images.values()].filter((image) => image.service !== "host"),
-  ports: [...STACK_PORTS, TOXIPROXY_API_PORT],
+  ports: HOST_PORTS,
 });
 const stack = new Stack(host, await openStackDir(BUNDLED_STACK), images);
 await stack.provision();

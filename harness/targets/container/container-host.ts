@@ -1,4 +1,3 @@
-import type { StartedTestContainer } from "testcontainers";
 import { UsageError } from "../../errors.ts";
 import type { CommandResult } from "../../host/command.ts";
 import type { FaultPermission, Host, RunOptions } from "../../host/host.ts";
@@ -9,16 +8,24 @@ import { hostReady } from "../../waits/host-waits.ts";
 /** How long a boot (or reboot) may take to reach `running` with the inner engine up. */
 export const BOOT_TIMEOUT_MS = 120_000;
 
+/** What a host needs of its container: the loopback port a host port is published on, and a restart. */
+export interface HostContainer {
+  /** Throws when the port is not published. */
+  mappedPort(port: number): number;
+  /** A graceful restart: systemd shuts down its units and the inner engine, as on a real reboot. */
+  restart(): Promise<void>;
+}
+
 /** A host that is a systemd + Docker container on this machine's engine. */
 export class ContainerHost implements Host {
   readonly name: string;
   readonly provenance = "made";
   readonly faults: FaultPermission = { allowed: true };
   readonly slowdown = 1;
-  readonly #container: StartedTestContainer;
+  readonly #container: HostContainer;
   readonly #dispose: () => Promise<void>;
 
-  constructor(name: string, container: StartedTestContainer, dispose: () => Promise<void>) {
+  constructor(name: string, container: HostContainer, dispose: () => Promise<void>) {
     this.name = name;
     this.#container = container;
     this.#dispose = dispose;
@@ -48,7 +55,7 @@ export class ContainerHost implements Host {
   url(port: number, path = "/"): string {
     let mapped: number;
     try {
-      mapped = this.#container.getMappedPort(port);
+      mapped = this.#container.mappedPort(port);
     } catch {
       throw new UsageError(
         `port ${port} of host ${this.name} is not published: pass it in the host's "ports"`,
@@ -58,8 +65,7 @@ export class ContainerHost implements Host {
   }
 
   async reboot(): Promise<void> {
-    // A graceful restart: systemd shuts down its units and the inner engine, as on a real reboot.
-    await this.#container.restart({ timeout: 30 });
+    await this.#container.restart();
     await hostReady(this).waitUntilReady(BOOT_TIMEOUT_MS);
   }
 

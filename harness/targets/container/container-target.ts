@@ -81,7 +81,13 @@ export class ContainerTarget implements Target {
         ports: options.ports ?? [],
         pipCacheDir: await pipCacheDir(),
       }).start();
-      const host = new ContainerHost(name, container, dispose);
+      const hostContainer = {
+        mappedPort: (port: number) => container.getMappedPort(port),
+        restart: async () => {
+          await container.restart({ timeout: 30 });
+        },
+      };
+      const host = new ContainerHost(name, hostContainer, dispose);
       await hostReady(host).waitUntilReady(BOOT_TIMEOUT_MS);
       await mirrorMachineTrust(host);
       progress(`host ${name}: systemd running, inner Docker up in ${secondsSince(started)}`);
