@@ -4,7 +4,7 @@ import type { ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
 import type { Markers } from "./markers.ts";
 import { pinnedYtDlp, streamerImportsYtDlp } from "./faults/yt-dlp.ts";
 
-/** Disk a scenario may leave used on / (journals and container logs grow); more is residue. */
+/** Disk a scenario may leave used where the stack writes (journals and container logs grow); more is residue. */
 const DISK_SLACK_KB = 512 * 1024;
 /** How far the host's clock may drift from this machine's during a scenario before it counts as moved. */
 const CLOCK_SLACK_MS = 2_000;
@@ -21,7 +21,10 @@ export interface HostBaseline {
 const CONTAINERS = "docker ps -a --format '{{.Names}}' | sort";
 const IPTABLES_RULES =
   'for t in filter nat mangle raw; do iptables -w -t $t -S | sed "s/^/$t: /"; done | grep -v -e DOCKER -e MASQUERADE | sort';
-const DISK_USED_KB = "df -Pk / | awk 'NR==2 {print $3}'";
+// Where the stack and the faults write, measured rather than the filesystem's usage: a container
+// host's / is this machine's disk, shared with every other host and build running beside it.
+const WRITABLE_DIRS = "/var/lib/docker /opt /var/log /var/lib/sattva-chaos /var/tmp /tmp /root";
+const DISK_USED_KB = `du -skxc ${WRITABLE_DIRS} 2>/dev/null | tail -1 | cut -f1`;
 
 const lines = (text: string) => text.split("\n").filter((line) => line !== "");
 
@@ -58,7 +61,9 @@ async function hostChanges(stack: Stack, baseline: HostBaseline): Promise<string
     residue.push(`the host's clock moved by ${(moved / 1000).toFixed(1)} s`);
   const grown = now.diskUsedKb - baseline.diskUsedKb;
   if (grown > DISK_SLACK_KB)
-    residue.push(`${Math.round(grown / 1024)} MB more disk used on / than before the scenario`);
+    residue.push(
+      `${Math.round(grown / 1024)} MB more disk used in ${WRITABLE_DIRS} than before the scenario`,
+    );
   return residue;
 }
 

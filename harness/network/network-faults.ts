@@ -1,6 +1,6 @@
 import type { ToxicType } from "toxiproxy-node-client";
 import type { Fault } from "../chaos/fault.ts";
-import { describeProbe, probeLink, type ProbeResult } from "./link-probe.ts";
+import { describeProbe, probeAddress, probeLink, type ProbeResult } from "./link-probe.ts";
 import { LINKS, type Link, type LinkName } from "./links.ts";
 import { RESET_TOXIPROXY, type ToxiproxyOverlay } from "./toxiproxy-overlay.ts";
 
@@ -209,23 +209,30 @@ export function limitData(network: ToxiproxyOverlay, link: LinkName, bytes: numb
 export function flapping(network: ToxiproxyOverlay, linkName: LinkName, periodMs: number): Fault {
   const link = LINKS[linkName];
   let flipper: NodeJS.Timeout | undefined;
-  let up = true;
+  // Updates go one after another, so the heal's "enabled" is the last word.
+  let updates: Promise<unknown> = Promise.resolve();
+  const setEnabled = async (enabled: boolean) => {
+    const proxy = await network.proxy(linkName);
+    await proxy.update({ ...proxy.toJson(), enabled });
+  };
   return {
     name: `${link.description}: flapping every ${periodMs} ms (toxiproxy)`,
     params: { link: linkName, periodMs },
     healOnHost: RESET_TOXIPROXY,
-    async inject() {
-      const proxy = await network.proxy(linkName);
+    inject() {
+      let up = true;
       flipper = setInterval(() => {
         up = !up;
-        proxy.update({ ...proxy.toJson(), enabled: up }).catch(() => undefined);
+        const enabled = up;
+        updates = updates.then(() => setEnabled(enabled)).catch(() => undefined);
       }, periodMs);
+      return Promise.resolve();
     },
     async prove(stack) {
       const seen = new Set<string>();
       const until = performance.now() + 2 * periodMs * stack.host.slowdown;
       while (performance.now() < until && seen.size < 2) {
-        const { proxied } = await probeLink(stack.host, link, periodMs);
+        const proxied = await probeAddress(stack.host, link.listen, link, periodMs);
         seen.add(proxied.bytes > 0 ? "answered" : (proxied.error ?? "no reply"));
       }
       if (!seen.has("answered") || seen.size < 2)
@@ -234,8 +241,8 @@ export function flapping(network: ToxiproxyOverlay, linkName: LinkName, periodMs
     },
     async heal() {
       clearInterval(flipper);
-      const proxy = await network.proxy(linkName);
-      await proxy.update({ ...proxy.toJson(), enabled: true });
+      await updates;
+      await setEnabled(true);
     },
   };
 }
