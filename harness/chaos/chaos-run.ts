@@ -244,14 +244,28 @@ export class ChaosRun {
   }
 
   async #heal(): Promise<void> {
+    const unhealed: string[] = [];
+    // Every fault gets its heal even when one fails; those that fail stay with the dead-man switch.
     for (const fault of this.#injected.reverse()) {
-      await fault.heal(this.stack);
+      try {
+        await fault.heal(this.stack);
+      } catch (error) {
+        unhealed.push(`${fault.name}: ${(error as Error).message}`);
+        continue;
+      }
       const healed = this.timeline.mark("healed", fault.name);
       const record = this.faults.findLast((f) => f.name === fault.name);
       if (record !== undefined) record.healedAtMs = healed.atMs;
     }
     this.#injected.length = 0;
-    await this.#deadMan.disarm();
+    if (unhealed.length === 0) {
+      await this.#deadMan.disarm();
+      return;
+    }
+    this.#deadMan.stopBeating();
+    throw new Error(
+      `could not heal, left to the host's dead-man switch (${this.#deadMan.unit}):\n${unhealed.join("\n")}`,
+    );
   }
 
   /**

@@ -56,9 +56,14 @@ export class DeadManSwitch {
     this.#beating.unref();
   }
 
+  /** Stops beating, so the switch fires after its grace period: for faults the harness could not heal. */
+  stopBeating(): void {
+    clearInterval(this.#beating);
+  }
+
   /** Stops the timer and removes its files (the faults were healed by the harness). */
   async disarm(): Promise<void> {
-    clearInterval(this.#beating);
+    this.stopBeating();
     if (!this.#armed) return;
     this.#armed = false;
     await this.#host.run(

@@ -66,8 +66,9 @@ function toxicFault(
       return `${proof(probed)}; ${evidence(link, probed)}`;
     },
     async heal() {
+      const state = (await network.proxies()).find((proxy) => proxy.name === linkName);
       const proxy = await network.proxy(linkName);
-      for (const toxic of proxy.toJson().toxics.filter((t) => t.name.startsWith(TOXIC_PREFIX))) {
+      for (const toxic of state?.toxics.filter((t) => t.name.startsWith(TOXIC_PREFIX)) ?? []) {
         await (await proxy.getToxic(toxic.name)).remove();
       }
     },

@@ -3,6 +3,7 @@ import { shellQuote } from "../host/shell.ts";
 import { TOXIPROXY_API_PORT } from "../stack-ports.ts";
 import { STACK_ROOT } from "../stack/stack-layout.ts";
 import type { Stack } from "../stack/stack.ts";
+import { httpGetJson } from "../probes/http.ts";
 import { until } from "../waits/wait.ts";
 import { DOCUMENTED_BACKEND_UPSTREAM, LINKS, redirectedUrl, type LinkName } from "./links.ts";
 
@@ -16,6 +17,13 @@ const OVERLAY_NGINX_CONF = `${OVERLAY_DIR}/nginx.conf`;
 /** The stack's own .env (compose reads COMPOSE_FILE from it), kept here while chaos mode adds to it. */
 const SAVED_ENV = `${OVERLAY_DIR}/env.saved`;
 const NGINX_CONF_IN_CONTAINER = "/etc/nginx/conf.d/default.conf";
+/** A proxy as toxiproxy's API describes it. */
+export interface ProxyState {
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly toxics: readonly { readonly name: string; readonly type: string }[];
+}
+
 const dropIn = (unit: string) => `/etc/systemd/system/${unit}.service.d/sattva-chaos-toxiproxy.conf`;
 
 const unitEnvLinks = Object.values(LINKS).flatMap((link) =>
@@ -33,11 +41,13 @@ const redirectedUnits = [...new Set(unitEnvLinks.map(({ redirect }) => redirect.
 export class ToxiproxyOverlay {
   readonly stack: Stack;
   readonly api: Toxiproxy;
+  readonly #apiBase: string;
   #reverted = false;
 
   private constructor(stack: Stack) {
     this.stack = stack;
-    this.api = new Toxiproxy(stack.host.url(TOXIPROXY_API_PORT, "").replace(/\/$/, ""));
+    this.#apiBase = stack.host.url(TOXIPROXY_API_PORT, "").replace(/\/$/, "");
+    this.api = new Toxiproxy(this.#apiBase);
   }
 
   /** Applies chaos mode to a provisioned, started stack (`image`: toxiproxy's, loaded on the host); reverts what it did if a step fails. */
@@ -61,10 +71,19 @@ export class ToxiproxyOverlay {
     return this.api.get(link);
   }
 
+  /**
+   * Every proxy with its toxics, as the server has them (the client library keeps no toxics on its
+   * proxies, so this reads the API's JSON itself).
+   */
+  async proxies(): Promise<ProxyState[]> {
+    const { status, json } = await httpGetJson(`${this.#apiBase}/proxies`);
+    if (status !== 200) throw new Error(`toxiproxy GET /proxies: ${status}`);
+    return Object.values(json as Record<string, ProxyState>);
+  }
+
   /** Toxics and disabled proxies left on any link, by name: what a scenario must not leave behind. */
   async leftovers(): Promise<string[]> {
-    const proxies = Object.values(await this.api.getAll()).map((proxy) => proxy.toJson());
-    return proxies.flatMap((proxy) => [
+    return (await this.proxies()).flatMap((proxy) => [
       ...(proxy.enabled ? [] : [`toxiproxy proxy ${proxy.name} is disabled`]),
       ...proxy.toxics.map((toxic) => `toxic ${toxic.name} (${toxic.type}) on ${proxy.name}`),
     ]);

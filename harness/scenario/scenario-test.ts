@@ -181,13 +181,20 @@ export const test = base.extend<ScenarioFixtures>({
     try {
       await use(run);
     } finally {
-      await run.heal();
+      // Healed and audited whatever happened; a failed heal is reported with the residue.
+      const unhealed = await run.heal().then(
+        () => [],
+        (error: unknown) => [(error as Error).message],
+      );
+      residue = [
+        ...unhealed,
+        ...(await findResidue(stack, {
+          markers: run.markers,
+          baseline: run.hostBaseline,
+          network: chaosMode,
+        })),
+      ];
     }
-    residue = await findResidue(stack, {
-      markers: run.markers,
-      baseline: run.hostBaseline,
-      network: chaosMode,
-    });
     if (residue.length > 0) throw new Error(`left behind after the scenario:\n${residue.join("\n")}`);
   },
   keepLogsOnFailure: [
