@@ -4,7 +4,7 @@
 // link breaks while the rest stay healthy. Each fault is proven by a probe on the host (the added
 // latency measured, no reply through the proxy, the connection reset) before anything is judged.
 import { apiHealthStatus, metricIs } from "../harness/chaos/symptoms.ts";
-import { latency, partition, resetPeer, timeout, flapping } from "../harness/network/network-faults.ts";
+import { flapping, latency, partition, resetPeer } from "../harness/network/network-faults.ts";
 import { readHeartbeat } from "../harness/probes/heartbeat.ts";
 import { httpGet } from "../harness/probes/http.ts";
 import { unitMainPid, unitRestarts } from "../harness/probes/systemd.ts";
@@ -41,13 +41,14 @@ describe("network chaos", () => {
     await chaos.recovered();
   });
 
-  test("backend stops answering behind nginx: nginx gives up with 504 after proxy_read_timeout (60 s)", async ({
+  test("backend answers 65 s late behind nginx: nginx gives up with 504 after proxy_read_timeout (60 s)", async ({
     chaos,
     network,
   }) => {
     await chaos.baseline();
-    // Data stops both ways and the connection stays open: a backend hung mid-request.
-    await chaos.inject(timeout(network, "nginx-backend", 0));
+    // Every answer reaches nginx 65 s late: a backend stuck on its requests. (Cutting the data instead
+    // would not do: uvicorn closes the idle connection after 5 s, and nginx answers 502 at once.)
+    await chaos.inject(latency(network, "nginx-backend", 65_000));
 
     const health = await timedApiHealth(chaos.stack.host.url(3000, "/api/health"));
     chaos.mark("nginx answered", `${health.status} after ${health.seconds} s`);
