@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
-import * as allure from "allure-js-commons";
 import path from "node:path";
 import type { CommandResult } from "../host/command.ts";
+import { attachText, step } from "../report/allure.ts";
 import { journalFile } from "../scenario/report-dir.ts";
 import type { Stack } from "../stack/stack.ts";
 import { checkSteadyState, describeSteadyState, type SteadyStateReport } from "../stack/steady-state.ts";
@@ -16,11 +16,6 @@ import type { ReplayRecord } from "../scenario/replay.ts";
 import { InconclusiveError, type Verdict } from "./verdict.ts";
 
 const MARKERS_PER_RUN = 20;
-
-/** One phase as an allure step (nothing outside a vitest test): the report shows where a run stopped. */
-async function step<T>(name: string, body: () => Promise<T>): Promise<T> {
-  return await allure.step(name, body);
-}
 
 export interface Detection {
   /** The symptom seen first, and what it showed. */
@@ -121,7 +116,7 @@ export class ChaosRun {
     }
     this.timeline.mark("fault proven", evidence);
     record.evidence = evidence;
-    await allure.attachment(`proof: ${fault.name}`, evidence, "text/plain");
+    await attachText(`proof: ${fault.name}`, evidence);
     return evidence;
   }
 
@@ -201,10 +196,9 @@ export class ChaosRun {
       const result = await this.stack.run(command, { check: false, timeoutMs });
       const event = this.timeline.mark(`runbook: ${command}`, `exit ${result.exitCode}`);
       this.runbookSteps.push({ command, result, atMs: event.atMs });
-      await allure.attachment(
+      await attachText(
         `${command} (exit ${result.exitCode})`,
         `$ ${command}\n${result.stdout}${result.stderr === "" ? "" : `\n[stderr]\n${result.stderr}`}`,
-        "text/plain",
       );
       return result;
     });

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import * as allure from "allure-js-commons";
 import { test as base } from "vitest";
 import type { Host } from "../host/host.ts";
 import { parseImageMode, type ImageMode, type Service } from "../images/catalogue.ts";
@@ -14,6 +13,7 @@ import { findResidue } from "../chaos/residue.ts";
 import { verdictOf } from "../chaos/verdict.ts";
 import { createTarget } from "../targets/targets.ts";
 import { secondsSince } from "../format.ts";
+import { attachText } from "../report/allure.ts";
 import { reportDir, slug } from "./report-dir.ts";
 import { imageIds, stackCommit, type ReplayRecord } from "./replay.ts";
 import { RunEnv, targetOptionsFromEnv } from "./run-env.ts";
@@ -71,7 +71,7 @@ async function keepLogs(stack: Stack, task: { name: string; file: { name: string
   await mkdir(dir, { recursive: true });
   for (const [name, text] of Object.entries(await stack.logs())) {
     await writeFile(path.join(dir, name), text);
-    await allure.attachment(name, text, "text/plain");
+    await attachText(name, text);
   }
   phase(`logs of the failed test kept in ${dir}`);
 }
