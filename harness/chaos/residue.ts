@@ -12,7 +12,10 @@ const CLOCK_SLACK_MS = 2_000;
 /** What the host looked like before the fault: compared after healing. */
 export interface HostBaseline {
   readonly containers: readonly string[];
-  /** Rules outside Docker's own chains (Docker rewrites those whenever a container is recreated). */
+  /**
+   * Rules that are not Docker's own: its chains, its NAT and the ACCEPT rules of its bridges, which it
+   * rewrites whenever a container or a compose network is recreated (`docker compose down && up`).
+   */
   readonly iptables: readonly string[] | undefined;
   readonly clockOffsetMs: number;
   readonly diskUsedKb: number;
@@ -20,7 +23,7 @@ export interface HostBaseline {
 
 const CONTAINERS = "docker ps -a --format '{{.Names}}' | sort";
 const IPTABLES_RULES =
-  'for t in filter nat mangle raw; do iptables -w -t $t -S | sed "s/^/$t: /"; done | grep -v -e DOCKER -e MASQUERADE | sort';
+  'for t in filter nat mangle raw; do iptables -w -t $t -S | sed "s/^/$t: /"; done | grep -v -E "DOCKER|MASQUERADE|^filter: -A FORWARD (-i|-o) (br-[0-9a-f]{12}|docker0) .*-j ACCEPT$" | sort';
 // Where the stack and the faults write, measured rather than the filesystem's usage: a container
 // host's / is this machine's disk, shared with every other host and build running beside it.
 const WRITABLE_DIRS = "/var/lib/docker /opt /var/log /var/lib/sattva-chaos /var/tmp /tmp /root";
