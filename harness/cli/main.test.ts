@@ -1,9 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ExitCode } from "../errors.ts";
 import { runLocal } from "../host/local-command.ts";
+import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { sattvaChaos } from "../testing/cli.ts";
 
 describe("bad input gets a clear message and exit code 3", () => {
@@ -49,6 +52,35 @@ describe("bad input gets a clear message and exit code 3", () => {
     expect(up.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(up.stderr).toContain("is an existing one: use run or gate on it");
   }, 30_000);
+
+  it("a --replay file that is not a journal, or --replay with a scenario of its own", async () => {
+    const missing = await sattvaChaos(["run", "--replay", "/nonexistent/journal.json"]);
+    expect(missing.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(missing.stderr).toContain(
+      "--replay /nonexistent/journal.json: expected a journal written by `sattva-chaos run`",
+    );
+    await withTempDir("replay", async (dir) => {
+      const notJournal = path.join(dir, "results.json");
+      await writeFile(notJournal, '{"scenario": "smoke"}');
+      const old = await sattvaChaos(["run", "--replay", notJournal]);
+      expect(old.exitCode).toBe(ExitCode.usageOrEnvironment);
+      expect(old.stderr).toContain('the journal has no "replay" record');
+      const replay = {
+        scenario: "smoke",
+        test: "t",
+        target: "container",
+        stack: dir,
+        imageMode: "offline",
+        images: {},
+      };
+      await writeFile(notJournal, JSON.stringify({ replay, verdict: { status: "passed" } }));
+      const both = await sattvaChaos(["run", "smoke", "--replay", notJournal]);
+      expect(both.exitCode).toBe(ExitCode.usageOrEnvironment);
+      expect(both.stderr).toContain(
+        "--replay runs the journal's scenario and test on its target, stack and image mode; drop smoke",
+      );
+    });
+  });
 
   it("an unknown image mode", async () => {
     const result = await sattvaChaos(["images", "build", "--mode", "cloud"]);

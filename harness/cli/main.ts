@@ -38,12 +38,16 @@ commands:
   run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--mode offline|online] [--grep TEXT] [--report DIR]
       [--keep] [--ssh-key FILE] [--ssh-known-hosts FILE] [--allow-destructive]
                                                       run scenarios (all if none is named; --grep: only tests
-                                                      whose name contains TEXT; --report: journals,
-                                                      logs and JUnit go to DIR instead of reports/;
-                                                      --keep: leave the hosts up, \`down\` removes them).
-                                                      On an ssh:// host (existing, already deployed) only
-                                                      read-only scenarios run unless --allow-destructive
-                                                      is given AND the host has /etc/sattva-chaos/disposable
+                                                      whose name contains TEXT; --report: the HTML page,
+                                                      summary, JUnit, allure results, journals and logs go
+                                                      to DIR instead of reports/; --keep: leave the hosts
+                                                      up, \`down\` removes them; --target HOST: a host left
+                                                      up by \`up\`). On an ssh:// host (existing, already
+                                                      deployed) only read-only scenarios run unless
+                                                      --allow-destructive is given AND the host has
+                                                      /etc/sattva-chaos/disposable
+  run --replay JOURNAL [--report DIR]                 run a journal's test again the same way (its target,
+                                                      stack and image mode) and say whether it ended the same
   gate --target ${TARGET_CHOICES} [--ssh-key FILE] [--ssh-known-hosts FILE] [--report DIR]
                                                       release gate: the read-only suite; exit 0 = ready,
                                                       otherwise what blocks the release (JUnit in the report)
