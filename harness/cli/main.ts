@@ -10,7 +10,7 @@ import { vagrantCommand } from "./vagrant-command.ts";
 import { assertDockerRunning, docker } from "../docker/docker-cli.ts";
 import { EnvironmentError, ExitCode, oneOf, UsageError } from "../errors.ts";
 import { CATALOGUE, parseImageMode, parseService, SERVICES } from "../images/catalogue.ts";
-import { ensureImages } from "../images/image-builder.ts";
+import { ensureImages, imagesForHostEngine } from "../images/image-builder.ts";
 import { RunEnv, targetOptionsToEnv } from "../scenario/run-env.ts";
 import { journalFile, reportDir } from "../scenario/report-dir.ts";
 import type { Verdict } from "../chaos/verdict.ts";
@@ -125,7 +125,7 @@ async function up(args: string[]): Promise<number> {
   const images = await ensureImages({ mode, progress: log });
   const host = await target.start({
     imageMode: mode,
-    images: [...images.values()].filter((image) => image.service !== "host"),
+    images: imagesForHostEngine(images),
     ports: HOST_PORTS,
     keep: true,
     progress: log,

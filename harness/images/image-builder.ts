@@ -34,6 +34,11 @@ export type ResolvedImage =
   | { readonly service: Service; readonly ref: string; readonly skipped?: undefined }
   | { readonly service: Service; readonly skipped: string; readonly ref?: undefined };
 
+/** The images a host's own engine gets: every service's, less the host's own image. */
+export function imagesForHostEngine(images: ReadonlyMap<Service, ResolvedImage>): ResolvedImage[] {
+  return [...images.values()].filter((image) => image.service !== "host");
+}
+
 export interface EnsureImagesOptions {
   readonly mode: ImageMode;
   readonly services?: readonly Service[];

@@ -3,7 +3,7 @@ import path from "node:path";
 import { test as base } from "vitest";
 import type { Host } from "../host/host.ts";
 import { parseImageMode, type ImageMode, type Service } from "../images/catalogue.ts";
-import { ensureImages, type ResolvedImage } from "../images/image-builder.ts";
+import { ensureImages, imagesForHostEngine, type ResolvedImage } from "../images/image-builder.ts";
 import { HOST_PORTS } from "../stack-ports.ts";
 import { ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
@@ -95,9 +95,7 @@ export const test = base.extend<ScenarioFixtures>({
       // A made host's engine gets the images of the stack's services and toxiproxy (chaos mode);
       // an existing host already has its own.
       const serviceImages =
-        target.provenance === "made"
-          ? [...(await imagesOf(imageMode)).values()].filter((i) => i.service !== "host")
-          : [];
+        target.provenance === "made" ? imagesForHostEngine(await imagesOf(imageMode)) : [];
       const host = await timed(`host on ${target.name}`, () =>
         target.start({
           imageMode,

@@ -2,7 +2,7 @@
 // scenario does (the fault armed on the host's dead-man switch), prints the host's name, and holds until
 // killed. Used to test that the dead-man switch heals the fault when the harness dies mid-scenario.
 import { ChaosRun } from "../chaos/chaos-run.ts";
-import { ensureImages } from "../images/image-builder.ts";
+import { ensureImages, imagesForHostEngine } from "../images/image-builder.ts";
 import { partition } from "../network/network-faults.ts";
 import { ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
 import { HOST_PORTS } from "../stack-ports.ts";
@@ -12,7 +12,7 @@ import { ContainerTarget } from "../targets/container/container-target.ts";
 
 const images = await ensureImages({ mode: "offline" });
 const host = await new ContainerTarget().start({
-  images: [...images.values()].filter((image) => image.service !== "host"),
+  images: imagesForHostEngine(images),
   ports: HOST_PORTS,
 });
 const stack = new Stack(host, await openStackDir(BUNDLED_STACK), images);
