@@ -4,16 +4,20 @@ import { runLocal } from "../host/local-command.ts";
 
 const BIN = fileURLToPath(new URL("../cli/bin.js", import.meta.url));
 
-/** Runs `sattva-chaos <args>` as a user would, with this process's Node, and returns what it did. */
+/**
+ * Runs `sattva-chaos <args>` as a user would, with this process's Node, and returns what it did. Past
+ * `timeoutMs` (30 min unless given) it is sent SIGTERM, as CI would on a stuck job.
+ */
 export function sattvaChaos(
   args: readonly string[],
   env: Record<string, string> = {},
+  { timeoutMs = 30 * 60_000 }: { timeoutMs?: number } = {},
 ): Promise<CommandResult> {
   // Plain output, so tests can match what it says.
   const plain = { NO_COLOR: "1", FORCE_COLOR: "0" };
   return runLocal(process.execPath, [BIN, ...args], {
     check: false,
     env: { ...plain, ...env },
-    timeoutMs: 30 * 60_000,
+    timeoutMs,
   });
 }
