@@ -4,7 +4,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
 import { ExitCode } from "../errors.ts";
-import { sattvaChaos } from "../testing/cli.ts";
+import { withTempDir } from "../lifecycle/temp-dir.ts";
+import { CLI_BIN, sattvaChaos } from "../testing/cli.ts";
 import { hostResources } from "../testing/host-resources.ts";
 
 const HOLD_HOST = fileURLToPath(new URL("../testing/hold-host.ts", import.meta.url));
@@ -46,4 +47,32 @@ it("Ctrl-C tears a host down; after a SIGKILL, `clean` removes what is left and 
   const [exitCode] = (await once(interrupted.child, "exit")) as [number | null];
   expect(exitCode).toBe(130);
   expect(await resourcesOf(interrupted.host)).toEqual([]);
+});
+
+it("a SIGTERM to `sattva-chaos run` (CI's timeout) stops its scenario processes, and their hosts are gone when it exits", async () => {
+  await withTempDir("sigterm-run", async (reports) => {
+    const run = spawn(process.execPath, [CLI_BIN, "run", "smoke", "--report", reports], {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    holders.push(run);
+    let host = "";
+    for await (const line of createInterface({ input: run.stderr })) {
+      const booted = /host (sattva-chaos-host-[0-9a-f]+): systemd running/.exec(line);
+      if (booted?.[1] !== undefined) {
+        host = booted[1];
+        break;
+      }
+    }
+    expect(host, "the run booted a host").not.toBe("");
+    run.stderr.resume();
+    // The run's own process only, as a CI job's timeout sends it; its scenario processes must follow.
+    run.kill("SIGTERM");
+    const [exitCode] = (await once(run, "exit")) as [number | null];
+    expect(exitCode).toBe(143);
+    expect(
+      await resourcesOf(host),
+      "the scenario process disposed of its host before the run exited",
+    ).toEqual([]);
+  });
 });

@@ -4,18 +4,22 @@
  * The handlers are installed only while something is registered, so an idle process keeps the
  * default behaviour of those signals.
  */
-const live = new Set<() => Promise<void>>();
-
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 type Signal = keyof typeof SIGNAL_EXIT_CODES;
+type Teardown = (signal: Signal) => Promise<void>;
+
+const live = new Set<Teardown>();
 
 function onSignal(signal: Signal): void {
   process.stderr.write(`\n${signal}: tearing down ${live.size} live resource(s)…\n`);
   const teardowns = [...live].reverse();
   live.clear();
-  void Promise.allSettled(teardowns.map((teardown) => teardown())).finally(() =>
-    process.exit(SIGNAL_EXIT_CODES[signal]),
-  );
+  // One after the other: what was registered later may still be using what was registered earlier
+  // (the scenario processes use the run's VM).
+  void (async () => {
+    for (const teardown of teardowns) await teardown(signal).catch(() => undefined);
+    process.exit(SIGNAL_EXIT_CODES[signal]);
+  })();
 }
 
 function setHandlers(install: boolean): void {
@@ -25,8 +29,8 @@ function setHandlers(install: boolean): void {
   }
 }
 
-/** Registers a teardown to run on SIGINT/SIGTERM; call the returned function once it ran normally. */
-export function teardownOnSignal(teardown: () => Promise<void>): () => void {
+/** Registers a teardown to run on SIGINT/SIGTERM (given the signal); call the returned function once it ran normally. */
+export function teardownOnSignal(teardown: Teardown): () => void {
   if (live.size === 0) setHandlers(true);
   live.add(teardown);
   return () => {

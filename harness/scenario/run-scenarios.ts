@@ -3,6 +3,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { ExitCode } from "../errors.ts";
+import { stopProcessGroup } from "../lifecycle/process-group.ts";
+import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { readJournals } from "../report/journal.ts";
 import { writeRunReport, type RunReportOptions } from "../report/run-report.ts";
@@ -94,7 +96,7 @@ export async function runScenarios(
 ): Promise<number> {
   const started = Date.now();
   const reports = env[RunEnv.reportDir] ?? reportDir();
-  const result = await execa(
+  const vitest = execa(
     process.execPath,
     [
       VITEST,
@@ -109,10 +111,18 @@ export async function runScenarios(
     {
       cwd: ROOT,
       env: { ...env, [RunEnv.reportDir]: reports },
-      stdio: "inherit",
+      // Not the terminal's input: out of the foreground process group, reading it would stop vitest.
+      stdio: ["ignore", "inherit", "inherit"],
       reject: false,
+      // Its own process group: a signal to this process reaches vitest and its scenario processes only
+      // through the teardown below, which waits for them to heal and dispose before the run ends.
+      detached: true,
     },
   );
+  const { pid } = vitest;
+  const unregister =
+    pid === undefined ? () => undefined : teardownOnSignal((signal) => stopProcessGroup(pid, signal));
+  const result = await vitest.finally(unregister);
   const exitCode = await exitCodeOf(result.exitCode ?? 1, reports, started);
   await reportRun({
     reportDir: reports,
