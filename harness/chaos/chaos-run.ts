@@ -100,7 +100,7 @@ export class ChaosRun {
 
   async #inject(fault: Fault): Promise<string> {
     this.#injected.push(fault);
-    if (fault.healOnHost !== undefined) await this.#deadMan.add(fault.healOnHost);
+    await this.#deadMan.add(fault.healOnHost(this.stack));
     this.#injectedAtEpoch = await hostNow(this.stack);
     const injected = this.timeline.mark("fault injected", fault.name);
     const record: FaultRecord = { name: fault.name, params: fault.params ?? {}, injectedAtMs: injected.atMs };

@@ -9,10 +9,10 @@ export interface Fault {
   /** What the fault was given (durations, sizes, the link), recorded in the journal so a replay can compare. */
   readonly params?: Readonly<Record<string, string | number | boolean>>;
   /**
-   * A shell command that heals the fault on the host without the harness: the dead-man switch runs it
-   * when the harness stops beating mid-scenario. Absent: only `heal` can undo it.
+   * The shell command (one line) that heals the fault on this stack's host without the harness: the
+   * dead-man switch runs it when the harness stops beating mid-scenario, so no fault outlives the harness.
    */
-  readonly healOnHost?: string;
+  healOnHost(stack: Stack): string;
   inject(stack: Stack): Promise<void>;
   /** Evidence that the fault is in effect (a probe of its effect); throws when it is not. */
   prove(stack: Stack): Promise<string>;
@@ -25,12 +25,19 @@ export interface Symptom {
   observe(stack: Stack): Promise<string | undefined>;
 }
 
-/** A heal that is one shell command on the host: run by the harness, and by the dead-man switch if the harness dies. */
-export function healedBy(command: string): Pick<Fault, "heal" | "healOnHost"> {
+/**
+ * A heal that is one shell command on the host, run by the harness, and by the dead-man switch if the
+ * harness dies. A function when the command depends on the stack (the compose services it runs).
+ */
+export function healedBy(
+  command: string | ((stack: Stack) => string),
+  options: { timeoutMs?: number } = {},
+): Pick<Fault, "heal" | "healOnHost"> {
+  const commandFor = typeof command === "string" ? () => command : command;
   return {
-    healOnHost: command,
+    healOnHost: commandFor,
     async heal(stack) {
-      await stack.host.run(command);
+      await stack.host.run(commandFor(stack), options);
     },
   };
 }

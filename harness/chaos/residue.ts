@@ -2,6 +2,7 @@ import { STACK_ROOT } from "../stack/stack-layout.ts";
 import { SYSTEMD_SERVICES, type Stack } from "../stack/stack.ts";
 import type { ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
 import type { Markers } from "./markers.ts";
+import { LIST_DEAD_MAN_SWITCHES } from "./dead-man-switch.ts";
 import { pinnedYtDlp, streamerImportsYtDlp } from "./faults/yt-dlp.ts";
 
 /** Disk a scenario may leave used where the stack writes (journals and container logs grow); more is residue. */
@@ -88,11 +89,8 @@ export async function findResidue(stack: Stack, context: ResidueContext): Promis
     const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
     if (state !== "active") residue.push(`unit ${unit} is ${state}`);
   }
-  const deadMan = await stack.host.run(
-    "systemctl list-units --all --plain --no-legend 'sattva-chaos-dead-man-*' | awk '{print $1}'",
-    { check: false },
-  );
-  for (const unit of lines(deadMan.stdout)) residue.push(`dead-man switch unit ${unit} is still there`);
+  const deadMan = await stack.host.run(LIST_DEAD_MAN_SWITCHES, { check: false });
+  for (const left of lines(deadMan.stdout)) residue.push(`dead-man switch ${left} is still there`);
   if (context.baseline !== undefined) residue.push(...(await hostChanges(stack, context.baseline)));
   if (context.network !== undefined) residue.push(...(await context.network.leftovers()));
   const index = await stack.host.run(

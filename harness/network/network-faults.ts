@@ -47,7 +47,7 @@ function toxicFault(
   return {
     name: `${link.description}: ${name} (toxiproxy)`,
     params: { link: linkName, ...params },
-    healOnHost: RESET_TOXIPROXY,
+    healOnHost: () => RESET_TOXIPROXY,
     async inject() {
       const proxy = await network.proxy(linkName);
       for (const toxic of toxics) {
@@ -226,7 +226,7 @@ export function flapping(network: ToxiproxyOverlay, linkName: LinkName, periodMs
   return {
     name: `${link.description}: flapping every ${periodMs} ms (toxiproxy)`,
     params: { link: linkName, periodMs },
-    healOnHost: RESET_TOXIPROXY,
+    healOnHost: () => RESET_TOXIPROXY,
     inject() {
       let up = true;
       flipper = setInterval(() => {

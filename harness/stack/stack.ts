@@ -215,10 +215,14 @@ export class Stack {
   }
 
   /** The runbook's step 1: `docker compose up -d` of every documented service (less those with no image here). */
-  startComposeServices(): Promise<CommandResult> {
+  get composeUpCommand(): string {
     const skipped = new Set(this.skipped.map((s) => s.service));
     const services = DOCUMENTED_COMPOSE_SERVICES.filter((service) => !skipped.has(service));
-    return this.run(`docker compose up -d ${services.join(" ")}`, { timeoutMs: 5 * 60_000 });
+    return `docker compose up -d ${services.join(" ")}`;
+  }
+
+  startComposeServices(): Promise<CommandResult> {
+    return this.run(this.composeUpCommand, { timeoutMs: 5 * 60_000 });
   }
 
   /** Stops everything: the systemd services, then the compose project (volumes kept). */

@@ -1,7 +1,8 @@
 import type { CommandResult } from "../../host/command.ts";
 import type { Stack } from "../../stack/stack.ts";
 import { listenersOn } from "../../probes/ports.ts";
-import type { Fault } from "../fault.ts";
+import { healedBy, type Fault } from "../fault.ts";
+import { STACK_ROOT } from "../../stack/stack-layout.ts";
 
 const CONTAINER = "sattva-streamer-backend-1";
 
@@ -14,11 +15,12 @@ export async function composeBackendState(stack: Stack): Promise<string> {
 }
 
 /** Puts everything back as documented: no compose backend, the documented compose services up, units active. */
-async function restoreDocumentedTopology(stack: Stack): Promise<void> {
-  await stack.run("docker compose rm -s -f backend");
-  await stack.startComposeServices();
-  await stack.host.run("systemctl is-active --quiet sattva-backend || systemctl restart sattva-backend");
-}
+const restoreDocumentedTopology = healedBy(
+  (stack) =>
+    `cd ${STACK_ROOT} && docker compose rm -s -f backend && ${stack.composeUpCommand} && ` +
+    "(systemctl is-active --quiet sattva-backend || systemctl restart sattva-backend)",
+  { timeoutMs: 5 * 60_000 },
+);
 
 /**
  * One of the commands the runbook forbids ("Что НЕ делать") or its own full restart, run verbatim while
@@ -40,7 +42,7 @@ export function composeCommandWhileSystemdRuns(
       if (state === "absent") throw new Error(`\`${command}\` created no backend container`);
       return `${CONTAINER} ${state}; \`${command}\` exited ${result?.exitCode ?? "?"}`;
     },
-    heal: restoreDocumentedTopology,
+    ...restoreDocumentedTopology,
   };
 }
 
@@ -66,5 +68,5 @@ export const composeBackendTakesPortFirst: Fault = {
     }
     return `${CONTAINER} running; docker-proxy owns :8000`;
   },
-  heal: restoreDocumentedTopology,
+  ...restoreDocumentedTopology,
 };

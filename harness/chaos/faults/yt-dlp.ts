@@ -1,5 +1,5 @@
 import type { Stack } from "../../stack/stack.ts";
-import type { Fault } from "../fault.ts";
+import { healedBy, type Fault } from "../fault.ts";
 
 const STREAMER_VENV = "/opt/sattva-streamer/streamer/venv";
 const BACKEND_VENV = "/opt/sattva-streamer/backend/venv";
@@ -8,11 +8,13 @@ const INDEX_DIR = "/opt/sattva-chaos/pypi";
 const INDEX_URL = "http://127.0.0.1:8089/simple/";
 export const BAD_RELEASE = "2099.1.1";
 
+/** Prints the yt-dlp version the streamer's requirements pin (nothing when they pin none). */
+const PRINT_PINNED_YT_DLP = `sed -n 's/^yt-dlp==\\([^[:space:]]*\\).*/\\1/p' /opt/sattva-streamer/streamer/requirements.txt`;
+
 /** The yt-dlp version the streamer's requirements pin. */
 export async function pinnedYtDlp(stack: Stack): Promise<string> {
-  const requirements = await stack.host.run("cat /opt/sattva-streamer/streamer/requirements.txt");
-  const version = /^yt-dlp==(\S+)/m.exec(requirements.stdout)?.[1];
-  if (version === undefined) throw new Error("streamer/requirements.txt pins no yt-dlp version");
+  const version = (await stack.host.run(PRINT_PINNED_YT_DLP)).stdout.trim();
+  if (version === "") throw new Error("streamer/requirements.txt pins no yt-dlp version");
   return version;
 }
 
@@ -38,22 +40,23 @@ async function publishIndex(stack: Stack, withBadRelease: boolean): Promise<void
   await stack.host.run(steps.join(" && "), { timeoutMs: 5 * 60_000 });
 }
 
-/** Back to the provisioned state: PyPI for pip, the pinned yt-dlp in the streamer venv only, index empty. */
-async function restoreYtDlp(stack: Stack): Promise<void> {
-  const pinned = await pinnedYtDlp(stack);
-  await stack.host.run(
-    [
-      `rm -f ${STREAMER_VENV}/pip.conf ${BACKEND_VENV}/pip.conf`,
-      `rm -rf ${INDEX_DIR}/files ${INDEX_DIR}/simple`,
-      "systemctl start sattva-chaos-pypi",
-      `${STREAMER_VENV}/bin/pip install --quiet --force-reinstall --no-deps yt-dlp==${pinned}`,
-      // The runbook's manual step installs yt-dlp into the backend's venv, which provisioning never does.
-      `${BACKEND_VENV}/bin/pip uninstall --quiet -y yt-dlp || true`,
-      "systemctl restart sattva-streamer",
-    ].join(" && "),
-    { timeoutMs: 5 * 60_000 },
-  );
-}
+/**
+ * Back to the provisioned state: PyPI for pip, the pinned yt-dlp in the streamer venv only, index empty.
+ * The runbook's manual step installs yt-dlp into the backend's venv, which provisioning never does.
+ */
+const restoreYtDlp = healedBy(
+  [
+    `pinned=$(${PRINT_PINNED_YT_DLP})`,
+    `[ -n "$pinned" ]`,
+    `rm -f ${STREAMER_VENV}/pip.conf ${BACKEND_VENV}/pip.conf`,
+    `rm -rf ${INDEX_DIR}/files ${INDEX_DIR}/simple`,
+    "systemctl start sattva-chaos-pypi",
+    `${STREAMER_VENV}/bin/pip install --quiet --force-reinstall --no-deps "yt-dlp==$pinned"`,
+    `(${BACKEND_VENV}/bin/pip uninstall --quiet -y yt-dlp || true)`,
+    "systemctl restart sattva-streamer",
+  ].join(" && "),
+  { timeoutMs: 5 * 60_000 },
+);
 
 /** Whether the streamer's venv can import yt-dlp, and what it says. */
 export async function streamerImportsYtDlp(stack: Stack): Promise<{ ok: boolean; said: string }> {
@@ -80,7 +83,7 @@ export const ytDlpHalfInstalled: Fault = {
     if (imported.ok) throw new Error(`yt-dlp still imports: ${imported.said}`);
     return `import yt_dlp: ${imported.said}`;
   },
-  heal: restoreYtDlp,
+  ...restoreYtDlp,
 };
 
 /** (b) A bad release published to the index the host uses: it installs and imports, and cannot extract. */
@@ -93,7 +96,7 @@ export const ytDlpBadReleasePublished: Fault = {
       throw new Error(`the index does not list ${BAD_RELEASE}`);
     return `${INDEX_URL}yt-dlp/ lists ${BAD_RELEASE}`;
   },
-  heal: restoreYtDlp,
+  ...restoreYtDlp,
 };
 
 /** (c) The package index unreachable when the 04:00 update runs. */
@@ -108,5 +111,5 @@ export const ytDlpIndexUnreachable: Fault = {
     if (index.exitCode === 0) throw new Error(`${INDEX_URL} still answers`);
     return `curl ${INDEX_URL}: exit ${index.exitCode} (${index.stderr.trim()})`;
   },
-  heal: restoreYtDlp,
+  ...restoreYtDlp,
 };
