@@ -255,7 +255,9 @@ export class VagrantTarget implements Target {
       const refs = (options.images ?? []).flatMap((image) => (image.ref === undefined ? [] : [image.ref]));
       if (refs.length > 0) {
         await loadImagesIntoHost(host, refs);
-        progress(`vm ${name}: ${refs.length} image(s) in the VM's engine after ${secondsSince(loading)}`);
+        progress(
+          `vm ${name}: ${refs.length} image(s) loaded into the VM's engine in ${secondsSince(loading)}`,
+        );
       }
       host.timings = {
         vagrantUpToSshReady: Math.round(sshReady),
