@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
 import { ExitCode } from "../errors.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
-import { CLI_BIN, sattvaChaos } from "../testing/cli.ts";
+import { CLI_BIN, PLAIN_OUTPUT, sattvaChaos } from "../testing/cli.ts";
 import { hostResources } from "../testing/host-resources.ts";
 
 const HOLD_HOST = fileURLToPath(new URL("../testing/hold-host.ts", import.meta.url));
@@ -53,7 +53,7 @@ it("a SIGTERM to `sattva-chaos run` (CI's timeout) stops its scenario processes,
   await withTempDir("sigterm-run", async (reports) => {
     const run = spawn(process.execPath, [CLI_BIN, "run", "smoke", "--report", reports], {
       stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, ...PLAIN_OUTPUT },
     });
     holders.push(run);
     let host = "";

@@ -32,7 +32,11 @@ export async function stopProcessGroup(
   const started = performance.now();
   while ((await liveMembers(groupId)).length > 0) {
     if (performance.now() - started > deadlineMs) {
-      for (const pid of await liveMembers(groupId)) process.kill(pid, "SIGKILL");
+      try {
+        process.kill(-groupId, "SIGKILL");
+      } catch {
+        // the last of them exited meanwhile
+      }
       return;
     }
     await sleep(250);

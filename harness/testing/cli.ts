@@ -2,6 +2,9 @@ import { fileURLToPath } from "node:url";
 import type { CommandResult } from "../host/command.ts";
 import { runLocal } from "../host/local-command.ts";
 
+/** Environment for plain output (no colours), so tests can match what the command line says. */
+export const PLAIN_OUTPUT = { NO_COLOR: "1", FORCE_COLOR: "0" } as const;
+
 /** The command line's entry point, to start it as a process of its own. */
 export const CLI_BIN = fileURLToPath(new URL("../cli/bin.js", import.meta.url));
 
@@ -14,11 +17,9 @@ export function sattvaChaos(
   env: Record<string, string> = {},
   { timeoutMs = 30 * 60_000 }: { timeoutMs?: number } = {},
 ): Promise<CommandResult> {
-  // Plain output, so tests can match what it says.
-  const plain = { NO_COLOR: "1", FORCE_COLOR: "0" };
   return runLocal(process.execPath, [CLI_BIN, ...args], {
     check: false,
-    env: { ...plain, ...env },
+    env: { ...PLAIN_OUTPUT, ...env },
     timeoutMs,
   });
 }
