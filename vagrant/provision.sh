@@ -5,7 +5,7 @@
 #
 #   provision.sh STACK_SRC
 #
-# STACK_SRC   a checkout of the deployment (the bundled fixtures/stack, or the user's own), already on
+# STACK_SRC   a checkout of the deployment (the bundled fixtures/stacks/bundled, or the user's own), already on
 #             this host; it is synced to /opt/sattva-streamer.
 # Environment (all optional):
 #   SATTVA_ROOT        where the stack lives (default /opt/sattva-streamer, as the units expect)

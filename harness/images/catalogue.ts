@@ -18,6 +18,7 @@ export const SERVICES = [
   "grafana",
   "toxiproxy",
   "python",
+  "shellcheck",
 ] as const;
 export type Service = (typeof SERVICES)[number];
 
@@ -72,7 +73,12 @@ export const CATALOGUE: Readonly<Record<Service, Readonly<Record<ImageMode, Imag
   },
   // The interpreter under the compose `backend` image (the port-8000 trap), made from the host's venv.
   python: { offline: build("python"), online: pull("python:3.11-slim") },
+  // The audit's script checker; its entrypoint is /bin/shellcheck in both.
+  shellcheck: { offline: build("shellcheck"), online: pull("koalaman/shellcheck:stable") },
 };
+
+/** Images used on this machine only (the host itself, the audit's validators): never loaded into a host. */
+export const LOCAL_ONLY: ReadonlySet<Service> = new Set<Service>(["host", "shellcheck"]);
 
 /** The Debian base every `build` recipe starts from, per mode (offline: made by debootstrap). */
 export const ONLINE_BASE = "debian:bookworm";

@@ -10,6 +10,7 @@ import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { secondsSince } from "../format.ts";
 import {
   CATALOGUE,
+  LOCAL_ONLY,
   ONLINE_BASE,
   SERVICES,
   type GoBinary,
@@ -34,9 +35,9 @@ export type ResolvedImage =
   | { readonly service: Service; readonly ref: string; readonly skipped?: undefined }
   | { readonly service: Service; readonly skipped: string; readonly ref?: undefined };
 
-/** The images a host's own engine gets: every service's, less the host's own image. */
+/** The images a host's own engine gets: every service's, less those used on this machine only. */
 export function imagesForHostEngine(images: ReadonlyMap<Service, ResolvedImage>): ResolvedImage[] {
-  return [...images.values()].filter((image) => image.service !== "host");
+  return [...images.values()].filter((image) => !LOCAL_ONLY.has(image.service));
 }
 
 export interface EnsureImagesOptions {

@@ -35,7 +35,7 @@ export const LINKS: Readonly<Record<LinkName, Link>> = {
     description: "backend -> PostgreSQL",
     listen: "127.0.0.1:15432",
     upstream: "127.0.0.1:5432",
-    // The backend's own default (fixtures/stack/backend/src/main.py), when neither .env nor the unit set it.
+    // The backend's own default (fixtures/stacks/bundled/backend/src/main.py), when neither .env nor the unit set it.
     redirect: {
       kind: "unit-env",
       unit: "sattva-backend",

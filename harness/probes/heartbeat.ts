@@ -1,6 +1,6 @@
 import type { Stack } from "../stack/stack.ts";
 
-/** What the streamer publishes to Redis on every loop (see fixtures/stack/streamer/main.py). */
+/** What the streamer publishes to Redis on every loop (see fixtures/stacks/bundled/streamer/main.py). */
 export interface Heartbeat {
   readonly ts: number;
   readonly extraction: "ok" | "error";

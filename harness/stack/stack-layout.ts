@@ -5,7 +5,7 @@ import { UsageError } from "../errors.ts";
 import { parseService, type Service } from "../images/catalogue.ts";
 
 /** The reference deployment shipped with the harness, laid out like production's /opt/sattva-streamer. */
-export const BUNDLED_STACK = fileURLToPath(new URL("../../fixtures/stack/", import.meta.url));
+export const BUNDLED_STACK = fileURLToPath(new URL("../../fixtures/stacks/bundled/", import.meta.url));
 
 /** Where production keeps the stack; the runbook's units and commands name this path. */
 export const STACK_ROOT = "/opt/sattva-streamer";

@@ -1,0 +1,434 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { UsageError } from "../errors.ts";
+import type { CheckOutcome } from "../findings/finding.ts";
+import { secondsSince } from "../format.ts";
+import type { ImageMode, Service } from "../images/catalogue.ts";
+import { ensureImages } from "../images/image-builder.ts";
+import { parseEnvFile } from "../parse/env-file.ts";
+import { NginxParseError, parseNginxConf } from "../parse/nginx-conf.ts";
+import { commandWords } from "../parse/unit-file.ts";
+import type { YamlFile } from "../parse/yaml-file.ts";
+import { composeServiceFor, loadProfile, type Profile, type RunbookService } from "../profile/profile.ts";
+import { runbookContradictions } from "../runbook/contradictions.ts";
+import { Checkout, UNIT_ROLES, type Located, type UnitRole } from "./checkout.ts";
+import { COMPOSE_CHECKS, runbookComposeUp } from "./checks/compose.ts";
+import { MONITORING_CHECKS } from "./checks/monitoring.ts";
+import { NGINX_CHECKS } from "./checks/nginx.ts";
+import { UNIT_CHECKS } from "./checks/units.ts";
+import { UPDATE_CHECKS } from "./checks/update.ts";
+import { VALIDATOR_CHECKS } from "./checks/validators.ts";
+import { parseComposeConfig, startedBy } from "./compose-model.ts";
+import type { AuditCheck, AuditContext } from "./context.ts";
+import { ServiceMounts } from "./mounts.ts";
+import { runValidator, validateOnHostImage, type ToolRun } from "./validators.ts";
+
+const layout: AuditCheck = {
+  id: "layout",
+  title: "the parts the runbook names are where the runbook (or the profile) puts them",
+  run: () => [],
+};
+
+const runbookText: AuditCheck = {
+  id: "runbook.text",
+  title: "the runbook's own contradictions",
+  run: () => runbookContradictions(),
+};
+
+/** Every check, in the order the reports list them. */
+export const AUDIT_CHECKS: readonly AuditCheck[] = [
+  layout,
+  ...UNIT_CHECKS,
+  ...UPDATE_CHECKS,
+  ...COMPOSE_CHECKS,
+  ...NGINX_CHECKS,
+  ...MONITORING_CHECKS,
+  ...VALIDATOR_CHECKS,
+  runbookText,
+];
+
+const VALIDATOR_IMAGES: readonly Service[] = ["host", "nginx", "prometheus", "alertmanager", "shellcheck"];
+
+export interface AuditOptions {
+  readonly stack: string;
+  readonly mode?: ImageMode;
+  readonly progress?: (line: string) => void;
+}
+
+export interface AuditResult {
+  readonly checkout: Checkout;
+  readonly outcomes: readonly CheckOutcome[];
+  readonly startedAt: Date;
+  readonly durationMs: number;
+}
+
+interface ConfigPart extends Located {
+  readonly what: "nginx" | "prometheus" | "alertmanager";
+  readonly role: "frontend" | "prometheus" | "alertmanager";
+  readonly expected: (profile: Profile) => string;
+}
+
+/** The configuration files of the Docker services the runbook names, found through their compose mounts. */
+const CONFIG_PARTS: readonly ConfigPart[] = [
+  {
+    what: "nginx",
+    role: "frontend",
+    expected: (p) => p.nginx.conf,
+    description: "nginx's server block",
+    severityIfMissing: "blocker",
+    impactIfMissing: "the frontend serves its image's default page: /api/ reaches no backend",
+  },
+  {
+    what: "prometheus",
+    role: "prometheus",
+    expected: (p) => p.monitoring.prometheus,
+    description: "Prometheus' configuration",
+    severityIfMissing: "warning",
+    impactIfMissing: "Prometheus scrapes nothing of the stack: no alert can fire",
+  },
+  {
+    what: "alertmanager",
+    role: "alertmanager",
+    expected: (p) => p.monitoring.alertmanager,
+    description: "Alertmanager's configuration",
+    severityIfMissing: "warning",
+    impactIfMissing: "Alertmanager runs with its image's default routing, which reaches nobody",
+  },
+];
+
+/** The container paths each monitored service reads its configuration from, unless its command says otherwise. */
+const CONFIG_PATHS: Readonly<Record<"frontend" | "prometheus" | "alertmanager", string>> = {
+  frontend: "/etc/nginx/conf.d/default.conf",
+  prometheus: "/etc/prometheus/prometheus.yml",
+  alertmanager: "/etc/alertmanager/alertmanager.yml",
+};
+
+/**
+ * Audits a checkout of the deployment against its runbook, with no host: reads its parts, runs the
+ * field's validators on them in the harness's images, and runs every check. Each difference is a
+ * finding; only input that is no checkout at all (or a bad profile) is a UsageError.
+ */
+export async function audit(options: AuditOptions): Promise<AuditResult> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const progress = options.progress ?? (() => undefined);
+  const dir = path.resolve(options.stack);
+  const info = await stat(dir).catch(() => undefined);
+  if (info?.isDirectory() !== true)
+    throw new UsageError(
+      `--stack ${options.stack}: no such directory (expected a checkout of the deployment)`,
+    );
+  const { profile, file: profileFile } = await loadProfile(dir);
+  const checkout = await Checkout.open(dir, profile, profileFile);
+  const allUnits = await checkout.unitFiles();
+  const composePaths = checkout.composeFiles();
+  if (composePaths.length === 0 && allUnits.length === 0 && profileFile === undefined) {
+    throw new UsageError(
+      `--stack ${options.stack}: not a checkout of the deployment: no compose file, no systemd unit and no sattva-chaos.json in it`,
+    );
+  }
+
+  const units = new Map<UnitRole, (typeof allUnits)[number]>();
+  for (const role of UNIT_ROLES) {
+    const name = profile.units[role];
+    const found = checkout.locate(
+      {
+        what: `unit:${role}`,
+        description: `the ${role === "timer" ? "update timer" : role === "update" ? "update service" : role} unit ${name}`,
+        severityIfMissing: role === "backend" || role === "streamer" ? "blocker" : "warning",
+        impactIfMissing:
+          role === "backend"
+            ? "nothing runs the backend on the host: every /api/ request gets 502"
+            : role === "streamer"
+              ? "nothing runs the streamer: no stream"
+              : "yt-dlp is never updated: within weeks YouTube breaks extraction and the streamer stops",
+      },
+      path.join(profile.units.dir, name),
+      {
+        search: () => checkout.named(name)[0],
+        explicit: checkout.stated((p) => p.units.dir) || checkout.stated((p) => p.units[role]),
+      },
+    );
+    const unit = allUnits.find((u) => u.files[0] === found);
+    if (unit !== undefined) units.set(role, unit);
+  }
+
+  const composeYaml = (await Promise.all(composePaths.map((f) => checkout.yaml(f)))).filter(
+    (y) => y !== undefined,
+  );
+  const missingEnvFiles = composeEnvFiles(composeYaml)
+    .filter((f) => f.required && !checkout.has(f.file))
+    .map((f) => f.file);
+
+  const updateExec = commandWords(units.get("update")?.get("Service", "ExecStart")?.value ?? "");
+  const execScript = updateExec
+    .map((w) => checkout.fromHost(w))
+    .find((w) => w !== undefined && checkout.has(w) && !w.includes("venv/"));
+  const scriptPath = checkout.locate(
+    {
+      what: "script",
+      description: "the yt-dlp update script",
+      severityIfMissing: units.has("update") ? "blocker" : "warning",
+      impactIfMissing: "the update service has nothing to run: yt-dlp is never updated",
+    },
+    profile.scripts.update,
+    {
+      actual: execScript,
+      search: () => checkout.named(path.basename(profile.scripts.update))[0],
+      explicit: checkout.stated((p) => p.scripts.update),
+    },
+  );
+  const updateScript = scriptPath === undefined ? undefined : await checkout.read(scriptPath);
+
+  const images = await ensureImages({
+    mode: options.mode ?? "offline",
+    services: VALIDATOR_IMAGES,
+    progress,
+  });
+  const ref = (service: Service) => images.get(service)?.ref ?? "";
+  progress(`audit: validators for ${dir}`);
+
+  const unitCommands = allUnits.flatMap((unit) =>
+    unit.assignments
+      .filter((a) => a.key.startsWith("Exec") || a.key === "EnvironmentFile")
+      .flatMap((a) => commandWords(a.value).map((w) => checkout.fromHost(w.replace(/^-/, "")) ?? "")),
+  );
+  const envFiles = composeEnvFiles(composeYaml);
+  const host = await validateOnHostImage(ref("host"), dir, {
+    root: profile.root,
+    copy: [
+      ...composePaths,
+      ...composePaths.map((f) => path.join(path.dirname(f), ".env")),
+      ...envFiles.map((f) => f.file),
+      ...unitCommands.filter((f) => f !== "" && checkout.has(f)),
+    ],
+    standIns: missingEnvFiles,
+    compose: composePaths.length === 0 ? null : composePaths.flatMap((f) => ["-f", f]),
+    cwd: profile.root,
+    units: allUnits.map((unit) => ({ name: unit.name, files: [...unit.files] })),
+    calendars: [
+      ...new Set(
+        units
+          .get("timer")
+          ?.all("Timer", "OnCalendar")
+          .map((a) => a.value) ?? [],
+      ),
+    ],
+  });
+  const model = host.compose?.rc === 0 ? parseComposeConfig(host.compose.stdout) : undefined;
+  const mounts = new ServiceMounts(model, profile, checkout);
+  const deployed = (role: RunbookService) =>
+    model === undefined || model.services.has(composeServiceFor(profile, role) ?? "");
+  const configPath = (role: "prometheus" | "alertmanager"): string => {
+    const command = model?.services.get(composeServiceFor(profile, role) ?? "")?.command ?? [];
+    return (
+      command.find((w) => w.startsWith("--config.file="))?.slice("--config.file=".length) ??
+      CONFIG_PATHS[role]
+    );
+  };
+  const locateConfig = (part: ConfigPart): string | undefined => {
+    if (!deployed(part.role)) return undefined;
+    const actual =
+      part.role === "frontend"
+        ? mounts.composeFileUnder("frontend", "/etc/nginx/", ".conf")
+        : mounts.from(part.role, configPath(part.role), mounts.fromCompose(part.role));
+    const found = checkout.locate(part, part.expected(profile), {
+      actual,
+      search: () => checkout.named(path.basename(part.expected(profile)))[0],
+      explicit: checkout.stated(part.expected),
+    });
+    if (found !== undefined)
+      mounts.standIn(
+        part.role,
+        found,
+        part.role === "frontend" ? CONFIG_PATHS.frontend : configPath(part.role),
+      );
+    return found;
+  };
+  const [nginxPath, prometheusPath, alertmanagerPath] = CONFIG_PARTS.map(locateConfig);
+
+  const nginxText = nginxPath === undefined ? undefined : await checkout.read(nginxPath);
+  let nginx: AuditContext["nginx"];
+  if (nginxText !== undefined) {
+    try {
+      nginx = { file: nginxText.file, directives: parseNginxConf(nginxText.text) };
+    } catch (error) {
+      nginx = {
+        file: nginxText.file,
+        directives: undefined,
+        error: error instanceof NginxParseError ? error.message : String(error),
+      };
+    }
+  }
+  const prometheus = prometheusPath === undefined ? undefined : await checkout.yaml(prometheusPath);
+  const alertmanager = alertmanagerPath === undefined ? undefined : await checkout.yaml(alertmanagerPath);
+  const rulePaths =
+    mounts.fromCompose("prometheus").length > 0
+      ? ruleFiles(prometheus, (p) => mounts.from("prometheus", p), checkout.files)
+      : profile.monitoring.rules.filter((f) => checkout.has(f));
+  const rules = (await Promise.all(rulePaths.map((f) => checkout.yaml(f)))).filter((y) => y !== undefined);
+
+  const absolute = (role: RunbookService) =>
+    mounts.all(role).map((m) => ({ source: path.join(dir, m.source), target: m.target }));
+  // nginx resolves upstream names at start: the services the documented order starts resolve, as on the project network.
+  const documented =
+    model === undefined
+      ? new Set<string>()
+      : startedBy(
+          model,
+          runbookComposeUp().services.flatMap((r) => composeServiceFor(profile, r) ?? []),
+        );
+  const toolRuns: [string, Promise<ToolRun>][] = [];
+  if (nginx !== undefined)
+    toolRuns.push([
+      "nginx",
+      runValidator("nginx", {
+        image: ref("nginx"),
+        mounts: absolute("frontend"),
+        entrypoint: "nginx",
+        command: ["-t"],
+        addHosts: [...documented].map((s) => `${s}:127.0.0.1`),
+      }),
+    ]);
+  if (prometheus !== undefined)
+    toolRuns.push([
+      "promtool",
+      runValidator("promtool", {
+        image: ref("prometheus"),
+        mounts: absolute("prometheus"),
+        entrypoint: "promtool",
+        command: ["check", "config", configPath("prometheus")],
+      }),
+    ]);
+  if (alertmanager !== undefined)
+    toolRuns.push([
+      "amtool",
+      runValidator("amtool", {
+        image: ref("alertmanager"),
+        mounts: absolute("alertmanager"),
+        entrypoint: "amtool",
+        command: ["check-config", configPath("alertmanager")],
+      }),
+    ]);
+  if (updateScript !== undefined) {
+    const inContainer = `/check/${path.basename(updateScript.file)}`;
+    toolRuns.push([
+      "shellcheck",
+      runValidator("shellcheck", {
+        image: ref("shellcheck"),
+        mounts: [{ source: path.join(dir, updateScript.file), target: inContainer }],
+        command: ["-f", "json1", "-S", "style", inContainer],
+      }),
+    ]);
+  }
+  const tools = new Map(await Promise.all(toolRuns.map(async ([tool, run]) => [tool, await run] as const)));
+
+  const dockerfiles = new Map<string, string>();
+  for (const service of model?.services.values() ?? []) {
+    if (service.build === undefined) continue;
+    const file = checkout.fromHost(path.posix.join(service.build.context, service.build.dockerfile));
+    const text = file === undefined ? undefined : await checkout.read(file);
+    if (file !== undefined && text !== undefined) dockerfiles.set(file, text.text);
+  }
+  const envExamples = new Map<string, string[]>();
+  const exampleFiles = new Set([
+    ...checkout.files.filter((f) =>
+      /(^|\/)(\.env\.(example|sample|dist|template|tmpl)|example\.env)$/.test(f),
+    ),
+    ...profile.env.flatMap((e) => e.example ?? []),
+  ]);
+  for (const file of exampleFiles) {
+    const text = await checkout.read(file);
+    if (text === undefined) continue;
+    const declared = profile.env.find((e) => e.example === file)?.needs ?? [];
+    envExamples.set(file, [
+      ...new Set([
+        ...parseEnvFile(text.text)
+          .filter((v) => !v.hasValue)
+          .map((v) => v.name),
+        ...declared,
+      ]),
+    ]);
+  }
+  const rootEnv = new Set(parseEnvFile((await checkout.read(".env"))?.text ?? "").map((v) => v.name));
+  const composeWarnings = [
+    ...(host.compose?.stderr ?? "").matchAll(/The \\?"(\w+)\\?" variable is not set/g),
+  ].map((m) => m[1] ?? "");
+
+  const context: AuditContext = {
+    checkout,
+    profile,
+    units,
+    allUnits,
+    compose: { files: composeYaml, model, missingEnvFiles },
+    nginx,
+    prometheus,
+    rules,
+    alertmanager,
+    updateScript,
+    dockerfiles,
+    envExamples,
+    rootEnv,
+    composeWarnings: [...new Set(composeWarnings)],
+    host,
+    tools,
+    mountedFrom: (role, containerPath) => mounts.from(role, containerPath),
+  };
+  const outcomes = AUDIT_CHECKS.map((check): CheckOutcome => {
+    if (check === layout) return { check, findings: checkout.layoutFindings };
+    const result = check.run(context);
+    return "skipped" in result
+      ? { check, findings: [], skipped: result.skipped }
+      : { check, findings: result };
+  });
+  progress(`audit: ${AUDIT_CHECKS.length} checks in ${secondsSince(started)}`);
+  return { checkout, outcomes, startedAt, durationMs: performance.now() - started };
+}
+
+/** The env files each compose file's services read (`env_file:` in any of its forms), relative to the checkout. */
+export function composeEnvFiles(files: readonly YamlFile[]): { file: string; required: boolean }[] {
+  const found: { file: string; required: boolean }[] = [];
+  for (const yaml of files) {
+    const services =
+      (yaml.data as { services?: Record<string, { env_file?: unknown }> } | undefined)?.services ?? {};
+    for (const service of Object.values(services)) {
+      const entries =
+        service.env_file === undefined
+          ? []
+          : Array.isArray(service.env_file)
+            ? (service.env_file as unknown[])
+            : [service.env_file];
+      for (const entry of entries) {
+        const given = typeof entry === "string" ? entry : (entry as { path?: unknown }).path;
+        if (typeof given !== "string") continue;
+        const required = typeof entry === "string" || (entry as { required?: unknown }).required !== false;
+        const file = path.normalize(path.join(path.dirname(yaml.file), given));
+        if (!found.some((f) => f.file === file)) found.push({ file, required });
+      }
+    }
+  }
+  return found;
+}
+
+/** The checkout files Prometheus' rule_files name, through its mounts (globs matched against the checkout). */
+function ruleFiles(
+  prometheus: YamlFile | undefined,
+  mounted: (containerPath: string) => string | undefined,
+  files: readonly string[],
+): string[] {
+  const declared = (prometheus?.data as { rule_files?: unknown } | undefined)?.rule_files;
+  if (!Array.isArray(declared)) return [];
+  return declared.map(String).flatMap((pattern) => {
+    if (!pattern.includes("*")) {
+      const file = mounted(pattern);
+      return file === undefined || !files.includes(file) ? [] : [file];
+    }
+    const dir = mounted(path.posix.dirname(pattern));
+    if (dir === undefined) return [];
+    const glob = path.posix
+      .basename(pattern)
+      .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+      .replaceAll("*", "[^/]*");
+    return files.filter((f) => path.dirname(f) === dir && new RegExp(`^${glob}$`).test(path.basename(f)));
+  });
+}

@@ -1,0 +1,196 @@
+import type { Finding } from "../../findings/finding.ts";
+import { findDirectives, type NginxDirective } from "../../parse/nginx-conf.ts";
+import { composeServiceFor } from "../../profile/profile.ts";
+import { runbook, RunbookSections } from "../../runbook/runbook.ts";
+import type { AuditCheck } from "../context.ts";
+import { roleOf } from "./compose.ts";
+import { backendBind } from "./units.ts";
+
+const says = (quote: string) => runbook().cite(RunbookSections.nginx, quote);
+
+/** The host's address as containers on the default bridge see it (docker0), which the runbook uses. */
+const DOCKER0 = "172.17.0.1";
+
+/** `http://172.17.0.1:8000/api` -> host and port; undefined for a variable or a unix socket. */
+export function proxyTarget(url: string): { host: string; port: number } | undefined {
+  const match = /^https?:\/\/(\[[^\]]+\]|[^:/$]+)(?::(\d+))?(?:\/|$)/.exec(url);
+  if (match === null) return undefined;
+  return {
+    host: match[1] ?? "",
+    port: match[2] === undefined ? (url.startsWith("https") ? 443 : 80) : Number(match[2]),
+  };
+}
+
+/** The `location` blocks that serve the API (`/api`, `/api/`, `^~ /api/`), with their proxy_pass. */
+function apiLocations(
+  directives: readonly NginxDirective[],
+): { location: NginxDirective; proxy: NginxDirective | undefined }[] {
+  return findDirectives(directives, "location")
+    .map(({ directive }) => directive)
+    .filter((location) => location.args.some((arg) => /^\/api\/?$/.test(arg)))
+    .map((location) => ({
+      location,
+      proxy: findDirectives(location.block ?? [], "proxy_pass")[0]?.directive,
+    }));
+}
+
+const proxy: AuditCheck = {
+  id: "nginx.proxy",
+  title: "nginx's /api/ proxy_pass reaches the backend where its unit listens",
+  run(context) {
+    const nginx = context.nginx;
+    if (nginx?.directives === undefined)
+      return {
+        skipped:
+          nginx === undefined
+            ? "the checkout has no nginx configuration"
+            : `nginx's configuration does not parse (${nginx.error ?? ""})`,
+      };
+    const findings: Finding[] = [];
+    const add = (f: Omit<Finding, "id" | "kind" | "subject" | "file"> & { kind?: Finding["kind"] }) =>
+      findings.push({ id: "nginx.proxy", kind: "drift", subject: "location /api/", file: nginx.file, ...f });
+    const locations = apiLocations(nginx.directives);
+    const api = locations.find((l) => l.proxy !== undefined);
+    if (api?.proxy === undefined) {
+      add({
+        severity: "blocker",
+        ...(locations[0] === undefined ? {} : { line: locations[0].location.line }),
+        runbook: says("location /api/ {"),
+        observed: locations.length === 0 ? "no `location /api/` block" : "`location /api/` has no proxy_pass",
+        impact: "the SPA's API calls never reach the backend: they get index.html or 404",
+        scenario: "nginx-502",
+      });
+      return findings;
+    }
+    const url = api.proxy.args[0] ?? "";
+    const upstream = findDirectives(nginx.directives, "upstream").find(
+      ({ directive }) => directive.args[0] === proxyTarget(url)?.host,
+    );
+    const server =
+      upstream === undefined
+        ? undefined
+        : findDirectives(upstream.directive.block ?? [], "server")[0]?.directive.args[0];
+    const target = server === undefined ? proxyTarget(url) : proxyTarget(`http://${server}`);
+    const line = api.proxy.line;
+    if (target === undefined) {
+      add({
+        severity: "info",
+        line,
+        runbook: says("proxy_pass http://172.17.0.1:8000;"),
+        observed: `proxy_pass ${url} is resolved at request time`,
+        impact:
+          "the target cannot be checked without a host; nginx also needs a `resolver` for names in variables",
+      });
+      return findings;
+    }
+    const model = context.compose.model;
+    const frontendName = composeServiceFor(context.profile, "frontend");
+    const frontend = frontendName === undefined ? undefined : model?.services.get(frontendName);
+    const backendUnit = context.units.get("backend");
+    const bind = backendUnit === undefined ? undefined : backendBind(backendUnit);
+    const hostAddress =
+      target.host === DOCKER0 ||
+      (target.host === "host.docker.internal" &&
+        frontend?.extraHosts.some((h) => /^host\.docker\.internal[:=]host-gateway$/.test(h)) === true);
+    const service = model?.services.get(target.host);
+    if (target.host === "host.docker.internal" && !hostAddress) {
+      add({
+        severity: "blocker",
+        line,
+        runbook: says("proxy_pass http://172.17.0.1:8000;"),
+        observed: `proxy_pass ${url}: the frontend service has no extra_hosts host.docker.internal:host-gateway`,
+        impact:
+          "on Linux host.docker.internal does not resolve without that entry: nginx fails to start (host not found in upstream)",
+        scenario: "nginx-502",
+      });
+    } else if (target.host === "localhost" || target.host.startsWith("127.") || target.host === "[::1]") {
+      add({
+        severity: "blocker",
+        line,
+        runbook: says("proxy_pass http://172.17.0.1:8000;"),
+        observed: `proxy_pass ${url}: loopback inside the frontend's container`,
+        impact: "that is nginx's own container, where no backend listens: every /api/ request gets 502",
+        scenario: "nginx-502",
+      });
+    } else if (service !== undefined) {
+      const isBackend = roleOf(context, service.name) === "backend";
+      add({
+        severity: isBackend ? "blocker" : "info",
+        line,
+        runbook: says("# Backend на хосте через systemd (НЕ в Docker!)"),
+        observed: `proxy_pass ${url}: the compose service ${service.name}${isBackend ? ", the Docker backend" : ""}`,
+        impact: isBackend
+          ? "the documented start order never starts the Docker backend: nginx fails to start (host not found in upstream) or answers 502, and the systemd backend is never used"
+          : `requests go to ${service.name}, not to the backend on the host; the runbook's diagnosis (\`wget http://172.17.0.1:8000/health\` from the frontend) no longer tests the path nginx uses`,
+        ...(isBackend ? { scenario: "port-8000-conflict" } : {}),
+      });
+    } else if (!hostAddress) {
+      add({
+        severity: "warning",
+        line,
+        runbook: says("proxy_pass http://172.17.0.1:8000;"),
+        observed: `proxy_pass ${url}: not the host's docker0 address ${DOCKER0}`,
+        impact: "unless that address is the VPS's, nginx reaches no backend: 502",
+      });
+    }
+    if (hostAddress && bind !== undefined && backendUnit !== undefined) {
+      if (bind.host === "127.0.0.1" || bind.host === "localhost" || bind.host === "::1") {
+        add({
+          severity: "blocker",
+          line,
+          runbook: says("proxy_pass http://172.17.0.1:8000;"),
+          observed: `proxy_pass ${url}, while ${backendUnit.name} listens on ${bind.host}:${bind.port} only`,
+          impact: "nginx's connection to 172.17.0.1 is refused: every /api/ request gets 502",
+          scenario: "nginx-502",
+        });
+      } else if (bind.port !== target.port) {
+        add({
+          severity: "blocker",
+          line,
+          runbook: says("proxy_pass http://172.17.0.1:8000;"),
+          observed: `proxy_pass ${url}, while ${backendUnit.name} listens on port ${bind.port}`,
+          impact: `nothing listens on ${target.port}: every /api/ request gets 502`,
+          scenario: "nginx-502",
+        });
+      }
+    }
+    if (target.host === DOCKER0 && frontend !== undefined && frontend.networkMode === undefined) {
+      add({
+        severity: "info",
+        kind: "runbook",
+        line,
+        runbook: says("# 172.17.0.1 — IP адрес docker0 интерфейса"),
+        observed: `proxy_pass ${url}, while the frontend runs on the compose project's network (${frontend.networks.join(", ") || "default"}), not on docker0`,
+        impact:
+          "the path works only because 172.17.0.1 is an address of the host; it breaks when Docker's bridge address or address pools change (bip, default-address-pools), and host.docker.internal:host-gateway would not",
+      });
+    }
+    if (findDirectives(nginx.directives, "proxy_read_timeout").length === 0) {
+      add({
+        severity: "info",
+        kind: "runbook",
+        line,
+        runbook: says("proxy_set_header X-Forwarded-Proto $scheme;"),
+        observed: "no proxy_read_timeout",
+        impact: "a hung backend holds each request for nginx's default 60 s before a 504",
+        scenario: "network-chaos",
+      });
+    }
+    const published = frontend?.ports.map((p) => p.target) ?? [];
+    const listens = findDirectives(nginx.directives, "listen").map(({ directive }) =>
+      Number(/(\d+)(?!.*\d)/.exec(directive.args[0] ?? "")?.[1]),
+    );
+    if (published.length > 0 && listens.length > 0 && !published.some((port) => listens.includes(port))) {
+      add({
+        severity: "blocker",
+        line: findDirectives(nginx.directives, "listen")[0]?.directive.line,
+        runbook: says("listen 80;"),
+        observed: `nginx listens on ${listens.join(", ")}, but compose publishes the frontend's container port ${published.join(", ")}`,
+        impact: "the published port leads to nothing: :3000 refuses connections",
+      });
+    }
+    return findings;
+  },
+};
+
+export const NGINX_CHECKS: readonly AuditCheck[] = [proxy];

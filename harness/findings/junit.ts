@@ -1,0 +1,46 @@
+import { checkStatus, findingLocation, type CheckOutcome, type Finding } from "./finding.ts";
+
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+function describe(finding: Finding): string {
+  return `${finding.severity} ${finding.id} at ${findingLocation(finding)}: ${finding.observed}\n  impact: ${finding.impact}`;
+}
+
+/**
+ * JUnit for CI's test view: one test case per check. A check with a blocker fails (the failure lists
+ * its blockers); warnings and info are in its system-out; a check that could not run is skipped.
+ */
+export function renderFindingsJunit(
+  suite: string,
+  outcomes: readonly CheckOutcome[],
+  durationMs: number,
+): string {
+  const cases = outcomes.map((outcome) => {
+    const status = checkStatus(outcome);
+    const blockers = outcome.findings.filter((f) => f.severity === "blocker");
+    const others = outcome.findings.filter((f) => f.severity !== "blocker");
+    const name = escapeXml(`${outcome.check.id}: ${outcome.check.title}`);
+    const body = [
+      status === "failed"
+        ? `<failure message="${escapeXml(`${blockers.length} blocker(s): ${blockers.map((f) => f.observed).join("; ")}`)}">${escapeXml(blockers.map(describe).join("\n"))}</failure>`
+        : "",
+      status === "skipped" ? `<skipped message="${escapeXml(outcome.skipped ?? "")}"/>` : "",
+      others.length === 0 ? "" : `<system-out>${escapeXml(others.map(describe).join("\n"))}</system-out>`,
+    ].join("");
+    return `    <testcase classname="${escapeXml(suite)}" name="${name}" time="0">${body}</testcase>`;
+  });
+  const failures = outcomes.filter((o) => checkStatus(o) === "failed").length;
+  const skipped = outcomes.filter((o) => checkStatus(o) === "skipped").length;
+  const head = `tests="${outcomes.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${(durationMs / 1000).toFixed(3)}"`;
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="${escapeXml(suite)}" ${head}>`,
+    `  <testsuite name="${escapeXml(suite)}" ${head}>`,
+    ...cases,
+    `  </testsuite>`,
+    `</testsuites>`,
+    "",
+  ].join("\n");
+}

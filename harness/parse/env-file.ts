@@ -1,0 +1,27 @@
+/**
+ * An env file (`.env`, `.env.example`, a unit's EnvironmentFile=) as Docker Compose and systemd read
+ * it: `KEY=value` lines, `export` prefixes, `#` comments. Only names, lines and whether a value is set
+ * are kept: a checkout's values may be secrets and never reach a finding, a report or a log.
+ */
+export interface EnvVariable {
+  readonly name: string;
+  readonly line: number;
+  /** Whether the line gives a non-empty value that is not an obvious placeholder. */
+  readonly hasValue: boolean;
+}
+
+const PLACEHOLDER = /^(?:<.*>|\$\{.*\}|changeme|change[-_]me|your[-_].*|xxx+|todo|replace[-_]?me|\.\.\.)$/i;
+
+export function parseEnvFile(text: string): EnvVariable[] {
+  return text.split(/\r?\n/).flatMap((raw, index) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) return [];
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (match === null) return [];
+    const value = (match[2] ?? "")
+      .replace(/\s+#.*$/, "")
+      .replace(/^(["'])(.*)\1$/, "$2")
+      .trim();
+    return [{ name: match[1] ?? "", line: index + 1, hasValue: value !== "" && !PLACEHOLDER.test(value) }];
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * nginx configuration as nginx tokenizes it: directives with their arguments and line, blocks nested
+ * in braces, `#` comments, quoted arguments with escapes. `include` is kept as a directive (the files
+ * it names live in the image, not in the checkout).
+ */
+
+export interface NginxDirective {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly line: number;
+  /** The directives inside `{ }`, or undefined for a simple directive ending in `;`. */
+  readonly block?: readonly NginxDirective[];
+}
+
+export class NginxParseError extends Error {
+  readonly line: number;
+  constructor(message: string, line: number) {
+    super(`${message} (line ${line})`);
+    this.line = line;
+  }
+}
+
+interface Token {
+  readonly text: string;
+  readonly line: number;
+  /** A quoted string is never punctuation, even when it is "{" or ";". */
+  readonly quoted: boolean;
+}
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let line = 1;
+  let i = 0;
+  while (i < text.length) {
+    const char = text.charAt(i);
+    if (char === "\n") {
+      line++;
+      i++;
+    } else if (/\s/.test(char)) {
+      i++;
+    } else if (char === "#") {
+      while (i < text.length && text.charAt(i) !== "\n") i++;
+    } else if (char === "{" || char === "}" || char === ";") {
+      tokens.push({ text: char, line, quoted: false });
+      i++;
+    } else if (char === '"' || char === "'") {
+      const start = line;
+      let value = "";
+      i++;
+      while (i < text.length && text.charAt(i) !== char) {
+        if (text.charAt(i) === "\\" && i + 1 < text.length) i++;
+        if (text.charAt(i) === "\n") line++;
+        value += text.charAt(i);
+        i++;
+      }
+      if (i >= text.length) throw new NginxParseError(`unterminated ${char} string`, start);
+      i++;
+      tokens.push({ text: value, line: start, quoted: true });
+    } else {
+      let value = "";
+      while (i < text.length && !/[\s{};]/.test(text.charAt(i))) {
+        // `${name}` is one variable: its braces are not a block.
+        if (text.charAt(i) === "$" && text.charAt(i + 1) === "{") {
+          const end = text.indexOf("}", i);
+          if (end === -1) throw new NginxParseError("unterminated ${ variable", line);
+          value += text.slice(i, end + 1);
+          i = end + 1;
+          continue;
+        }
+        value += text.charAt(i);
+        i++;
+      }
+      tokens.push({ text: value, line, quoted: false });
+    }
+  }
+  return tokens;
+}
+
+/** Parses an nginx configuration file; a syntax error names its line. */
+export function parseNginxConf(text: string): NginxDirective[] {
+  const tokens = tokenize(text);
+  let position = 0;
+  const parseBlock = (closing: boolean): NginxDirective[] => {
+    const directives: NginxDirective[] = [];
+    while (position < tokens.length) {
+      const token = tokens[position++] as Token;
+      if (!token.quoted && token.text === "}") {
+        if (!closing) throw new NginxParseError('unexpected "}"', token.line);
+        return directives;
+      }
+      if (!token.quoted && (token.text === "{" || token.text === ";"))
+        throw new NginxParseError(`unexpected "${token.text}"`, token.line);
+      const args: string[] = [];
+      for (;;) {
+        const next = tokens[position++];
+        if (next === undefined) throw new NginxParseError(`"${token.text}" has no ";" or "{"`, token.line);
+        if (!next.quoted && next.text === ";") {
+          directives.push({ name: token.text, args, line: token.line });
+          break;
+        }
+        if (!next.quoted && next.text === "{") {
+          directives.push({ name: token.text, args, line: token.line, block: parseBlock(true) });
+          break;
+        }
+        if (!next.quoted && next.text === "}") throw new NginxParseError('unexpected "}"', next.line);
+        args.push(next.text);
+      }
+    }
+    if (closing) throw new NginxParseError('unexpected end of file, expecting "}"', tokens.at(-1)?.line ?? 1);
+    return directives;
+  };
+  return parseBlock(false);
+}
+
+/** Every directive named `name` at any depth, with the chain of blocks it sits in (outermost first). */
+export function findDirectives(
+  directives: readonly NginxDirective[],
+  name: string,
+  parents: readonly NginxDirective[] = [],
+): { readonly directive: NginxDirective; readonly parents: readonly NginxDirective[] }[] {
+  return directives.flatMap((directive) => [
+    ...(directive.name === name ? [{ directive, parents }] : []),
+    ...(directive.block === undefined ? [] : findDirectives(directive.block, name, [...parents, directive])),
+  ]);
+}

@@ -1,0 +1,334 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { UsageError } from "../errors.ts";
+import { SERVICES } from "../images/catalogue.ts";
+
+/**
+ * A stack profile (`sattva-chaos.json` at a checkout's root) says only where the checkout differs
+ * from the runbook: paths, unit and service names, health endpoints, Prometheus jobs, how to tell the
+ * streamer is alive, env files, service users. Every default is the runbook's (or, where the runbook
+ * is silent, the bundled stack's). Validated at load: an unknown key or a wrong type is named with its path.
+ */
+export const PROFILE_FILE = "sattva-chaos.json";
+
+const relativePath = z
+  .string()
+  .refine(
+    (value) => value !== "" && !path.isAbsolute(value) && !path.normalize(value).startsWith(".."),
+    "expected a path relative to the checkout, inside it",
+  );
+const unitName = (type: "service" | "timer") =>
+  z.string().regex(new RegExp(`^[\\w@.:-]+\\.${type}$`), `expected a unit name ending in .${type}`);
+const composeService = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a compose service name")
+  .nullable();
+
+/** The services the runbook names, by the role they play; the profile maps each to the checkout's name. */
+export const RUNBOOK_SERVICES = [
+  "db",
+  "redis",
+  "frontend",
+  "backend",
+  "prometheus",
+  "grafana",
+  "alertmanager",
+] as const;
+export type RunbookService = (typeof RUNBOOK_SERVICES)[number];
+
+const liveness = z.discriminatedUnion("kind", [
+  z
+    .object({
+      kind: z.literal("metric"),
+      query: z
+        .string()
+        .min(1)
+        .describe("a PromQL expression that is 1 (or above 0) while the streamer works"),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("command"),
+      command: z
+        .string()
+        .min(1)
+        .describe("a shell command on the host that exits 0 while the streamer works"),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("log"),
+      pattern: z.string().min(1).describe("a regular expression a healthy streamer logs (journalctl -u)"),
+      withinSeconds: z.number().int().positive().default(60),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("redis-key"),
+      key: z.string().min(1).describe("a key the streamer refreshes in Redis"),
+      maxAgeSeconds: z.number().int().positive().default(60),
+    })
+    .strict(),
+]);
+
+export const ProfileSchema = z
+  .object({
+    $schema: z.string().optional().describe("the JSON Schema of this file, for editors"),
+    root: z
+      .string()
+      .regex(/^\/\S*[^/]$/, "expected an absolute path on the host, without a trailing slash")
+      .default("/opt/sattva-streamer")
+      .describe("where the stack lives on the host: the units' paths and the runbook's `cd` name it"),
+    compose: z
+      .object({
+        files: z
+          .array(relativePath)
+          .min(1)
+          .default(["docker-compose.yml"])
+          .describe("the compose file(s), in -f order"),
+        project: z
+          .string()
+          .default("sattva-streamer")
+          .describe("the compose project name the runbook's container names use"),
+        services: z
+          .object(
+            Object.fromEntries(RUNBOOK_SERVICES.map((s) => [s, composeService.optional()])) as Record<
+              RunbookService,
+              z.ZodOptional<typeof composeService>
+            >,
+          )
+          .strict()
+          .prefault({})
+          .describe("the runbook's service -> the checkout's compose service name (null: not deployed)"),
+        images: z
+          .record(z.string(), z.enum(SERVICES))
+          .default({})
+          .describe(
+            "a compose service -> the harness image it runs offline, for services the runbook does not name",
+          ),
+      })
+      .strict()
+      .prefault({}),
+    units: z
+      .object({
+        dir: relativePath.default("systemd").describe("the folder the unit files are in"),
+        backend: unitName("service").default("sattva-backend.service"),
+        streamer: unitName("service").default("sattva-streamer.service"),
+        update: unitName("service").default("yt-dlp-update.service"),
+        timer: unitName("timer").default("yt-dlp-update.timer"),
+      })
+      .strict()
+      .prefault({}),
+    scripts: z
+      .object({
+        update: relativePath
+          .default("scripts/yt-dlp-update.sh")
+          .describe("the script the update service runs"),
+      })
+      .strict()
+      .prefault({}),
+    nginx: z
+      .object({ conf: relativePath.default("frontend/nginx.conf").describe("the frontend's server block") })
+      .strict()
+      .prefault({}),
+    monitoring: z
+      .object({
+        prometheus: relativePath.default("monitoring/prometheus.yml"),
+        rules: z.array(relativePath).default(["monitoring/alert-rules.yml"]),
+        alertmanager: relativePath.default("monitoring/alertmanager.yml"),
+      })
+      .strict()
+      .prefault({}),
+    backend: z
+      .object({
+        port: z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .default(8000)
+          .describe("the port the backend unit listens on"),
+        health: z
+          .array(z.string().regex(/^\//, "expected a URL path starting with /"))
+          .min(1)
+          .default(["/health"])
+          .describe("the backend's health endpoint(s), as the backend serves them (nginx adds /api)"),
+      })
+      .strict()
+      .prefault({}),
+    prometheus: z
+      .object({
+        jobs: z
+          .object({
+            backend: z.string().default("sattva-backend"),
+            streamer: z.string().default("sattva-streamer"),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    streamer: z
+      .object({ liveness: liveness.optional().describe("how to tell the streamer is alive") })
+      .strict()
+      .prefault({}),
+    env: z
+      .array(
+        z
+          .object({
+            file: relativePath.describe(
+              "an env file the deployment reads (compose env_file, EnvironmentFile=)",
+            ),
+            example: relativePath.optional().describe("the checked-in example it is made from"),
+            needs: z
+              .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected a variable name"))
+              .default([])
+              .describe("variables that need a test value"),
+          })
+          .strict(),
+      )
+      .default([]),
+    users: z
+      .array(z.string().regex(/^[a-z_][a-z0-9_-]*$/, "expected a user name"))
+      .default([])
+      .describe("service users the units run as, to create on a test host"),
+  })
+  .strict();
+
+export type Profile = z.infer<typeof ProfileSchema>;
+export type ProfileInput = z.input<typeof ProfileSchema>;
+
+/** The runbook's profile: what a checkout with no sattva-chaos.json is audited against. */
+export const RUNBOOK_PROFILE: Profile = ProfileSchema.parse({});
+
+/** The compose service playing a runbook role in this checkout (undefined: not deployed). */
+export function composeServiceFor(profile: Profile, role: RunbookService): string | undefined {
+  const named = profile.compose.services[role];
+  return named === null ? undefined : (named ?? role);
+}
+
+export interface LoadedProfile {
+  readonly profile: Profile;
+  /** The profile file read, or undefined when the checkout has none (the runbook's layout). */
+  readonly file: string | undefined;
+}
+
+/** Reads `sattva-chaos.json` at a checkout's root; bad JSON or a bad key is a UsageError naming its path. */
+export async function loadProfile(dir: string): Promise<LoadedProfile> {
+  const file = path.join(dir, PROFILE_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return { profile: RUNBOOK_PROFILE, file: undefined };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  return { profile: parseProfile(json, file), file };
+}
+
+export function parseProfile(json: unknown, file: string): Profile {
+  const result = ProfileSchema.safeParse(json);
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap((issue) => describeIssue(issue, json));
+  throw new UsageError(`${file} is not a valid profile:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+}
+
+/** Keys of the profile's first form (a flat layout), and where each now lives. */
+const RENAMED: Readonly<Record<string, string>> = {
+  unitsDir: "units.dir",
+  composeFile: "compose.files (a list)",
+  composeServices: "compose.images",
+};
+
+const pathText = (steps: readonly PropertyKey[]) =>
+  steps.length === 0 ? "(top level)" : steps.map(String).join(".");
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
+  if (issue.code === "unrecognized_keys") {
+    const known = keysAt(ProfileSchema, issue.path);
+    return issue.keys.map((key) => {
+      const at = pathText([...issue.path, key]);
+      const renamed = RENAMED[at];
+      if (renamed !== undefined) return `${at}: this key is now ${renamed}`;
+      const guess = closest(key, known);
+      return `${at}: unknown key${guess === undefined ? "" : ` (did you mean "${guess}"?)`}; expected one of ${known.join(", ")}`;
+    });
+  }
+  const got = valueAt(input, issue.path);
+  const shown = got === undefined ? "nothing" : JSON.stringify(got);
+  if (issue.code === "invalid_type")
+    return [`${pathText(issue.path)}: expected ${issue.expected}, got ${shown}`];
+  if (issue.code === "invalid_value")
+    return [
+      `${pathText(issue.path)}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${shown}`,
+    ];
+  const message = issue.message.replace(/^Invalid (?:input|discriminator value)[.:]\s*/, "");
+  return [`${pathText(issue.path)}: ${message.charAt(0).toLowerCase()}${message.slice(1)}, got ${shown}`];
+}
+
+function valueAt(input: unknown, steps: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const step of steps) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[step];
+  }
+  return value;
+}
+
+/** The keys an object of the schema accepts at `steps` (defaults, optionals and arrays unwrapped). */
+function keysAt(schema: z.core.$ZodType, steps: readonly PropertyKey[]): string[] {
+  let current: z.core.$ZodType | undefined = schema;
+  const unwrap = (s: z.core.$ZodType): z.core.$ZodType => {
+    const def = s._zod.def as { type: string; innerType?: z.core.$ZodType };
+    return ["default", "prefault", "optional", "nullable"].includes(def.type) && def.innerType !== undefined
+      ? unwrap(def.innerType)
+      : s;
+  };
+  for (const step of steps) {
+    if (current === undefined) return [];
+    const def = unwrap(current)._zod.def as {
+      type: string;
+      shape?: Record<string, z.core.$ZodType>;
+      element?: z.core.$ZodType;
+    };
+    current =
+      def.type === "object" ? def.shape?.[String(step)] : def.type === "array" ? def.element : undefined;
+  }
+  if (current === undefined) return [];
+  const def = unwrap(current)._zod.def as { type: string; shape?: Record<string, unknown> };
+  return def.type === "object" && def.shape !== undefined ? Object.keys(def.shape) : [];
+}
+
+/** The known key a typo most likely meant: within two edits, or the only one it is a prefix of. */
+export function closest(key: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { key: candidate, distance };
+  }
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(key.length / 4))
+    ? best.key
+    : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
