@@ -142,6 +142,14 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
             : role === "streamer"
               ? "nothing runs the streamer: no stream"
               : "yt-dlp is never updated: within weeks YouTube breaks extraction and the streamer stops",
+        candidates: (c) => {
+          const type = path.extname(name);
+          const taken = new Set([...units.values()].map((u) => u.files[0]));
+          return allUnits
+            .filter((u) => u.name.endsWith(type) && !taken.has(u.files[0]) && u.name !== name)
+            .map((u) => u.files[0] ?? u.name)
+            .filter((f) => c.has(f));
+        },
       },
       path.join(profile.units.dir, name),
       {

@@ -62,6 +62,8 @@ export interface Located {
   readonly description: string;
   readonly severityIfMissing: Severity;
   readonly impactIfMissing: string;
+  /** Files that might be the part under another name, named when it is missing. */
+  readonly candidates?: (checkout: Checkout) => string[];
 }
 
 /**
@@ -147,6 +149,11 @@ export class Checkout {
     });
     if (found === expected) return found;
     const runbookSays = placeCitation(part.what);
+    const others = part.candidates?.(this) ?? [];
+    const hint =
+      others.length === 0
+        ? ""
+        : `; it has ${others.join(", ")}: if one of them is it, name it in a profile (\`sattva-chaos init\` proposes one)`;
     const given = how.explicit
       ? `the profile names ${expected}`
       : `the runbook's layout puts it at ${expected}`;
@@ -168,7 +175,7 @@ export class Checkout {
         kind: "drift",
         subject: part.description,
         runbook: runbookSays,
-        observed: `no ${part.description} in the checkout (${given}, and no file of that name is anywhere in it)`,
+        observed: `${part.description} is not in the checkout (${given}, and no file of that name is anywhere in it)${hint}`,
         impact: part.impactIfMissing,
       });
     }

@@ -1,8 +1,16 @@
 import { randomBytes } from "node:crypto";
+import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { execa } from "execa";
+import { audit } from "../audit/audit.ts";
+import { auditDocument, writeAuditReport } from "../audit/audit-report.ts";
 import { clean } from "../docker/clean.ts";
+import { allFindings, describeSeverityCounts, findingsExitCode } from "../findings/finding.ts";
+import { renderFindingsText } from "../findings/text.ts";
+import { PROFILE_FILE } from "../profile/profile.ts";
+import { profileJson, proposeProfile } from "../profile/init.ts";
+import { addToJobSummary } from "../report/job-summary.ts";
 import { currentOwner, Label } from "../docker/labels.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
 import { cleanVms, vmLogin, vmNames } from "../targets/vagrant/vagrant-target.ts";
@@ -51,6 +59,14 @@ commands:
   gate --target ${TARGET_CHOICES} [--ssh-key FILE] [--ssh-known-hosts FILE] [--report DIR]
                                                       release gate: the read-only suite; exit 0 = ready,
                                                       otherwise what blocks the release (JUnit in the report)
+  audit [--stack DIR] [--json] [--report DIR] [--mode offline|online]
+                                                      audit a checkout against the runbook, no host needed:
+                                                      every difference a finding (blocker, warning, info)
+                                                      with file and line; exit 1 if a blocker is found
+                                                      (--json: the findings document on stdout; --report:
+                                                      findings.json, junit.xml, summary.md, index.html)
+  init [--stack DIR] [--force]                        write a sattva-chaos.json profile for a checkout from
+                                                      what is in it, marking each guess; print what is missing
   list                                                list the scenarios
   images build [service...] [--mode offline|online]   build (offline) or pull (online) the images; cached by recipe hash
   images list [--mode offline|online]                 show which image each service uses and where it comes from
@@ -433,8 +449,66 @@ async function list(args: string[]): Promise<number> {
   return ExitCode.passed;
 }
 
+/** The static audit: the checkout against its runbook, in seconds, with no host. */
+async function auditCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    stack: { type: "string", default: BUNDLED_STACK },
+    json: { type: "boolean", default: false },
+    report: { type: "string" },
+    ...modeOption,
+  });
+  const result = await audit({ stack: values.stack, mode: parseImageMode(values.mode), progress: log });
+  const findings = allFindings(result.outcomes);
+  if (values.json) process.stdout.write(`${JSON.stringify(auditDocument(result), null, 2)}\n`);
+  else if (findings.length > 0) process.stdout.write(`${renderFindingsText(findings)}\n\n`);
+  const { checkout } = result;
+  for (const looked of checkout.lookedFor.filter((l) => l.found !== undefined || !checkout.has(l.path)))
+    log(
+      `looked for ${looked.what} at ${looked.path}: ${looked.found === undefined ? "not found" : `found at ${looked.found}`}`,
+    );
+  if (values.report !== undefined) {
+    const written = await writeAuditReport(path.resolve(values.report), result);
+    const summary = written.find((file) => file.endsWith("summary.md"));
+    if (summary !== undefined) await addToJobSummary(summary);
+    log(`report: ${written.join(", ")}`);
+  }
+  log(
+    `audit of ${checkout.dir} (${checkout.profileFile === undefined ? "no profile: the runbook's layout" : `profile ${checkout.profileFile}`}): ` +
+      `${describeSeverityCounts(findings)} from ${result.outcomes.length} checks in ${(result.durationMs / 1000).toFixed(1)}s`,
+  );
+  return findingsExitCode(findings);
+}
+
+/** Writes a profile proposed from the checkout's contents; an existing one is kept unless --force. */
+async function initCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    stack: { type: "string", default: "." },
+    force: { type: "boolean", default: false },
+  });
+  const dir = path.resolve(values.stack);
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory())
+    throw new UsageError(
+      `--stack ${values.stack}: no such directory (expected a checkout of the deployment)`,
+    );
+  const file = path.join(dir, PROFILE_FILE);
+  if (!values.force && (await stat(file).catch(() => undefined)) !== undefined)
+    throw new UsageError(`${file} exists: expected no profile yet (pass --force to replace it)`);
+  const proposed = await proposeProfile(dir);
+  await writeFile(file, profileJson(proposed));
+  for (const [key, why] of Object.entries(proposed.found)) log(`found    ${key}: ${why}`);
+  for (const [key, why] of Object.entries(proposed.guessed)) log(`guessed  ${key}: ${why}`);
+  for (const what of proposed.missing) log(`missing  ${what}`);
+  log(
+    `wrote ${file}: check each guess (listed under "guessed"), then run \`sattva-chaos audit --stack ${values.stack}\``,
+  );
+  process.stdout.write(`${file}\n`);
+  return ExitCode.passed;
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   run,
+  audit: auditCommand,
+  init: initCommand,
   gate,
   vagrant: vagrantCommand,
   list,

@@ -75,6 +75,10 @@ const liveness = z.discriminatedUnion("kind", [
 export const ProfileSchema = z
   .object({
     $schema: z.string().optional().describe("the JSON Schema of this file, for editors"),
+    guessed: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("what `sattva-chaos init` guessed, by key path, and why: check each, then remove its entry"),
     root: z
       .string()
       .regex(/^\/\S*[^/]$/, "expected an absolute path on the host, without a trailing slash")

@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -7,6 +7,7 @@ import { stopProcessGroup } from "../lifecycle/process-group.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { readJournals } from "../report/journal.ts";
+import { addToJobSummary } from "../report/job-summary.ts";
 import { writeRunReport, type RunReportOptions } from "../report/run-report.ts";
 import { reportDir } from "./report-dir.ts";
 import { RunEnv } from "./run-env.ts";
@@ -156,9 +157,7 @@ async function reportRun(options: RunReportOptions): Promise<void> {
     process.stderr.write(
       `report: ${report.html} (screenshot: ${report.screenshot ?? report.skipped ?? "none"}), summary ${report.markdown}\n`,
     );
-    const jobSummary = process.env["GITHUB_STEP_SUMMARY"];
-    if (jobSummary !== undefined && jobSummary !== "")
-      await appendFile(jobSummary, await readFile(report.markdown, "utf8"));
+    await addToJobSummary(report.markdown);
   } catch (error) {
     process.stderr.write(`report: not written: ${(error as Error).message}\n`);
   }

@@ -143,7 +143,8 @@ const proxy: AuditCheck = {
           impact: "nginx's connection to 172.17.0.1 is refused: every /api/ request gets 502",
           scenario: "nginx-502",
         });
-      } else if (bind.port !== target.port) {
+      }
+      if (bind.port !== target.port) {
         add({
           severity: "blocker",
           line,
