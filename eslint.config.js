@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "reports/", "fixtures/**/*.py"] },
+  { ignores: ["node_modules/", "reports/", "fixtures/**/*.py", "fixtures/stacks/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
