@@ -104,11 +104,11 @@ function parseInto(
     if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
     // A trailing backslash joins the next line (with a space); comment lines inside are skipped.
     while (line.endsWith("\\") && index + 1 < lines.length) {
-      index++;
-      const next = (lines[index] ?? "").trim();
       line = line.slice(0, -1) + " ";
-      if (next.startsWith("#") || next.startsWith(";")) continue;
-      line += next;
+      let next: string;
+      do next = (lines[++index] ?? "").trim();
+      while ((next.startsWith("#") || next.startsWith(";")) && index + 1 < lines.length);
+      if (!next.startsWith("#") && !next.startsWith(";")) line += next;
     }
     if (line.startsWith("[")) {
       if (!line.endsWith("]")) {

@@ -19,7 +19,12 @@ th { color: var(--muted); font-weight: 600; }
 .passed { --status: var(--passed); }
 .failed { --status: var(--failed); }
 .inconclusive { --status: var(--inconclusive); }
+.blocker { --status: var(--failed); }
+.warning { --status: var(--inconclusive); }
+.info { --status: #2563eb; }
 .status { background: var(--status); }
+.finding { border-left: 4px solid var(--status); padding: 4px 12px; margin: 8px 0; }
+.finding p { margin: 2px 0; }
 .count b { color: var(--status); }
 .dot { display: inline-block; width: 10px; height: 10px; margin-right: 2px; background: var(--status, #e5e7eb); }
 .test { border: 1px solid #e5e7eb; border-left: 4px solid var(--status); border-radius: 6px; padding: 12px 16px; margin: 12px 0; }

@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { UnitFile } from "../../parse/unit-file.ts";
+import { parseComposeConfig, startedBy, startedByDefault } from "../compose-model.ts";
+import { catalogueServiceOf, dockerfileBases, runbookComposeUp } from "./compose.ts";
+import { jobMatchers, scrapeTargets } from "./monitoring.ts";
+import { proxyTarget } from "./nginx.ts";
+import { backendBind, bindOf, devEnvironment } from "./units.ts";
+import { parseCalendar } from "./update.ts";
+import { pipCall } from "./venvs.ts";
+
+const service = (execStart: string) =>
+  new UnitFile("b.service", [{ file: "b.service", text: `[Service]\nExecStart=${execStart}\n` }]);
+
+describe("what the checks read", () => {
+  it("the backend's bind address from its server's flags, with the server's defaults", () => {
+    expect(bindOf(["uvicorn", "--host=0.0.0.0", "--port", "9000"])).toEqual({ host: "0.0.0.0", port: 9000 });
+    expect(bindOf(["gunicorn", "-b", "127.0.0.1:8001"])).toEqual({ host: "127.0.0.1", port: 8001 });
+    expect(backendBind(service("/v/bin/python -m uvicorn app:app"))).toMatchObject({
+      host: "127.0.0.1",
+      port: 8000,
+      server: "uvicorn",
+    });
+    expect(backendBind(service("/v/bin/python main.py"))).toBeUndefined();
+    expect(devEnvironment("DEBUG", "True")).toBe(true);
+    expect(devEnvironment("APP_ENV", "production")).toBe(false);
+  });
+
+  it("systemd-analyze calendar's next runs in UTC, with or without a zone in the spec", () => {
+    const withZone = parseCalendar(
+      "  Original form: *-*-* 04:00 Europe/Moscow\nNormalized form: *-*-* 04:00:00 Europe/Moscow\n    Next elapse: Wed 2026-12-02 04:00:00 MSK\n       (in UTC): Wed 2026-12-02 01:00:00 UTC\n       Iter. #2: Thu 2026-12-03 04:00:00 MSK\n       (in UTC): Thu 2026-12-03 01:00:00 UTC\n",
+    );
+    expect(withZone).toEqual({
+      normalized: "*-*-* 04:00:00 Europe/Moscow",
+      nextUtc: ["2026-12-02 01:00:00", "2026-12-03 01:00:00"],
+    });
+    const utc = parseCalendar(
+      "Normalized form: *-*-* 04:00:00\n    Next elapse: Wed 2026-12-02 04:00:00 UTC\n       Iter. #2: Thu 2026-12-03 04:00:00 UTC\n",
+    );
+    expect(utc.nextUtc).toEqual(["2026-12-02 04:00:00", "2026-12-03 04:00:00"]);
+  });
+
+  it("the update script's pip call and the venv it upgrades", () => {
+    expect(
+      pipCall("#!/bin/bash\necho x\n/opt/s/streamer/venv/bin/pip install -U yt-dlp || exit 1\n"),
+    ).toEqual({
+      venv: "/opt/s/streamer/venv",
+      line: 3,
+      text: "/opt/s/streamer/venv/bin/pip install -U yt-dlp || exit 1",
+    });
+    expect(pipCall("# pip install is not here\necho\n")).toBeUndefined();
+  });
+
+  it("compose: what the runbook's start command starts (dependencies too), and images by catalogue", () => {
+    const model = parseComposeConfig(
+      JSON.stringify({
+        name: "p",
+        services: {
+          db: { image: "postgres:15-alpine" },
+          frontend: {
+            image: "nginx:stable",
+            depends_on: { api: { condition: "service_started" } },
+            ports: [{ target: 80, published: "3000" }],
+          },
+          api: { build: { context: "/opt/x/backend", dockerfile: "Dockerfile" }, profiles: ["docker"] },
+          extra: { image: "adminer", networks: { inner: null } },
+        },
+        networks: { inner: { internal: true } },
+      }),
+    );
+    expect([...startedBy(model, ["db", "frontend", "nosuch"])]).toEqual(["db", "frontend", "api"]);
+    expect([...startedByDefault(model)].sort()).toEqual(["api", "db", "extra", "frontend"]);
+    expect(model.services.get("frontend")?.ports).toEqual([
+      { hostIp: "", published: 3000, target: 80, protocol: "tcp" },
+    ]);
+    expect(model.networks.get("inner")).toEqual({ internal: true, external: false });
+    expect(runbookComposeUp().services).toEqual([
+      "db",
+      "redis",
+      "frontend",
+      "prometheus",
+      "grafana",
+      "alertmanager",
+    ]);
+    expect([
+      catalogueServiceOf("postgres:15"),
+      catalogueServiceOf("docker.io/library/redis:7"),
+      catalogueServiceOf("prom/alertmanager:v0.27.0"),
+      catalogueServiceOf("node:20"),
+    ]).toEqual(["postgres", "redis", "alertmanager", undefined]);
+    expect(
+      dockerfileBases(
+        "FROM node:20 AS build\nRUN x\nFROM --platform=linux/amd64 nginx:stable\nCOPY --from=build a b\nFROM build\n",
+      ),
+    ).toEqual(["node:20", "nginx:stable"]);
+  });
+
+  it("nginx's proxy target and Prometheus' targets and job selectors", () => {
+    expect(proxyTarget("http://172.17.0.1:8000/api/")).toEqual({ host: "172.17.0.1", port: 8000 });
+    expect(proxyTarget("http://backend")).toEqual({ host: "backend", port: 80 });
+    expect(proxyTarget("http://$upstream")).toBeUndefined();
+    const { jobs, targets, discovered } = scrapeTargets({
+      scrape_configs: [
+        { job_name: "api", static_configs: [{ targets: ["api:8000", "10.0.0.1"] }] },
+        { job_name: "nodes", file_sd_configs: [{ files: ["x"] }] },
+      ],
+    });
+    expect(jobs).toEqual(["api", "nodes"]);
+    expect(targets.map((t) => [t.host, t.port, t.path.join(".")])).toEqual([
+      ["api", 8000, "scrape_configs.0.static_configs.0.targets.0"],
+      ["10.0.0.1", undefined, "scrape_configs.0.static_configs.0.targets.1"],
+    ]);
+    expect(discovered).toEqual(["nodes"]);
+    expect(jobMatchers('up{job="a"} == 0 or absent(up{ job = "b" })')).toEqual(["a", "b"]);
+  });
+});

@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { ExitCode } from "../errors.ts";
+import {
+  allFindings,
+  checkStatus,
+  describeSeverityCounts,
+  findingLocation,
+  findingsExitCode,
+  type CheckOutcome,
+  type Finding,
+} from "./finding.ts";
+import { findingsSection } from "./html.ts";
+import { findingsDocument, FindingsDocumentSchema } from "./json.ts";
+import { renderFindingsJunit } from "./junit.ts";
+import { markdownCell, renderFindingsMarkdown } from "./markdown.ts";
+import { renderFindingsText } from "./text.ts";
+
+const finding = (severity: Finding["severity"], id: string, file?: string, line?: number): Finding => ({
+  id,
+  severity,
+  kind: "drift",
+  subject: "redis:6379",
+  ...(file === undefined ? {} : { file }),
+  ...(line === undefined ? {} : { line }),
+  runbook: { section: "Архитектура сервисов", quote: "localhost (Redis :6379)", line: 37 },
+  observed: "redis publishes :6379 on every interface <0.0.0.0> & more | pipes",
+  impact: "Redis is open to the internet",
+  scenario: "smoke",
+});
+
+const outcomes: CheckOutcome[] = [
+  {
+    check: { id: "compose.public-ports", title: "ports" },
+    findings: [
+      finding("warning", "compose.public-ports", "b.yml", 3),
+      finding("blocker", "compose.public-ports", "a.yml", 9),
+    ],
+  },
+  { check: { id: "unit.install", title: "install" }, findings: [finding("info", "unit.install")] },
+  { check: { id: "timer.schedule", title: "timer" }, findings: [], skipped: "no timer" },
+];
+
+describe("findings", () => {
+  it("sort blockers first, then by file and line; count and exit as documented", () => {
+    const all = allFindings(outcomes);
+    expect(all.map((f) => `${f.severity} ${findingLocation(f)}`)).toEqual([
+      "blocker a.yml:9",
+      "warning b.yml:3",
+      "info redis:6379",
+    ]);
+    expect(describeSeverityCounts(all)).toBe("1 blocker, 1 warning, 1 info");
+    expect(findingsExitCode(all)).toBe(ExitCode.failed);
+    expect(findingsExitCode(all.filter((f) => f.severity !== "blocker"))).toBe(ExitCode.passed);
+    expect(outcomes.map(checkStatus)).toEqual(["failed", "passed", "skipped"]);
+  });
+
+  it("render as text with every field", () => {
+    const text = renderFindingsText(allFindings(outcomes));
+    expect(text).toContain("BLOCKER compose.public-ports  a.yml:9");
+    expect(text).toContain('  runbook:  Архитектура сервисов: "localhost (Redis :6379)"');
+    expect(text).toContain("  shown by: sattva-chaos run smoke");
+  });
+
+  it("render as a JSON document that its schema accepts", () => {
+    const document = findingsDocument({
+      stack: "/s",
+      profile: undefined,
+      startedAt: new Date(0),
+      durationMs: 12.4,
+      outcomes,
+      lookedFor: [{ what: "x", path: "y" }],
+    });
+    expect(FindingsDocumentSchema.parse(JSON.parse(JSON.stringify(document)))).toEqual(document);
+    expect(document.counts).toEqual({ blocker: 1, warning: 1, info: 1 });
+    expect(document.checks.map((c) => c.status)).toEqual(["failed", "passed", "skipped"]);
+  });
+
+  it("render as JUnit: a test case per check, a blocker fails it, a skipped check is skipped", () => {
+    const xml = renderFindingsJunit("audit", outcomes, 1500);
+    expect(xml).toContain(
+      '<testsuites name="audit" tests="3" failures="1" errors="0" skipped="1" time="1.500">',
+    );
+    expect(xml).toMatch(
+      /name="compose.public-ports: ports" time="0"><failure message="1 blocker\(s\): redis publishes :6379 on every interface &#60;0.0.0.0&#62; &#38; more \| pipes">/,
+    );
+    expect(xml).toContain('<skipped message="no timer"/>');
+    expect(xml).toContain("<system-out>info unit.install at redis:6379");
+  });
+
+  it("render as Markdown cells that keep their text (no HTML entities, no broken table)", () => {
+    expect(markdownCell("a | b <c> & `d`\nnext")).toBe("a \\| b \\<c\\> \\& \\`d\\` / next");
+    const markdown = renderFindingsMarkdown(allFindings(outcomes));
+    expect(markdown).toContain("#### Findings: 1 blocker, 1 warning, 1 info");
+    expect(markdown.split("\n").filter((l) => l.startsWith("| blocker")).length).toBe(1);
+    expect(renderFindingsMarkdown([])).toBe("#### Findings: none\n");
+  });
+
+  it("render as an HTML section with everything escaped", () => {
+    const markup = findingsSection(allFindings(outcomes)).markup;
+    expect(markup).toContain('<span class="status blocker">blocker</span>');
+    expect(markup).toContain("&lt;0.0.0.0&gt; &amp; more");
+    expect(markup).not.toContain("<0.0.0.0>");
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { findDirectives, NginxParseError, parseNginxConf } from "./nginx-conf.ts";
+
+describe("parseNginxConf", () => {
+  it("reads directives, blocks and their lines, with comments and quoted arguments", () => {
+    const conf = parseNginxConf(
+      `# the server\nserver {\n  listen 80;\n  location /api/ {\n    proxy_pass http://172.17.0.1:8000; # backend\n    add_header X-A "a ; {b}";\n  }\n}\n`,
+    );
+    const [server] = conf;
+    expect(server).toMatchObject({ name: "server", line: 2 });
+    const proxy = findDirectives(conf, "proxy_pass");
+    expect(
+      proxy.map(({ directive, parents }) => [directive.args, directive.line, parents.map((p) => p.name)]),
+    ).toEqual([[["http://172.17.0.1:8000"], 5, ["server", "location"]]]);
+    expect(findDirectives(conf, "add_header")[0]?.directive.args).toEqual(["X-A", "a ; {b}"]);
+  });
+
+  it("keeps ${variables} whole", () => {
+    expect(findDirectives(parseNginxConf("set $u http://${host}:8000;"), "set")[0]?.directive.args).toEqual([
+      "$u",
+      "http://${host}:8000",
+    ]);
+  });
+
+  it("names the line of a syntax error", () => {
+    expect(() => parseNginxConf("server {\n  listen 80;\n")).toThrow(NginxParseError);
+    expect(() => parseNginxConf("server {\n  listen 80;\n")).toThrow(
+      'unexpected end of file, expecting "}" (line 2)',
+    );
+    expect(() => parseNginxConf("listen 80;\n}\n")).toThrow('unexpected "}" (line 2)');
+    expect(() => parseNginxConf("listen 80\n")).toThrow('"listen" has no ";" or "{" (line 1)');
+    expect(() => parseNginxConf('add_header "x;\n')).toThrow("unterminated");
+  });
+});

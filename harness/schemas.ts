@@ -1,0 +1,37 @@
+import { writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { FindingsDocumentSchema } from "./findings/json.ts";
+import { ProfileSchema } from "./profile/profile.ts";
+
+/**
+ * The documented JSON Schemas, generated from the zod schemas the harness validates with, so the
+ * documents and the code cannot drift apart (a unit test compares them). `npm run schemas` rewrites them.
+ */
+export const SCHEMA_FILES: readonly { readonly file: string; readonly schema: () => unknown }[] = [
+  {
+    file: fileURLToPath(new URL("./profile/sattva-chaos.schema.json", import.meta.url)),
+    schema: () => ({
+      title: "sattva-chaos stack profile (sattva-chaos.json)",
+      ...z.toJSONSchema(ProfileSchema, { io: "input" }),
+    }),
+  },
+  {
+    file: fileURLToPath(new URL("./findings/findings.schema.json", import.meta.url)),
+    schema: () => ({
+      title: "sattva-chaos findings (audit --json, findings.json)",
+      ...z.toJSONSchema(FindingsDocumentSchema),
+    }),
+  },
+];
+
+export function schemaText(schema: unknown): string {
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+if (import.meta.main) {
+  for (const { file, schema } of SCHEMA_FILES) {
+    await writeFile(file, schemaText(schema()));
+    process.stdout.write(`wrote ${file}\n`);
+  }
+}
