@@ -9,7 +9,17 @@ import { parseEnvFile } from "../parse/env-file.ts";
 import { NginxParseError, parseNginxConf } from "../parse/nginx-conf.ts";
 import { commandWords } from "../parse/unit-file.ts";
 import type { YamlFile } from "../parse/yaml-file.ts";
-import { composeServiceFor, loadProfile, type Profile, type RunbookService } from "../profile/profile.ts";
+import { proposeProfile } from "../profile/init.ts";
+import {
+  composeServiceFor,
+  loadProfile,
+  overlay,
+  parseProfile,
+  statesKey,
+  type Profile,
+  type RunbookService,
+} from "../profile/profile.ts";
+import { inferredLayoutFindings, isLayoutKey } from "./inferred-layout.ts";
 import { runbookContradictions } from "../runbook/contradictions.ts";
 import { Checkout, UNIT_ROLES, type Located, type UnitRole } from "./checkout.ts";
 import { COMPOSE_CHECKS, runbookComposeUp } from "./checks/compose.ts";
@@ -118,8 +128,19 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
     throw new UsageError(
       `--stack ${options.stack}: no such directory (expected a checkout of the deployment)`,
     );
-  const { profile, file: profileFile } = await loadProfile(dir);
+  const loaded = await loadProfile(dir);
+  const profileFile = loaded.file;
+  // What the profile does not say is read from the checkout as `init` would, and reported as layout.
+  const inferred = (await proposeProfile(dir)).inferences.filter(
+    (i) => isLayoutKey(i.key) && !statesKey(loaded.stated, i.key),
+  );
+  const inferredInput = inferred.reduce<unknown>((input, i) => overlay(input, keyed(i.key, i.value)), {});
+  const profile = parseProfile(
+    overlay(inferredInput, loaded.stated),
+    profileFile ?? "the profile read from the checkout",
+  );
   const checkout = await Checkout.open(dir, profile, profileFile);
+  checkout.layoutFindings.push(...inferredLayoutFindings(inferred));
   const allUnits = await checkout.unitFiles();
   const composePaths = checkout.composeFiles();
   if (composePaths.length === 0 && allUnits.length === 0 && profileFile === undefined) {
@@ -391,6 +412,14 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
   });
   progress(`audit: ${AUDIT_CHECKS.length} checks in ${secondsSince(started)}`);
   return { checkout, outcomes, startedAt, durationMs: performance.now() - started };
+}
+
+/** `{ units: { dir: value } }` for `units.dir`. */
+function keyed(key: string, value: unknown): unknown {
+  return key
+    .split(".")
+    .reverse()
+    .reduce<unknown>((inner, step) => ({ [step]: inner }), value);
 }
 
 /** The env files each compose file's services read (`env_file:` in any of its forms), relative to the checkout. */

@@ -495,8 +495,8 @@ async function initCommand(args: string[]): Promise<number> {
     throw new UsageError(`${file} exists: expected no profile yet (pass --force to replace it)`);
   const proposed = await proposeProfile(dir);
   await writeFile(file, profileJson(proposed));
-  for (const [key, why] of Object.entries(proposed.found)) log(`found    ${key}: ${why}`);
-  for (const [key, why] of Object.entries(proposed.guessed)) log(`guessed  ${key}: ${why}`);
+  for (const inference of proposed.inferences)
+    log(`${inference.guessed ? "guessed" : "found  "}  ${inference.key}: ${inference.why}`);
   for (const what of proposed.missing) log(`missing  ${what}`);
   log(
     `wrote ${file}: check each guess (listed under "guessed"), then run \`sattva-chaos audit --stack ${values.stack}\``,

@@ -14,12 +14,21 @@ import { RUNBOOK_PROFILE, RUNBOOK_SERVICES, type ProfileInput, type RunbookServi
  * written; each inference that is not certain is recorded under `guessed` with its reason, and what
  * could not be found at all is listed for the user to fill in.
  */
+export interface Inference {
+  /** The profile key it sets, e.g. `units.dir`. */
+  readonly key: string;
+  readonly value: unknown;
+  /** Read from the checkout for certain (false), or a guess from what things look like (true). */
+  readonly guessed: boolean;
+  readonly why: string;
+  /** The checkout file it was read from, and the line. */
+  readonly file?: string;
+  readonly line?: number;
+}
+
 export interface ProposedProfile {
   readonly profile: ProfileInput;
-  /** Key path -> why it was guessed. */
-  readonly guessed: Readonly<Record<string, string>>;
-  /** Key path -> what was stated and where it was found (certain). */
-  readonly found: Readonly<Record<string, string>>;
+  readonly inferences: readonly Inference[];
   /** What the checkout does not say, for the user to fill in. */
   readonly missing: readonly string[];
 }
@@ -38,10 +47,13 @@ const APP_SERVERS = /(^|\/)(uvicorn|gunicorn|hypercorn)$|^-m$/;
 export async function proposeProfile(dir: string): Promise<ProposedProfile> {
   const checkout = await Checkout.open(dir, RUNBOOK_PROFILE, undefined);
   const profile: ProfileInput & Record<string, unknown> = {};
-  const guessed: Record<string, string> = {};
-  const found: Record<string, string> = {};
+  const inferences: Inference[] = [];
   const missing: string[] = [];
-  const set = (key: string, value: unknown, how: { guess?: string; found?: string }) => {
+  const set = (
+    key: string,
+    value: unknown,
+    how: { guess?: string; found?: string; file?: string | undefined; line?: number | undefined },
+  ) => {
     const steps = key.split(".");
     let target: Record<string, unknown> = profile;
     for (const step of steps.slice(0, -1)) {
@@ -49,8 +61,14 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
       target = target[step] as Record<string, unknown>;
     }
     target[steps.at(-1) ?? key] = value;
-    if (how.guess !== undefined) guessed[key] = how.guess;
-    if (how.found !== undefined) found[key] = how.found;
+    inferences.push({
+      key,
+      value,
+      guessed: how.guess !== undefined,
+      why: how.guess ?? how.found ?? "",
+      ...(how.file === undefined ? {} : { file: how.file }),
+      ...(how.line === undefined ? {} : { line: how.line }),
+    });
   };
 
   // Compose: the file, its project name, which service plays each runbook part.
@@ -61,12 +79,18 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
       "compose.files: no compose file (compose.yaml, docker-compose.yml...) anywhere in the checkout",
     );
   else if (composePath !== RUNBOOK_PROFILE.compose.files[0])
-    set("compose.files", [composePath], { found: `the only compose file, ${composePath}` });
+    set("compose.files", checkout.composeFiles(), {
+      found: `the compose file is ${composePath}`,
+      file: composePath,
+    });
   const services = looseObject(looseObject(compose?.data)["services"]);
   const composeDir = composePath === undefined ? "." : path.dirname(composePath);
   const projectName = looseText(looseObject(compose?.data)["name"]);
   if (projectName !== "" && projectName !== RUNBOOK_PROFILE.compose.project)
-    set("compose.project", projectName, { found: `\`name: ${projectName}\` in ${composePath ?? ""}` });
+    set("compose.project", projectName, {
+      found: `\`name: ${projectName}\` in ${composePath ?? ""}`,
+      file: composePath,
+    });
   const roles = new Map<RunbookService, string>();
   for (const role of RUNBOOK_SERVICES) {
     if (role in services) {
@@ -79,6 +103,7 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
     if (candidate === undefined) {
       if (compose !== undefined) {
         set(`compose.services.${role}`, null, {
+          file: composePath,
           guess: `no compose service looks like the runbook's ${role}: marked as not deployed`,
         });
         missing.push(`compose.services.${role}: no compose service is the runbook's ${role}`);
@@ -87,6 +112,8 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
     }
     roles.set(role, candidate[0]);
     set(`compose.services.${role}`, candidate[0], {
+      file: composePath,
+      line: compose?.lineOf(["services", candidate[0]]),
       guess: `${candidate[0]} ${whyRole(role, looseObject(candidate[1]))}`,
     });
   }
@@ -103,7 +130,7 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
     for (const unit of units) {
       const why = test(unit);
       if (why === undefined) continue;
-      set(`units.${role}`, unit.name, { guess: `${unit.files[0] ?? unit.name} ${why}` });
+      set(`units.${role}`, unit.name, { guess: `${unit.files[0] ?? unit.name} ${why}`, file: unit.files[0] });
       return unit;
     }
     missing.push(`units.${role}: no unit ${RUNBOOK_PROFILE.units[role]}, and none that looks like it`);
@@ -141,7 +168,7 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
   );
   const unitDirs = [...new Set(unitFiles.map((f) => path.dirname(f)))];
   if (unitDirs.length === 1 && unitDirs[0] !== RUNBOOK_PROFILE.units.dir)
-    set("units.dir", unitDirs[0], { found: `the units are in ${unitDirs[0] ?? ""}/` });
+    set("units.dir", unitDirs[0], { found: `the units are in ${unitDirs[0] ?? ""}/`, file: unitFiles[0] });
   else if (unitDirs.length > 1)
     missing.push(
       `units.dir: the units are in several folders (${unitDirs.join(", ")}); the profile names one`,
@@ -153,7 +180,7 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
     [backend, streamer, update].flatMap((u) => (u === undefined ? [] : hostPaths(u))),
   );
   if (root !== undefined && root !== RUNBOOK_PROFILE.root)
-    set("root", root, { found: `the units' paths are under ${root}` });
+    set("root", root, { found: `the units' paths are under ${root}`, file: unitFiles[0] });
   const effectiveRoot = root ?? RUNBOOK_PROFILE.root;
   const toCheckout = (hostPath: string) =>
     hostPath.startsWith(`${effectiveRoot}/`) ? hostPath.slice(effectiveRoot.length + 1) : undefined;
@@ -162,13 +189,16 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
     .map(toCheckout)
     .find((f) => f !== undefined && checkout.has(f));
   if (script !== undefined && script !== RUNBOOK_PROFILE.scripts.update)
-    set("scripts.update", script, { found: `${update?.name ?? ""} runs it` });
+    set("scripts.update", script, { found: `${update?.name ?? ""} runs it`, file: script });
   else if (script === undefined && !checkout.has(RUNBOOK_PROFILE.scripts.update))
     missing.push("scripts.update: no update script found");
 
   const bind = backend === undefined ? undefined : backendBind(backend);
   if (bind !== undefined && bind.port !== RUNBOOK_PROFILE.backend.port)
-    set("backend.port", bind.port, { found: `${backend?.name ?? ""} listens on ${bind.port}` });
+    set("backend.port", bind.port, {
+      found: `${backend?.name ?? ""} listens on ${bind.port}`,
+      file: backend?.files[0],
+    });
   const health = backend === undefined ? undefined : await healthRoute(checkout, backend, toCheckout);
   if (health !== undefined && health !== "/health")
     set("backend.health", [health], { guess: `a route in the backend's code` });
@@ -184,16 +214,21 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
   };
   const nginx = mountOf("frontend", (t) => t.startsWith("/etc/nginx/") && t.endsWith(".conf"));
   if (nginx !== undefined && nginx.source !== RUNBOOK_PROFILE.nginx.conf)
-    set("nginx.conf", nginx.source, { found: `${roles.get("frontend") ?? ""} mounts it at ${nginx.target}` });
+    set("nginx.conf", nginx.source, {
+      found: `${roles.get("frontend") ?? ""} mounts it at ${nginx.target}`,
+      file: nginx.source,
+    });
   const prometheusMount = mountOf("prometheus", (t) => t.endsWith("prometheus.yml"));
   if (prometheusMount !== undefined && prometheusMount.source !== RUNBOOK_PROFILE.monitoring.prometheus)
     set("monitoring.prometheus", prometheusMount.source, {
       found: `${roles.get("prometheus") ?? ""} mounts it at ${prometheusMount.target}`,
+      file: prometheusMount.source,
     });
   const alertmanagerMount = mountOf("alertmanager", (t) => t.endsWith(".yml") || t.endsWith(".yaml"));
   if (alertmanagerMount !== undefined && alertmanagerMount.source !== RUNBOOK_PROFILE.monitoring.alertmanager)
     set("monitoring.alertmanager", alertmanagerMount.source, {
       found: `${roles.get("alertmanager") ?? ""} mounts it at ${alertmanagerMount.target}`,
+      file: alertmanagerMount.source,
     });
   const prometheusConfig = await checkout.yaml(
     prometheusMount?.source ?? RUNBOOK_PROFILE.monitoring.prometheus,
@@ -206,7 +241,7 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
       : bindMounts(looseObject(services[roles.get("prometheus") ?? ""]), composeDir),
   );
   if (rules.length > 0 && JSON.stringify(rules) !== JSON.stringify(RUNBOOK_PROFILE.monitoring.rules))
-    set("monitoring.rules", rules, { found: "Prometheus' rule_files, through its mounts" });
+    set("monitoring.rules", rules, { found: "Prometheus' rule_files, through its mounts", file: rules[0] });
 
   // Prometheus jobs and the streamer's liveness.
   const { targets } = scrapeTargets(prometheusConfig?.data);
@@ -221,17 +256,24 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
   if (backendTarget !== undefined && backendTarget.job !== RUNBOOK_PROFILE.prometheus.jobs.backend)
     set("prometheus.jobs.backend", backendTarget.job, {
       guess: `job ${backendTarget.job} scrapes ${backendTarget.host}:${backendTarget.port ?? ""}, ${backendTarget.port === backendPort ? "the backend's port" : "the backend by name"}`,
+      file: prometheusConfig?.file,
     });
   const streamerJob =
     targets.find((t) => t.job === RUNBOOK_PROFILE.prometheus.jobs.streamer)?.job ??
     targets.find((t) => /stream|bot/i.test(t.job))?.job;
   if (streamerJob !== undefined && streamerJob !== RUNBOOK_PROFILE.prometheus.jobs.streamer)
-    set("prometheus.jobs.streamer", streamerJob, { guess: `job ${streamerJob} is named like the streamer` });
+    set("prometheus.jobs.streamer", streamerJob, {
+      guess: `job ${streamerJob} is named like the streamer`,
+      file: prometheusConfig?.file,
+    });
   if (streamerJob !== undefined)
     set(
       "streamer.liveness",
       { kind: "metric", query: `up{job="${streamerJob}"} == 1` },
-      { guess: `the streamer is scraped as job ${streamerJob}: up means its process answers` },
+      {
+        guess: `the streamer is scraped as job ${streamerJob}: up means its process answers`,
+        file: prometheusConfig?.file,
+      },
     );
   else
     missing.push(
@@ -264,7 +306,8 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
       return { file, ...(example === undefined ? {} : { example }), needs };
     }),
   );
-  if (env.length > 0) set("env", env, { found: "the env files compose and the units read" });
+  if (env.length > 0)
+    set("env", env, { found: "the env files compose and the units read", file: env[0]?.example });
 
   const users = [
     ...new Set(
@@ -273,9 +316,10 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
         .filter((u) => u !== "root" && u !== "0"),
     ),
   ];
-  if (users.length > 0) set("users", users, { found: "the units' User=" });
-  if (Object.keys(guessed).length > 0) profile["guessed"] = guessed;
-  return { profile, guessed, found, missing };
+  if (users.length > 0) set("users", users, { found: "the units' User=", file: unitFiles[0] });
+  const guessed = inferences.filter((i) => i.guessed);
+  if (guessed.length > 0) profile["guessed"] = Object.fromEntries(guessed.map((i) => [i.key, i.why]));
+  return { profile, inferences, missing };
 }
 
 /** Whether a compose service looks like it plays a runbook role (its image, its command, its build). */

@@ -77,7 +77,7 @@ describe("the stack profile", () => {
 
   it("reads sattva-chaos.json at a checkout's root; bad JSON is named; no file means the runbook's", async () => {
     await withTempDir("profile-test", async (dir) => {
-      expect(await loadProfile(dir)).toEqual({ profile: RUNBOOK_PROFILE, file: undefined });
+      expect(await loadProfile(dir)).toEqual({ profile: RUNBOOK_PROFILE, file: undefined, stated: {} });
       const file = path.join(dir, "sattva-chaos.json");
       await writeFile(file, '{ "units": ');
       await expect(loadProfile(dir)).rejects.toThrow(`${file}: not valid JSON`);

@@ -216,6 +216,8 @@ export interface LoadedProfile {
   readonly profile: Profile;
   /** The profile file read, or undefined when the checkout has none (the runbook's layout). */
   readonly file: string | undefined;
+  /** The file's own JSON: what it states, before defaults. */
+  readonly stated: ProfileInput;
 }
 
 /** Reads `sattva-chaos.json` at a checkout's root; bad JSON or a bad key is a UsageError naming its path. */
@@ -225,7 +227,7 @@ export async function loadProfile(dir: string): Promise<LoadedProfile> {
   try {
     text = await readFile(file, "utf8");
   } catch {
-    return { profile: RUNBOOK_PROFILE, file: undefined };
+    return { profile: RUNBOOK_PROFILE, file: undefined, stated: {} };
   }
   let json: unknown;
   try {
@@ -233,7 +235,7 @@ export async function loadProfile(dir: string): Promise<LoadedProfile> {
   } catch (error) {
     throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
   }
-  return { profile: parseProfile(json, file), file };
+  return { profile: parseProfile(json, file), file, stated: json as ProfileInput };
 }
 
 export function parseProfile(json: unknown, file: string): Profile {
@@ -335,4 +337,25 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] ?? 0;
+}
+
+/** Whether a profile's own JSON states a key path (`units.dir`), or an object above it wholesale. */
+export function statesKey(stated: unknown, key: string): boolean {
+  let value = stated;
+  for (const step of key.split(".")) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+    if (!(step in value)) return false;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return true;
+}
+
+/** `base` with `over` laid on top: objects merged key by key, anything else (arrays too) replaced. */
+export function overlay(base: unknown, over: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) merged[key] = overlay(base[key], value);
+  return merged;
 }
