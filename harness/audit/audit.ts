@@ -15,6 +15,7 @@ import {
   loadProfile,
   overlay,
   parseProfile,
+  RUNBOOK_PROFILE,
   statesKey,
   type Profile,
   type RunbookService,
@@ -75,6 +76,8 @@ export interface AuditResult {
 interface ConfigPart extends Located {
   readonly what: "nginx" | "prometheus" | "alertmanager";
   readonly role: "frontend" | "prometheus" | "alertmanager";
+  /** The profile key that names its path. */
+  readonly key: string;
   readonly expected: (profile: Profile) => string;
 }
 
@@ -83,6 +86,7 @@ const CONFIG_PARTS: readonly ConfigPart[] = [
   {
     what: "nginx",
     role: "frontend",
+    key: "nginx.conf",
     expected: (p) => p.nginx.conf,
     description: "nginx's server block",
     severityIfMissing: "blocker",
@@ -91,6 +95,7 @@ const CONFIG_PARTS: readonly ConfigPart[] = [
   {
     what: "prometheus",
     role: "prometheus",
+    key: "monitoring.prometheus",
     expected: (p) => p.monitoring.prometheus,
     description: "Prometheus' configuration",
     severityIfMissing: "warning",
@@ -99,6 +104,7 @@ const CONFIG_PARTS: readonly ConfigPart[] = [
   {
     what: "alertmanager",
     role: "alertmanager",
+    key: "monitoring.alertmanager",
     expected: (p) => p.monitoring.alertmanager,
     description: "Alertmanager's configuration",
     severityIfMissing: "warning",
@@ -139,7 +145,7 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
     overlay(inferredInput, loaded.stated),
     profileFile ?? "the profile read from the checkout",
   );
-  const checkout = await Checkout.open(dir, profile, profileFile);
+  const checkout = await Checkout.open(dir, profile, profileFile, loaded.stated);
   checkout.layoutFindings.push(...inferredLayoutFindings(inferred));
   const allUnits = await checkout.unitFiles();
   const composePaths = checkout.composeFiles();
@@ -175,7 +181,8 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
       path.join(profile.units.dir, name),
       {
         search: () => checkout.named(name)[0],
-        explicit: checkout.stated((p) => p.units.dir) || checkout.stated((p) => p.units[role]),
+        keys: ["units.dir", `units.${role}`],
+        runbookPath: path.join(RUNBOOK_PROFILE.units.dir, RUNBOOK_PROFILE.units[role]),
       },
     );
     const unit = allUnits.find((u) => u.files[0] === found);
@@ -204,7 +211,8 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
     {
       actual: execScript,
       search: () => checkout.named(path.basename(profile.scripts.update))[0],
-      explicit: checkout.stated((p) => p.scripts.update),
+      keys: ["scripts.update"],
+      runbookPath: RUNBOOK_PROFILE.scripts.update,
     },
   );
   const updateScript = scriptPath === undefined ? undefined : await checkout.read(scriptPath);
@@ -264,7 +272,8 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
     const found = checkout.locate(part, part.expected(profile), {
       actual,
       search: () => checkout.named(path.basename(part.expected(profile)))[0],
-      explicit: checkout.stated(part.expected),
+      keys: [part.key],
+      runbookPath: part.expected(RUNBOOK_PROFILE),
     });
     if (found !== undefined)
       mounts.standIn(
@@ -319,16 +328,27 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
         addHosts: [...documented].map((s) => `${s}:127.0.0.1`),
       }),
     ]);
-  if (prometheus !== undefined)
-    toolRuns.push([
-      "promtool",
+  if (prometheus !== undefined) {
+    // With compose's mounts, promtool sees the rule files where Prometheus does; with stand-ins, it
+    // checks the configuration's syntax, and the rule files on their own.
+    const standIn = mounts.isStandIn("prometheus");
+    const ruleTargets = rules.map((rule) => `/check/rules/${path.basename(rule.file)}`);
+    if (standIn)
+      for (const [i, rule] of rules.entries()) mounts.standIn("prometheus", rule.file, ruleTargets[i] ?? "");
+    const promtool = (command: string[]) =>
       runValidator("promtool", {
         image: ref("prometheus"),
         mounts: absolute("prometheus"),
         entrypoint: "promtool",
-        command: ["check", "config", configPath("prometheus")],
-      }),
+        command,
+      });
+    toolRuns.push([
+      "promtool",
+      promtool(["check", "config", ...(standIn ? ["--syntax-only"] : []), configPath("prometheus")]),
     ]);
+    if (standIn && rules.length > 0)
+      toolRuns.push(["promtool-rules", promtool(["check", "rules", ...ruleTargets])]);
+  }
   if (alertmanager !== undefined)
     toolRuns.push([
       "amtool",

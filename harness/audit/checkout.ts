@@ -4,7 +4,7 @@ import type { Finding, Severity } from "../findings/finding.ts";
 import type { LookedFor } from "../findings/json.ts";
 import { UnitFile } from "../parse/unit-file.ts";
 import { YamlFile } from "../parse/yaml-file.ts";
-import { RUNBOOK_PROFILE, type Profile } from "../profile/profile.ts";
+import { RUNBOOK_PROFILE, statesKey, type Profile } from "../profile/profile.ts";
 import { runbook, RunbookSections, type Citation } from "../runbook/runbook.ts";
 
 /** The units the runbook puts on the host, by the part they play. */
@@ -81,16 +81,32 @@ export class Checkout {
   readonly layoutFindings: Finding[] = [];
   readonly #texts = new Map<string, Promise<CheckoutText | undefined>>();
 
-  private constructor(dir: string, profile: Profile, profileFile: string | undefined, files: string[]) {
+  /** What the user's profile itself states (its JSON before defaults), to tell it from what was inferred. */
+  readonly statedProfile: unknown;
+
+  private constructor(
+    dir: string,
+    profile: Profile,
+    profileFile: string | undefined,
+    stated: unknown,
+    files: string[],
+  ) {
     this.dir = dir;
     this.profile = profile;
     this.profileFile = profileFile;
+    this.statedProfile = stated;
     this.files = files;
   }
 
-  static async open(dir: string, profile: Profile, profileFile: string | undefined): Promise<Checkout> {
+  /** `profile` is what the audit goes by; `stated` the user's profile's own JSON ({} without one). */
+  static async open(
+    dir: string,
+    profile: Profile,
+    profileFile: string | undefined,
+    stated: unknown = {},
+  ): Promise<Checkout> {
     const root = path.resolve(dir);
-    return new Checkout(root, profile, profileFile, await walk(root));
+    return new Checkout(root, profile, profileFile, stated, await walk(root));
   }
 
   has(file: string): boolean {
@@ -138,14 +154,20 @@ export class Checkout {
     how: {
       readonly actual?: string | undefined;
       readonly search: () => string | undefined;
-      readonly explicit: boolean;
+      /** The profile keys that name this path (`units.dir`, `units.backend`). */
+      readonly keys: readonly string[];
+      /** Where the runbook's layout puts it. */
+      readonly runbookPath: string;
     },
   ): string | undefined {
+    const explicit = how.keys.some((key) => statesKey(this.statedProfile, key));
     const found = how.actual ?? (this.has(expected) ? expected : how.search());
+    // Looked for where the user's profile says, else at the runbook's place (even when read elsewhere).
+    const lookedAt = explicit ? expected : how.runbookPath;
     this.lookedFor.push({
       what: part.description,
-      path: expected,
-      ...(found === undefined || found === expected ? {} : { found }),
+      path: lookedAt,
+      ...(found === undefined || found === lookedAt ? {} : { found }),
     });
     if (found === expected) return found;
     const runbookSays = placeCitation(part.what);
@@ -154,9 +176,7 @@ export class Checkout {
       others.length === 0
         ? ""
         : `; it has ${others.join(", ")}: if one of them is it, name it in a profile (\`sattva-chaos init\` proposes one)`;
-    const given = how.explicit
-      ? `the profile names ${expected}`
-      : `the runbook's layout puts it at ${expected}`;
+    const given = explicit ? `the profile names ${expected}` : `the runbook's layout puts it at ${expected}`;
     if (found !== undefined) {
       this.layoutFindings.push({
         id: "layout.elsewhere",
@@ -166,7 +186,7 @@ export class Checkout {
         file: found,
         runbook: runbookSays,
         observed: `${part.description} is ${how.actual === undefined ? "at" : "mounted from"} ${found}; ${given}`,
-        impact: `the harness reads ${found}, but anything that follows the ${how.explicit ? "profile" : "runbook"} looks at ${expected}; state it in ${how.explicit ? "the profile" : "a profile (`sattva-chaos init` writes one)"}`,
+        impact: `the harness reads ${found}, but anything that follows the ${explicit ? "profile" : "runbook"} looks at ${expected}; state it in ${explicit ? "the profile" : "a profile (`sattva-chaos init` writes one)"}`,
       });
     } else {
       this.layoutFindings.push({
@@ -202,7 +222,11 @@ export class Checkout {
           "the runbook's `docker compose up -d db redis frontend ...` has nothing to start: no database, Redis, frontend or monitoring",
       },
       configured[0] ?? "docker-compose.yml",
-      { search: () => COMPOSE_NAMES.flatMap((name) => this.named(name))[0], explicit },
+      {
+        search: () => COMPOSE_NAMES.flatMap((name) => this.named(name))[0],
+        keys: ["compose.files"],
+        runbookPath: RUNBOOK_PROFILE.compose.files[0] ?? "docker-compose.yml",
+      },
     );
     if (first === undefined) return [];
     if (explicit) return [first, ...configured.slice(1).filter((file) => this.has(file))];

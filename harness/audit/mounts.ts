@@ -41,7 +41,13 @@ export class ServiceMounts {
 
   /** For a service that mounts nothing from the checkout (its image bakes its config), check `source` at `target`. */
   standIn(role: RunbookService, source: string, target: string): void {
-    if (this.fromCompose(role).length === 0) this.#standIns.set(role, [{ source, target }]);
+    if (this.fromCompose(role).length === 0)
+      this.#standIns.set(role, [...(this.#standIns.get(role) ?? []), { source, target }]);
+  }
+
+  /** Whether the service's files are stand-ins: compose mounts nothing of the checkout into it. */
+  isStandIn(role: RunbookService): boolean {
+    return this.fromCompose(role).length === 0;
   }
 
   all(role: RunbookService): CheckoutMount[] {

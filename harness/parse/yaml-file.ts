@@ -15,8 +15,15 @@ export class YamlFile {
     this.#lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: this.#lines, prettyErrors: false });
     this.#contents = doc.contents;
+    // An error's position can sit on the blank or comment lines before the node it is about.
+    const lines = text.split("\n");
+    const firstContent = (line: number) => {
+      let at = line;
+      while (at < lines.length && /^\s*(#.*)?$/.test(lines[at - 1] ?? "")) at++;
+      return at;
+    };
     this.errors = doc.errors.map((error) => ({
-      line: this.#lineAt(error.pos[0]),
+      line: firstContent(this.#lineAt(error.pos[0])),
       message: error.message.split("\n")[0] ?? error.message,
     }));
     this.data = this.errors.length === 0 ? (doc.toJS() as unknown) : undefined;

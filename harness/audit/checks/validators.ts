@@ -3,6 +3,7 @@ import { unitBoolean } from "../../parse/unit-file.ts";
 import type { RunbookService } from "../../profile/profile.ts";
 import { runbook, RunbookSections, type Citation } from "../../runbook/runbook.ts";
 import type { AuditCheck, AuditContext } from "../context.ts";
+import type { ToolRun } from "../validators.ts";
 import { UNIT_SECTION } from "./runbook-units.ts";
 
 /**
@@ -141,7 +142,8 @@ const security: AuditCheck = {
 function toolCheck(options: {
   id: string;
   title: string;
-  tool: string;
+  /** The runs (as audit.ts names them) whose complaints this check reports; the first names the tool. */
+  tools: readonly string[];
   citation: () => Citation;
   /** Parses one output line: the message, the container path and line it names. */
   parse: (line: string) => { message: string; path?: string; line?: number } | undefined;
@@ -149,37 +151,43 @@ function toolCheck(options: {
   service: RunbookService;
   /** The checkout file a message without a path is about (the configuration checked). */
   defaultFile: (context: AuditContext) => string | undefined;
-  severity?: Severity;
 }): AuditCheck {
+  const [tool = ""] = options.tools;
+  const problemsOf = (run: ToolRun) => {
+    const found = lines(`${run.stdout}\n${run.stderr}`).flatMap((line) => {
+      const parsed = options.parse(line);
+      // "yaml: unmarshal errors:" heads the lines that say what is wrong.
+      return parsed === undefined || parsed.message.endsWith(":") ? [] : [parsed];
+    });
+    return found.length > 0 ? found : [{ message: lines(run.stderr).at(-1) ?? `exit ${run.rc}` }];
+  };
   return {
     id: options.id,
     title: options.title,
     run(context) {
-      const run = context.tools.get(options.tool);
-      if (run === undefined) return { skipped: `nothing for ${options.tool} to check in this checkout` };
-      if (run.rc === 0) return [];
-      const found = lines(`${run.stdout}\n${run.stderr}`).flatMap((line) => {
-        const parsed = options.parse(line);
-        return parsed === undefined ? [] : [parsed];
-      });
-      const reported = found.length > 0 ? found : [{ message: lines(run.stderr).at(-1) ?? `exit ${run.rc}` }];
-      return reported.map((problem): Finding => {
-        const file =
-          (problem.path === undefined || problem.path === ""
-            ? undefined
-            : context.mountedFrom(options.service, problem.path)) ?? options.defaultFile(context);
-        return {
-          id: options.id,
-          severity: options.severity ?? "blocker",
-          kind: "drift",
-          subject: file ?? options.tool,
-          ...(file === undefined ? {} : { file }),
-          ...(problem.line === undefined ? {} : { line: problem.line }),
-          runbook: options.citation(),
-          observed: `${options.tool}: ${problem.message}`,
-          impact: `the service refuses this configuration: it does not start (or keeps its old configuration on reload)`,
-        };
-      });
+      const runs = options.tools.flatMap((name) => context.tools.get(name) ?? []);
+      if (runs.length === 0) return { skipped: `nothing for ${tool} to check in this checkout` };
+      return runs
+        .filter((run) => run.rc !== 0)
+        .flatMap(problemsOf)
+        .map((problem: { message: string; path?: string; line?: number }): Finding => {
+          const file =
+            (problem.path === undefined || problem.path === ""
+              ? undefined
+              : context.mountedFrom(options.service, problem.path)) ?? options.defaultFile(context);
+          return {
+            id: options.id,
+            severity: "blocker",
+            kind: "drift",
+            subject: file ?? tool,
+            ...(file === undefined ? {} : { file }),
+            ...(problem.line === undefined ? {} : { line: problem.line }),
+            runbook: options.citation(),
+            observed: `${tool}: ${problem.message}`,
+            impact:
+              "the service refuses this configuration: it does not start (or keeps its old configuration on reload)",
+          };
+        });
     },
   };
 }
@@ -194,8 +202,10 @@ const compose: AuditCheck = {
     const message = lines(run.stderr)
       .filter((l) => !/level=warning/.test(l))
       .join(" / ");
-    const line = /line (\d+)/.exec(message)?.[1];
-    const [first] = context.compose.files;
+    // Compose's YAML errors name the line where a block began; the audit's own parser names the broken one.
+    const broken = context.compose.files.find((f) => f.errors.length > 0);
+    const line = broken?.errors[0]?.line ?? /line (\d+)/.exec(message)?.[1];
+    const first = broken ?? context.compose.files[0];
     return [
       {
         id: "validate.compose",
@@ -219,7 +229,7 @@ const nginx = toolCheck({
   id: "validate.nginx",
   title:
     "nginx -t accepts the frontend's configuration (compose service names resolve as on the project network)",
-  tool: "nginx",
+  tools: ["nginx"],
   service: "frontend",
   defaultFile: (context) => context.nginx?.file,
   citation: () => rb().cite(RunbookSections.nginx, "server {"),
@@ -237,7 +247,7 @@ const nginx = toolCheck({
 const promtoolConfig = toolCheck({
   id: "validate.promtool",
   title: "promtool check config accepts Prometheus' configuration and rules",
-  tool: "promtool",
+  tools: ["promtool", "promtool-rules"],
   service: "prometheus",
   defaultFile: (context) => context.prometheus?.file,
   citation: () => rb().cite(RunbookSections.table, "| Prometheus | `Docker` | 9090 | Мониторинг |"),
@@ -256,7 +266,7 @@ const promtoolConfig = toolCheck({
 const amtool = toolCheck({
   id: "validate.amtool",
   title: "amtool check-config accepts Alertmanager's configuration",
-  tool: "amtool",
+  tools: ["amtool"],
   service: "alertmanager",
   defaultFile: (context) => context.alertmanager?.file,
   citation: () => rb().cite(RunbookSections.table, "| Alertmanager | `Docker` | 9093 | Алерты |"),

@@ -1,0 +1,270 @@
+// The static audit against the bundled stack, the drifted stack (with and without the profile init
+// writes for it) and copies broken for each validator: the exact findings, by severity, check, file
+// and line. Needs Docker (the validators run in the harness's images), no host.
+import { cp, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ExitCode } from "../errors.ts";
+import { FindingsDocumentSchema, type FindingsDocument } from "../findings/json.ts";
+import { withTempDir } from "../lifecycle/temp-dir.ts";
+import { findChromium, screenshotPage } from "../report/chromium.ts";
+import { BUNDLED_STACK } from "../stack/stack-layout.ts";
+import { sattvaChaos } from "../testing/cli.ts";
+
+const DRIFTED_STACK = fileURLToPath(new URL("../../fixtures/stacks/drifted/", import.meta.url));
+
+/** The runbook's own contradictions: every audit lists them. */
+const RUNBOOK_CONTRADICTIONS = [
+  "info runbook.cron DEPLOYMENT_ARCHITECTURE.md:24 (runbook)",
+  "info runbook.backend-in-docker DEPLOYMENT_ARCHITECTURE.md:70 (runbook)",
+  "info runbook.ports-mixed DEPLOYMENT_ARCHITECTURE.md:72 (runbook)",
+  "info runbook.no-update-unit DEPLOYMENT_ARCHITECTURE.md:85 (runbook)",
+  "info runbook.no-cd DEPLOYMENT_ARCHITECTURE.md:207 (runbook)",
+  "info runbook.sleep-10 DEPLOYMENT_ARCHITECTURE.md:226 (runbook)",
+  "info runbook.never-enabled DEPLOYMENT_ARCHITECTURE.md:229 (runbook)",
+  "info runbook.yt-dlp-in-backend-venv DEPLOYMENT_ARCHITECTURE.md:279 (runbook)",
+];
+
+/** The bundled stack is the runbook's deployment: what it has is the runbook's, or offline's. */
+const ON_BUNDLED = [
+  "info compose.backend docker-compose.yml:41 (runbook)",
+  "info compose.images docker-compose.yml:64",
+  "info nginx.proxy frontend/nginx.conf:16 (runbook)",
+  "info nginx.proxy frontend/nginx.conf:16 (runbook)",
+  "info script.update scripts/yt-dlp-update.sh:7 (runbook)",
+  "info script.update scripts/yt-dlp-update.sh:10 (runbook)",
+  "info validate.security systemd/sattva-backend.service (runbook)",
+  "info unit.dependencies systemd/sattva-backend.service:4 (runbook)",
+  "info unit.dependencies systemd/sattva-backend.service:4 (runbook)",
+  "info unit.environment systemd/sattva-backend.service:10 (runbook)",
+  "info unit.exec systemd/sattva-backend.service:11 (runbook)",
+  "info validate.security systemd/sattva-streamer.service (runbook)",
+  "info unit.environment systemd/sattva-streamer.service:10 (runbook)",
+  "info validate.security systemd/yt-dlp-update.service (runbook)",
+];
+
+/** Every hazard planted in the drifted stack, with its file and line (no profile: users not declared). */
+const HAZARDS_ON_DRIFTED = [
+  "blocker compose.env-files deploy/docker-compose.yml:7",
+  "blocker compose.networks deploy/docker-compose.yml:16",
+  "blocker compose.public-ports deploy/docker-compose.yml:21",
+  "blocker compose.runbook-services deploy/docker-compose.yml:31",
+  "blocker nginx.proxy deploy/nginx/default.conf:13",
+  "blocker nginx.proxy deploy/nginx/default.conf:13",
+  "blocker alertmanager.receivers monitoring/alertmanager/config.yml:2",
+  "blocker alertmanager.receivers monitoring/alertmanager/config.yml:12",
+  "blocker prometheus.targets monitoring/prometheus/prometheus.yml:16",
+  "blocker prometheus.targets monitoring/prometheus/prometheus.yml:19",
+  "blocker unit.dependencies ops/systemd/sattva-backend.service:4",
+  "blocker unit.environment ops/systemd/sattva-backend.service:10",
+  "blocker unit.exec ops/systemd/sattva-backend.service:12",
+  "blocker unit.sandbox ops/systemd/sattva-streamer.service:13",
+  "blocker unit.user ops/systemd/ytdlp-refresh.service:8",
+  "blocker unit.sandbox ops/systemd/ytdlp-refresh.service:9",
+  "blocker script.update ops/update-ytdlp.sh:1",
+  "blocker script.update ops/update-ytdlp.sh:6",
+  "warning compose.runbook-cwd deploy/docker-compose.yml",
+  "warning compose.restart deploy/docker-compose.yml:5",
+  "warning compose.variables deploy/docker-compose.yml:10",
+  "warning compose.dev-flags deploy/docker-compose.yml:37",
+  "warning compose.public-ports deploy/docker-compose.yml:39",
+  "warning compose.undocumented-services deploy/docker-compose.yml:42",
+  "warning compose.images deploy/docker-compose.yml:43",
+  "warning compose.undocumented-services deploy/docker-compose.yml:46",
+  "warning compose.images deploy/docker-compose.yml:47",
+  "warning compose.public-ports deploy/docker-compose.yml:49",
+  "warning prometheus.rules monitoring/prometheus/rules/alerts.yml",
+  "warning prometheus.rules monitoring/prometheus/rules/alerts.yml",
+  "warning prometheus.rules monitoring/prometheus/rules/alerts.yml:4",
+  "warning unit.restart ops/systemd/sattva-backend.service",
+  "warning unit.user ops/systemd/sattva-backend.service:8",
+  "warning unit.exec ops/systemd/sattva-backend.service:12",
+  "warning unit.install ops/systemd/sattva-streamer.service",
+  "warning validate.systemd ops/systemd/sattva-streamer.service:12",
+  "warning unit.sandbox ops/systemd/sattva-streamer.service:14",
+  "warning unit.user ops/systemd/ytdlp-refresh.service:8",
+  "warning timer.schedule ops/systemd/ytdlp-refresh.timer:5",
+  "warning timer.schedule ops/systemd/ytdlp-refresh.timer:6",
+  "warning validate.shellcheck ops/update-ytdlp.sh:3",
+  "warning script.update ops/update-ytdlp.sh:5",
+  "info compose.runbook-services deploy/docker-compose.yml:4",
+  "info compose.backend deploy/docker-compose.yml:34 (runbook)",
+  "info nginx.proxy deploy/nginx/default.conf:13 (runbook)",
+  "info validate.security ops/systemd/sattva-backend.service (runbook)",
+  "info unit.dependencies ops/systemd/sattva-backend.service:3 (runbook)",
+  "info unit.dependencies ops/systemd/sattva-backend.service:3 (runbook)",
+  "info validate.security ops/systemd/sattva-streamer.service",
+  "info unit.environment ops/systemd/sattva-streamer.service:9 (runbook)",
+  "info validate.security ops/systemd/ytdlp-refresh.service",
+  "info timer.schedule ops/systemd/ytdlp-refresh.timer",
+  "info script.update ops/update-ytdlp.sh:6 (runbook)",
+];
+
+/** Where the drifted stack names or places things differently from the runbook: what a profile explains. */
+const LAYOUT_ON_DRIFTED = [
+  "warning layout.inferred deploy/docker-compose.yml",
+  "warning layout.inferred deploy/docker-compose.yml",
+  "warning layout.inferred deploy/docker-compose.yml",
+  "warning layout.inferred deploy/docker-compose.yml:5",
+  "warning layout.inferred deploy/docker-compose.yml:34",
+  "warning layout.inferred deploy/nginx/default.conf",
+  "warning layout.inferred monitoring/alertmanager/config.yml",
+  "warning layout.inferred monitoring/prometheus/prometheus.yml",
+  "warning layout.inferred monitoring/prometheus/prometheus.yml",
+  "warning layout.inferred monitoring/prometheus/prometheus.yml",
+  "warning layout.inferred monitoring/prometheus/rules/alerts.yml",
+  "warning layout.inferred ops/systemd/sattva-backend.service",
+  "warning layout.inferred ops/systemd/sattva-backend.service",
+  "warning layout.inferred ops/systemd/ytdlp-refresh.service",
+  "warning layout.inferred ops/systemd/ytdlp-refresh.timer",
+  "warning layout.inferred ops/update-ytdlp.sh",
+];
+
+/** A finding as the tests name it: severity, check, where, and whether it is the runbook's own. */
+const named = (document: FindingsDocument): string[] =>
+  document.findings
+    .map(
+      (f) =>
+        `${f.severity} ${f.id} ${f.file === undefined ? f.subject : `${f.file}${f.line === undefined ? "" : `:${f.line}`}`}${f.kind === "runbook" ? " (runbook)" : ""}`,
+    )
+    .sort();
+
+async function auditJson(
+  stack: string,
+): Promise<{ exitCode: number; document: FindingsDocument; stderr: string }> {
+  const result = await sattvaChaos(["audit", "--stack", stack, "--json"], {}, { timeoutMs: 10 * 60_000 });
+  return {
+    exitCode: result.exitCode,
+    document: FindingsDocumentSchema.parse(JSON.parse(result.stdout)),
+    stderr: result.stderr,
+  };
+}
+
+describe("sattva-chaos audit", () => {
+  it("passes the bundled stack: no blocker, only the runbook's contradictions and what offline cannot run", async () => {
+    const { exitCode, document } = await auditJson(BUNDLED_STACK);
+    expect(named(document)).toEqual([...ON_BUNDLED, ...RUNBOOK_CONTRADICTIONS].sort());
+    expect(exitCode).toBe(ExitCode.passed);
+    for (const finding of document.findings.filter((f) => f.kind === "runbook"))
+      expect(finding.runbook.section.length).toBeGreaterThan(0);
+    expect(document.checks.every((c) => c.status !== "failed")).toBe(true);
+  });
+
+  it("names every planted drift of the drifted stack with its file and line, and fails it", async () => {
+    const { exitCode, document, stderr } = await auditJson(DRIFTED_STACK);
+    expect(named(document)).toEqual(
+      [...HAZARDS_ON_DRIFTED, ...LAYOUT_ON_DRIFTED, ...RUNBOOK_CONTRADICTIONS].sort(),
+    );
+    expect(exitCode).toBe(ExitCode.failed);
+    // Without a profile the audit says which files it looked for at the runbook's places.
+    expect(stderr).toContain(
+      "looked for the backend unit sattva-backend.service at systemd/sattva-backend.service",
+    );
+    // A checkout's env values never reach a finding (the example's placeholder password is one).
+    expect(JSON.stringify(document)).not.toContain("changeme");
+  });
+
+  it("with the profile init writes, reports no layout difference and still every hazard", async () => {
+    await withTempDir("audit-init", async (dir) => {
+      const stack = path.join(dir, "drifted");
+      await cp(DRIFTED_STACK, stack, { recursive: true });
+      const init = await sattvaChaos(["init", "--stack", stack]);
+      expect(init.exitCode, init.stderr).toBe(ExitCode.passed);
+      const profile = JSON.parse(await readFile(path.join(stack, "sattva-chaos.json"), "utf8")) as {
+        guessed: Record<string, string>;
+      };
+      expect(Object.keys(profile.guessed)).toEqual(
+        expect.arrayContaining(["units.timer", "units.update", "compose.services.db"]),
+      );
+      expect(init.stderr).toContain("missing  compose.services.grafana");
+
+      const { exitCode, document } = await auditJson(stack);
+      // The profile declares the service user: a host made by the harness creates it, so it is only worth knowing.
+      const declared = HAZARDS_ON_DRIFTED.map((f) => f.replace(/^"?warning unit\.user/, "info unit.user"));
+      expect(named(document)).toEqual([...declared, ...RUNBOOK_CONTRADICTIONS].sort());
+      expect(exitCode).toBe(ExitCode.failed);
+
+      const again = await sattvaChaos(["init", "--stack", stack]);
+      expect(again.exitCode).toBe(ExitCode.usageOrEnvironment);
+      expect(again.stderr).toContain(
+        "sattva-chaos.json exists: expected no profile yet (pass --force to replace it)",
+      );
+    });
+  });
+
+  it("turns each validator's complaint into a finding at the file and line it names", async () => {
+    await withTempDir("audit-validators", async (dir) => {
+      const stack = path.join(dir, "broken");
+      await cp(BUNDLED_STACK, stack, { recursive: true });
+      const edit = async (file: string, from: string, to: string) => {
+        const text = await readFile(path.join(stack, file), "utf8");
+        expect(text).toContain(from);
+        await writeFile(path.join(stack, file), text.replace(from, to));
+      };
+      await edit(
+        "frontend/nginx.conf",
+        "        proxy_set_header Host $host;\n",
+        "        proxy_set_header Host $host;\n        proxy_buffering maybe;\n",
+      );
+      await edit(
+        "monitoring/prometheus.yml",
+        "  scrape_interval: 5s\n",
+        "  scrape_interval: 5s\n  scrape_intervall: 5s\n",
+      );
+      await edit("monitoring/alertmanager.yml", "  receiver: harness-webhook", "  receiver: nobody");
+      await edit("systemd/sattva-streamer.service", "RestartSec=10", "RestartSec=10\nRestartSecs=5");
+      await rm(path.join(stack, "monitoring/alert-rules.yml"));
+      const { exitCode, document } = await auditJson(stack);
+      const blockers = named(document).filter((f) => f.startsWith("blocker"));
+      expect(blockers).toEqual([
+        "blocker compose.mounts docker-compose.yml:60",
+        "blocker validate.amtool monitoring/alertmanager.yml",
+        "blocker validate.nginx frontend/nginx.conf:18",
+        "blocker validate.promtool monitoring/prometheus.yml:5",
+      ]);
+      expect(named(document)).toContain("warning validate.systemd systemd/sattva-streamer.service:14");
+      expect(document.findings.find((f) => f.id === "validate.nginx")?.observed).toBe(
+        'nginx: invalid value "maybe" in "proxy_buffering" directive, it must be "on" or "off"',
+      );
+      expect(exitCode).toBe(ExitCode.failed);
+
+      await edit("docker-compose.yml", "\n  redis:\n", "\n redis:\n");
+      const compose = await auditJson(stack);
+      expect(named(compose.document).filter((f) => f.startsWith("blocker"))).toEqual([
+        "blocker validate.compose docker-compose.yml:26",
+      ]);
+      // What needs the compose model is skipped, by name, rather than guessed.
+      expect(compose.document.checks.find((c) => c.id === "compose.public-ports")).toMatchObject({
+        status: "skipped",
+      });
+    });
+  });
+
+  it("writes findings.json, a JUnit test case per check, summary.md and a page that opens cleanly", async () => {
+    await withTempDir("audit-report", async (dir) => {
+      const result = await sattvaChaos(["audit", "--stack", DRIFTED_STACK, "--report", dir]);
+      expect(result.exitCode).toBe(ExitCode.failed);
+      const document = FindingsDocumentSchema.parse(
+        JSON.parse(await readFile(path.join(dir, "findings.json"), "utf8")),
+      );
+      const junit = await readFile(path.join(dir, "junit.xml"), "utf8");
+      expect(junit.match(/<testcase /g)?.length).toBe(document.checks.length);
+      expect(junit.match(/<failure /g)?.length).toBe(
+        document.checks.filter((c) => c.status === "failed").length,
+      );
+      expect(junit).toContain(
+        'name="unit.dependencies: the units&#39; After=/Requires=/Wants= name units that exist on the host"',
+      );
+      const summary = await readFile(path.join(dir, "summary.md"), "utf8");
+      expect(summary).toContain(`#### Findings: ${document.counts.blocker} blockers`);
+      if ((await findChromium()) !== undefined) {
+        const { consoleErrors } = await screenshotPage(
+          path.join(dir, "index.html"),
+          path.join(dir, "audit.png"),
+        );
+        expect(consoleErrors).toEqual([]);
+      }
+    });
+  });
+});
