@@ -231,8 +231,12 @@ describe("sattva-chaos audit", () => {
 
       await edit("docker-compose.yml", "\n  redis:\n", "\n redis:\n");
       const compose = await auditJson(stack);
+      // Compose refuses the file at its broken line; the services' configurations are still checked on their own.
       expect(named(compose.document).filter((f) => f.startsWith("blocker"))).toEqual([
+        "blocker validate.amtool monitoring/alertmanager.yml",
         "blocker validate.compose docker-compose.yml:26",
+        "blocker validate.nginx frontend/nginx.conf:18",
+        "blocker validate.promtool monitoring/prometheus.yml:5",
       ]);
       // What needs the compose model is skipped, by name, rather than guessed.
       expect(compose.document.checks.find((c) => c.id === "compose.public-ports")).toMatchObject({
