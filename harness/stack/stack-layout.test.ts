@@ -28,38 +28,50 @@ describe("openStackDir", () => {
       const error = await openStackDir(stack).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UsageError);
       expect((error as Error).message).toBe(
-        `--stack ${stack}: missing systemd/yt-dlp-update.timer, the daily yt-dlp update timer`,
+        `--stack ${stack}: missing systemd/yt-dlp-update.timer, the daily yt-dlp update timer (\`sattva-chaos audit --stack ${stack}\` lists every difference from the runbook)`,
       );
     });
   });
 
-  it("follows a checkout's own layout from sattva-chaos.json", async () => {
+  it("follows a checkout's own layout from its profile (sattva-chaos.json)", async () => {
     await withTempDir("layout-test", async (dir) => {
       const stack = await copyOfStack(dir);
       await mkdir(path.join(stack, "config"));
       await rename(path.join(stack, "systemd"), path.join(stack, "config", "systemd"));
       await expect(openStackDir(stack)).rejects.toThrow("missing systemd/sattva-backend.service");
-      await writeFile(path.join(stack, "sattva-chaos.json"), JSON.stringify({ unitsDir: "config/systemd" }));
+      await writeFile(
+        path.join(stack, "sattva-chaos.json"),
+        JSON.stringify({ units: { dir: "config/systemd" } }),
+      );
       expect((await openStackDir(stack)).layout.unitsDir).toBe("config/systemd");
+      await writeFile(
+        path.join(stack, "sattva-chaos.json"),
+        JSON.stringify({
+          units: { dir: "config/systemd" },
+          compose: { services: { db: "postgres" }, images: { adminer: "python" } },
+        }),
+      );
+      expect((await openStackDir(stack)).layout.composeServices).toMatchObject({
+        postgres: "postgres",
+        adminer: "python",
+      });
     });
   });
 
-  it("rejects a layout file that is not JSON, or has an unknown key or a bad value", async () => {
+  it("rejects a profile that is not JSON, or has an unknown key or a bad value, naming its path", async () => {
     await withTempDir("layout-test", async (dir) => {
       const stack = await copyOfStack(dir);
       const config = path.join(stack, "sattva-chaos.json");
-      await writeFile(config, "{ unitsDir: ");
+      await writeFile(config, "{ units: ");
       await expect(openStackDir(stack)).rejects.toThrow(`${config}: not valid JSON`);
-      await writeFile(config, JSON.stringify({ unitDir: "x" }));
+      await writeFile(config, JSON.stringify({ units: { dirr: "x" } }));
+      await expect(openStackDir(stack)).rejects.toThrow('units.dirr: unknown key (did you mean "dir"?)');
+      await writeFile(config, JSON.stringify({ units: { dir: 3 } }));
+      await expect(openStackDir(stack)).rejects.toThrow("units.dir: expected string, got 3");
+      await writeFile(config, JSON.stringify({ compose: { images: { db: "mysql" } } }));
       await expect(openStackDir(stack)).rejects.toThrow(
-        `${config}: unknown key "unitDir": expected one of composeFile, unitsDir, composeServices`,
+        'compose.images.db: expected one of "host", "postgres"',
       );
-      await writeFile(config, JSON.stringify({ unitsDir: 3 }));
-      await expect(openStackDir(stack)).rejects.toThrow(
-        `${config}: "unitsDir" must be a path relative to the stack, got 3`,
-      );
-      await writeFile(config, JSON.stringify({ composeServices: { db: "mysql" } }));
-      await expect(openStackDir(stack)).rejects.toThrow('unknown service "mysql"');
     });
   });
 });

@@ -1,8 +1,15 @@
-import { access, readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../errors.ts";
-import { parseService, type Service } from "../images/catalogue.ts";
+import type { Service } from "../images/catalogue.ts";
+import {
+  composeServiceFor,
+  loadProfile,
+  RUNBOOK_PROFILE,
+  type Profile,
+  type RunbookService,
+} from "../profile/profile.ts";
 
 /** The reference deployment shipped with the harness, laid out like production's /opt/sattva-streamer. */
 export const BUNDLED_STACK = fileURLToPath(new URL("../../fixtures/stacks/bundled/", import.meta.url));
@@ -11,9 +18,8 @@ export const BUNDLED_STACK = fileURLToPath(new URL("../../fixtures/stacks/bundle
 export const STACK_ROOT = "/opt/sattva-streamer";
 
 /**
- * Where a stack checkout keeps each part, relative to its root. Defaults match the bundled stack and
- * production; a user's repository with another layout says so in `sattva-chaos.json` at its root
- * (e.g. `{ "unitsDir": "config/systemd" }`), so nobody has to move files to be tested.
+ * Where a stack checkout keeps each part, relative to its root, as its profile (`sattva-chaos.json`,
+ * see harness/profile/) says; without one, the runbook's layout, which the bundled stack follows.
  */
 export interface StackLayout {
   readonly composeFile: string;
@@ -22,36 +28,47 @@ export interface StackLayout {
   readonly composeServices: Readonly<Record<string, Service>>;
 }
 
-export const DEFAULT_LAYOUT: StackLayout = {
-  composeFile: "docker-compose.yml",
-  unitsDir: "systemd",
-  composeServices: {
-    db: "postgres",
-    redis: "redis",
-    frontend: "nginx",
-    prometheus: "prometheus",
-    grafana: "grafana",
-    alertmanager: "alertmanager",
-  },
+/** The catalogue image each runbook service runs (the backend's is made from its venv). */
+const RUNBOOK_IMAGES: Readonly<Partial<Record<RunbookService, Service>>> = {
+  db: "postgres",
+  redis: "redis",
+  frontend: "nginx",
+  prometheus: "prometheus",
+  grafana: "grafana",
+  alertmanager: "alertmanager",
 };
 
-/** Files every stack must have, each with what it is for (used in the message when one is missing). */
-function requiredFiles(layout: StackLayout): [string, string][] {
-  const unit = (name: string) => path.join(layout.unitsDir, name);
+export function layoutOf(profile: Profile): StackLayout {
+  const roles = Object.entries(RUNBOOK_IMAGES).flatMap(([role, image]) => {
+    const name = composeServiceFor(profile, role as RunbookService);
+    return name === undefined ? [] : [[name, image] as const];
+  });
+  return {
+    composeFile: profile.compose.files[0] ?? "docker-compose.yml",
+    unitsDir: profile.units.dir,
+    composeServices: { ...Object.fromEntries(roles), ...profile.compose.images },
+  };
+}
+
+export const DEFAULT_LAYOUT: StackLayout = layoutOf(RUNBOOK_PROFILE);
+
+/** Files every stack must have to be deployed, each with what it is for (named when one is missing). */
+function requiredFiles(profile: Profile): [string, string][] {
+  const unit = (name: string) => path.join(profile.units.dir, name);
   return [
-    [layout.composeFile, "the Docker Compose file (project sattva-streamer)"],
-    [unit("sattva-backend.service"), "the backend's systemd unit"],
-    [unit("sattva-streamer.service"), "the streamer's systemd unit"],
-    [unit("yt-dlp-update.service"), "the yt-dlp update service"],
-    [unit("yt-dlp-update.timer"), "the daily yt-dlp update timer"],
-    ["scripts/yt-dlp-update.sh", "the yt-dlp update script the timer runs"],
+    [profile.compose.files[0] ?? "docker-compose.yml", "the Docker Compose file (project sattva-streamer)"],
+    [unit(profile.units.backend), "the backend's systemd unit"],
+    [unit(profile.units.streamer), "the streamer's systemd unit"],
+    [unit(profile.units.update), "the yt-dlp update service"],
+    [unit(profile.units.timer), "the daily yt-dlp update timer"],
+    [profile.scripts.update, "the yt-dlp update script the timer runs"],
     ["backend/requirements.txt", "the backend's Python requirements"],
     ["backend/src/main.py", "the backend's FastAPI app (src.main:app)"],
     ["streamer/requirements.txt", "the streamer's Python requirements (yt-dlp)"],
     ["streamer/main.py", "the streamer's entry point"],
-    ["frontend/nginx.conf", "nginx's server block (proxy_pass to 172.17.0.1:8000)"],
-    ["monitoring/prometheus.yml", "Prometheus' scrape configuration"],
-    ["monitoring/alertmanager.yml", "Alertmanager's routing"],
+    [profile.nginx.conf, "nginx's server block (proxy_pass to 172.17.0.1:8000)"],
+    [profile.monitoring.prometheus, "Prometheus' scrape configuration"],
+    [profile.monitoring.alertmanager, "Alertmanager's routing"],
   ];
 }
 
@@ -60,7 +77,10 @@ export interface StackDir {
   readonly layout: StackLayout;
 }
 
-/** Reads a stack directory's layout and checks it has every file, naming the first one missing. */
+/**
+ * Reads a stack directory's profile and checks it has every file a deployment needs, naming the first
+ * one missing. (`sattva-chaos audit` reports every difference instead of stopping at the first.)
+ */
 export async function openStackDir(dir: string): Promise<StackDir> {
   const root = path.resolve(dir);
   try {
@@ -70,50 +90,15 @@ export async function openStackDir(dir: string): Promise<StackDir> {
       `--stack ${dir}: no such directory (expected a checkout laid out like /opt/sattva-streamer)`,
     );
   }
-  const layout = await readLayout(root);
-  for (const [file, purpose] of requiredFiles(layout)) {
+  const { profile } = await loadProfile(root);
+  for (const [file, purpose] of requiredFiles(profile)) {
     try {
       await access(path.join(root, file));
     } catch {
-      throw new UsageError(`--stack ${dir}: missing ${file}, ${purpose}`);
-    }
-  }
-  return { dir: root, layout };
-}
-
-async function readLayout(root: string): Promise<StackLayout> {
-  const configFile = path.join(root, "sattva-chaos.json");
-  let text: string;
-  try {
-    text = await readFile(configFile, "utf8");
-  } catch {
-    return DEFAULT_LAYOUT;
-  }
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${configFile}: not valid JSON (${(error as Error).message})`);
-  }
-  if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    throw new UsageError(`${configFile}: expected an object such as { "unitsDir": "config/systemd" }`);
-  }
-  const known = new Set(Object.keys(DEFAULT_LAYOUT));
-  for (const [key, value] of Object.entries(config)) {
-    if (!known.has(key))
-      throw new UsageError(`${configFile}: unknown key "${key}": expected one of ${[...known].join(", ")}`);
-    if (key === "composeServices") {
-      if (typeof value !== "object" || value === null || Array.isArray(value)) {
-        throw new UsageError(
-          `${configFile}: "composeServices" must map compose services to images, e.g. { "db": "postgres" }`,
-        );
-      }
-      for (const service of Object.values(value as Record<string, unknown>)) parseService(String(service));
-    } else if (typeof value !== "string") {
       throw new UsageError(
-        `${configFile}: "${key}" must be a path relative to the stack, got ${JSON.stringify(value)}`,
+        `--stack ${dir}: missing ${file}, ${purpose} (\`sattva-chaos audit --stack ${dir}\` lists every difference from the runbook)`,
       );
     }
   }
-  return { ...DEFAULT_LAYOUT, ...(config as Partial<StackLayout>) };
+  return { dir: root, layout: layoutOf(profile) };
 }
