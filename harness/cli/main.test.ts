@@ -82,6 +82,41 @@ describe("bad input gets a clear message and exit code 3", () => {
     });
   });
 
+  it("audit or init on a path that is no checkout, or with a profile that has a typo, a wrong type or an unknown key", async () => {
+    const missing = await sattvaChaos(["audit", "--stack", "/nonexistent/checkout"]);
+    expect(missing.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(missing.stderr).toContain(
+      "--stack /nonexistent/checkout: no such directory (expected a checkout of the deployment)",
+    );
+    await withTempDir("profile", async (dir) => {
+      const empty = await sattvaChaos(["audit", "--stack", dir]);
+      expect(empty.exitCode).toBe(ExitCode.usageOrEnvironment);
+      expect(empty.stderr).toContain(
+        `--stack ${dir}: not a checkout of the deployment: no compose file, no systemd unit and no sattva-chaos.json in it`,
+      );
+      const profile = path.join(dir, "sattva-chaos.json");
+      await writeFile(
+        profile,
+        JSON.stringify({
+          unitz: { dir: "ops" },
+          backend: { port: "8080" },
+          compose: { services: { db: 5 } },
+        }),
+      );
+      const bad = await sattvaChaos(["audit", "--stack", dir]);
+      expect(bad.exitCode).toBe(ExitCode.usageOrEnvironment);
+      expect(bad.stderr).toContain(`${profile} is not a valid profile:`);
+      expect(bad.stderr).toContain('unitz: unknown key (did you mean "units"?); expected one of');
+      expect(bad.stderr).toContain('backend.port: expected number, got "8080"');
+      expect(bad.stderr).toContain("compose.services.db: expected string, got 5");
+      await writeFile(profile, "{ not json");
+      expect((await sattvaChaos(["audit", "--stack", dir])).stderr).toContain(`${profile}: not valid JSON`);
+      const init = await sattvaChaos(["init", "--stack", path.join(dir, "nope")]);
+      expect(init.exitCode).toBe(ExitCode.usageOrEnvironment);
+      expect(init.stderr).toContain("no such directory");
+    });
+  }, 30_000);
+
   it("an unknown image mode", async () => {
     const result = await sattvaChaos(["images", "build", "--mode", "cloud"]);
     expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
@@ -93,7 +128,7 @@ describe("bad input gets a clear message and exit code 3", () => {
     const command = await sattvaChaos(["deploy"]);
     expect(command.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(command.stderr).toContain(
-      'unknown command "deploy": expected one of run, gate, vagrant, list, images, up, down, shell, clean',
+      'unknown command "deploy": expected one of run, audit, init, gate, vagrant, list, images, up, down, shell, clean',
     );
     const option = await sattvaChaos(["clean", "--everything"]);
     expect(option.exitCode).toBe(ExitCode.usageOrEnvironment);
