@@ -233,11 +233,13 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
   const envFiles = composeEnvFiles(composeYaml);
   const host = await validateOnHostImage(ref("host"), dir, {
     root: profile.root,
+    // What compose may read (its files, `extends:` and `include:` targets, env files) and what the units run.
     copy: [
-      ...composePaths,
-      ...composePaths.map((f) => path.join(path.dirname(f), ".env")),
-      ...envFiles.map((f) => f.file),
-      ...unitCommands.filter((f) => f !== "" && checkout.has(f)),
+      ...new Set([
+        ...checkout.files.filter((f) => /\.(ya?ml|env)$|(^|\/)\.env(\.[\w-]+)?$/.test(f)),
+        ...envFiles.map((f) => f.file),
+        ...unitCommands.filter((f) => f !== "" && checkout.has(f)),
+      ]),
     ],
     standIns: missingEnvFiles,
     compose: composePaths.length === 0 ? null : composePaths.flatMap((f) => ["-f", f]),
