@@ -4,8 +4,9 @@
 // It only reads, so it also runs on an existing host (a staging host) and is the release gate's suite.
 // @module-tag read-only
 import { checkSteadyState, describeSteadyState } from "../harness/stack/steady-state.ts";
-import { auditTopology, describeFindings } from "../harness/stack/topology-audit.ts";
-import { expect, phase, test } from "../harness/scenario/scenario-test.ts";
+import { renderFindingsText } from "../harness/findings/text.ts";
+import { auditTopology } from "../harness/stack/topology-audit.ts";
+import { expect, phase, recordFindings, test } from "../harness/scenario/scenario-test.ts";
 
 test("the documented deployment reaches its steady state", async ({ stack }) => {
   const steady = await checkSteadyState(stack, { settle: true });
@@ -17,7 +18,8 @@ test("the running host matches the documented architecture (beyond the runbook's
   stack,
 }) => {
   const findings = await auditTopology(stack);
-  phase(`topology audit:\n${describeFindings(findings)}`);
+  await recordFindings("smoke-topology", `topology audit of ${stack.host.name}`, findings);
+  // The runbook's own contradictions are findings too, but only drift fails the deployment.
   const drift = findings.filter((finding) => finding.kind === "drift");
-  expect(drift, `the host departs from the runbook:\n${describeFindings(drift)}`).toEqual([]);
+  expect(drift, `the host departs from the runbook:\n${renderFindingsText(drift)}`).toEqual([]);
 });

@@ -1,4 +1,5 @@
 import { runRecord, verdictCountsOf, type RunRecord } from "./history.ts";
+import { findingsSection } from "../findings/html.ts";
 import { Html, html } from "./html.ts";
 import { faultsOf, type Journal } from "./journal.ts";
 import { REPORT_STYLE } from "./report-style.ts";
@@ -138,6 +139,14 @@ function scenarioSections(journals: readonly Journal[]): Html[] {
   );
 }
 
+/** The Findings section: what the tests found on their hosts, with where each record came from. */
+function findingsOfRun(run: RunSummary): Html {
+  const records = run.findings ?? [];
+  if (records.length === 0) return html``;
+  return html`${findingsSection(records.flatMap((r) => r.findings))}
+    <p class="muted">from ${records.map((r) => r.source).join("; ")}</p>`;
+}
+
 function runsTable(runs: readonly RunRecord[], current: RunRecord): Html {
   return html`<table class="runs">
     <tr>
@@ -219,7 +228,7 @@ export function renderHtml(run: RunSummary, history: readonly RunRecord[]): stri
       <body>
         ${header(run, counts)} ${legend()}
         ${run.journals.length === 0 ? html`<p class="muted">No chaos test wrote a journal in this run.</p>` : scenarioSections(run.journals)}
-        ${trendSection(current, history)}
+        ${findingsOfRun(run)} ${trendSection(current, history)}
       </body>
     </html> `;
   return page.markup;

@@ -13,11 +13,11 @@ it("tabulates the tests with their status, times and the cause of what did not p
     "",
     "| scenario | test | status | time to detect (s) | time to recover (s) | cause |",
     "| --- | --- | --- | --- | --- | --- |",
-    "| db-not-ready | PostgreSQL restarts under the running backend | inconclusive | n/a | n/a | fault &quot;PostgreSQL restart&quot; could not be shown to apply |",
+    '| db-not-ready | PostgreSQL restarts under the running backend | inconclusive | n/a | n/a | fault "PostgreSQL restart" could not be shown to apply |',
     "| nginx-502 | backend stopped: 502, BackendDown fires, a restart fixes it | passed | 0.42 | 14.25 |  |",
   ]);
   expect(lines[8]).toBe(
-    "| port-8000-conflict | `docker compose up -d` while the systemd backend runs | failed | 1.5 | n/a | the stack did not return to its steady state: / backend unit: failed (expected active) |",
+    "| port-8000-conflict | \\`docker compose up -d\\` while the systemd backend runs | failed | 1.5 | n/a | the stack did not return to its steady state: / backend unit: failed (expected active) |",
   );
 });
 
@@ -30,20 +30,20 @@ it("says in one line how the run compares with the previous one", () => {
     previous,
   ]);
   expect(againstPrevious.trimEnd().split("\n").at(-1)).toBe(
-    "Trend against the previous run (2026-11-25 09:00 UTC, container): passed 3 → 1, failed 0 → 1, inconclusive 0 → 1; no longer passing: db-not-ready &gt; PostgreSQL restarts under the running backend; port-8000-conflict &gt; `docker compose up -d` while the systemd backend runs",
+    "Trend against the previous run (2026-11-25 09:00 UTC, container): passed 3 → 1, failed 0 → 1, inconclusive 0 → 1; no longer passing: db-not-ready \\> PostgreSQL restarts under the running backend; port-8000-conflict \\> \\`docker compose up -d\\` while the systemd backend runs",
   );
   const fixed = renderMarkdown({ ...fixtureRun, journals: [passedJournal] }, [
     earlierRun("run-1", "2026-11-24T09:00:00.000Z", 9, "failed"),
   ]);
-  expect(fixed).toContain("failed 3 → 0, inconclusive 0 → 0; passing again: nginx-502 &gt; backend stopped");
+  expect(fixed).toContain("failed 3 → 0, inconclusive 0 → 0; passing again: nginx-502 \\> backend stopped");
 });
 
-it("keeps pipes, newlines and markup in journal text from breaking the table", () => {
+it("keeps pipes, newlines and markup in journal text from breaking the table, as written (no HTML entities)", () => {
   const journal = {
     ...passedJournal,
     test: "a | b <img>",
     verdict: { status: "failed", cause: "one\ntwo" },
   } as const;
   const markdown = renderMarkdown({ ...fixtureRun, journals: [journal] }, []);
-  expect(markdown).toContain("| a \\| b &lt;img&gt; | failed | 0.42 | 14.25 | one / two |");
+  expect(markdown).toContain("| a \\| b \\<img\\> | failed | 0.42 | 14.25 | one / two |");
 });

@@ -1,5 +1,5 @@
 import { runRecord, verdictCountsOf, type RunRecord, type TestRecord } from "./history.ts";
-import { escapeHtml } from "./html.ts";
+import { markdownCell, renderFindingsMarkdown } from "../findings/markdown.ts";
 import {
   describeCounts,
   describeExitCode,
@@ -14,18 +14,8 @@ import {
 
 const CAUSE_CHARS = 300;
 
-/** Text for a table cell: GitHub renders HTML in summaries, and a pipe or a newline would end the cell. */
-function cell(text: string): string {
-  return escapeHtml(
-    text
-      .trim()
-      .split(/\s*\n\s*/)
-      .join(" / "),
-  ).replaceAll("|", "\\|");
-}
-
 function cause(text: string | undefined): string {
-  return text === undefined ? "" : cell(truncate(text, CAUSE_CHARS));
+  return text === undefined ? "" : markdownCell(truncate(text, CAUSE_CHARS));
 }
 
 /** One line: verdict counts against the previous run's, and which tests changed between passing and not. */
@@ -34,13 +24,13 @@ function trendLine(current: RunRecord, previous: RunRecord | undefined): string 
   const [before, now] = [verdictCountsOf(previous), verdictCountsOf(current)];
   const counts = VERDICT_STATUSES.map((s) => `${s} ${before[s]} → ${now[s]}`).join(", ");
   const statusBefore = new Map(previous.tests.map((test) => [test.name, test.status]));
-  const names = (tests: readonly TestRecord[]) => tests.map((test) => cell(test.name)).join("; ");
+  const names = (tests: readonly TestRecord[]) => tests.map((test) => markdownCell(test.name)).join("; ");
   const broke = current.tests.filter((t) => t.status !== "passed" && statusBefore.get(t.name) === "passed");
   const fixed = current.tests.filter(
     (t) => t.status === "passed" && statusBefore.has(t.name) && statusBefore.get(t.name) !== "passed",
   );
   return [
-    `Trend against the previous run (${formatTime(previous.startedAt)}, ${cell(previous.target)}): ${counts}`,
+    `Trend against the previous run (${formatTime(previous.startedAt)}, ${markdownCell(previous.target)}): ${counts}`,
     ...(broke.length === 0 ? [] : [`no longer passing: ${names(broke)}`]),
     ...(fixed.length === 0 ? [] : [`passing again: ${names(fixed)}`]),
   ].join("; ");
@@ -54,8 +44,8 @@ export function renderMarkdown(run: RunSummary, history: readonly RunRecord[]): 
   const current = runRecord(run);
   const rows = run.journals.map((journal) =>
     [
-      cell(journal.scenario),
-      cell(journal.test),
+      markdownCell(journal.scenario),
+      markdownCell(journal.test),
       journal.verdict.status,
       ...TREND_METRICS.map((metric) => formatResult(journal.results[metric])),
       cause(whyNotPassed(journal.verdict)),
@@ -64,7 +54,7 @@ export function renderMarkdown(run: RunSummary, history: readonly RunRecord[]): 
   return [
     `### sattva-chaos run: ${describeCounts(verdictCountsOf(current))}`,
     "",
-    `Target ${cell(run.target)}, started ${formatTime(run.startedAt)}, exit code ${describeExitCode(run.exitCode)}.`,
+    `Target ${markdownCell(run.target)}, started ${formatTime(run.startedAt)}, exit code ${describeExitCode(run.exitCode)}.`,
     "",
     `| scenario | test | status | ${TREND_METRICS.join(" | ")} | cause |`,
     `| --- | --- | --- | ${TREND_METRICS.map(() => "---").join(" | ")} | --- |`,
@@ -72,5 +62,8 @@ export function renderMarkdown(run: RunSummary, history: readonly RunRecord[]): 
     "",
     trendLine(current, history.at(-1)),
     "",
+    ...((run.findings ?? []).length === 0
+      ? []
+      : [renderFindingsMarkdown((run.findings ?? []).flatMap((record) => record.findings))]),
   ].join("\n");
 }

@@ -5,6 +5,8 @@ import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { CHROMIUM_MISSING, findChromium } from "./chromium.ts";
 import { earlierRun, failedJournal, passedJournal, writeJournalFile } from "./fixtures/journals.ts";
 import { appendHistory } from "./history.ts";
+import { runbookContradictions } from "../runbook/contradictions.ts";
+import { writeFindingsRecord } from "./findings-record.ts";
 import { writeRunReport } from "./run-report.ts";
 
 const chromiumMissing = (await findChromium()) === undefined;
@@ -23,6 +25,20 @@ async function withRunReportDir(use: (reportDir: string, sinceMs: number) => Pro
     );
     await writeJournalFile(path.join(reportDir, "journals"), failedJournal, new Date(sinceMs - 3_600_000));
     await writeJournalFile(path.join(reportDir, "journals"), passedJournal);
+    const [contradiction] = runbookContradictions();
+    if (contradiction === undefined) throw new Error("the runbook has no contradiction to show");
+    const drift = {
+      ...contradiction,
+      id: "topology.public-port",
+      severity: "warning",
+      kind: "drift",
+    } as const;
+    await writeFindingsRecord(
+      path.join(reportDir, "findings"),
+      "smoke-topology",
+      "topology audit of host-1",
+      [contradiction, drift],
+    );
     await use(reportDir, sinceMs);
   });
 }
@@ -47,6 +63,11 @@ it.skipIf(chromiumMissing)(
       const summary = await readFile(report.markdown, "utf8");
       expect(summary).toContain("### sattva-chaos run: 1 passed, 0 failed, 0 inconclusive");
       expect(summary).toContain("Trend against the previous run (2026-11-25 09:00 UTC, container)");
+      // The findings the tests recorded on their hosts: a section of the summary and of the page.
+      expect(summary).toContain("#### Findings: 0 blockers, 1 warning, 1 info");
+      const page = await readFile(report.html, "utf8");
+      expect(page).toContain('<span class="status warning">warning</span> <code>topology.public-port</code>');
+      expect(page).toContain("from topology audit of host-1");
       // The earlier run's journal is not this run's.
       expect(await readFile(report.html, "utf8")).not.toContain(failedJournal.test);
       expect((await stat(path.join(reportDir, "report.png"))).size).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import path from "node:path";
 import { CHROMIUM_MISSING, findChromium, screenshotPage } from "./chromium.ts";
 import { appendHistory, readHistory, runRecord } from "./history.ts";
 import { renderHtml } from "./html-report.ts";
+import { readFindingsRecords } from "./findings-record.ts";
 import { readJournals } from "./journal.ts";
 import { renderMarkdown } from "./markdown-summary.ts";
 
@@ -36,6 +37,7 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
     target: options.target,
     exitCode: options.exitCode,
     journals: await readJournals(path.join(reportDir, "journals"), options.sinceMs),
+    findings: await readFindingsRecords(path.join(reportDir, "findings"), options.sinceMs),
   };
   const historyDir = path.join(reportDir, "history");
   const history = await readHistory(historyDir);

@@ -1,5 +1,6 @@
 import type { Verdict } from "../chaos/verdict.ts";
 import { ExitCode } from "../errors.ts";
+import type { FindingsRecord } from "./findings-record.ts";
 import type { Journal } from "./journal.ts";
 
 /** One `sattva-chaos run` as the report shows it: where it ran, how it ended, its tests' journals. */
@@ -10,6 +11,8 @@ export interface RunSummary {
   readonly target: string;
   readonly exitCode: number;
   readonly journals: readonly Journal[];
+  /** Findings the tests made on their hosts (the topology audit), each record with what found them. */
+  readonly findings?: readonly FindingsRecord[];
 }
 
 export type VerdictStatus = Verdict["status"];

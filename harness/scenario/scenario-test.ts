@@ -13,7 +13,10 @@ import { findResidue } from "../chaos/residue.ts";
 import { verdictOf } from "../chaos/verdict.ts";
 import { createTarget } from "../targets/targets.ts";
 import { secondsSince } from "../format.ts";
+import { describeSeverityCounts, type Finding } from "../findings/finding.ts";
+import { renderFindingsText } from "../findings/text.ts";
 import { attachText } from "../report/allure.ts";
+import { writeFindingsRecord } from "../report/findings-record.ts";
 import { reportDir, slug } from "./report-dir.ts";
 import { imageIds, stackCommit, type ReplayRecord } from "./replay.ts";
 import { RunEnv, targetOptionsFromEnv } from "./run-env.ts";
@@ -29,6 +32,21 @@ async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
   const result = await work();
   phase(`${what}: done in ${secondsSince(started)}`);
   return result;
+}
+
+/**
+ * Keeps findings a test made on the host (the topology audit) for the run's report, its Findings
+ * section, and as an attachment of the test; prints them as a phase.
+ */
+export async function recordFindings(
+  name: string,
+  source: string,
+  findings: readonly Finding[],
+): Promise<void> {
+  const text = renderFindingsText(findings);
+  phase(`${source}: ${describeSeverityCounts(findings)}\n${text}`);
+  await writeFindingsRecord(reportDir("findings"), slug(name), source, findings);
+  await attachText(`${slug(name)}.txt`, text);
 }
 
 /** A destructive test on a host whose owner has not declared it disposable (or without --allow-destructive). */

@@ -1,17 +1,16 @@
+import type { Finding } from "../findings/finding.ts";
 import { listenersOn } from "../probes/ports.ts";
+import { runbookContradictions } from "../runbook/contradictions.ts";
+import { runbook, RunbookSections, type Citation } from "../runbook/runbook.ts";
 import { STACK_ROOT } from "./stack-layout.ts";
 import { SYSTEMD_SERVICES, type Stack } from "./stack.ts";
 
 /**
- * One difference between the running host and the documented architecture. `runbook` findings are
- * contradictions of the runbook itself (a host built exactly as documented has them); `drift` findings
- * are where this host departs from the runbook.
+ * The running host against the documented architecture: what the static audit (`sattva-chaos audit`)
+ * reads in a checkout, seen on a live host. Findings of kind `drift` are where this host departs from
+ * the runbook; kind `runbook` where a host built exactly as documented is wrong, checked on the host
+ * where they can be, plus the runbook's contradictions in its own text.
  */
-export interface Finding {
-  readonly kind: "runbook" | "drift";
-  readonly subject: string;
-  readonly message: string;
-}
 
 /** Ports the runbook's table gives for Docker services (published on every interface on the VPS). */
 const DOCUMENTED_PUBLIC_PORTS = new Set([3000, 3001, 9090, 9093]);
@@ -20,8 +19,29 @@ const DOCUMENTED_UNITS = [...SYSTEMD_SERVICES.map((unit) => `${unit}.service`), 
 
 type Detector = (stack: Stack) => Promise<Finding[]>;
 
-const drift = (subject: string, message: string): Finding => ({ kind: "drift", subject, message });
-const runbook = (subject: string, message: string): Finding => ({ kind: "runbook", subject, message });
+function onHost(
+  id: string,
+  severity: Finding["severity"],
+  kind: Finding["kind"],
+  subject: string,
+  runbookSays: Citation,
+  observed: string,
+  impact: string,
+  scenario?: string,
+): Finding {
+  return {
+    id: `topology.${id}`,
+    severity,
+    kind,
+    subject,
+    runbook: runbookSays,
+    observed,
+    impact,
+    ...(scenario === undefined ? {} : { scenario }),
+  };
+}
+
+const rb = () => runbook();
 
 interface ComposeContainer {
   Name: string;
@@ -40,25 +60,35 @@ async function composeContainers(stack: Stack): Promise<ComposeContainer[]> {
     : text.split("\n").map((line) => JSON.parse(line) as ComposeContainer);
 }
 
-const backendInDocker: Detector = async (stack) => {
-  const running = (await composeContainers(stack)).filter(
-    (c) => c.Service === "backend" && c.State === "running",
-  );
-  return running.map((c) =>
-    drift(
-      "backend",
-      `${c.Name} runs the backend in Docker; the runbook runs it under systemd (sattva-backend)`,
-    ),
-  );
-};
+const backendInDocker: Detector = async (stack) =>
+  (await composeContainers(stack))
+    .filter((c) => c.Service === "backend" && c.State === "running")
+    .map((c) =>
+      onHost(
+        "backend-in-docker",
+        "blocker",
+        "drift",
+        c.Name,
+        rb().cite(RunbookSections.dont, "docker compose up -d backend  # НЕПРАВИЛЬНО! Конфликт портов!"),
+        `${c.Name} runs the backend in Docker; the runbook runs it under systemd (sattva-backend)`,
+        "the Docker backend and the systemd one fight over :8000: one of them crash-loops",
+        "port-8000-conflict",
+      ),
+    );
 
 const port8000HeldByDocker: Detector = async (stack) => {
   const owners = await listenersOn(stack.host, 8000);
   return owners.some((l) => l.command === "docker-proxy")
     ? [
-        drift(
+        onHost(
+          "port-8000",
+          "blocker",
+          "drift",
           ":8000",
-          "docker-proxy owns :8000: a Docker container publishes the backend's port (the port-8000 conflict)",
+          rb().cite(RunbookSections.port8000, "lsof -i :8000"),
+          "docker-proxy owns :8000: a Docker container publishes the backend's port",
+          "the systemd backend cannot bind it and crash-loops (the port-8000 conflict)",
+          "port-8000-conflict",
         ),
       ]
     : [];
@@ -69,7 +99,20 @@ const unitsNotEnabled: Detector = async (stack) => {
   for (const unit of DOCUMENTED_UNITS) {
     const state = (await stack.host.run(`systemctl is-enabled ${unit}`, { check: false })).stdout.trim();
     if (state !== "enabled")
-      findings.push(drift(unit, `${unit} is ${state || "missing"}: it will not come back after a reboot`));
+      findings.push(
+        onHost(
+          "unit-not-enabled",
+          "warning",
+          "drift",
+          unit,
+          unit === "yt-dlp-update.timer"
+            ? rb().cite(RunbookSections.timer, "systemctl enable --now yt-dlp-update.timer")
+            : rb().cite(RunbookSections.startOrder, `systemctl start ${unit.replace(/\.service$/, "")}`),
+          `${unit} is ${state || "missing"}`,
+          "it will not come back after a reboot",
+          "db-not-ready",
+        ),
+      );
   }
   return findings;
 };
@@ -85,9 +128,14 @@ const undocumentedPublicPorts: Detector = async (stack) =>
       )
       .filter((p) => !(c.Service === "backend" && p.PublishedPort === 8000)) // reported as the port-8000 conflict
       .map((p) =>
-        drift(
+        onHost(
+          "public-port",
+          c.Service === "db" || c.Service === "redis" ? "blocker" : "warning",
+          "drift",
           `${c.Service}:${p.PublishedPort}`,
+          rb().cite(RunbookSections.diagram, "localhost (Redis :6379)"),
           `${c.Name} publishes :${p.PublishedPort} on all interfaces; the runbook does not expose it`,
+          "anyone who reaches the VPS reaches it: Docker's rules publish it ahead of a host firewall",
         ),
       ),
   );
@@ -107,9 +155,15 @@ const backendOrderingIsVoid: Detector = async (stack) => {
   return missing.length === 0
     ? []
     : [
-        runbook(
+        onHost(
+          "void-ordering",
+          "info",
+          "runbook",
           "sattva-backend.service",
-          `After=${missing.join(" ")} names units that do not exist here (PostgreSQL and Redis run in Docker), so nothing orders the backend after the database: the race the runbook's \`sleep 10\` papers over`,
+          rb().cite(RunbookSections.backendUnit, "After=network.target postgresql.service redis.service"),
+          `After=${missing.join(" ")} names units that do not exist here (PostgreSQL and Redis run in Docker)`,
+          "nothing orders the backend after the database: the race the runbook's `sleep 10` papers over",
+          "db-not-ready",
         ),
       ];
 };
@@ -119,9 +173,15 @@ const ytDlpNotInBackendVenv: Detector = async (stack) => {
   return present.exitCode === 0
     ? []
     : [
-        runbook(
+        onHost(
+          "backend-venv-yt-dlp",
+          "info",
+          "runbook",
           "yt-dlp troubleshooting",
-          `the runbook's \`${STACK_ROOT}/backend/venv/bin/yt-dlp --version\` cannot work: yt-dlp lives in the streamer's venv, and the manual update installs it into the backend's`,
+          rb().cite(RunbookSections.ytDlp, `${STACK_ROOT}/backend/venv/bin/yt-dlp --version`),
+          `${STACK_ROOT}/backend/venv/bin/yt-dlp is not there: yt-dlp lives in the streamer's venv`,
+          "the runbook's `yt-dlp --version` check cannot work, and its manual update installs yt-dlp into the backend's venv",
+          "yt-dlp-broken",
         ),
       ];
 };
@@ -130,25 +190,19 @@ const composeDefinesBackend: Detector = async (stack) => {
   const services = (await stack.run("docker compose config --services", { check: false })).stdout.split("\n");
   return services.includes("backend")
     ? [
-        runbook(
+        onHost(
+          "compose-backend",
+          "info",
+          "runbook",
           "docker-compose.yml",
-          "the compose file defines `backend` on 8000:8000: the runbook's own full restart (`docker compose down && docker compose up -d`) starts it and collides with the systemd backend",
+          rb().cite(RunbookSections.dont, "docker compose up -d  # НЕПРАВИЛЬНО! Включит Docker backend!"),
+          "the compose file defines `backend` on 8000:8000",
+          "the runbook's own full restart (`docker compose down && docker compose up -d`) starts it and collides with the systemd backend",
+          "port-8000-conflict",
         ),
       ]
     : [];
 };
-
-/** Contradictions in the runbook's text itself, listed with every audit. */
-const RUNBOOK_TEXT: readonly Finding[] = [
-  runbook(
-    "service table",
-    "the table lists Backend (FastAPI) as `Docker`, while the architecture, the units and the start order run it under systemd",
-  ),
-  runbook(
-    "yt-dlp updates",
-    "the overview says yt-dlp is updated by cron; the deployment uses a systemd timer (yt-dlp-update.timer, 04:00 UTC)",
-  ),
-];
 
 const DETECTORS: readonly Detector[] = [
   backendInDocker,
@@ -163,9 +217,5 @@ const DETECTORS: readonly Detector[] = [
 /** Compares the running host with the documented architecture; every difference is a finding. */
 export async function auditTopology(stack: Stack): Promise<Finding[]> {
   const detected = await Promise.all(DETECTORS.map((detect) => detect(stack)));
-  return [...RUNBOOK_TEXT, ...detected.flat()];
-}
-
-export function describeFindings(findings: readonly Finding[]): string {
-  return findings.map((f) => `${f.kind.padEnd(7)} ${f.subject}: ${f.message}`).join("\n");
+  return [...runbookContradictions(), ...detected.flat()];
 }
