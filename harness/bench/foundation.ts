@@ -3,7 +3,7 @@
 // Run: npm run bench:foundation   (takes a few minutes; leaves nothing behind, the image cache included)
 import { docker } from "../docker/docker-cli.ts";
 import { SERVICES } from "../images/catalogue.ts";
-import { ensureImages } from "../images/image-builder.ts";
+import { ensureImages, imagesForHostEngine } from "../images/image-builder.ts";
 import { debianBase } from "../images/debian-base.ts";
 import { ContainerTarget } from "../targets/container/container-target.ts";
 import { loadImagesIntoHost } from "../images/load-into-host.ts";
@@ -35,9 +35,7 @@ try {
     new ContainerTarget().start(),
   );
   try {
-    const serviceRefs = [...images.values()].flatMap((image) =>
-      image.service === "host" ? [] : (image.ref ?? []),
-    );
+    const serviceRefs = imagesForHostEngine(images).flatMap((image) => image.ref ?? []);
     await measure(`image load into the inner engine (${serviceRefs.length} images)`, () =>
       loadImagesIntoHost(host, serviceRefs),
     );
