@@ -43,7 +43,7 @@ const SELF_TESTS: readonly SelfTest[] = [
     scenario: "smoke",
     breakage: "redis-published-publicly",
     cause:
-      /redis:6379: sattva-streamer-redis-1 publishes :6379 on all interfaces; the runbook does not expose it/,
+      /BLOCKER topology\.public-port +redis:6379\s+observed: sattva-streamer-redis-1 publishes :6379 on all interfaces; the runbook does not expose it/,
   },
   {
     scenario: "smoke",
