@@ -22,8 +22,9 @@ import {
 } from "../profile/profile.ts";
 import { inferredLayoutFindings, isLayoutKey } from "./inferred-layout.ts";
 import { runbookContradictions } from "../runbook/contradictions.ts";
+import { runbook } from "../runbook/runbook.ts";
 import { Checkout, UNIT_ROLES, type Located, type UnitRole } from "./checkout.ts";
-import { COMPOSE_CHECKS, runbookComposeUp } from "./checks/compose.ts";
+import { COMPOSE_CHECKS } from "./checks/compose.ts";
 import { MONITORING_CHECKS } from "./checks/monitoring.ts";
 import { NGINX_CHECKS } from "./checks/nginx.ts";
 import { UNIT_CHECKS } from "./checks/units.ts";
@@ -316,7 +317,7 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
       ? new Set<string>()
       : startedBy(
           model,
-          runbookComposeUp().services.flatMap((r) => composeServiceFor(profile, r) ?? []),
+          runbook().composeUp.services.flatMap((r) => composeServiceFor(profile, r) ?? []),
         );
   const toolRuns: [string, Promise<ToolRun>][] = [];
   if (nginx !== undefined)

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
-import { SERVICES } from "../images/catalogue.ts";
+import { SERVICES, type Service } from "../images/catalogue.ts";
 
 /**
  * A stack profile (`sattva-chaos.json` at a checkout's root) says only where the checkout differs
@@ -36,6 +36,16 @@ export const RUNBOOK_SERVICES = [
   "alertmanager",
 ] as const;
 export type RunbookService = (typeof RUNBOOK_SERVICES)[number];
+
+/** The harness image each runbook service runs offline (the backend's image is made from its venv). */
+export const RUNBOOK_SERVICE_IMAGES: Readonly<Partial<Record<RunbookService, Service>>> = {
+  db: "postgres",
+  redis: "redis",
+  frontend: "nginx",
+  prometheus: "prometheus",
+  grafana: "grafana",
+  alertmanager: "alertmanager",
+};
 
 const liveness = z.discriminatedUnion("kind", [
   z

@@ -27,6 +27,14 @@ describe("the runbook", () => {
     expect(runbook().unit("sattva-streamer.service").get("Service", "ExecStart")?.value).toContain("main.py");
     expect(() => runbook().unit("yt-dlp-update.service")).toThrow("gives no unit");
     expect(runbook().nginx.map((d) => d.name)).toEqual(["server"]);
+    expect(runbook().composeUp.services).toEqual([
+      "db",
+      "redis",
+      "frontend",
+      "prometheus",
+      "grafana",
+      "alertmanager",
+    ]);
     expect(runbook().commands(RunbookSections.startOrder)).toEqual([
       "cd /opt/sattva-streamer",
       "docker compose up -d db redis frontend prometheus grafana alertmanager",

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseNginxConf, type NginxDirective } from "../parse/nginx-conf.ts";
 import { UnitFile } from "../parse/unit-file.ts";
+import type { RunbookService } from "../profile/profile.ts";
 
 /**
  * The runbook under test (DEPLOYMENT_ARCHITECTURE.md, in Russian), kept verbatim beside the bundled
@@ -115,6 +116,13 @@ export class Runbook {
   /** The runbook's nginx server block. */
   get nginx(): NginxDirective[] {
     return parseNginxConf(this.code(RunbookSections.nginx, "nginx").text);
+  }
+
+  /** The runbook's step 1, as written: `docker compose up -d db redis frontend prometheus grafana alertmanager`. */
+  get composeUp(): { readonly command: string; readonly services: readonly RunbookService[] } {
+    const command =
+      this.commands(RunbookSections.startOrder).find((c) => c.startsWith("docker compose up -d")) ?? "";
+    return { command, services: command.split(/\s+/).slice(4) as RunbookService[] };
   }
 
   /** The command lines of a bash block, comments and blank lines left out. */

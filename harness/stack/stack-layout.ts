@@ -7,6 +7,7 @@ import {
   composeServiceFor,
   loadProfile,
   RUNBOOK_PROFILE,
+  RUNBOOK_SERVICE_IMAGES,
   type Profile,
   type RunbookService,
 } from "../profile/profile.ts";
@@ -28,18 +29,8 @@ export interface StackLayout {
   readonly composeServices: Readonly<Record<string, Service>>;
 }
 
-/** The catalogue image each runbook service runs (the backend's is made from its venv). */
-const RUNBOOK_IMAGES: Readonly<Partial<Record<RunbookService, Service>>> = {
-  db: "postgres",
-  redis: "redis",
-  frontend: "nginx",
-  prometheus: "prometheus",
-  grafana: "grafana",
-  alertmanager: "alertmanager",
-};
-
 export function layoutOf(profile: Profile): StackLayout {
-  const roles = Object.entries(RUNBOOK_IMAGES).flatMap(([role, image]) => {
+  const roles = Object.entries(RUNBOOK_SERVICE_IMAGES).flatMap(([role, image]) => {
     const name = composeServiceFor(profile, role as RunbookService);
     return name === undefined ? [] : [[name, image] as const];
   });

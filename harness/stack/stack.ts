@@ -5,6 +5,7 @@ import type { CommandResult } from "../host/command.ts";
 import type { Host } from "../host/host.ts";
 import { isBuiltHere, type ResolvedImage } from "../images/image-builder.ts";
 import type { Service } from "../images/catalogue.ts";
+import { runbook } from "../runbook/runbook.ts";
 import { until } from "../waits/wait.ts";
 import { STACK_ROOT, type StackDir } from "./stack-layout.ts";
 
@@ -20,14 +21,6 @@ const HOST_TEST_DOUBLES = "/var/tmp/sattva-test-doubles";
 export const UNAVAILABLE_PROFILE = "unavailable-offline";
 
 /** The runbook's documented start order: compose without `backend`, wait for the DB, then systemd. */
-export const DOCUMENTED_COMPOSE_SERVICES = [
-  "db",
-  "redis",
-  "frontend",
-  "prometheus",
-  "grafana",
-  "alertmanager",
-];
 export const SYSTEMD_SERVICES = ["sattva-backend", "sattva-streamer"];
 
 /** How the start waits for the database between compose and systemd. */
@@ -217,7 +210,7 @@ export class Stack {
   /** The runbook's step 1: `docker compose up -d` of every documented service (less those with no image here). */
   get composeUpCommand(): string {
     const skipped = new Set(this.skipped.map((s) => s.service));
-    const services = DOCUMENTED_COMPOSE_SERVICES.filter((service) => !skipped.has(service));
+    const services = runbook().composeUp.services.filter((service) => !skipped.has(service));
     return `docker compose up -d ${services.join(" ")}`;
   }
 

@@ -2,7 +2,12 @@ import path from "node:path";
 import type { Finding, Severity } from "../../findings/finding.ts";
 import { LOCAL_ONLY, CATALOGUE, type Service } from "../../images/catalogue.ts";
 import { whereIn } from "../../parse/yaml-file.ts";
-import { composeServiceFor, RUNBOOK_SERVICES, type RunbookService } from "../../profile/profile.ts";
+import {
+  composeServiceFor,
+  RUNBOOK_SERVICE_IMAGES,
+  RUNBOOK_SERVICES,
+  type RunbookService,
+} from "../../profile/profile.ts";
 import { runbook, RunbookSections, type Citation } from "../../runbook/runbook.ts";
 import type { ComposeModel, ComposeService } from "../compose-model.ts";
 import { startedBy, startedByDefault } from "../compose-model.ts";
@@ -10,16 +15,6 @@ import type { AuditCheck, AuditContext } from "../context.ts";
 import { DEV_FLAGS, devEnvironment, exampleOf } from "./units.ts";
 
 const rb = () => runbook();
-
-/** The runbook's step 1, as it is written: `docker compose up -d db redis frontend prometheus grafana alertmanager`. */
-export function runbookComposeUp(): { command: string; services: RunbookService[] } {
-  const command =
-    rb()
-      .commands(RunbookSections.startOrder)
-      .find((c) => c.startsWith("docker compose up -d")) ?? "";
-  const services = command.split(/\s+/).slice(4) as RunbookService[];
-  return { command, services };
-}
 
 /** Ports the runbook's table gives Docker services that users reach (frontend, Grafana, Prometheus, Alertmanager). */
 const RUNBOOK_PUBLIC_PORTS: ReadonlyMap<number, RunbookService> = new Map([
@@ -53,14 +48,14 @@ function onModel(run: (model: ComposeModel, context: AuditContext) => Finding[])
 }
 
 const tableSays = (quote: string): Citation => rb().cite(RunbookSections.table, quote);
-const startSays = (): Citation => rb().cite(RunbookSections.startOrder, runbookComposeUp().command);
+const startSays = (): Citation => rb().cite(RunbookSections.startOrder, rb().composeUp.command);
 
 const runbookServices: AuditCheck = {
   id: "compose.runbook-services",
   title: "the runbook's `docker compose up -d …` names services the compose file has, and starts no backend",
   run: onModel((model, context) => {
     const findings: Finding[] = [];
-    const { command, services } = runbookComposeUp();
+    const { command, services } = rb().composeUp;
     const names: string[] = [];
     for (const role of services) {
       const name = composeServiceFor(context.profile, role);
@@ -121,7 +116,7 @@ const undocumented: AuditCheck = {
   run: onModel((model, context) => {
     const documented = new Set(RUNBOOK_SERVICES.map((role) => composeServiceFor(context.profile, role)));
     const byDefault = startedByDefault(model);
-    const { services } = runbookComposeUp();
+    const { services } = rb().composeUp;
     const byRunbookOrder = startedBy(
       model,
       services.flatMap((role) => composeServiceFor(context.profile, role) ?? []),
@@ -253,7 +248,8 @@ const images: AuditCheck = {
         continue;
       }
       const image = service.image ?? "";
-      const catalogued = catalogueServiceOf(image) ?? (role === undefined ? undefined : DEFAULT_IMAGES[role]);
+      const catalogued =
+        catalogueServiceOf(image) ?? (role === undefined ? undefined : RUNBOOK_SERVICE_IMAGES[role]);
       if (catalogued === undefined) {
         add(
           service,
@@ -274,16 +270,6 @@ const images: AuditCheck = {
     }
     return findings;
   }),
-};
-
-/** The catalogue image each runbook role runs when its compose image is a custom name. */
-const DEFAULT_IMAGES: Readonly<Partial<Record<RunbookService, Service>>> = {
-  db: "postgres",
-  redis: "redis",
-  frontend: "nginx",
-  prometheus: "prometheus",
-  grafana: "grafana",
-  alertmanager: "alertmanager",
 };
 
 const devFlags: AuditCheck = {
@@ -499,7 +485,7 @@ const restartPolicies: AuditCheck = {
   id: "compose.restart",
   title: "the documented services come back after a reboot (a restart policy)",
   run: onModel((model, context) => {
-    const { services } = runbookComposeUp();
+    const { services } = rb().composeUp;
     return services.flatMap((role): Finding[] => {
       const name = composeServiceFor(context.profile, role);
       const service = name === undefined ? undefined : model.services.get(name);

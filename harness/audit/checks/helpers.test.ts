@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UnitFile } from "../../parse/unit-file.ts";
 import { parseComposeConfig, startedBy, startedByDefault } from "../compose-model.ts";
-import { catalogueServiceOf, dockerfileBases, runbookComposeUp } from "./compose.ts";
+import { catalogueServiceOf, dockerfileBases } from "./compose.ts";
 import { jobMatchers, scrapeTargets } from "./monitoring.ts";
 import { proxyTarget } from "./nginx.ts";
 import { backendBind, bindOf, devEnvironment } from "./units.ts";
@@ -73,14 +73,6 @@ describe("what the checks read", () => {
       { hostIp: "", published: 3000, target: 80, protocol: "tcp" },
     ]);
     expect(model.networks.get("inner")).toEqual({ internal: true, external: false });
-    expect(runbookComposeUp().services).toEqual([
-      "db",
-      "redis",
-      "frontend",
-      "prometheus",
-      "grafana",
-      "alertmanager",
-    ]);
     expect([
       catalogueServiceOf("postgres:15"),
       catalogueServiceOf("docker.io/library/redis:7"),
