@@ -91,13 +91,33 @@ function said(key: string): { citation: Citation; impact: string } {
   };
 }
 
+/** The names `docker compose` finds by itself in the folder it is run in. */
+const COMPOSE_DEFAULT_NAMES = new Set([
+  "compose.yaml",
+  "compose.yml",
+  "docker-compose.yaml",
+  "docker-compose.yml",
+]);
+
+/** A compose file at the stack's root under a name compose finds anyway: only the runbook's link differs. */
+function foundByCompose(inference: Inference): boolean {
+  const [first] = Array.isArray(inference.value) ? (inference.value as unknown[]) : [];
+  return inference.key === "compose.files" && typeof first === "string" && COMPOSE_DEFAULT_NAMES.has(first);
+}
+
 /** One layout finding per inferred key: what the checkout has instead of the runbook's, and why the audit thinks so. */
 export function inferredLayoutFindings(inferences: readonly Inference[]): Finding[] {
   return inferences.map((inference): Finding => {
-    const { citation, impact } = said(inference.key);
+    const { citation, impact } = foundByCompose(inference)
+      ? {
+          ...said(inference.key),
+          impact:
+            "`docker compose` finds it in the stack's root by itself; only the runbook's link names docker-compose.yml",
+        }
+      : said(inference.key);
     return {
       id: "layout.inferred",
-      severity: "warning",
+      severity: foundByCompose(inference) ? "info" : "warning",
       kind: "drift",
       subject: inference.key,
       ...(inference.file === undefined ? {} : { file: inference.file }),

@@ -336,6 +336,7 @@ const receivers: AuditCheck = {
           runbook: says,
           observed: `${root ? "the top route" : "a route"} sends alerts to ${name}, which has no *_configs`,
           impact: `${root ? "every alert" : "the alerts of that route"} reaches nobody: BackendDown and StreamerDown fire in silence`,
+          scenario: "nginx-502",
         });
         continue;
       }

@@ -75,6 +75,7 @@ const schedule: AuditCheck = {
           observed: `OnCalendar=${calendar.value} names no time zone`,
           impact:
             "it runs at that time in the host's local time zone: at 04:00 UTC only on a host set to UTC (a VPS set to Europe/Moscow runs it at 01:00 UTC)",
+          scenario: "yt-dlp-broken",
         });
       }
       const [first, second] = nextUtc.map((t) => new Date(`${t.replace(" ", "T")}Z`));
