@@ -1,6 +1,4 @@
-import { stat } from "node:fs/promises";
 import path from "node:path";
-import { UsageError } from "../errors.ts";
 import type { CheckOutcome } from "../findings/finding.ts";
 import { secondsSince } from "../format.ts";
 import type { ImageMode, Service } from "../images/catalogue.ts";
@@ -9,31 +7,21 @@ import { parseEnvFile } from "../parse/env-file.ts";
 import { NginxParseError, parseNginxConf } from "../parse/nginx-conf.ts";
 import { commandWords } from "../parse/unit-file.ts";
 import type { YamlFile } from "../parse/yaml-file.ts";
-import { proposeProfile } from "../profile/init.ts";
-import {
-  composeServiceFor,
-  loadProfile,
-  overlay,
-  parseProfile,
-  RUNBOOK_PROFILE,
-  statesKey,
-  type Profile,
-  type RunbookService,
-} from "../profile/profile.ts";
-import { inferredLayoutFindings, isLayoutKey } from "./inferred-layout.ts";
+import { composeServiceFor, RUNBOOK_PROFILE, type Profile, type RunbookService } from "../profile/profile.ts";
 import { runbookContradictions } from "../runbook/contradictions.ts";
 import { runbook } from "../runbook/runbook.ts";
-import { Checkout, UNIT_ROLES, type Located, type UnitRole } from "./checkout.ts";
+import type { Checkout, Located } from "./checkout.ts";
 import { COMPOSE_CHECKS } from "./checks/compose.ts";
 import { MONITORING_CHECKS } from "./checks/monitoring.ts";
 import { NGINX_CHECKS } from "./checks/nginx.ts";
 import { UNIT_CHECKS } from "./checks/units.ts";
 import { UPDATE_CHECKS } from "./checks/update.ts";
 import { VALIDATOR_CHECKS } from "./checks/validators.ts";
-import { parseComposeConfig, startedBy } from "./compose-model.ts";
+import { parseComposeConfig, startedBy, type ComposeModel } from "./compose-model.ts";
 import type { AuditCheck, AuditContext } from "./context.ts";
 import { ServiceMounts } from "./mounts.ts";
-import { runValidator, validateOnHostImage, type ToolRun } from "./validators.ts";
+import { composeEnvFiles, readCheckout, type CheckoutReading } from "./read-checkout.ts";
+import { runValidator, validateOnHostImage, type HostValidationPlan, type ToolRun } from "./validators.ts";
 
 const layout: AuditCheck = {
   id: "layout",
@@ -72,6 +60,93 @@ export interface AuditResult {
   readonly outcomes: readonly CheckOutcome[];
   readonly startedAt: Date;
   readonly durationMs: number;
+}
+
+/**
+ * Audits a checkout of the deployment against its runbook, with no host: reads its parts, runs the
+ * field's validators on them in the harness's images, and runs every check. Each difference is a
+ * finding; only input that is no checkout at all (or a bad profile) is a UsageError.
+ */
+export async function audit(options: AuditOptions): Promise<AuditResult> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const progress = options.progress ?? (() => undefined);
+  const reading = await readCheckout(options.stack);
+  const images = await ensureImages({
+    mode: options.mode ?? "offline",
+    services: VALIDATOR_IMAGES,
+    progress,
+  });
+  const ref = (service: Service) => images.get(service)?.ref ?? "";
+  progress(`audit: validators for ${reading.checkout.dir}`);
+  const host = await validateOnHostImage(ref("host"), reading.checkout.dir, hostPlan(reading));
+  const model = host.compose?.rc === 0 ? parseComposeConfig(host.compose.stdout) : undefined;
+  const mounts = new ServiceMounts(model, reading.profile, reading.checkout);
+  const configs = await locateServiceConfigs(reading, model, mounts);
+  const tools = await runServiceValidators(reading, configs, model, mounts, ref);
+  const context: AuditContext = {
+    checkout: reading.checkout,
+    profile: reading.profile,
+    units: reading.units,
+    allUnits: reading.allUnits,
+    compose: { files: reading.composeYaml, model, missingEnvFiles: reading.missingEnvFiles },
+    ...configs,
+    updateScript: reading.updateScript,
+    ...(await checkoutFacts(reading, model)),
+    composeWarnings: [
+      ...new Set(
+        [...(host.compose?.stderr ?? "").matchAll(/The \\?"(\w+)\\?" variable is not set/g)].map(
+          (m) => m[1] ?? "",
+        ),
+      ),
+    ],
+    host,
+    tools,
+    mountedFrom: (role, containerPath) => mounts.from(role, containerPath),
+  };
+  const outcomes = AUDIT_CHECKS.map((check): CheckOutcome => {
+    if (check === layout) return { check, findings: reading.checkout.layoutFindings };
+    const result = check.run(context);
+    return "skipped" in result
+      ? { check, findings: [], skipped: result.skipped }
+      : { check, findings: result };
+  });
+  progress(`audit: ${AUDIT_CHECKS.length} checks in ${secondsSince(started)}`);
+  return { checkout: reading.checkout, outcomes, startedAt, durationMs: performance.now() - started };
+}
+
+/** What the host image's validators get: the checkout's compose-related files, its units, the timer's calendars. */
+function hostPlan(reading: CheckoutReading): HostValidationPlan {
+  const { checkout, profile, allUnits, units, composePaths, composeYaml, missingEnvFiles } = reading;
+  const unitCommands = allUnits.flatMap((unit) =>
+    unit.assignments
+      .filter((a) => a.key.startsWith("Exec") || a.key === "EnvironmentFile")
+      .flatMap((a) => commandWords(a.value).map((w) => checkout.fromHost(w.replace(/^-/, "")) ?? "")),
+  );
+  const envFiles = composeEnvFiles(composeYaml);
+  return {
+    root: profile.root,
+    // What compose may read (its files, `extends:` and `include:` targets, env files) and what the units run.
+    copy: [
+      ...new Set([
+        ...checkout.files.filter((f) => /\.(ya?ml|env)$|(^|\/)\.env(\.[\w-]+)?$/.test(f)),
+        ...envFiles.map((f) => f.file),
+        ...unitCommands.filter((f) => f !== "" && checkout.has(f)),
+      ]),
+    ],
+    standIns: missingEnvFiles,
+    compose: composePaths.length === 0 ? null : composePaths.flatMap((f) => ["-f", f]),
+    cwd: profile.root,
+    units: allUnits.map((unit) => ({ name: unit.name, files: [...unit.files] })),
+    calendars: [
+      ...new Set(
+        units
+          .get("timer")
+          ?.all("Timer", "OnCalendar")
+          .map((a) => a.value) ?? [],
+      ),
+    ],
+  };
 }
 
 interface ConfigPart extends Located {
@@ -120,152 +195,23 @@ const CONFIG_PATHS: Readonly<Record<"frontend" | "prometheus" | "alertmanager", 
   alertmanager: "/etc/alertmanager/alertmanager.yml",
 };
 
-/**
- * Audits a checkout of the deployment against its runbook, with no host: reads its parts, runs the
- * field's validators on them in the harness's images, and runs every check. Each difference is a
- * finding; only input that is no checkout at all (or a bad profile) is a UsageError.
- */
-export async function audit(options: AuditOptions): Promise<AuditResult> {
-  const startedAt = new Date();
-  const started = performance.now();
-  const progress = options.progress ?? (() => undefined);
-  const dir = path.resolve(options.stack);
-  const info = await stat(dir).catch(() => undefined);
-  if (info?.isDirectory() !== true)
-    throw new UsageError(
-      `--stack ${options.stack}: no such directory (expected a checkout of the deployment)`,
-    );
-  const loaded = await loadProfile(dir);
-  const profileFile = loaded.file;
-  // What the profile does not say is read from the checkout as `init` would, and reported as layout.
-  const inferred = (await proposeProfile(dir)).inferences.filter(
-    (i) => isLayoutKey(i.key) && !statesKey(loaded.stated, i.key),
-  );
-  const inferredInput = inferred.reduce<unknown>((input, i) => overlay(input, keyed(i.key, i.value)), {});
-  const profile = parseProfile(
-    overlay(inferredInput, loaded.stated),
-    profileFile ?? "the profile read from the checkout",
-  );
-  const checkout = await Checkout.open(dir, profile, profileFile, loaded.stated);
-  checkout.layoutFindings.push(...inferredLayoutFindings(inferred));
-  const allUnits = await checkout.unitFiles();
-  const composePaths = checkout.composeFiles();
-  if (composePaths.length === 0 && allUnits.length === 0 && profileFile === undefined) {
-    throw new UsageError(
-      `--stack ${options.stack}: not a checkout of the deployment: no compose file, no systemd unit and no sattva-chaos.json in it`,
-    );
-  }
+interface ServiceConfigs {
+  readonly nginx: AuditContext["nginx"];
+  readonly prometheus: YamlFile | undefined;
+  readonly rules: readonly YamlFile[];
+  readonly alertmanager: YamlFile | undefined;
+}
 
-  const units = new Map<UnitRole, (typeof allUnits)[number]>();
-  for (const role of UNIT_ROLES) {
-    const name = profile.units[role];
-    const found = checkout.locate(
-      {
-        what: `unit:${role}`,
-        description: `the ${role === "timer" ? "update timer" : role === "update" ? "update service" : role} unit ${name}`,
-        severityIfMissing: role === "backend" || role === "streamer" ? "blocker" : "warning",
-        impactIfMissing:
-          role === "backend"
-            ? "nothing runs the backend on the host: every /api/ request gets 502"
-            : role === "streamer"
-              ? "nothing runs the streamer: no stream"
-              : "yt-dlp is never updated: within weeks YouTube breaks extraction and the streamer stops",
-        candidates: (c) => {
-          const type = path.extname(name);
-          const taken = new Set([...units.values()].map((u) => u.files[0]));
-          return allUnits
-            .filter((u) => u.name.endsWith(type) && !taken.has(u.files[0]) && u.name !== name)
-            .map((u) => u.files[0] ?? u.name)
-            .filter((f) => c.has(f));
-        },
-      },
-      path.join(profile.units.dir, name),
-      {
-        search: () => checkout.named(name)[0],
-        keys: ["units.dir", `units.${role}`],
-        runbookPath: path.join(RUNBOOK_PROFILE.units.dir, RUNBOOK_PROFILE.units[role]),
-      },
-    );
-    const unit = allUnits.find((u) => u.files[0] === found);
-    if (unit !== undefined) units.set(role, unit);
-  }
-
-  const composeYaml = (await Promise.all(composePaths.map((f) => checkout.yaml(f)))).filter(
-    (y) => y !== undefined,
-  );
-  const missingEnvFiles = composeEnvFiles(composeYaml)
-    .filter((f) => f.required && !checkout.has(f.file))
-    .map((f) => f.file);
-
-  const updateExec = commandWords(units.get("update")?.get("Service", "ExecStart")?.value ?? "");
-  const execScript = updateExec
-    .map((w) => checkout.fromHost(w))
-    .find((w) => w !== undefined && checkout.has(w) && !w.includes("venv/"));
-  const scriptPath = checkout.locate(
-    {
-      what: "script",
-      description: "the yt-dlp update script",
-      severityIfMissing: units.has("update") ? "blocker" : "warning",
-      impactIfMissing: "the update service has nothing to run: yt-dlp is never updated",
-    },
-    profile.scripts.update,
-    {
-      actual: execScript,
-      search: () => checkout.named(path.basename(profile.scripts.update))[0],
-      keys: ["scripts.update"],
-      runbookPath: RUNBOOK_PROFILE.scripts.update,
-    },
-  );
-  const updateScript = scriptPath === undefined ? undefined : await checkout.read(scriptPath);
-
-  const images = await ensureImages({
-    mode: options.mode ?? "offline",
-    services: VALIDATOR_IMAGES,
-    progress,
-  });
-  const ref = (service: Service) => images.get(service)?.ref ?? "";
-  progress(`audit: validators for ${dir}`);
-
-  const unitCommands = allUnits.flatMap((unit) =>
-    unit.assignments
-      .filter((a) => a.key.startsWith("Exec") || a.key === "EnvironmentFile")
-      .flatMap((a) => commandWords(a.value).map((w) => checkout.fromHost(w.replace(/^-/, "")) ?? "")),
-  );
-  const envFiles = composeEnvFiles(composeYaml);
-  const host = await validateOnHostImage(ref("host"), dir, {
-    root: profile.root,
-    // What compose may read (its files, `extends:` and `include:` targets, env files) and what the units run.
-    copy: [
-      ...new Set([
-        ...checkout.files.filter((f) => /\.(ya?ml|env)$|(^|\/)\.env(\.[\w-]+)?$/.test(f)),
-        ...envFiles.map((f) => f.file),
-        ...unitCommands.filter((f) => f !== "" && checkout.has(f)),
-      ]),
-    ],
-    standIns: missingEnvFiles,
-    compose: composePaths.length === 0 ? null : composePaths.flatMap((f) => ["-f", f]),
-    cwd: profile.root,
-    units: allUnits.map((unit) => ({ name: unit.name, files: [...unit.files] })),
-    calendars: [
-      ...new Set(
-        units
-          .get("timer")
-          ?.all("Timer", "OnCalendar")
-          .map((a) => a.value) ?? [],
-      ),
-    ],
-  });
-  const model = host.compose?.rc === 0 ? parseComposeConfig(host.compose.stdout) : undefined;
-  const mounts = new ServiceMounts(model, profile, checkout);
+/** The configuration each monitored service and nginx read: through compose's mounts, else the profile's files. */
+async function locateServiceConfigs(
+  reading: CheckoutReading,
+  model: ComposeModel | undefined,
+  mounts: ServiceMounts,
+): Promise<ServiceConfigs> {
+  const { checkout, profile } = reading;
   const deployed = (role: RunbookService) =>
     model === undefined || model.services.has(composeServiceFor(profile, role) ?? "");
-  const configPath = (role: "prometheus" | "alertmanager"): string => {
-    const command = model?.services.get(composeServiceFor(profile, role) ?? "")?.command ?? [];
-    return (
-      command.find((w) => w.startsWith("--config.file="))?.slice("--config.file=".length) ??
-      CONFIG_PATHS[role]
-    );
-  };
+  const configPath = (role: "prometheus" | "alertmanager") => configPathOf(model, profile, role);
   const locateConfig = (part: ConfigPart): string | undefined => {
     if (!deployed(part.role)) return undefined;
     const actual =
@@ -309,6 +255,33 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
       : profile.monitoring.rules.filter((f) => checkout.has(f));
   const rules = (await Promise.all(rulePaths.map((f) => checkout.yaml(f)))).filter((y) => y !== undefined);
 
+  return { nginx, prometheus, rules, alertmanager };
+}
+
+/** The path a service's command names with --config.file=, else the one its image reads. */
+function configPathOf(
+  model: ComposeModel | undefined,
+  profile: Profile,
+  role: "prometheus" | "alertmanager",
+): string {
+  const command = model?.services.get(composeServiceFor(profile, role) ?? "")?.command ?? [];
+  return (
+    command.find((w) => w.startsWith("--config.file="))?.slice("--config.file=".length) ?? CONFIG_PATHS[role]
+  );
+}
+
+/** nginx -t, promtool, amtool and shellcheck, each in its own container, at once. */
+async function runServiceValidators(
+  reading: CheckoutReading,
+  configs: ServiceConfigs,
+  model: ComposeModel | undefined,
+  mounts: ServiceMounts,
+  ref: (service: Service) => string,
+): Promise<Map<string, ToolRun>> {
+  const { checkout, profile, updateScript } = reading;
+  const { nginx, prometheus, rules, alertmanager } = configs;
+  const dir = checkout.dir;
+  const configPath = (role: "prometheus" | "alertmanager") => configPathOf(model, profile, role);
   const absolute = (role: RunbookService) =>
     mounts.all(role).map((m) => ({ source: path.join(dir, m.source), target: m.target }));
   // nginx resolves upstream names at start: the services the documented order starts resolve, as on the project network.
@@ -373,8 +346,15 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
       }),
     ]);
   }
-  const tools = new Map(await Promise.all(toolRuns.map(async ([tool, run]) => [tool, await run] as const)));
+  return new Map(await Promise.all(toolRuns.map(async ([tool, run]) => [tool, await run] as const)));
+}
 
+/** What the checks read besides configuration: the Dockerfiles compose builds, env examples, the root .env's names. */
+async function checkoutFacts(
+  reading: CheckoutReading,
+  model: ComposeModel | undefined,
+): Promise<Pick<AuditContext, "dockerfiles" | "envExamples" | "rootEnv">> {
+  const { checkout, profile } = reading;
   const dockerfiles = new Map<string, string>();
   for (const service of model?.services.values() ?? []) {
     if (service.build === undefined) continue;
@@ -403,71 +383,7 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
     ]);
   }
   const rootEnv = new Set(parseEnvFile((await checkout.read(".env"))?.text ?? "").map((v) => v.name));
-  const composeWarnings = [
-    ...(host.compose?.stderr ?? "").matchAll(/The \\?"(\w+)\\?" variable is not set/g),
-  ].map((m) => m[1] ?? "");
-
-  const context: AuditContext = {
-    checkout,
-    profile,
-    units,
-    allUnits,
-    compose: { files: composeYaml, model, missingEnvFiles },
-    nginx,
-    prometheus,
-    rules,
-    alertmanager,
-    updateScript,
-    dockerfiles,
-    envExamples,
-    rootEnv,
-    composeWarnings: [...new Set(composeWarnings)],
-    host,
-    tools,
-    mountedFrom: (role, containerPath) => mounts.from(role, containerPath),
-  };
-  const outcomes = AUDIT_CHECKS.map((check): CheckOutcome => {
-    if (check === layout) return { check, findings: checkout.layoutFindings };
-    const result = check.run(context);
-    return "skipped" in result
-      ? { check, findings: [], skipped: result.skipped }
-      : { check, findings: result };
-  });
-  progress(`audit: ${AUDIT_CHECKS.length} checks in ${secondsSince(started)}`);
-  return { checkout, outcomes, startedAt, durationMs: performance.now() - started };
-}
-
-/** `{ units: { dir: value } }` for `units.dir`. */
-function keyed(key: string, value: unknown): unknown {
-  return key
-    .split(".")
-    .reverse()
-    .reduce<unknown>((inner, step) => ({ [step]: inner }), value);
-}
-
-/** The env files each compose file's services read (`env_file:` in any of its forms), relative to the checkout. */
-export function composeEnvFiles(files: readonly YamlFile[]): { file: string; required: boolean }[] {
-  const found: { file: string; required: boolean }[] = [];
-  for (const yaml of files) {
-    const services =
-      (yaml.data as { services?: Record<string, { env_file?: unknown }> } | undefined)?.services ?? {};
-    for (const service of Object.values(services)) {
-      const entries =
-        service.env_file === undefined
-          ? []
-          : Array.isArray(service.env_file)
-            ? (service.env_file as unknown[])
-            : [service.env_file];
-      for (const entry of entries) {
-        const given = typeof entry === "string" ? entry : (entry as { path?: unknown }).path;
-        if (typeof given !== "string") continue;
-        const required = typeof entry === "string" || (entry as { required?: unknown }).required !== false;
-        const file = path.normalize(path.join(path.dirname(yaml.file), given));
-        if (!found.some((f) => f.file === file)) found.push({ file, required });
-      }
-    }
-  }
-  return found;
+  return { dockerfiles, envExamples, rootEnv };
 }
 
 /** The checkout files Prometheus' rule_files name, through its mounts (globs matched against the checkout). */
