@@ -13,6 +13,7 @@ import { BUNDLED_STACK } from "../stack/stack-layout.ts";
 import { sattvaChaos } from "../testing/cli.ts";
 
 const DRIFTED_STACK = fileURLToPath(new URL("../../fixtures/stacks/drifted/", import.meta.url));
+const FLAT_STACK = fileURLToPath(new URL("../../fixtures/stacks/flat/", import.meta.url));
 
 /** The runbook's own contradictions: every audit lists them. */
 const RUNBOOK_CONTRADICTIONS = [
@@ -91,7 +92,7 @@ const HAZARDS_ON_DRIFTED = [
   "info compose.runbook-services deploy/docker-compose.yml:4",
   "info compose.backend deploy/docker-compose.yml:34 (runbook)",
   "info nginx.proxy deploy/nginx/default.conf:13 (runbook)",
-  "info validate.security ops/systemd/sattva-backend.service (runbook)",
+  "info validate.security ops/systemd/sattva-backend.service",
   "info unit.dependencies ops/systemd/sattva-backend.service:3 (runbook)",
   "info unit.dependencies ops/systemd/sattva-backend.service:3 (runbook)",
   "info validate.security ops/systemd/sattva-streamer.service",
@@ -119,6 +120,42 @@ const LAYOUT_ON_DRIFTED = [
   "warning layout.inferred ops/systemd/ytdlp-refresh.service",
   "warning layout.inferred ops/systemd/ytdlp-refresh.timer",
   "warning layout.inferred ops/update-ytdlp.sh",
+];
+
+/** Another team's layout (fixtures/stacks/flat): every part found without a profile, each hazard named. */
+const ON_FLAT = [
+  "blocker compose.public-ports compose.yaml:7",
+  "blocker compose.public-ports docker-compose.override.yml:3",
+  "blocker validate.amtool mon/am.yml",
+  "blocker prometheus.targets mon/prometheus.yml:7",
+  "blocker script.update update.sh:1",
+  "warning compose.names compose.yaml",
+  "warning layout.inferred compose.yaml",
+  "warning layout.inferred deploy/site.conf",
+  "warning layout.inferred mon/am.yml",
+  "warning alertmanager.receivers mon/am.yml:3",
+  "warning layout.inferred mon/prometheus.yml",
+  "warning prometheus.targets mon/prometheus.yml:5",
+  "warning layout.inferred mon/rules.yml",
+  "warning prometheus.rules mon/rules.yml",
+  "warning layout.inferred sattva-backend.service",
+  "warning layout.inferred sattva-backend.service",
+  "warning layout.inferred sattva-backend.service",
+  "warning layout.inferred update.sh",
+  "warning validate.shellcheck update.sh:1",
+  "warning timer.schedule yt-dlp-update.timer:2",
+  "warning timer.schedule yt-dlp-update.timer:2",
+  "info layout.inferred compose.yaml",
+  "info compose.public-ports compose.yaml:16",
+  "info compose.public-ports compose.yaml:16",
+  "info nginx.proxy deploy/site.conf:7 (runbook)",
+  "info nginx.proxy deploy/site.conf:7 (runbook)",
+  "info compose.runbook-services docker-compose.override.yml:1",
+  "info validate.security sattva-backend.service",
+  "info unit.exec sattva-backend.service:9 (runbook)",
+  "info validate.security sattva-streamer.service (runbook)",
+  "info script.update update.sh:4 (runbook)",
+  "info validate.security yt-dlp-update.service (runbook)",
 ];
 
 /** A finding as the tests name it: severity, check, where, and whether it is the runbook's own. */
@@ -163,6 +200,18 @@ describe("sattva-chaos audit", () => {
     );
     // A checkout's env values never reach a finding (the example's placeholder password is one).
     expect(JSON.stringify(document)).not.toContain("changeme");
+  });
+
+  it("reads another layout without a profile: units at the root, another stack root, compose.yaml and its override", async () => {
+    const { exitCode, document, stderr } = await auditJson(FLAT_STACK);
+    expect(named(document)).toEqual([...ON_FLAT, ...RUNBOOK_CONTRADICTIONS].sort());
+    expect(exitCode).toBe(ExitCode.failed);
+    expect(stderr).toContain(
+      "looked for the backend unit sattva-backend.service at systemd/sattva-backend.service: found at sattva-backend.service",
+    );
+    expect(document.findings.find((f) => f.id === "validate.shellcheck")?.observed).toMatch(
+      /SC1017 .* \(also lines 2, 3, 4\)$/,
+    );
   });
 
   it("with the profile init writes, reports no layout difference and still every hazard", async () => {

@@ -135,12 +135,9 @@ export class Checkout {
     return path.normalize(hostPath.slice(root.length + 1) || ".");
   }
 
-  /** Whether the profile states this setting itself rather than leaving the runbook's default. */
-  stated(pick: (profile: Profile) => unknown): boolean {
-    return (
-      this.profileFile !== undefined &&
-      JSON.stringify(pick(this.profile)) !== JSON.stringify(pick(RUNBOOK_PROFILE))
-    );
+  /** Whether the profile the audit goes by (stated, or read from the checkout) departs from the runbook here. */
+  departs(pick: (profile: Profile) => unknown): boolean {
+    return JSON.stringify(pick(this.profile)) !== JSON.stringify(pick(RUNBOOK_PROFILE));
   }
 
   /**
@@ -212,7 +209,7 @@ export class Checkout {
   /** The compose files a deployment of this checkout uses, as the runbook's commands (or the profile's) would. */
   composeFiles(): string[] {
     const configured = this.profile.compose.files;
-    const explicit = this.stated((p) => p.compose.files);
+    const explicit = this.departs((p) => p.compose.files);
     const first = this.locate(
       {
         what: "compose",

@@ -101,7 +101,8 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
       ([name, raw]) => ![...roles.values()].includes(name) && playsRole(role, looseObject(raw)),
     );
     if (candidate === undefined) {
-      if (compose !== undefined) {
+      // A compose file without a backend is what the runbook wants: the backend runs under systemd.
+      if (compose !== undefined && role !== "backend") {
         set(`compose.services.${role}`, null, {
           file: composePath,
           guess: `no compose service looks like the runbook's ${role}: marked as not deployed`,
@@ -204,32 +205,56 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
     set("backend.health", [health], { guess: `a route in the backend's code` });
 
   // Configuration the compose services mount from the checkout.
-  const mountOf = (role: RunbookService, inContainer: (target: string) => boolean) => {
+  // The checkout file a service's container sees at a path: a file mount of it, or a folder mount above it.
+  const mountedAt = (role: RunbookService, paths: readonly string[]) => {
     const name = roles.get(role);
-    return name === undefined
-      ? undefined
-      : bindMounts(looseObject(services[name]), composeDir).find(
-          (m) => inContainer(m.target) && checkout.has(m.source),
-        );
+    const mounts = name === undefined ? [] : bindMounts(looseObject(services[name]), composeDir);
+    for (const inContainer of paths) {
+      for (const mount of [...mounts].sort((a, b) => b.target.length - a.target.length)) {
+        const file =
+          inContainer === mount.target
+            ? mount.source
+            : inContainer.startsWith(`${mount.target}/`)
+              ? path.join(mount.source, inContainer.slice(mount.target.length + 1))
+              : undefined;
+        if (file !== undefined && checkout.has(file)) return { source: file, target: inContainer };
+      }
+    }
+    return undefined;
   };
-  const nginx = mountOf("frontend", (t) => t.startsWith("/etc/nginx/") && t.endsWith(".conf"));
-  if (nginx !== undefined && nginx.source !== RUNBOOK_PROFILE.nginx.conf)
-    set("nginx.conf", nginx.source, {
-      found: `${roles.get("frontend") ?? ""} mounts it at ${nginx.target}`,
-      file: nginx.source,
-    });
-  const prometheusMount = mountOf("prometheus", (t) => t.endsWith("prometheus.yml"));
-  if (prometheusMount !== undefined && prometheusMount.source !== RUNBOOK_PROFILE.monitoring.prometheus)
-    set("monitoring.prometheus", prometheusMount.source, {
-      found: `${roles.get("prometheus") ?? ""} mounts it at ${prometheusMount.target}`,
-      file: prometheusMount.source,
-    });
-  const alertmanagerMount = mountOf("alertmanager", (t) => t.endsWith(".yml") || t.endsWith(".yaml"));
-  if (alertmanagerMount !== undefined && alertmanagerMount.source !== RUNBOOK_PROFILE.monitoring.alertmanager)
-    set("monitoring.alertmanager", alertmanagerMount.source, {
-      found: `${roles.get("alertmanager") ?? ""} mounts it at ${alertmanagerMount.target}`,
-      file: alertmanagerMount.source,
-    });
+  const nginxTargets = bindMounts(looseObject(services[roles.get("frontend") ?? ""]), composeDir)
+    .filter((m) => m.target.startsWith("/etc/nginx/"))
+    .flatMap((m) =>
+      checkout.has(m.source)
+        ? [m.target]
+        : checkout.files
+            .filter((f) => f.startsWith(`${m.source}/`) && f.endsWith(".conf"))
+            .map((f) => path.join(m.target, f.slice(m.source.length + 1))),
+    )
+    .filter((t) => t.endsWith(".conf"));
+  const configs = [
+    ["nginx.conf", mountedAt("frontend", nginxTargets), RUNBOOK_PROFILE.nginx.conf, "frontend"],
+    [
+      "monitoring.prometheus",
+      mountedAt("prometheus", ["/etc/prometheus/prometheus.yml"]),
+      RUNBOOK_PROFILE.monitoring.prometheus,
+      "prometheus",
+    ],
+    [
+      "monitoring.alertmanager",
+      mountedAt("alertmanager", ["/etc/alertmanager/alertmanager.yml", "/etc/alertmanager/config.yml"]),
+      RUNBOOK_PROFILE.monitoring.alertmanager,
+      "alertmanager",
+    ],
+  ] as const;
+  for (const [key, mount, runbookPath, role] of configs) {
+    if (mount !== undefined && mount.source !== runbookPath)
+      set(key, mount.source, {
+        found: `${roles.get(role) ?? ""} mounts it at ${mount.target}`,
+        file: mount.source,
+      });
+  }
+  const prometheusMount = configs[1][1];
   const prometheusConfig = await checkout.yaml(
     prometheusMount?.source ?? RUNBOOK_PROFILE.monitoring.prometheus,
   );

@@ -74,7 +74,7 @@ const runbookServices: AuditCheck = {
       }
       names.push(name);
       if (model.services.has(name)) continue;
-      const renamed = context.checkout.stated((p) => p.compose.services[role]);
+      const renamed = context.checkout.departs((p) => p.compose.services[role]);
       findings.push({
         id: "compose.runbook-services",
         severity: "blocker",
@@ -378,7 +378,8 @@ const publicPorts: AuditCheck = {
         return [
           {
             id: "compose.public-ports",
-            severity: dataStore ? "blocker" : "warning",
+            // The frontend is the public entry: only its port differs from the runbook's 3000.
+            severity: dataStore ? "blocker" : role === "frontend" ? "info" : "warning",
             kind: "drift",
             subject: `${service.name}:${port.published}`,
             ...where(context, ["services", service.name, "ports", index]),
@@ -452,7 +453,7 @@ const names: AuditCheck = {
   run: onModel((model, context) => {
     const findings: Finding[] = [];
     const project = context.profile.compose.project;
-    if (model.name !== project && !context.checkout.stated((p) => p.compose.project)) {
+    if (model.name !== project && !context.checkout.departs((p) => p.compose.project)) {
       findings.push({
         id: "compose.names",
         severity: "warning",

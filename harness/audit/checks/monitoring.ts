@@ -106,6 +106,19 @@ const targets: AuditCheck = {
           impact: `the target is down whenever the documented order is followed (${docker ? "it never starts the Docker backend" : `${service.name} is not the ${onHost}`}): ${onHost === "backend" ? "BackendDown fires for ever, or tells of the wrong backend" : "StreamerDown fires for ever"}`,
           scenario: onHost === "backend" ? "nginx-502" : "yt-dlp-broken",
         });
+      } else if (
+        target.host === "host.docker.internal" &&
+        !hostNetwork &&
+        !reachesHost(context, target.host)
+      ) {
+        add({
+          severity: onHost === undefined ? "warning" : "blocker",
+          subject: target.job,
+          line,
+          observed: `job ${target.job} scrapes ${where}, but the Prometheus service has no extra_hosts host.docker.internal:host-gateway`,
+          impact:
+            "on Linux host.docker.internal does not resolve in a container without that entry: the target is always down",
+        });
       } else if (!hostNetwork && (target.host === "localhost" || target.host.startsWith("127."))) {
         if (target.port === 9090) continue; // Prometheus itself
         add({
@@ -137,8 +150,8 @@ const targets: AuditCheck = {
         severity: "warning",
         subject: job,
         line: config.lineOf(["scrape_configs"]),
-        observed: `no scrape job ${job}${context.checkout.stated((p) => p.prometheus.jobs) ? " (the profile's name)" : ""}; the jobs are ${jobs.join(", ") || "none"}`,
-        impact: `nothing watches the ${role}: an alert on up{job="${job}"} can never fire${context.checkout.stated((p) => p.prometheus.jobs) ? "" : " (if it has another name, say so in the profile: prometheus.jobs)"}`,
+        observed: `no scrape job ${job}${context.checkout.departs((p) => p.prometheus.jobs) ? " (the profile's name)" : ""}; the jobs are ${jobs.join(", ") || "none"}`,
+        impact: `nothing watches the ${role}: an alert on up{job="${job}"} can never fire${context.checkout.departs((p) => p.prometheus.jobs) ? "" : " (if it has another name, say so in the profile: prometheus.jobs)"}`,
         scenario: role === "backend" ? "nginx-502" : "yt-dlp-broken",
       });
     }

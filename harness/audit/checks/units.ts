@@ -526,7 +526,7 @@ const exec: AuditCheck = {
             unit,
             bind.at,
             "warning",
-            `${bind.server} listens on port ${bind.port}, not ${context.profile.backend.port}${context.checkout.stated((p) => p.backend.port) ? " (the profile's backend.port)" : " (the runbook's port)"}`,
+            `${bind.server} listens on port ${bind.port}, not ${context.profile.backend.port}${context.checkout.departs((p) => p.backend.port) ? " (the profile's backend.port)" : " (the runbook's port)"}`,
             "nginx, Prometheus and the runbook's `curl http://localhost:8000/health` look for the backend on the other port",
             "nginx-502",
           );

@@ -111,9 +111,11 @@ const security: AuditCheck = {
           : /Overall exposure level for \S+: ([\d.]+) (\w+)/.exec(`${run.stdout}\n${run.stderr}`);
       if (overall === null) return [];
       const score = Number(overall[1]);
-      const asRunbook = !unit.assignments.some(
-        (a) => a.section === "Service" && SANDBOX_KEYS.test(a.key) && unitBoolean(a.value) !== false,
-      );
+      const asRunbook =
+        (unit.get("Service", "User")?.value ?? "root") === "root" &&
+        !unit.assignments.some(
+          (a) => a.section === "Service" && SANDBOX_KEYS.test(a.key) && unitBoolean(a.value) !== false,
+        );
       return [
         {
           id: "validate.security",
@@ -295,17 +297,25 @@ const shellcheck: AuditCheck = {
         comments: { line: number; level: string; code: number; message: string }[];
       }
     ).comments;
-    return comments.map((c): Finding => ({
-      id: "validate.shellcheck",
-      severity: SHELLCHECK_SEVERITY[c.level] ?? "info",
-      kind: "drift",
-      subject: script.file,
-      file: script.file,
-      line: c.line,
-      runbook: rb().cite(RunbookSections.updateScript, "#!/bin/bash"),
-      observed: `shellcheck SC${c.code} (${c.level}): ${c.message}`,
-      impact: "the script may not do what it says when a value is empty, has spaces, or a command fails",
-    }));
+    // One finding per complaint, at its first line, naming the others (CRLF is one complaint per line).
+    return [...Map.groupBy(comments, (c) => `${c.code} ${c.message}`).values()].flatMap((same): Finding[] => {
+      const [c] = same;
+      if (c === undefined) return [];
+      const others = same.slice(1).map((o) => o.line);
+      return [
+        {
+          id: "validate.shellcheck",
+          severity: SHELLCHECK_SEVERITY[c.level] ?? "info",
+          kind: "drift",
+          subject: script.file,
+          file: script.file,
+          line: c.line,
+          runbook: rb().cite(RunbookSections.updateScript, "#!/bin/bash"),
+          observed: `shellcheck SC${c.code} (${c.level}): ${c.message}${others.length === 0 ? "" : ` (also lines ${others.join(", ")})`}`,
+          impact: "the script may not do what it says when a value is empty, has spaces, or a command fails",
+        },
+      ];
+    });
   },
 };
 
