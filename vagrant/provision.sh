@@ -7,9 +7,18 @@
 #
 # STACK_SRC   a checkout of the deployment (the bundled fixtures/stacks/bundled, or the user's own), already on
 #             this host; it is synced to /opt/sattva-streamer.
-# Environment (all optional):
+# Environment (all optional; the defaults are the runbook's layout, which the bundled stack follows):
 #   SATTVA_ROOT        where the stack lives (default /opt/sattva-streamer, as the units expect)
 #   SATTVA_UNITS_DIR   unit files, relative to STACK_SRC (default systemd)
+#   SATTVA_UNIT_FILES  the unit files to install, relative to STACK_SRC (default: every unit in SATTVA_UNITS_DIR)
+#   SATTVA_ENABLE      units to enable (default sattva-backend.service sattva-streamer.service yt-dlp-update.timer)
+#   SATTVA_TIMER       the update timer to start ("" for none; default yt-dlp-update.timer)
+#   SATTVA_VENVS       "VENV:REQUIREMENTS ..." relative to the root: one venv per service, built from its
+#                      requirements (default backend/venv:backend/requirements.txt streamer/venv:streamer/requirements.txt)
+#   SATTVA_USERS       service users the units run as, created as system users when missing
+#   SATTVA_ENV_FILES   a directory of env files (paths relative to the root) to install where the stack
+#                      has none: the checkout's examples with test values, made by the harness
+#   SATTVA_COMPOSE_DIR the main compose file's folder, relative to the root (default .)
 #   SATTVA_IMAGES      a file of "LOCAL_REF COMPOSE_IMAGE" lines: images already in this host's engine
 #                      (loaded by the harness, no registry) to tag with the names the compose file uses
 #   SATTVA_UNAVAILABLE compose services with no image on this host (Grafana offline): a compose
@@ -22,8 +31,18 @@ set -euo pipefail
 src=${1:?usage: provision.sh STACK_SRC}
 root=${SATTVA_ROOT:-/opt/sattva-streamer}
 units_dir="$src/${SATTVA_UNITS_DIR:-systemd}"
+compose_dir=${SATTVA_COMPOSE_DIR:-.}
+venvs=${SATTVA_VENVS-backend/venv:backend/requirements.txt streamer/venv:streamer/requirements.txt}
+enable=${SATTVA_ENABLE-sattva-backend.service sattva-streamer.service yt-dlp-update.timer}
+timer=${SATTVA_TIMER-yt-dlp-update.timer}
 [ -d "$src" ] || { echo "provision: stack directory $src does not exist" >&2; exit 3; }
-[ -d "$units_dir" ] || { echo "provision: unit directory $units_dir does not exist" >&2; exit 3; }
+if [ -n "${SATTVA_UNIT_FILES+set}" ]; then
+  unit_files=()
+  for unit in $SATTVA_UNIT_FILES; do unit_files+=("$src/$unit"); done
+else
+  [ -d "$units_dir" ] || { echo "provision: unit directory $units_dir does not exist" >&2; exit 3; }
+  unit_files=("$units_dir"/*.service "$units_dir"/*.timer)
+fi
 
 ok() { echo "ok: $*"; }
 changed() { echo "changed: $*"; }
@@ -66,47 +85,67 @@ else
 fi
 systemctl is-active --quiet docker || { systemctl enable --now docker >/dev/null 2>&1; changed "docker started"; }
 
-# 2. The stack, synced to where the units expect it (venvs are built here, never copied).
+# 2. The stack, synced to where the units expect it (venvs are built here, never copied; env files made
+#    for a test host and the harness's compose override are kept).
 mkdir -p "$root"
-override="$root/docker-compose.override.yml"
-if [ -n "${SATTVA_UNAVAILABLE:-}" ] && [ -e "$src/docker-compose.override.yml" ]; then
-  echo "provision: $src has its own docker-compose.override.yml; cannot mark ${SATTVA_UNAVAILABLE} unavailable" >&2
+override="$root/$compose_dir/docker-compose.override.yml"
+if [ -n "${SATTVA_UNAVAILABLE:-}" ] && [ -e "$src/$compose_dir/docker-compose.override.yml" ]; then
+  echo "provision: $src/$compose_dir has its own docker-compose.override.yml; cannot mark ${SATTVA_UNAVAILABLE} unavailable" >&2
   exit 3
 fi
+override_in_root=$([ "$compose_dir" = . ] && echo docker-compose.override.yml || echo "$compose_dir/docker-compose.override.yml")
+keep=(--filter "P /$override_in_root")
+for pair in $venvs; do keep+=(--exclude "/${pair%%:*}/"); done
+if [ -n "${SATTVA_ENV_FILES:-}" ]; then
+  while IFS= read -r file; do keep+=(--filter "P /$file"); done < <(cd "$SATTVA_ENV_FILES" && find . -type f -printf '%P\n')
+fi
 # Files are compared by content; directory times are not kept (a fresh copy of the checkout has new ones).
-synced=$(rsync -a --omit-dir-times --checksum --delete --itemize-changes \
-  --exclude '/backend/venv/' --exclude '/streamer/venv/' --filter 'P /docker-compose.override.yml' "$src/" "$root/")
+synced=$(rsync -a --omit-dir-times --checksum --delete --itemize-changes "${keep[@]}" "$src/" "$root/")
 if [ -z "$synced" ]; then ok "stack files in $root"; else changed "stack files in $root: $(echo "$synced" | wc -l) item(s)"; echo "$synced" | sed 's/^/  /'; fi
+
+# Env files the deployment reads and the checkout lacks: made from its examples, never overwritten.
+if [ -n "${SATTVA_ENV_FILES:-}" ]; then
+  while IFS= read -r file; do
+    if [ -e "$root/$file" ]; then ok "env file $file"; else install -D -m 0600 "$SATTVA_ENV_FILES/$file" "$root/$file"; changed "env file $file (test values)"; fi
+  done < <(cd "$SATTVA_ENV_FILES" && find . -type f -printf '%P\n')
+fi
 
 # Services with no image here are kept out of `docker compose up` (and reported skipped by the harness).
 if [ -n "${SATTVA_UNAVAILABLE:-}" ]; then
   wanted=$(printf '# Written by sattva-chaos provisioning: no image for these services on this host.\nservices:\n'
     for service in $SATTVA_UNAVAILABLE; do printf '  %s:\n    profiles: ["unavailable-offline"]\n' "$service"; done)
   if [ "$(cat "$override" 2>/dev/null)" = "$wanted" ]; then ok "compose override"; else echo "$wanted" > "$override"; changed "compose override: $SATTVA_UNAVAILABLE unavailable"; fi
-elif [ ! -e "$src/docker-compose.override.yml" ] && [ -e "$override" ]; then
+elif [ ! -e "$src/$compose_dir/docker-compose.override.yml" ] && [ -e "$override" ]; then
   rm -f "$override"
   changed "compose override removed"
 fi
 
-# 3. One venv per service, rebuilt only when its requirements change.
-for app in backend streamer; do
-  requirements="$root/$app/requirements.txt"
-  venv="$root/$app/venv"
-  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+# 3. The service users the units run as (a host set up as the runbook says has none).
+for user in ${SATTVA_USERS:-}; do
+  if id -u "$user" >/dev/null 2>&1; then ok "user $user"; else useradd --system --no-create-home --shell /usr/sbin/nologin "$user"; changed "user $user created"; fi
+done
+
+# 4. One venv per service, rebuilt only when its requirements change.
+for pair in $venvs; do
+  venv="$root/${pair%%:*}"
+  requirements=${pair#*:}
+  if [ -z "$requirements" ]; then echo "skipped: ${pair%%:*}: no requirements to build it from"; continue; fi
+  want=$(sha256sum "$root/$requirements" | cut -d' ' -f1)
   if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" = "$want" ]; then
-    ok "$app venv"
+    ok "venv ${pair%%:*}"
     continue
   fi
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/$requirements"
   echo "$want" > "$venv/.requirements.sha256"
-  changed "$app venv: installed $requirements"
+  changed "venv ${pair%%:*}: installed $requirements"
 done
 
-# 4. Units and the timer, installed only when they differ; backend and streamer enabled (started at
+# 5. Units and the timer, installed as written only when they differ; the services enabled (started at
 #    boot), but not started here: the start order is the runbook's business.
 reload=no
-for unit in "$units_dir"/*.service "$units_dir"/*.timer; do
+for unit in "${unit_files[@]}"; do
+  [ -e "$unit" ] || continue
   target="/etc/systemd/system/$(basename "$unit")"
   if cmp -s "$unit" "$target"; then continue; fi
   install -m 0644 "$unit" "$target"
@@ -114,12 +153,23 @@ for unit in "$units_dir"/*.service "$units_dir"/*.timer; do
   reload=yes
 done
 if [ $reload = yes ]; then systemctl daemon-reload; else ok "units"; fi
-for unit in sattva-backend.service sattva-streamer.service yt-dlp-update.timer; do
-  if systemctl is-enabled --quiet "$unit"; then ok "$unit enabled"; else systemctl enable --quiet "$unit"; changed "$unit enabled"; fi
+for unit in $enable; do
+  state=$(systemctl is-enabled "$unit" 2>/dev/null || true)
+  case "$state" in
+    enabled) ok "$unit enabled" ;;
+    static) echo "skipped: $unit cannot be enabled (static: it has no [Install] section)" ;;
+    "") echo "skipped: $unit cannot be enabled (no such unit)" ;;
+    *)
+      systemctl enable --quiet "$unit" 2>/dev/null || true
+      if [ "$(systemctl is-enabled "$unit" 2>/dev/null)" = enabled ]; then changed "$unit enabled"; else echo "skipped: $unit cannot be enabled ($state)"; fi
+      ;;
+  esac
 done
-if systemctl is-active --quiet yt-dlp-update.timer; then ok "timer active"; else systemctl start yt-dlp-update.timer; changed "timer started"; fi
+if [ -n "$timer" ]; then
+  if systemctl is-active --quiet "$timer"; then ok "timer $timer active"; else systemctl start "$timer"; changed "timer $timer started"; fi
+fi
 
-# 5. Images: tag what the harness loaded with the names the compose file uses.
+# 6. Images: tag what the harness loaded with the names the compose file uses.
 if [ -n "${SATTVA_IMAGES:-}" ]; then
   while read -r local_ref compose_image; do
     [ -n "$local_ref" ] || continue
@@ -133,7 +183,7 @@ if [ -n "${SATTVA_IMAGES:-}" ]; then
   done < "$SATTVA_IMAGES"
 fi
 
-# 6. Test doubles (media source, alert receiver), on test hosts only.
+# 7. Test doubles (media source, alert receiver), on test hosts only.
 if [ -n "${SATTVA_TEST_DOUBLES:-}" ]; then
   mkdir -p /opt/sattva-chaos
   # pypi/ is the local index's content, written by scenarios, not part of the doubles' files.

@@ -199,6 +199,17 @@ export class Checkout {
     return found;
   }
 
+  /** The checked-in example an env file is made from (`.env.example`, `.env.sample`...), if there is one. */
+  exampleOf(file: string): string | undefined {
+    const rel = path.normalize(file);
+    const declared = this.profile.env.find((e) => path.normalize(e.file) === rel)?.example;
+    if (declared !== undefined) return declared;
+    return [".example", ".sample", ".dist", ".template", ".tmpl"]
+      .map((suffix) => `${rel}${suffix}`)
+      .concat([path.join(path.dirname(rel), "example.env")])
+      .find((candidate) => this.has(candidate));
+  }
+
   /** Files with a given base name, shallowest first. */
   named(basename: string): string[] {
     return this.files

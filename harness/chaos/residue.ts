@@ -1,5 +1,4 @@
-import { STACK_ROOT } from "../stack/stack-layout.ts";
-import { SYSTEMD_SERVICES, type Stack } from "../stack/stack.ts";
+import type { Stack } from "../stack/stack.ts";
 import type { ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
 import type { Markers } from "./markers.ts";
 import { LIST_DEAD_MAN_SWITCHES } from "./dead-man-switch.ts";
@@ -85,7 +84,7 @@ export interface ResidueContext {
  */
 export async function findResidue(stack: Stack, context: ResidueContext): Promise<string[]> {
   const residue: string[] = [];
-  for (const unit of SYSTEMD_SERVICES) {
+  for (const unit of stack.deployment.services) {
     const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
     if (state !== "active") residue.push(`unit ${unit} is ${state}`);
   }
@@ -94,7 +93,7 @@ export async function findResidue(stack: Stack, context: ResidueContext): Promis
   if (context.baseline !== undefined) residue.push(...(await hostChanges(stack, context.baseline)));
   if (context.network !== undefined) residue.push(...(await context.network.leftovers()));
   const index = await stack.host.run(
-    `ls /opt/sattva-chaos/pypi/files 2>/dev/null; ls ${STACK_ROOT}/streamer/venv/pip.conf ${STACK_ROOT}/backend/venv/pip.conf 2>/dev/null`,
+    `ls /opt/sattva-chaos/pypi/files 2>/dev/null; ${stack.deployment.venvs.map((v) => `ls ${stack.root}/${v.dir}/pip.conf 2>/dev/null`).join("; ")}`,
     { check: false },
   );
   if (index.stdout.trim() !== "")

@@ -90,3 +90,20 @@ export function parseImageMode(value: string): ImageMode {
 export function parseService(value: string): Service {
   return oneOf("service", value, SERVICES);
 }
+
+/** The catalogue service whose image an image reference is (`postgres:15-alpine` -> postgres). */
+export function catalogueServiceOf(image: string): Service | undefined {
+  const repo = image.split("@")[0]?.replace(/:[^/:]+$/, "") ?? image;
+  const base = repo.replace(/^(docker\.io\/)?(library\/)?/, "");
+  for (const [service, sources] of Object.entries(CATALOGUE) as [Service, (typeof CATALOGUE)[Service]][]) {
+    if (LOCAL_ONLY.has(service)) continue;
+    const online = sources.online;
+    if (
+      online.kind === "pull" &&
+      online.ref.split(":")[0]?.replace(/^ghcr\.io\//, "") === base.replace(/^ghcr\.io\//, "")
+    )
+      return service;
+  }
+  if (/^(debian|ubuntu)$/.test(base)) return "python"; // a Debian-based build runs on the catalogue's Debian base
+  return undefined;
+}

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
 import { shellQuote } from "../host/shell.ts";
 import { TOXIPROXY_API_PORT } from "../stack-ports.ts";
@@ -110,9 +111,13 @@ export class ToxiproxyOverlay {
 
   /** The compose files the runbook's `docker compose` reads now (the file and its override, if any). */
   async #composeFiles(): Promise<string[]> {
-    const override = await this.stack.run("ls docker-compose.override.yml", { check: false });
-    const main = this.stack.source.layout.composeFile;
-    return override.exitCode === 0 ? [main, "docker-compose.override.yml"] : [main];
+    const files = this.stack.deployment.profile.compose.files;
+    if (files.length > 1) return [...files];
+    const [main = "docker-compose.yml"] = files;
+    const override = path.posix.join(this.stack.deployment.composeDir, "docker-compose.override.yml");
+    return (await this.stack.run(`ls ${override}`, { check: false })).exitCode === 0
+      ? [main, override]
+      : [main];
   }
 
   async #redirectNginx(): Promise<void> {

@@ -318,9 +318,7 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
   ];
   const env = await Promise.all(
     [...new Set(envFiles)].map(async (file) => {
-      const example = [".example", ".sample", ".dist", ".template"]
-        .map((s) => `${file}${s}`)
-        .find((f) => checkout.has(f));
+      const example = checkout.exampleOf(file);
       const text = example === undefined ? undefined : await checkout.read(example);
       const needs =
         text === undefined

@@ -23,8 +23,8 @@ test("provisioning is idempotent: a second run changes no unit file, venv or ima
   const first = await stack.provision();
   expect(first.changes).toEqual(
     expect.arrayContaining([
-      "backend venv: installed /opt/sattva-streamer/backend/requirements.txt",
-      "streamer venv: installed /opt/sattva-streamer/streamer/requirements.txt",
+      "venv backend/venv: installed backend/requirements.txt",
+      "venv streamer/venv: installed streamer/requirements.txt",
       "unit sattva-backend.service",
       "unit yt-dlp-update.timer",
       `image postgres:15-alpine -> ${images.get("postgres")?.ref ?? "(none)"}`,

@@ -1,61 +1,101 @@
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { rename, rm, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../errors.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { writeBrokenStack } from "../testing/broken-stack.ts";
-import { BUNDLED_STACK, DEFAULT_LAYOUT, openStackDir } from "./stack-layout.ts";
+import { testEnvText } from "./deployment.ts";
+import { BUNDLED_STACK, openStackDir } from "./stack-layout.ts";
+
+const DRIFTED_STACK = fileURLToPath(new URL("../../fixtures/stacks/drifted/", import.meta.url));
 
 /** A copy of the bundled stack to alter (a harmless breakage keeps every file in place). */
 const copyOfStack = (dir: string) => writeBrokenStack("timer-other-hour", path.join(dir, "stack"));
 
 describe("openStackDir", () => {
-  it("accepts the bundled stack with the default layout", async () => {
-    const stack = await openStackDir(BUNDLED_STACK);
-    expect(stack.layout).toEqual(DEFAULT_LAYOUT);
+  it("reads the bundled stack as the runbook lays it out", async () => {
+    const { deployment } = await openStackDir(BUNDLED_STACK);
+    expect(deployment.root).toBe("/opt/sattva-streamer");
+    expect(deployment.composeFileArgs).toBe("");
+    expect(deployment.services).toEqual(["sattva-backend.service", "sattva-streamer.service"]);
+    expect([...deployment.unitFiles].sort()).toEqual([
+      "systemd/sattva-backend.service",
+      "systemd/sattva-streamer.service",
+      "systemd/yt-dlp-update.service",
+      "systemd/yt-dlp-update.timer",
+    ]);
+    expect(deployment.venvs).toEqual([
+      { dir: "backend/venv", requirements: "backend/requirements.txt" },
+      { dir: "streamer/venv", requirements: "streamer/requirements.txt" },
+    ]);
+    expect(deployment.users).toEqual([]);
+    expect(deployment.envFiles).toEqual([]);
+    expect(deployment.composeImages.map((c) => [c.service, c.catalogue, c.missing])).toEqual([
+      ["db", "postgres", undefined],
+      ["redis", "redis", undefined],
+      ["frontend", "nginx", undefined],
+      ["backend", undefined, undefined],
+      ["prometheus", "prometheus", undefined],
+      ["grafana", "grafana", undefined],
+      ["alertmanager", "alertmanager", undefined],
+    ]);
   });
 
-  it("names a missing directory", async () => {
+  it("names a missing directory or a directory that is no checkout", async () => {
     await expect(openStackDir("/nonexistent/stack")).rejects.toThrow(
-      "--stack /nonexistent/stack: no such directory (expected a checkout laid out like /opt/sattva-streamer)",
+      "--stack /nonexistent/stack: no such directory (expected a checkout of the deployment)",
     );
-  });
-
-  it("names the first missing file and what it is for", async () => {
     await withTempDir("layout-test", async (dir) => {
-      const stack = await copyOfStack(dir);
-      await rm(path.join(stack, "systemd/yt-dlp-update.timer"));
-      const error = await openStackDir(stack).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(UsageError);
-      expect((error as Error).message).toBe(
-        `--stack ${stack}: missing systemd/yt-dlp-update.timer, the daily yt-dlp update timer (\`sattva-chaos audit --stack ${stack}\` lists every difference from the runbook)`,
-      );
+      await expect(openStackDir(dir)).rejects.toThrow(UsageError);
     });
   });
 
-  it("follows a checkout's own layout from its profile (sattva-chaos.json)", async () => {
+  it("does not refuse a checkout that lacks a part: it is a layout finding, and the part is not deployed", async () => {
+    await withTempDir("layout-test", async (dir) => {
+      const stack = await copyOfStack(dir);
+      await rm(path.join(stack, "systemd/yt-dlp-update.timer"));
+      const { deployment, reading } = await openStackDir(stack);
+      expect(deployment.unitsPresent.has("timer")).toBe(false);
+      expect(reading.checkout.layoutFindings.map((f) => [f.id, f.subject])).toContainEqual([
+        "layout.missing",
+        "the update timer unit yt-dlp-update.timer",
+      ]);
+    });
+  });
+
+  it("follows a checkout's own layout from its profile (sattva-chaos.json), or from the checkout itself", async () => {
     await withTempDir("layout-test", async (dir) => {
       const stack = await copyOfStack(dir);
       await mkdir(path.join(stack, "config"));
       await rename(path.join(stack, "systemd"), path.join(stack, "config", "systemd"));
-      await expect(openStackDir(stack)).rejects.toThrow("missing systemd/sattva-backend.service");
+      // No profile: the units are found where they are.
+      expect((await openStackDir(stack)).deployment.unitFiles[0]).toMatch(/^config\/systemd\//);
       await writeFile(
         path.join(stack, "sattva-chaos.json"),
-        JSON.stringify({ units: { dir: "config/systemd" } }),
+        JSON.stringify({ units: { dir: "config/systemd" }, compose: { images: { grafana: "python" } } }),
       );
-      expect((await openStackDir(stack)).layout.unitsDir).toBe("config/systemd");
-      await writeFile(
-        path.join(stack, "sattva-chaos.json"),
-        JSON.stringify({
-          units: { dir: "config/systemd" },
-          compose: { services: { db: "postgres" }, images: { adminer: "python" } },
-        }),
-      );
-      expect((await openStackDir(stack)).layout.composeServices).toMatchObject({
-        postgres: "postgres",
-        adminer: "python",
-      });
+      const { deployment } = await openStackDir(stack);
+      expect(deployment.unitFiles[0]).toMatch(/^config\/systemd\//);
+      expect(deployment.composeImages.find((c) => c.service === "grafana")?.catalogue).toBe("python");
     });
+  });
+
+  it("reads what a drifted checkout needs deployed: its names, venvs, users, env files and what offline lacks", async () => {
+    const { deployment } = await openStackDir(DRIFTED_STACK);
+    expect(deployment.composeFileArgs).toBe("-f deploy/docker-compose.yml");
+    expect(deployment.service("db")).toBe("postgres");
+    expect(deployment.service("backend")).toBe("api");
+    expect(deployment.unit("timer")).toBe("ytdlp-refresh.timer");
+    expect(deployment.users).toEqual(["sattva"]);
+    expect(deployment.envFiles.map((e) => [e.file, e.example])).toEqual([[".env", ".env.example"]]);
+    expect(deployment.envFiles[0]?.text).toContain("BOT_TOKEN=sattva-chaos-test-bot-token");
+    expect(
+      deployment.composeImages.filter((c) => c.missing !== undefined).map((c) => [c.service, c.missing]),
+    ).toEqual([
+      ["worker", "needs image node:20-alpine offline"],
+      ["adminer", "needs image adminer:4 offline"],
+    ]);
   });
 
   it("rejects a profile that is not JSON, or has an unknown key or a bad value, naming its path", async () => {
@@ -68,10 +108,23 @@ describe("openStackDir", () => {
       await expect(openStackDir(stack)).rejects.toThrow('units.dirr: unknown key (did you mean "dir"?)');
       await writeFile(config, JSON.stringify({ units: { dir: 3 } }));
       await expect(openStackDir(stack)).rejects.toThrow("units.dir: expected string, got 3");
-      await writeFile(config, JSON.stringify({ compose: { images: { db: "mysql" } } }));
-      await expect(openStackDir(stack)).rejects.toThrow(
-        'compose.images.db: expected one of "host", "postgres"',
-      );
     });
+  });
+});
+
+describe("test env files", () => {
+  it("keep the example's values, fill blanks and placeholders with test values, and keep them agreeing", () => {
+    const text = testEnvText(
+      "# comment\nBOT_TOKEN=\nPOSTGRES_PASSWORD=changeme\nDATABASE_URL=postgresql://u:changeme@127.0.0.1/db\nPORT=8000\n",
+      ["EXTRA"],
+    );
+    expect(text.split("\n").slice(1)).toEqual([
+      "BOT_TOKEN=sattva-chaos-test-bot-token",
+      "POSTGRES_PASSWORD=sattva-chaos-test-postgres-password",
+      "DATABASE_URL=postgresql://u:sattva-chaos-test-postgres-password@127.0.0.1/db",
+      "PORT=8000",
+      "EXTRA=sattva-chaos-test-extra",
+      "",
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvironmentError } from "../errors.ts";
 import { secondsSince } from "../format.ts";
@@ -7,7 +8,8 @@ import { isBuiltHere, type ResolvedImage } from "../images/image-builder.ts";
 import type { Service } from "../images/catalogue.ts";
 import { runbook } from "../runbook/runbook.ts";
 import { until } from "../waits/wait.ts";
-import { STACK_ROOT, type StackDir } from "./stack-layout.ts";
+import type { Deployment } from "./deployment.ts";
+import type { StackDir } from "./stack-layout.ts";
 
 const PROVISION_SCRIPT = fileURLToPath(new URL("../../vagrant/provision.sh", import.meta.url));
 const TEST_DOUBLES = fileURLToPath(new URL("../../fixtures/test-doubles", import.meta.url));
@@ -19,9 +21,6 @@ const HOST_TEST_DOUBLES = "/var/tmp/sattva-test-doubles";
 
 /** The compose profile provisioning (vagrant/provision.sh) puts services with no image behind. */
 export const UNAVAILABLE_PROFILE = "unavailable-offline";
-
-/** The runbook's documented start order: compose without `backend`, wait for the DB, then systemd. */
-export const SYSTEMD_SERVICES = ["sattva-backend", "sattva-streamer"];
 
 /** How the start waits for the database between compose and systemd. */
 export type DbGate = "readiness" | "sleep-10";
@@ -66,14 +65,11 @@ export class Stack {
    */
   static async attach(host: Host, source: StackDir): Promise<Stack> {
     const stack = new Stack(host, source, new Map());
-    const config = await host.run(
-      // As the runbook runs compose: no -f, so the host's docker-compose.override.yml applies too.
-      `cd ${STACK_ROOT} && docker compose --profile '*' config --format json`,
-      { check: false },
-    );
+    // As an operator runs compose there: the override beside the compose file applies too.
+    const config = await stack.compose("--profile '*' config --format json", { check: false });
     if (config.exitCode !== 0) {
       throw new EnvironmentError(
-        `${host.name} has no deployed stack in ${STACK_ROOT} (docker compose config said: ` +
+        `${host.name} has no deployed stack in ${stack.root} (docker compose config said: ` +
           `${config.stderr.trim() || `exit ${config.exitCode}`}); deploy it before checking it`,
       );
     }
@@ -88,18 +84,40 @@ export class Stack {
     return stack;
   }
 
-  /** Compose services with no image on this host, and why (Grafana offline). */
+  /** Compose services with no image on this host, and why (Grafana offline, an image with no offline recipe). */
   get skipped(): SkippedService[] {
     if (this.#skippedOnHost !== undefined) return [...this.#skippedOnHost];
-    return Object.entries(this.source.layout.composeServices).flatMap(([service, catalogued]) => {
-      const reason = this.#images.get(catalogued)?.skipped;
-      return reason === undefined ? [] : [{ service, reason }];
+    return this.deployment.composeImages.flatMap(({ service, catalogue, missing }) => {
+      const reason = missing ?? (catalogue === undefined ? undefined : this.#images.get(catalogue)?.skipped);
+      return reason === undefined
+        ? []
+        : [{ service, reason: missing === undefined ? reason : `skipped: ${missing}` }];
     });
+  }
+
+  get deployment(): Deployment {
+    return this.source.deployment;
+  }
+
+  /** Where the stack lives on the host (its profile's root; the runbook's /opt/sattva-streamer by default). */
+  get root(): string {
+    return this.deployment.root;
   }
 
   /** Runs a command in the stack's directory on the host, as the runbook's commands are run. */
   run(command: string, options: { check?: boolean; timeoutMs?: number } = {}): Promise<CommandResult> {
-    return this.host.run(`cd ${STACK_ROOT} && ${command}`, options);
+    return this.host.run(`cd ${this.root} && ${command}`, options);
+  }
+
+  /**
+   * `docker compose ARGS` on the checkout's own compose files, for the harness's own use (the
+   * runbook's commands are run as written, with `run`).
+   */
+  compose(args: string, options: { check?: boolean; timeoutMs?: number } = {}): Promise<CommandResult> {
+    return this.run(
+      `docker compose ${this.deployment.composeFileArgs} ${args}`.replace(/ {2,}/g, " "),
+      options,
+    );
   }
 
   /** Copies the checkout and the provisioning script to the host and runs it (idempotent). */
@@ -109,13 +127,31 @@ export class Stack {
     await this.host.copyIn(this.source.dir, HOST_SOURCE);
     await this.host.copyIn(TEST_DOUBLES, HOST_TEST_DOUBLES);
     await this.host.copyIn(PROVISION_SCRIPT, HOST_SCRIPT);
-    const imageList = await this.#imageList();
+    const imageList = this.#imageList();
     await this.host.run(`cat > ${HOST_IMAGE_LIST}`, { input: imageList });
+    const deployment = this.deployment;
+    const envDir = `${HOST_SOURCE}.env-files`;
+    await this.host.run(`rm -rf ${envDir} && mkdir -p ${envDir}`);
+    for (const envFile of deployment.envFiles)
+      await this.host.run(
+        `mkdir -p $(dirname ${envDir}/${envFile.file}) && cat > ${envDir}/${envFile.file}`,
+        {
+          input: envFile.text,
+        },
+      );
+    const quote = (words: readonly string[]) => `'${words.join(" ")}'`;
     const env = [
-      `SATTVA_UNITS_DIR=${this.source.layout.unitsDir}`,
+      `SATTVA_ROOT=${deployment.root}`,
+      `SATTVA_UNIT_FILES=${quote(deployment.unitFiles)}`,
+      `SATTVA_ENABLE=${quote([...deployment.unitsPresent].filter((role) => role !== "update").map((role) => deployment.unit(role)))}`,
+      `SATTVA_TIMER=${deployment.unitsPresent.has("timer") ? deployment.unit("timer") : "''"}`,
+      `SATTVA_VENVS=${quote(deployment.venvs.map((v) => `${v.dir}:${v.requirements ?? ""}`))}`,
+      `SATTVA_USERS=${quote(deployment.users)}`,
+      `SATTVA_ENV_FILES=${envDir}`,
+      `SATTVA_COMPOSE_DIR=${deployment.composeDir}`,
       `SATTVA_IMAGES=${HOST_IMAGE_LIST}`,
       `SATTVA_TEST_DOUBLES=${HOST_TEST_DOUBLES}`,
-      `SATTVA_UNAVAILABLE='${this.skipped.map((s) => s.service).join(" ")}'`,
+      `SATTVA_UNAVAILABLE=${quote(this.skipped.map((s) => s.service))}`,
     ].join(" ");
     const result = await this.host.run(`${env} bash ${HOST_SCRIPT} ${HOST_SOURCE}`, {
       timeoutMs: 20 * 60_000,
@@ -127,50 +163,42 @@ export class Stack {
     return { changes, output: result.stdout, durationMs: Math.round(performance.now() - started) };
   }
 
-  /** The compose file's services as `docker compose config` resolves them, read on the host. */
-  async #composeServices(dir: string): Promise<Record<string, { image?: string }>> {
-    const config = await this.host.run(
-      `cd ${dir} && docker compose -f ${this.source.layout.composeFile} config --format json`,
-    );
-    return (JSON.parse(config.stdout) as { services: Record<string, { image?: string }> }).services;
-  }
-
   /** "LOCAL_REF COMPOSE_IMAGE" lines: the harness's images, tagged with the names the compose file uses. */
-  async #imageList(): Promise<string> {
-    const services = await this.#composeServices(HOST_SOURCE);
-    return Object.entries(this.source.layout.composeServices)
-      .flatMap(([service, catalogued]) => {
-        const local = this.#images.get(catalogued)?.ref;
-        const composeImage = services[service]?.image;
-        return local === undefined || composeImage === undefined || local === composeImage
-          ? []
-          : [`${local} ${composeImage}\n`];
+  #imageList(): string {
+    return this.deployment.composeImages
+      .flatMap(({ image, catalogue }) => {
+        const local = catalogue === undefined ? undefined : this.#images.get(catalogue)?.ref;
+        return local === undefined || image === undefined || local === image ? [] : [`${local} ${image}\n`];
       })
       .join("");
   }
 
   /**
-   * Makes sure the image `docker compose up -d backend` runs exists on the host. Online, compose
-   * builds it from the checkout's Dockerfile; offline (pip in an image build cannot reach PyPI), it is
-   * made from the venv provisioning built, on the same Debian Python, running the same app.
+   * Makes sure the image the compose backend runs exists on the host. Online, compose builds it from
+   * the checkout's Dockerfile; offline (pip in an image build cannot reach PyPI), it is made from the
+   * venv provisioning built for the backend unit, on the same Debian Python, running the unit's command.
    */
   async ensureComposeBackendImage(): Promise<string> {
+    const service = this.deployment.service("backend") ?? "backend";
     const image =
-      (await this.#composeServices(STACK_ROOT))["backend"]?.image ?? "sattva-streamer-backend:latest";
+      this.deployment.composeImages.find((c) => c.service === service)?.image ??
+      `${this.deployment.profile.compose.project}-${service}`;
     if ((await this.host.run(`docker image inspect ${image}`, { check: false })).exitCode === 0) return image;
     const python = this.#images.get("python")?.ref;
-    if (python === undefined || !isBuiltHere(python)) {
-      await this.run("docker compose build backend", { timeoutMs: 10 * 60_000 });
+    const venv = this.deployment.backendVenv;
+    if (python === undefined || !isBuiltHere(python) || venv === undefined) {
+      await this.compose(`build ${service}`, { timeoutMs: 10 * 60_000 });
       return image;
     }
+    const project = `${this.root}/${path.posix.dirname(venv.dir)}`;
     const dockerfile = [
       `FROM ${python}`,
-      `WORKDIR ${STACK_ROOT}/backend`,
-      `COPY venv ${STACK_ROOT}/backend/venv`,
-      `COPY src ${STACK_ROOT}/backend/src`,
-      `CMD ["${STACK_ROOT}/backend/venv/bin/python", "-m", "uvicorn", "src.main:app", "--host", "0.0.0.0", "--port", "8000"]`,
+      `WORKDIR ${project}`,
+      `COPY . ${project}`,
+      `ENV PATH=${this.root}/${venv.dir}/bin:/usr/local/bin:/usr/bin:/bin`,
+      `CMD ${JSON.stringify(this.deployment.backendCommand)}`,
     ].join("\n");
-    await this.host.run(`docker build -q -t ${image} -f - ${STACK_ROOT}/backend`, {
+    await this.host.run(`docker build -q -t ${image} -f - ${project}`, {
       input: dockerfile,
       timeoutMs: 5 * 60_000,
     });
@@ -193,49 +221,60 @@ export class Stack {
     } else {
       const gateStarted = performance.now();
       await until(
-        "PostgreSQL (compose service db) to accept connections",
+        `PostgreSQL (compose service ${this.deployment.service("db") ?? "db"}) to accept connections`,
         async () => {
-          const ready = await this.run("docker compose exec -T db pg_isready -q", { check: false });
+          const ready = await this.compose(`exec -T ${this.deployment.service("db") ?? "db"} pg_isready -q`, {
+            check: false,
+          });
           return { ready: ready.exitCode === 0, detail: `pg_isready exit ${ready.exitCode}` };
         },
         250,
       ).waitUntilReady(120_000);
       progress(`database ready after ${secondsSince(gateStarted)}`);
     }
-    for (const unit of SYSTEMD_SERVICES) steps.push(await this.host.run(`systemctl start ${unit}`));
+    for (const unit of this.deployment.services) steps.push(await this.host.run(`systemctl start ${unit}`));
     progress(`systemd units started; start order done in ${secondsSince(started)}`);
     return { steps, durationMs: Math.round(performance.now() - started) };
   }
 
-  /** The runbook's step 1: `docker compose up -d` of every documented service (less those with no image here). */
-  get composeUpCommand(): string {
+  /**
+   * The runbook's step 1 for this checkout: `up -d` of every documented service by its name here, less
+   * those the checkout does not deploy or has no image for on this host.
+   */
+  get composeUpArgs(): string {
     const skipped = new Set(this.skipped.map((s) => s.service));
-    const services = runbook().composeUp.services.filter((service) => !skipped.has(service));
-    return `docker compose up -d ${services.join(" ")}`;
+    const services = runbook()
+      .composeUp.services.flatMap((role) => this.deployment.service(role) ?? [])
+      .filter((service) => !skipped.has(service));
+    return `up -d ${services.join(" ")}`;
+  }
+
+  /** The runbook's step 1 as a command to run in the stack's root. */
+  get composeUpCommand(): string {
+    return `docker compose ${this.deployment.composeFileArgs} ${this.composeUpArgs}`.replace(/ {2,}/g, " ");
   }
 
   startComposeServices(): Promise<CommandResult> {
-    return this.run(this.composeUpCommand, { timeoutMs: 5 * 60_000 });
+    return this.compose(this.composeUpArgs, { timeoutMs: 5 * 60_000 });
   }
 
   /** Stops everything: the systemd services, then the compose project (volumes kept). */
   async stop(): Promise<void> {
-    await this.host.run(`systemctl stop ${SYSTEMD_SERVICES.join(" ")}`);
-    await this.run("docker compose down", { timeoutMs: 5 * 60_000 });
+    if (this.deployment.services.length > 0)
+      await this.host.run(`systemctl stop ${this.deployment.services.join(" ")}`);
+    await this.compose("down", { timeoutMs: 5 * 60_000 });
   }
 
   /** Journals of the units and logs of the compose services, for the report when something fails. */
   async logs(): Promise<Record<string, string>> {
     const logs: Record<string, string> = {};
-    for (const unit of [...SYSTEMD_SERVICES, "yt-dlp-update"]) {
+    for (const unit of [...this.deployment.services, this.deployment.unit("update")]) {
       logs[`journal-${unit}.log`] = (
         await this.host.run(`journalctl -u ${unit} --no-pager -n 500`, { check: false })
       ).stdout;
     }
-    logs["compose.log"] = (
-      await this.run("docker compose logs --no-color --tail 500", { check: false })
-    ).stdout;
-    logs["compose-ps.txt"] = (await this.run("docker compose ps -a", { check: false })).stdout;
+    logs["compose.log"] = (await this.compose("logs --no-color --tail 500", { check: false })).stdout;
+    logs["compose-ps.txt"] = (await this.compose("ps -a", { check: false })).stdout;
     return logs;
   }
 }

@@ -3,7 +3,7 @@ import { listenersOn } from "../probes/ports.ts";
 import { runbookContradictions } from "../runbook/contradictions.ts";
 import { runbook, RunbookSections, type Citation } from "../runbook/runbook.ts";
 import { STACK_ROOT } from "./stack-layout.ts";
-import { SYSTEMD_SERVICES, type Stack } from "./stack.ts";
+import type { Stack } from "./stack.ts";
 
 /**
  * The running host against the documented architecture: what the static audit (`sattva-chaos audit`)
@@ -14,8 +14,11 @@ import { SYSTEMD_SERVICES, type Stack } from "./stack.ts";
 
 /** Ports the runbook's table gives for Docker services (published on every interface on the VPS). */
 const DOCUMENTED_PUBLIC_PORTS = new Set([3000, 3001, 9090, 9093]);
-/** Units the runbook puts on the host, each to be enabled so it comes back after a reboot. */
-const DOCUMENTED_UNITS = [...SYSTEMD_SERVICES.map((unit) => `${unit}.service`), "yt-dlp-update.timer"];
+/** Units the runbook puts on the host, by their names in this deployment, each to be enabled so it comes back after a reboot. */
+const documentedUnits = (stack: Stack) =>
+  (["backend", "streamer", "timer"] as const)
+    .filter((role) => stack.deployment.unitsPresent.has(role))
+    .map((role) => stack.deployment.unit(role));
 
 type Detector = (stack: Stack) => Promise<Finding[]>;
 
@@ -51,7 +54,7 @@ interface ComposeContainer {
 }
 
 async function composeContainers(stack: Stack): Promise<ComposeContainer[]> {
-  const ps = await stack.run("docker compose ps -a --format json", { check: false });
+  const ps = await stack.compose("ps -a --format json", { check: false });
   // Compose prints one JSON object per line (v2.21+) or one array (older).
   const text = ps.stdout.trim();
   if (text === "") return [];
@@ -62,7 +65,7 @@ async function composeContainers(stack: Stack): Promise<ComposeContainer[]> {
 
 const backendInDocker: Detector = async (stack) =>
   (await composeContainers(stack))
-    .filter((c) => c.Service === "backend" && c.State === "running")
+    .filter((c) => c.Service === stack.deployment.service("backend") && c.State === "running")
     .map((c) =>
       onHost(
         "backend-in-docker",
@@ -70,7 +73,7 @@ const backendInDocker: Detector = async (stack) =>
         "drift",
         c.Name,
         rb().cite(RunbookSections.dont, "docker compose up -d backend  # НЕПРАВИЛЬНО! Конфликт портов!"),
-        `${c.Name} runs the backend in Docker; the runbook runs it under systemd (sattva-backend)`,
+        `${c.Name} runs the backend in Docker; the runbook runs it under systemd (${stack.deployment.unit("backend")})`,
         "the Docker backend and the systemd one fight over :8000: one of them crash-loops",
         "port-8000-conflict",
       ),
@@ -96,7 +99,7 @@ const port8000HeldByDocker: Detector = async (stack) => {
 
 const unitsNotEnabled: Detector = async (stack) => {
   const findings: Finding[] = [];
-  for (const unit of DOCUMENTED_UNITS) {
+  for (const unit of documentedUnits(stack)) {
     const state = (await stack.host.run(`systemctl is-enabled ${unit}`, { check: false })).stdout.trim();
     if (state !== "enabled")
       findings.push(
@@ -105,7 +108,7 @@ const unitsNotEnabled: Detector = async (stack) => {
           "warning",
           "drift",
           unit,
-          unit === "yt-dlp-update.timer"
+          unit === stack.deployment.unit("timer")
             ? rb().cite(RunbookSections.timer, "systemctl enable --now yt-dlp-update.timer")
             : rb().cite(RunbookSections.startOrder, `systemctl start ${unit.replace(/\.service$/, "")}`),
           `${unit} is ${state || "missing"}`,
@@ -126,7 +129,14 @@ const undocumentedPublicPorts: Detector = async (stack) =>
           (p.URL === "0.0.0.0" || p.URL === "::") &&
           !DOCUMENTED_PUBLIC_PORTS.has(p.PublishedPort),
       )
-      .filter((p) => !(c.Service === "backend" && p.PublishedPort === 8000)) // reported as the port-8000 conflict
+      // The compose backend on the backend's port is reported as the port-8000 conflict.
+      .filter(
+        (p) =>
+          !(
+            c.Service === stack.deployment.service("backend") &&
+            p.PublishedPort === stack.deployment.profile.backend.port
+          ),
+      )
       .map((p) =>
         onHost(
           "public-port",
@@ -143,7 +153,9 @@ const undocumentedPublicPorts: Detector = async (stack) =>
 /** The backend unit orders itself after units that do not exist on the host: DB and Redis run in Docker. */
 const backendOrderingIsVoid: Detector = async (stack) => {
   const after = (
-    await stack.host.run("systemctl show sattva-backend -p After --value", { check: false })
+    await stack.host.run(`systemctl show ${stack.deployment.unit("backend")} -p After --value`, {
+      check: false,
+    })
   ).stdout.split(/\s+/);
   const missing: string[] = [];
   for (const unit of ["postgresql.service", "redis.service"].filter((u) => after.includes(u))) {
@@ -159,7 +171,7 @@ const backendOrderingIsVoid: Detector = async (stack) => {
           "void-ordering",
           "info",
           "runbook",
-          "sattva-backend.service",
+          stack.deployment.unit("backend"),
           rb().cite(RunbookSections.backendUnit, "After=network.target postgresql.service redis.service"),
           `After=${missing.join(" ")} names units that do not exist here (PostgreSQL and Redis run in Docker)`,
           "nothing orders the backend after the database: the race the runbook's `sleep 10` papers over",
@@ -187,8 +199,8 @@ const ytDlpNotInBackendVenv: Detector = async (stack) => {
 };
 
 const composeDefinesBackend: Detector = async (stack) => {
-  const services = (await stack.run("docker compose config --services", { check: false })).stdout.split("\n");
-  return services.includes("backend")
+  const services = (await stack.compose("config --services", { check: false })).stdout.split("\n");
+  return services.includes(stack.deployment.service("backend") ?? "backend")
     ? [
         onHost(
           "compose-backend",

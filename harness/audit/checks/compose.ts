@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Finding, Severity } from "../../findings/finding.ts";
-import { LOCAL_ONLY, CATALOGUE, type Service } from "../../images/catalogue.ts";
+import { CATALOGUE, catalogueServiceOf } from "../../images/catalogue.ts";
+import { dockerfileBases } from "../../parse/dockerfile.ts";
 import { whereIn } from "../../parse/yaml-file.ts";
 import {
   composeServiceFor,
@@ -12,7 +13,7 @@ import { runbook, RunbookSections, type Citation } from "../../runbook/runbook.t
 import type { ComposeModel, ComposeService } from "../compose-model.ts";
 import { startedBy, startedByDefault } from "../compose-model.ts";
 import type { AuditCheck, AuditContext } from "../context.ts";
-import { DEV_FLAGS, devEnvironment, exampleOf } from "./units.ts";
+import { DEV_FLAGS, devEnvironment } from "./units.ts";
 
 const rb = () => runbook();
 
@@ -171,37 +172,6 @@ const backendInCompose: AuditCheck = {
     ];
   }),
 };
-
-/** The catalogue service whose image an image reference is (`postgres:15-alpine` -> postgres). */
-export function catalogueServiceOf(image: string): Service | undefined {
-  const repo = image.split("@")[0]?.replace(/:[^/:]+$/, "") ?? image;
-  const base = repo.replace(/^(docker\.io\/)?(library\/)?/, "");
-  for (const [service, sources] of Object.entries(CATALOGUE) as [Service, (typeof CATALOGUE)[Service]][]) {
-    if (LOCAL_ONLY.has(service)) continue;
-    const online = sources.online;
-    if (
-      online.kind === "pull" &&
-      online.ref.split(":")[0]?.replace(/^ghcr\.io\//, "") === base.replace(/^ghcr\.io\//, "")
-    )
-      return service;
-  }
-  if (/^(debian|ubuntu)$/.test(base)) return "python"; // a Debian-based build runs on the catalogue's Debian base
-  return undefined;
-}
-
-/** The images a Dockerfile builds from (`FROM x AS y` lines), less its own stages. */
-export function dockerfileBases(text: string): string[] {
-  const stages = new Set<string>();
-  const bases: string[] = [];
-  for (const line of text.split("\n")) {
-    const match = /^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (match === null) continue;
-    const image = match[1] ?? "";
-    if (!stages.has(image.toLowerCase())) bases.push(image);
-    if (match[2] !== undefined) stages.add(match[2].toLowerCase());
-  }
-  return bases;
-}
 
 const images: AuditCheck = {
   id: "compose.images",
@@ -398,7 +368,7 @@ const envFiles: AuditCheck = {
   title: "env files the compose file references exist (or have an example to make them from)",
   run(context) {
     return context.compose.missingEnvFiles.map((rel): Finding => {
-      const example = exampleOf(context, rel);
+      const example = context.checkout.exampleOf(rel);
       const needs = context.envExamples.get(example ?? "") ?? [];
       const owner = context.compose.files.find(
         (f) => f.lineOfScalarContaining(path.basename(rel)) !== undefined,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { UnitFile } from "../../parse/unit-file.ts";
 import { parseComposeConfig, startedBy, startedByDefault } from "../compose-model.ts";
-import { catalogueServiceOf, dockerfileBases } from "./compose.ts";
+import { catalogueServiceOf } from "../../images/catalogue.ts";
+import { dockerfileBases } from "../../parse/dockerfile.ts";
 import { jobMatchers, scrapeTargets } from "./monitoring.ts";
 import { proxyTarget } from "./nginx.ts";
 import { backendBind, bindOf, devEnvironment } from "./units.ts";

@@ -582,7 +582,7 @@ const environment: AuditCheck = {
         const hostPath = file.value.replace(/^-/, "");
         const rel = context.checkout.fromHost(hostPath);
         if (rel === undefined || context.checkout.has(rel)) continue;
-        const example = exampleOf(context, rel);
+        const example = context.checkout.exampleOf(rel);
         findings.push({
           id: "unit.environment",
           severity: optional ? "info" : "blocker",
@@ -600,16 +600,6 @@ const environment: AuditCheck = {
     return findings;
   },
 };
-
-/** The checked-in example an env file is made from (`.env.example`, `.env.sample`...), if there is one. */
-export function exampleOf(context: AuditContext, rel: string): string | undefined {
-  const declared = context.profile.env.find((e) => path.normalize(e.file) === rel)?.example;
-  if (declared !== undefined) return declared;
-  return [".example", ".sample", ".dist", ".template", ".tmpl"]
-    .map((suffix) => `${rel}${suffix}`)
-    .concat([path.join(path.dirname(rel), "example.env")])
-    .find((candidate) => context.checkout.has(candidate));
-}
 
 export const UNIT_CHECKS: readonly AuditCheck[] = [
   dependencies,

@@ -1,0 +1,247 @@
+import path from "node:path";
+import type { CheckoutReading } from "../audit/read-checkout.ts";
+import { venvOf } from "../audit/checks/venvs.ts";
+import { composeEnvFiles } from "../audit/read-checkout.ts";
+import { parseEnvFile } from "../parse/env-file.ts";
+import { commandWords } from "../parse/unit-file.ts";
+import { catalogueServiceOf, type Service } from "../images/catalogue.ts";
+import { dockerfileBases } from "../parse/dockerfile.ts";
+import { looseObject, looseText } from "../parse/loose-json.ts";
+import {
+  composeServiceFor,
+  RUNBOOK_SERVICE_IMAGES,
+  RUNBOOK_SERVICES,
+  type Profile,
+  type RunbookService,
+} from "../profile/profile.ts";
+import type { UnitRole } from "../audit/checkout.ts";
+
+/** An env file the deployment reads that the checkout lacks, made on a test host from its example. */
+export interface TestEnvFile {
+  /** Path relative to the stack's root. */
+  readonly file: string;
+  /** The example it was made from, if the checkout has one. */
+  readonly example: string | undefined;
+  /** `NAME=value` lines: the example's values where it gives one, a test value where it leaves a blank. */
+  readonly text: string;
+}
+
+/** What a compose service runs, and the harness image that stands in for it offline. */
+export interface ComposeImage {
+  readonly service: string;
+  /** Its `image:`, or undefined for a service that is only built. */
+  readonly image: string | undefined;
+  /** The harness image tagged with its name offline (the catalogue's), if there is one. */
+  readonly catalogue: Service | undefined;
+  /** Why offline mode has none for it: what it would need. */
+  readonly missing?: string;
+}
+
+/** A venv a unit runs from, and the requirements it is built from (both relative to the stack's root). */
+export interface Venv {
+  readonly dir: string;
+  readonly requirements: string | undefined;
+}
+
+/**
+ * How a checkout is deployed on a host, as its profile and units say: where it lives, what its units,
+ * compose services and venvs are called, which users and env files it needs. Every name the harness
+ * uses on a host comes from here, so a checkout that names things differently is deployed as it is.
+ */
+export class Deployment {
+  readonly profile: Profile;
+  readonly venvs: readonly Venv[];
+  readonly users: readonly string[];
+  readonly envFiles: readonly TestEnvFile[];
+  /** The unit files to install (relative to the checkout): the units folder's. */
+  readonly unitFiles: readonly string[];
+  /** The units of the runbook's parts the checkout has, by role. */
+  readonly unitsPresent: ReadonlySet<UnitRole>;
+  /** Every compose service, with the image it runs here. */
+  readonly composeImages: readonly ComposeImage[];
+
+  private constructor(
+    reading: CheckoutReading,
+    envFiles: readonly TestEnvFile[],
+    composeImages: readonly ComposeImage[],
+  ) {
+    const { profile, checkout, units } = reading;
+    this.profile = profile;
+    this.envFiles = envFiles;
+    this.composeImages = composeImages;
+    this.unitsPresent = new Set(units.keys());
+    this.unitFiles = reading.allUnits
+      .map((u) => u.files[0] ?? "")
+      .filter((f) => path.dirname(f) === path.normalize(profile.units.dir));
+    this.venvs = [...units.values()]
+      .flatMap((unit) => {
+        const venv = venvOf(unit);
+        const dir = venv === undefined ? undefined : checkout.fromHost(venv);
+        if (dir === undefined) return [];
+        const requirements = path.join(path.dirname(dir), "requirements.txt");
+        return [{ dir, requirements: checkout.has(requirements) ? requirements : undefined }];
+      })
+      .filter((venv, i, all) => all.findIndex((v) => v.dir === venv.dir) === i);
+    const backend = units.get("backend");
+    const backendVenvPath = backend === undefined ? undefined : venvOf(backend);
+    const backendVenvDir = backendVenvPath === undefined ? undefined : checkout.fromHost(backendVenvPath);
+    this.backendVenv = this.venvs.find((v) => v.dir === backendVenvDir);
+    this.backendCommand = commandWords(backend?.get("Service", "ExecStart")?.value ?? "");
+    const unitUsers = [...units.values()].flatMap((u) => u.get("Service", "User")?.value ?? []);
+    this.users = [...new Set([...profile.users, ...unitUsers])].filter((u) => u !== "root" && u !== "0");
+  }
+
+  /** The deployment of a checkout, with test env files made for those it reads and lacks. */
+  static async of(reading: CheckoutReading): Promise<Deployment> {
+    const { profile, checkout, units } = reading;
+    const referenced = [
+      ...composeEnvFiles(reading.composeYaml).map((f) => f.file),
+      ...[...units.values()].flatMap((u) =>
+        u
+          .all("Service", "EnvironmentFile")
+          .flatMap((a) => checkout.fromHost(a.value.replace(/^-/, "")) ?? []),
+      ),
+      ...profile.env.map((e) => path.normalize(e.file)),
+    ];
+    const envFiles = await Promise.all(
+      [...new Set(referenced)]
+        .filter((file) => !checkout.has(file))
+        .map(async (file) => {
+          const example = checkout.exampleOf(file);
+          const text = example === undefined ? undefined : (await checkout.read(example))?.text;
+          const needs = profile.env.find((e) => path.normalize(e.file) === file)?.needs ?? [];
+          return { file, example, text: testEnvText(text, needs) };
+        }),
+    );
+    return new Deployment(reading, envFiles, await composeImages(reading));
+  }
+
+  get root(): string {
+    return this.profile.root;
+  }
+
+  /** The compose service playing a runbook part here, or undefined when the checkout has none. */
+  service(role: RunbookService): string | undefined {
+    return composeServiceFor(this.profile, role);
+  }
+
+  /** `sattva-backend.service` for the backend role. */
+  unit(role: UnitRole): string {
+    return this.profile.units[role];
+  }
+
+  /** The backend and streamer units the checkout has: what the start order starts under systemd. */
+  get services(): string[] {
+    return (["backend", "streamer"] as const)
+      .filter((role) => this.unitsPresent.has(role))
+      .map((role) => this.unit(role));
+  }
+
+  /** The venv the backend unit runs from. */
+  readonly backendVenv: Venv | undefined;
+  /** The backend unit's ExecStart, as words (what the compose backend's image runs offline). */
+  readonly backendCommand: readonly string[];
+
+  /** `-f a.yml -f b.yml` when the checkout's compose files are not the one `docker compose` finds by itself. */
+  get composeFileArgs(): string {
+    const files = this.profile.compose.files;
+    return files.length === 1 && files[0] === "docker-compose.yml"
+      ? ""
+      : files.map((f) => `-f ${f}`).join(" ");
+  }
+
+  /** The folder of the main compose file, relative to the root: where compose looks for its override. */
+  get composeDir(): string {
+    return path.dirname(this.profile.compose.files[0] ?? "docker-compose.yml");
+  }
+}
+
+/** The compose services of the checkout's files (later files override earlier ones), with their images. */
+async function composeImages(reading: CheckoutReading): Promise<ComposeImage[]> {
+  const { profile, checkout } = reading;
+  const services = new Map<string, { image?: string; build?: { context: string; dockerfile: string } }>();
+  for (const yaml of reading.composeYaml) {
+    for (const [name, raw] of Object.entries(looseObject(looseObject(yaml.data)["services"]))) {
+      const service = looseObject(raw);
+      const known = services.get(name) ?? {};
+      const image = looseText(service["image"]);
+      const build = service["build"];
+      const context =
+        typeof build === "string"
+          ? build
+          : looseText(looseObject(build)["context"], build === undefined ? "" : ".");
+      services.set(name, {
+        ...known,
+        ...(image === "" ? {} : { image }),
+        ...(context === ""
+          ? {}
+          : {
+              build: {
+                context: path.normalize(path.join(path.dirname(yaml.file), context)),
+                dockerfile: looseText(looseObject(build)["dockerfile"], "Dockerfile"),
+              },
+            }),
+      });
+    }
+  }
+  const roleOf = (name: string) => RUNBOOK_SERVICES.find((role) => composeServiceFor(profile, role) === name);
+  return Promise.all(
+    [...services].map(async ([service, { image, build }]): Promise<ComposeImage> => {
+      const role = roleOf(service);
+      // The compose backend's image is made from the backend's venv when a scenario starts it.
+      if (role === "backend") return { service, image, catalogue: undefined };
+      const catalogue =
+        profile.compose.images[service] ??
+        (role === undefined ? undefined : RUNBOOK_SERVICE_IMAGES[role]) ??
+        (image === undefined ? undefined : catalogueServiceOf(image));
+      if (catalogue !== undefined) return { service, image, catalogue };
+      if (image !== undefined) return { service, image, catalogue, missing: `needs image ${image} offline` };
+      const dockerfile = build === undefined ? "" : path.join(build.context, build.dockerfile);
+      const bases = dockerfileBases((await checkout.read(dockerfile))?.text ?? "").filter(
+        (b) => catalogueServiceOf(b) === undefined,
+      );
+      return {
+        service,
+        image,
+        catalogue,
+        missing:
+          bases.length > 0
+            ? `needs image ${bases.join(", ")} offline`
+            : `needs a build of ${dockerfile}, which offline mode does not make yet (--mode online builds it)`,
+      };
+    }),
+  );
+}
+
+/**
+ * An env file for a test host from its example: each variable keeps the example's value when it gives
+ * a real one, and gets a test value where it leaves a blank or a placeholder; a placeholder that other
+ * values repeat (the password in a URL) is replaced there too, so they still agree. Never a secret.
+ */
+export function testEnvText(example: string | undefined, needs: readonly string[] = []): string {
+  const lines = example === undefined ? [] : example.split(/\r?\n/);
+  const variables = parseEnvFile(example ?? "");
+  const valueOf = (line: string) =>
+    /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(.*)$/.exec(line.trim())?.[1] ?? "";
+  const placeholders = new Map<string, string>();
+  for (const variable of variables.filter((v) => !v.hasValue)) {
+    const raw = valueOf(lines[variable.line - 1] ?? "")
+      .replace(/^(["'])(.*)\1$/, "$2")
+      .trim();
+    if (raw !== "") placeholders.set(raw, testValue(variable.name));
+  }
+  const out = variables.map((variable) => {
+    if (!variable.hasValue) return `${variable.name}=${testValue(variable.name)}`;
+    let value = valueOf(lines[variable.line - 1] ?? "");
+    for (const [placeholder, replacement] of placeholders) value = value.split(placeholder).join(replacement);
+    return `${variable.name}=${value}`;
+  });
+  for (const name of needs.filter((n) => !variables.some((v) => v.name === n)))
+    out.push(`${name}=${testValue(name)}`);
+  return `# Made by sattva-chaos for a test host: test values, never real secrets.\n${out.join("\n")}\n`;
+}
+
+/** A recognisable, harmless test value for a variable. */
+export function testValue(name: string): string {
+  return `sattva-chaos-test-${name.toLowerCase().replaceAll("_", "-")}`;
+}
