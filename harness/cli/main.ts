@@ -6,10 +6,17 @@ import { execa } from "execa";
 import { audit } from "../audit/audit.ts";
 import { auditDocument, writeAuditReport } from "../audit/audit-report.ts";
 import { clean } from "../docker/clean.ts";
-import { allFindings, describeSeverityCounts, findingsExitCode } from "../findings/finding.ts";
+import {
+  allFindings,
+  describeSeverityCounts,
+  findingLocation,
+  findingsExitCode,
+  type Finding,
+} from "../findings/finding.ts";
 import { renderFindingsText } from "../findings/text.ts";
 import { PROFILE_FILE } from "../profile/profile.ts";
 import { profileJson, proposeProfile } from "../profile/init.ts";
+import { writeFindingsRecord } from "../report/findings-record.ts";
 import { addToJobSummary } from "../report/job-summary.ts";
 import { currentOwner, Label } from "../docker/labels.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
@@ -17,7 +24,7 @@ import { cleanVms, vmLogin, vmNames } from "../targets/vagrant/vagrant-target.ts
 import { vagrantCommand } from "./vagrant-command.ts";
 import { assertDockerRunning, docker } from "../docker/docker-cli.ts";
 import { EnvironmentError, ExitCode, oneOf, UsageError } from "../errors.ts";
-import { CATALOGUE, parseImageMode, parseService, SERVICES } from "../images/catalogue.ts";
+import { CATALOGUE, parseImageMode, parseService, SERVICES, type ImageMode } from "../images/catalogue.ts";
 import { ensureImages, imagesForHostEngine } from "../images/image-builder.ts";
 import { RunEnv, targetOptionsToEnv } from "../scenario/run-env.ts";
 import { journalFile, reportDir } from "../scenario/report-dir.ts";
@@ -365,6 +372,12 @@ async function run(args: string[]): Promise<number> {
   await refuseFaultsWithoutLeave(target, plan.scenarios);
   log(`run ${plan.scenarios.join(" ")} on ${target.name} (stack ${stack.dir}, images ${mode})`);
   const env = runEnv(target, options, { mode, report: values.report, stack: stack.dir });
+  const runStarted = Date.now();
+  // The checkout the run deploys is audited first: what it lacks is named, and the run goes on.
+  const blockers =
+    journal === undefined && target.provenance === "made" && !(target instanceof KeptContainerTarget)
+      ? await auditBeforeRun(stack.dir, mode, env[RunEnv.reportDir] ?? reportDir())
+      : [];
   if (values.keep) env[RunEnv.keep] = "true";
   const runId = randomBytes(6).toString("hex");
   env[RunEnv.runId] = runId;
@@ -375,13 +388,43 @@ async function run(args: string[]): Promise<number> {
   const unregister = teardownOnSignal(endRun);
   let status: number;
   try {
-    status = await runScenarios(plan.scenarios, plan.grep, env);
+    status = await runScenarios(plan.scenarios, plan.grep, env, undefined, runStarted);
   } finally {
     unregister();
     await endRun();
   }
   if (journal !== undefined) await compareReplay(journal, env[RunEnv.reportDir] ?? reportDir());
-  return status;
+  if (blockers.length === 0) return status;
+  log(
+    `the checkout ${stack.dir} has ${blockers.length} blocker(s):\n${blockers.map((b) => `  ${describeBlocker(b)}`).join("\n")}`,
+  );
+  return status === ExitCode.passed ? ExitCode.failed : status;
+}
+
+/** One line for a blocker: its check, where, and what was observed. */
+function describeBlocker(finding: Finding): string {
+  return `${finding.id} ${findingLocation(finding)}: ${finding.observed}`;
+}
+
+/**
+ * The static audit of the checkout a run deploys: its findings go to the run's report (a findings
+ * record, written since the run began), and its blockers are returned to make the run fail.
+ */
+async function auditBeforeRun(stack: string, mode: ImageMode, reports: string): Promise<Finding[]> {
+  const result = await audit({ stack, mode });
+  const findings = allFindings(result.outcomes);
+  await writeFindingsRecord(
+    path.join(reports, "findings"),
+    "static-audit",
+    `static audit of ${stack}`,
+    findings,
+  );
+  const blockers = findings.filter((f) => f.severity === "blocker");
+  log(
+    `static audit of ${stack}: ${describeSeverityCounts(findings)} (\`sattva-chaos audit --stack ${stack}\` explains each)`,
+  );
+  for (const blocker of blockers) log(`  blocker ${describeBlocker(blocker)}`);
+  return blockers;
 }
 
 /** Says whether the replay ended as the journal's run did: the same verdict and cause, the same faults. */

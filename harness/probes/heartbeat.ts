@@ -12,11 +12,10 @@ export interface Heartbeat {
 
 /** The streamer's heartbeat read straight from Redis, or undefined when there is none. */
 export async function readHeartbeat(stack: Stack): Promise<Heartbeat | undefined> {
+  const redis = stack.deployment.service("redis") ?? "redis";
   const read = await stack.run(
-    "docker compose exec -T redis redis-cli GET sattva:streamer:heartbeat; date +%s.%N",
-    {
-      check: false,
-    },
+    `docker compose ${stack.deployment.composeFileArgs} exec -T ${redis} redis-cli GET sattva:streamer:heartbeat; date +%s.%N`,
+    { check: false },
   );
   const [text = "", now = "0"] = read.stdout.trim().split("\n");
   if (!text.startsWith("{")) return undefined;

@@ -25,6 +25,10 @@ const composeService = z
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a compose service name")
   .nullable();
 
+/** Probes a deployment may offer beyond what the runbook promises (the bundled stack has both). */
+export const CAPABILITIES = ["streamer-heartbeat", "markers-api"] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
 /** The services the runbook names, by the role they play; the profile maps each to the checkout's name. */
 export const RUNBOOK_SERVICES = [
   "db",
@@ -207,6 +211,12 @@ export const ProfileSchema = z
       .array(z.string().regex(/^[a-z_][a-z0-9_-]*$/, "expected a user name"))
       .default([])
       .describe("service users the units run as, to create on a test host"),
+    capabilities: z
+      .array(z.enum(CAPABILITIES))
+      .default([])
+      .describe(
+        "probes this deployment supports beyond the runbook's: streamer-heartbeat (the streamer keeps a JSON heartbeat with its last extraction in the Redis key sattva:streamer:heartbeat), markers-api (the backend writes and reads marker rows at /api/markers)",
+      ),
   })
   .strict();
 

@@ -94,8 +94,10 @@ export async function runScenarios(
   grep: string | undefined,
   env: Record<string, string>,
   tagsFilter?: string,
+  /** When the run began (ms since the epoch), if before this call: what it wrote since is in its report. */
+  startedAt = Date.now(),
 ): Promise<number> {
-  const started = Date.now();
+  const started = startedAt;
   const reports = env[RunEnv.reportDir] ?? reportDir();
   const vitest = execa(
     process.execPath,

@@ -3,6 +3,7 @@ import type { CheckoutReading } from "../audit/read-checkout.ts";
 import { venvOf } from "../audit/checks/venvs.ts";
 import { composeEnvFiles } from "../audit/read-checkout.ts";
 import { parseEnvFile } from "../parse/env-file.ts";
+import { runbook } from "../runbook/runbook.ts";
 import { commandWords } from "../parse/unit-file.ts";
 import { catalogueServiceOf, type Service } from "../images/catalogue.ts";
 import { dockerfileBases } from "../parse/dockerfile.ts";
@@ -59,6 +60,8 @@ export class Deployment {
   readonly unitsPresent: ReadonlySet<UnitRole>;
   /** Every compose service, with the image it runs here. */
   readonly composeImages: readonly ComposeImage[];
+  /** Each compose service's `depends_on`. */
+  readonly composeDependsOn: ReadonlyMap<string, readonly string[]>;
 
   private constructor(
     reading: CheckoutReading,
@@ -69,6 +72,19 @@ export class Deployment {
     this.profile = profile;
     this.envFiles = envFiles;
     this.composeImages = composeImages;
+    this.composeDependsOn = new Map(
+      reading.composeYaml.flatMap((yaml) =>
+        // A later file that says nothing of a service's dependencies leaves them as they were.
+        Object.entries(looseObject(looseObject(yaml.data)["services"])).flatMap(([name, raw]) => {
+          const dependsOn = looseObject(raw)["depends_on"];
+          if (dependsOn === undefined) return [];
+          const names = Array.isArray(dependsOn)
+            ? dependsOn.map((d) => looseText(d))
+            : Object.keys(looseObject(dependsOn));
+          return [[name, names] as const];
+        }),
+      ),
+    );
     this.unitsPresent = new Set(units.keys());
     this.unitFiles = reading.allUnits
       .map((u) => u.files[0] ?? "")
@@ -148,6 +164,24 @@ export class Deployment {
     return files.length === 1 && files[0] === "docker-compose.yml"
       ? ""
       : files.map((f) => `-f ${f}`).join(" ");
+  }
+
+  /**
+   * The compose services the runbook's `docker compose up -d db redis …` starts here, by this checkout's
+   * names: those it names and, transitively, what they depend on.
+   */
+  startedByRunbook(): Set<string> {
+    const started = new Set<string>();
+    const visit = (name: string) => {
+      if (started.has(name) || !this.composeImages.some((c) => c.service === name)) return;
+      started.add(name);
+      for (const dependency of this.composeDependsOn.get(name) ?? []) visit(dependency);
+    };
+    for (const role of runbook().composeUp.services) {
+      const name = this.service(role);
+      if (name !== undefined) visit(name);
+    }
+    return started;
   }
 
   /** The folder of the main compose file, relative to the root: where compose looks for its override. */

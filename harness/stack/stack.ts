@@ -113,11 +113,13 @@ export class Stack {
    * `docker compose ARGS` on the checkout's own compose files, for the harness's own use (the
    * runbook's commands are run as written, with `run`).
    */
-  compose(args: string, options: { check?: boolean; timeoutMs?: number } = {}): Promise<CommandResult> {
-    return this.run(
+  async compose(args: string, options: { check?: boolean; timeoutMs?: number } = {}): Promise<CommandResult> {
+    const result = await this.run(
       `docker compose ${this.deployment.composeFileArgs} ${args}`.replace(/ {2,}/g, " "),
       options,
     );
+    // Compose's warnings (an unset variable) are the audit's findings, not the command's output.
+    return { ...result, stderr: result.stderr.replace(/^time="[^"]*" level=warning msg=.*\n?/gm, "") };
   }
 
   /** Copies the checkout and the provisioning script to the host and runs it (idempotent). */
@@ -214,25 +216,53 @@ export class Stack {
     progress: (line: string) => void = () => undefined,
   ): Promise<StartReport> {
     const started = performance.now();
-    const steps: CommandResult[] = [await this.startComposeServices()];
+    // What production's compose would build or pull: the compose backend, when a documented service needs it.
+    const backend = this.deployment.service("backend");
+    if (backend !== undefined && this.deployment.startedByRunbook().has(backend))
+      await this.ensureComposeBackendImage();
+    // A step that fails is reported and the start goes on, as an operator's would: what can run, runs,
+    // and the steady state says what does not.
+    const said = (step: CommandResult) => {
+      if (step.exitCode !== 0)
+        progress(
+          `${step.command} failed (exit ${step.exitCode}): ${(step.stderr || step.stdout).trim().split("\n").slice(-3).join(" / ")}`,
+        );
+      return step;
+    };
+    const steps: CommandResult[] = [said(await this.startComposeServices())];
     progress(`compose up in ${secondsSince(started)}`);
+    const db = this.deployment.service("db");
     if (gate === "sleep-10") {
       steps.push(await this.run("sleep 10"));
-    } else {
+    } else if (db !== undefined) {
       const gateStarted = performance.now();
-      await until(
-        `PostgreSQL (compose service ${this.deployment.service("db") ?? "db"}) to accept connections`,
-        async () => {
-          const ready = await this.compose(`exec -T ${this.deployment.service("db") ?? "db"} pg_isready -q`, {
-            check: false,
-          });
-          return { ready: ready.exitCode === 0, detail: `pg_isready exit ${ready.exitCode}` };
-        },
-        250,
-      ).waitUntilReady(120_000);
-      progress(`database ready after ${secondsSince(gateStarted)}`);
+      // A database container that exited will not become ready: that is said at once, not waited out.
+      let gone: string | undefined;
+      try {
+        await until(
+          `PostgreSQL (compose service ${db}) to accept connections`,
+          async () => {
+            const ready = await this.compose(`exec -T ${db} pg_isready -q`, { check: false });
+            if (ready.exitCode === 0) return { ready: true, detail: "pg_isready exit 0" };
+            const state = (
+              await this.compose(`ps -a --format {{.State}} ${db}`, { check: false })
+            ).stdout.trim();
+            if (state === "exited" || state === "dead" || state === "") gone = state || "not created";
+            return { ready: gone !== undefined, detail: `pg_isready exit ${ready.exitCode}` };
+          },
+          250,
+        ).waitUntilReady(120_000);
+        progress(
+          gone === undefined
+            ? `database ready after ${secondsSince(gateStarted)}`
+            : `PostgreSQL (compose service ${db}) is ${gone}; the units are started anyway, as the runbook's order would`,
+        );
+      } catch (error) {
+        progress(`${(error as Error).message}; the units are started anyway, as the runbook's order would`);
+      }
     }
-    for (const unit of this.deployment.services) steps.push(await this.host.run(`systemctl start ${unit}`));
+    for (const unit of this.deployment.services)
+      steps.push(said(await this.host.run(`systemctl start ${unit}`, { check: false })));
     progress(`systemd units started; start order done in ${secondsSince(started)}`);
     return { steps, durationMs: Math.round(performance.now() - started) };
   }

@@ -9,7 +9,8 @@ export type Observation = { readonly ok: boolean; readonly detail: string } | { 
 
 /** One property of the documented deployment, observed on the running host. */
 export interface SteadyStateCheck {
-  readonly name: string;
+  /** What it checks, by this deployment's names (a unit, a port, a timer). */
+  readonly name: (stack: Stack) => string;
   /** How long the check may take to hold after a start (scrapes and health checks lag). */
   readonly toleranceMs: number;
   observe(stack: Stack): Promise<Observation>;
@@ -31,38 +32,53 @@ export interface SteadyStateReport {
 const DEFAULT_TOLERANCE_MS = 45_000;
 
 function check(
-  name: string,
+  name: string | ((stack: Stack) => string),
   observe: (stack: Stack) => Promise<Observation>,
   toleranceMs = DEFAULT_TOLERANCE_MS,
 ): SteadyStateCheck {
-  return { name, toleranceMs, observe };
+  return { name: typeof name === "string" ? () => name : name, toleranceMs, observe };
 }
 
-const unitActive = (unit: string) =>
-  check(`unit ${unit} is active`, async (stack) => {
-    const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
-    return { ok: state === "active", detail: `systemctl is-active ${unit}: ${state}` };
-  });
+/** A check that needs a part the checkout may not have: skipped, naming what is missing. */
+const needs = (what: string | undefined, missing: string, observe: (name: string) => Promise<Observation>) =>
+  what === undefined ? Promise.resolve<Observation>({ skipped: missing }) : observe(what);
 
-/** `lsof -i :8000` must show the uvicorn of the sattva-backend unit, not docker-proxy or anything else. */
-const port8000OwnedBySystemdBackend = check(
-  ":8000 is owned by the systemd backend (uvicorn)",
+const unitActive = (role: "backend" | "streamer") =>
+  check(
+    (stack) => `unit ${stack.deployment.unit(role).replace(/\.service$/, "")} is active`,
+    (stack) =>
+      needs(
+        stack.deployment.unitsPresent.has(role) ? stack.deployment.unit(role) : undefined,
+        `the checkout has no ${role} unit (${stack.deployment.unit(role)})`,
+        async (unit) => {
+          const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
+          return { ok: state === "active", detail: `systemctl is-active ${unit}: ${state}` };
+        },
+      ),
+  );
+
+/** `lsof -i :8000` must show the backend unit's own process, not docker-proxy or anything else. */
+const portOwnedBySystemdBackend = check(
+  (stack) =>
+    `:${stack.deployment.profile.backend.port} is owned by the systemd backend (${stack.deployment.unit("backend")})`,
   async (stack) => {
-    const listeners = await listenersOn(stack.host, 8000);
-    if (listeners.length === 0) return { ok: false, detail: "nothing listens on :8000" };
+    const port = stack.deployment.profile.backend.port;
+    const unit = stack.deployment.unit("backend");
+    const listeners = await listenersOn(stack.host, port);
+    if (listeners.length === 0) return { ok: false, detail: `nothing listens on :${port}` };
     const owners = await Promise.all(
       [...new Set(listeners.map((l) => l.pid))].map(async (pid) => {
         const info = await stack.host.run(`ps -o unit=,args= -p ${pid}`, { check: false });
         return info.stdout.trim();
       }),
     );
-    const foreign = owners.filter((owner) => !/^sattva-backend\.service\s+.*uvicorn/.test(owner));
+    const foreign = owners.filter((owner) => !owner.startsWith(`${unit} `));
     const listens = describeListeners(listeners);
     return foreign.length === 0
       ? { ok: true, detail: `${owners.join("; ")} listening on ${listens}` }
       : {
           ok: false,
-          detail: `:8000 is held by ${foreign.join("; ")} (expected the sattva-backend unit's uvicorn)`,
+          detail: `:${port} is held by ${foreign.join("; ")} (expected the ${unit} unit's own process)`,
         };
   },
 );
@@ -70,21 +86,23 @@ const port8000OwnedBySystemdBackend = check(
 /** The runbook's own nginx-502 diagnosis: can nginx's container reach the backend on docker0? */
 const backendReachableFromDocker = check(
   "the backend answers the frontend container at 172.17.0.1:8000",
-  async (stack) => {
-    const probe = await stack.run(
-      "docker compose exec -T frontend wget -q -O- http://172.17.0.1:8000/health",
-      {
-        check: false,
-      },
-    );
-    if (probe.exitCode === 0)
-      return { ok: true, detail: `wget from the frontend container: ${probe.stdout.trim()}` };
-    const addresses = describeListeners(await listenersOn(stack.host, 8000));
-    return {
-      ok: false,
-      detail: `wget from the frontend container failed (${probe.stderr.trim() || `exit ${probe.exitCode}`}); :8000 listeners: ${addresses}`,
-    };
-  },
+  (stack) =>
+    needs(stack.deployment.service("frontend"), "the checkout deploys no frontend", async (frontend) => {
+      const { port, health } = stack.deployment.profile.backend;
+      const probe = await stack.compose(
+        `exec -T ${frontend} wget -q -O- http://172.17.0.1:${port}${health[0] ?? "/health"}`,
+        {
+          check: false,
+        },
+      );
+      if (probe.exitCode === 0)
+        return { ok: true, detail: `wget from the frontend container: ${probe.stdout.trim()}` };
+      const addresses = describeListeners(await listenersOn(stack.host, port));
+      return {
+        ok: false,
+        detail: `wget from the frontend container failed (${probe.stderr.trim() || `exit ${probe.exitCode}`}); :${port} listeners: ${addresses}`,
+      };
+    }),
 );
 
 const frontendServesSpa = check(
@@ -106,26 +124,40 @@ const frontendServesSpa = check(
   },
 );
 
-const nginxProxiesApi = check("nginx proxies /api/health to the backend: 200", async (stack) => {
-  const response = await httpGet(stack.host.url(3000, "/api/health"));
-  return {
-    ok: response.status === 200,
-    detail: `GET :3000/api/health -> ${response.status} ${response.body.slice(0, 200)}`,
-  };
-});
+/** Every health endpoint the profile names, through nginx as users reach it. */
+const nginxProxiesApi = check(
+  (stack) =>
+    `nginx proxies ${stack.deployment.profile.backend.health.map((h) => `/api${h}`).join(", ")} to the backend: 200`,
+  async (stack) => {
+    const answers = await Promise.all(
+      stack.deployment.profile.backend.health.map(async (health) => {
+        const response = await httpGet(stack.host.url(3000, `/api${health}`));
+        return {
+          ok: response.status === 200,
+          detail: `GET :3000/api${health} -> ${response.status} ${response.body.slice(0, 200)}`,
+        };
+      }),
+    );
+    return { ok: answers.every((a) => a.ok), detail: answers.map((a) => a.detail).join("; ") };
+  },
+);
 
-const postgresAnswers = check("PostgreSQL answers", async (stack) => {
-  const ready = await stack.run("docker compose exec -T db pg_isready", { check: false });
-  return { ok: ready.exitCode === 0, detail: `pg_isready: ${(ready.stdout + ready.stderr).trim()}` };
-});
+const postgresAnswers = check("PostgreSQL answers", (stack) =>
+  needs(stack.deployment.service("db"), "the checkout deploys no PostgreSQL", async (db) => {
+    const ready = await stack.compose(`exec -T ${db} pg_isready`, { check: false });
+    return { ok: ready.exitCode === 0, detail: `pg_isready: ${(ready.stdout + ready.stderr).trim()}` };
+  }),
+);
 
-const redisAnswers = check("Redis answers", async (stack) => {
-  const ping = await stack.run("docker compose exec -T redis redis-cli ping", { check: false });
-  return {
-    ok: ping.stdout.trim() === "PONG",
-    detail: `redis-cli ping: ${(ping.stdout + ping.stderr).trim()}`,
-  };
-});
+const redisAnswers = check("Redis answers", (stack) =>
+  needs(stack.deployment.service("redis"), "the checkout deploys no Redis", async (redis) => {
+    const ping = await stack.compose(`exec -T ${redis} redis-cli ping`, { check: false });
+    return {
+      ok: ping.stdout.trim() === "PONG",
+      detail: `redis-cli ping: ${(ping.stdout + ping.stderr).trim()}`,
+    };
+  }),
+);
 
 interface PrometheusTargets {
   data: {
@@ -133,52 +165,126 @@ interface PrometheusTargets {
   };
 }
 
+/** Every target Prometheus has is up, and the profile's backend and streamer jobs are among them. */
 const prometheusTargetsUp = check(
   "Prometheus scrapes every target (backend and streamer on the host)",
-  async (stack) => {
-    const { json } = await httpGetJson(stack.host.url(9090, "/api/v1/targets"));
-    const targets = (json as PrometheusTargets).data.activeTargets;
-    const down = targets.filter((t) => t.health !== "up");
-    const jobs = new Set(targets.map((t) => t.labels.job));
-    const missing = ["sattva-backend", "sattva-streamer"].filter((job) => !jobs.has(job));
-    if (missing.length > 0) return { ok: false, detail: `no scrape job for ${missing.join(", ")}` };
-    return down.length === 0
-      ? { ok: true, detail: `${targets.length} targets up` }
-      : {
-          ok: false,
-          detail: down.map((t) => `${t.labels.job} ${t.scrapeUrl}: ${t.health} ${t.lastError}`).join("; "),
-        };
-  },
+  (stack) =>
+    needs(stack.deployment.service("prometheus"), "the checkout deploys no Prometheus", async () => {
+      const { json } = await httpGetJson(stack.host.url(9090, "/api/v1/targets"));
+      const targets = (json as PrometheusTargets).data.activeTargets;
+      const down = targets.filter((t) => t.health !== "up");
+      const jobs = new Set(targets.map((t) => t.labels.job));
+      const { backend, streamer } = stack.deployment.profile.prometheus.jobs;
+      const missing = [backend, streamer].filter((job) => !jobs.has(job));
+      if (missing.length > 0) return { ok: false, detail: `no scrape job for ${missing.join(", ")}` };
+      return down.length === 0
+        ? { ok: true, detail: `${targets.length} targets up` }
+        : {
+            ok: false,
+            detail: down.map((t) => `${t.labels.job} ${t.scrapeUrl}: ${t.health} ${t.lastError}`).join("; "),
+          };
+    }),
 );
 
-const alertmanagerHealthy = check("Alertmanager is healthy", async (stack) => {
-  const response = await httpGet(stack.host.url(9093, "/-/healthy"));
-  return { ok: response.status === 200, detail: `GET :9093/-/healthy -> ${response.status}` };
-});
+const alertmanagerHealthy = check("Alertmanager is healthy", (stack) =>
+  needs(stack.deployment.service("alertmanager"), "the checkout deploys no Alertmanager", async () => {
+    const response = await httpGet(stack.host.url(9093, "/-/healthy"));
+    return { ok: response.status === 200, detail: `GET :9093/-/healthy -> ${response.status}` };
+  }),
+);
 
-const grafanaHealthy = check("Grafana is healthy", async (stack) => {
-  const skipped = stack.skipped.find((s) => s.service === "grafana");
-  if (skipped !== undefined) return { skipped: skipped.reason };
-  const response = await httpGet(stack.host.url(3001, "/api/health"));
-  return { ok: response.status === 200, detail: `GET :3001/api/health -> ${response.status}` };
-});
+const grafanaHealthy = check("Grafana is healthy", (stack) =>
+  needs(stack.deployment.service("grafana"), "the checkout deploys no Grafana", async (grafana) => {
+    const skipped = stack.skipped.find((s) => s.service === grafana);
+    if (skipped !== undefined) return { skipped: skipped.reason };
+    const response = await httpGet(stack.host.url(3001, "/api/health"));
+    return { ok: response.status === 200, detail: `GET :3001/api/health -> ${response.status}` };
+  }),
+);
 
 /** The next elapse as systemd prints it in UTC, e.g. "Fri 2026-11-27 04:00:00 UTC". */
-const timerAt0400Utc = check("yt-dlp-update.timer is active and next runs at 04:00 UTC", async (stack) => {
-  const show = await stack.host.run(
-    "TZ=UTC systemctl show yt-dlp-update.timer -p ActiveState -p NextElapseUSecRealtime",
-    { check: false },
-  );
-  const state = /ActiveState=(\S*)/.exec(show.stdout)?.[1] ?? "";
-  const next = /NextElapseUSecRealtime=(.*)/.exec(show.stdout)?.[1]?.trim() ?? "";
-  const ok = state === "active" && /\s04:00:00 UTC$/.test(next);
-  return { ok, detail: `timer ${state || "missing"}, next run ${next || "not scheduled"}` };
+const timerAt0400Utc = check(
+  (stack) => `${stack.deployment.unit("timer")} is active and next runs at 04:00 UTC`,
+  (stack) =>
+    needs(
+      stack.deployment.unitsPresent.has("timer") ? stack.deployment.unit("timer") : undefined,
+      `the checkout has no update timer (${stack.deployment.unit("timer")})`,
+      async (timer) => {
+        const show = await stack.host.run(
+          `TZ=UTC systemctl show ${timer} -p ActiveState -p NextElapseUSecRealtime`,
+          {
+            check: false,
+          },
+        );
+        const state = /ActiveState=(\S*)/.exec(show.stdout)?.[1] ?? "";
+        const next = /NextElapseUSecRealtime=(.*)/.exec(show.stdout)?.[1]?.trim() ?? "";
+        const ok = state === "active" && /\s04:00:00 UTC$/.test(next);
+        return { ok, detail: `timer ${state || "missing"}, next run ${next || "not scheduled"}` };
+      },
+    ),
+);
+
+/** The streamer is alive by the signal its profile names: a metric, a command, a log line or a Redis key. */
+const streamerAlive = check("the streamer is alive (its profile's liveness signal)", async (stack) => {
+  const liveness = stack.deployment.profile.streamer.liveness;
+  if (liveness === undefined)
+    return { skipped: "the profile names no liveness signal for the streamer (streamer.liveness)" };
+  switch (liveness.kind) {
+    case "metric": {
+      const { json } = await httpGetJson(
+        stack.host.url(9090, `/api/v1/query?query=${encodeURIComponent(liveness.query)}`),
+      );
+      const result = (json as { data?: { result?: { value: [number, string] }[] } }).data?.result ?? [];
+      const values = result.map((r) => Number(r.value[1]));
+      return {
+        ok: values.some((v) => v > 0),
+        detail: `${liveness.query} -> ${values.length === 0 ? "no series" : values.join(", ")}`,
+      };
+    }
+    case "command": {
+      const run = await stack.host.run(liveness.command, { check: false });
+      return {
+        ok: run.exitCode === 0,
+        detail: `${liveness.command}: exit ${run.exitCode} ${(run.stdout + run.stderr).trim().slice(0, 200)}`,
+      };
+    }
+    case "log": {
+      const unit = stack.deployment.unit("streamer");
+      const log = await stack.host.run(
+        `journalctl -u ${unit} --no-pager -o cat --since -${liveness.withinSeconds}s`,
+        { check: false },
+      );
+      const line = log.stdout.split("\n").find((l) => new RegExp(liveness.pattern).test(l));
+      return {
+        ok: line !== undefined,
+        detail:
+          line ?? `no line of ${unit} in the last ${liveness.withinSeconds} s matches /${liveness.pattern}/`,
+      };
+    }
+    case "redis-key": {
+      const redis = stack.deployment.service("redis");
+      if (redis === undefined)
+        return { ok: false, detail: "the liveness signal is a Redis key, but the checkout deploys no Redis" };
+      const idle = await stack.compose(`exec -T ${redis} redis-cli OBJECT IDLETIME ${liveness.key}`, {
+        check: false,
+      });
+      const seconds = Number(idle.stdout.trim());
+      if (idle.stdout.trim() === "" || !Number.isFinite(seconds))
+        return { ok: false, detail: `Redis has no key ${liveness.key}` };
+      return {
+        ok: seconds <= liveness.maxAgeSeconds,
+        detail: `${liveness.key} last written ${seconds} s ago (at most ${liveness.maxAgeSeconds} s)`,
+      };
+    }
+  }
 });
 
 /** Read straight from Redis, so a broken proxy in front of the backend does not hide the streamer. */
 const streamerHeartbeat = check(
   "the streamer extracts media with yt-dlp and publishes a fresh heartbeat",
   async (stack) => {
+    if (!stack.deployment.profile.capabilities.includes("streamer-heartbeat"))
+      return { skipped: "the profile declares no streamer-heartbeat capability" };
     const heartbeat = await readHeartbeat(stack);
     if (heartbeat === undefined) return { ok: false, detail: "no heartbeat in Redis" };
     const error = heartbeat.error === null ? "" : ` (${heartbeat.error})`;
@@ -189,11 +295,11 @@ const streamerHeartbeat = check(
   },
 );
 
-/** The deployment as documented, one composable check per property. */
+/** What the runbook promises of the deployment, by this checkout's names, one composable check per property. */
 export const STEADY_STATE: readonly SteadyStateCheck[] = [
-  unitActive("sattva-backend"),
-  unitActive("sattva-streamer"),
-  port8000OwnedBySystemdBackend,
+  unitActive("backend"),
+  unitActive("streamer"),
+  portOwnedBySystemdBackend,
   backendReachableFromDocker,
   frontendServesSpa,
   nginxProxiesApi,
@@ -203,10 +309,12 @@ export const STEADY_STATE: readonly SteadyStateCheck[] = [
   alertmanagerHealthy,
   grafanaHealthy,
   timerAt0400Utc,
+  streamerAlive,
   streamerHeartbeat,
 ];
 
 async function runCheck(stack: Stack, steadyCheck: SteadyStateCheck, waitMs: number): Promise<CheckResult> {
+  const name = steadyCheck.name(stack);
   const seen: { last: Observation } = { last: { ok: false, detail: "not observed" } };
   const observe = async () => {
     try {
@@ -218,13 +326,13 @@ async function runCheck(stack: Stack, steadyCheck: SteadyStateCheck, waitMs: num
     return "ok" in last ? { ready: last.ok, detail: last.detail } : { ready: true, detail: last.skipped };
   };
   try {
-    await until(steadyCheck.name, observe, 1_000).waitUntilReady(waitMs);
+    await until(name, observe, 1_000).waitUntilReady(waitMs);
   } catch {
     // The last observation says what differs.
   }
   const last = seen.last;
-  if ("skipped" in last) return { name: steadyCheck.name, status: "skipped", detail: last.skipped };
-  return { name: steadyCheck.name, status: last.ok ? "passed" : "failed", detail: last.detail };
+  if ("skipped" in last) return { name, status: "skipped", detail: last.skipped };
+  return { name, status: last.ok ? "passed" : "failed", detail: last.detail };
 }
 
 /**
