@@ -198,7 +198,9 @@ export class ChaosRun {
       this.runbookSteps.push({ command, result, atMs: event.atMs });
       await attachText(
         `${command} (exit ${result.exitCode})`,
-        `$ ${command}\n${result.stdout}${result.stderr === "" ? "" : `\n[stderr]\n${result.stderr}`}`,
+        this.stack.deployment.redact(
+          `$ ${command}\n${result.stdout}${result.stderr === "" ? "" : `\n[stderr]\n${result.stderr}`}`,
+        ),
       );
       return result;
     });
@@ -298,7 +300,7 @@ export class ChaosRun {
       })),
       replay: entry.replay,
     };
-    await writeFile(file, `${JSON.stringify(journal, null, 2)}\n`);
+    await writeFile(file, `${this.stack.deployment.redact(JSON.stringify(journal, null, 2))}\n`);
     return file;
   }
 }

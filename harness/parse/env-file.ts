@@ -25,3 +25,21 @@ export function parseEnvFile(text: string): EnvVariable[] {
     return [{ name: match[1] ?? "", line: index + 1, hasValue: value !== "" && !PLACEHOLDER.test(value) }];
   });
 }
+
+/**
+ * The values an env file sets, for redaction only: what a checkout's own `.env` holds is never copied
+ * into a report, a journal or a log. Plain numbers and booleans are left out (they are not secrets, and
+ * replacing them would garble every log line with a port or a count in it).
+ */
+export function envValuesToRedact(text: string): { readonly name: string; readonly value: string }[] {
+  return text.split(/\r?\n/).flatMap((raw) => {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(raw);
+    if (match === null) return [];
+    const value = (match[2] ?? "")
+      .replace(/\s+#.*$/, "")
+      .replace(/^(["'])(.*)\1$/, "$2")
+      .trim();
+    if (value.length < 4 || /^(\d+|true|false|yes|no|on|off)$/i.test(value)) return [];
+    return [{ name: match[1] ?? "", value }];
+  });
+}

@@ -87,7 +87,8 @@ let chaosMode: ToxiproxyOverlay | undefined;
 async function keepLogs(stack: Stack, task: { name: string; file: { name: string } }): Promise<void> {
   const dir = reportDir("logs", slug(path.basename(task.file.name)), slug(task.name));
   await mkdir(dir, { recursive: true });
-  for (const [name, text] of Object.entries(await stack.logs())) {
+  for (const [name, log] of Object.entries(await stack.logs())) {
+    const text = stack.deployment.redact(log);
     await writeFile(path.join(dir, name), text);
     await attachText(name, text);
   }

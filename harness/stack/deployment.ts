@@ -2,7 +2,7 @@ import path from "node:path";
 import type { CheckoutReading } from "../audit/read-checkout.ts";
 import { venvOf } from "../audit/checks/venvs.ts";
 import { composeEnvFiles } from "../audit/read-checkout.ts";
-import { parseEnvFile } from "../parse/env-file.ts";
+import { envValuesToRedact, parseEnvFile } from "../parse/env-file.ts";
 import { runbook } from "../runbook/runbook.ts";
 import { commandWords } from "../parse/unit-file.ts";
 import { catalogueServiceOf, type Service } from "../images/catalogue.ts";
@@ -62,12 +62,16 @@ export class Deployment {
   readonly composeImages: readonly ComposeImage[];
   /** Each compose service's `depends_on`. */
   readonly composeDependsOn: ReadonlyMap<string, readonly string[]>;
+  /** The values the checkout's own env files set: redacted wherever the harness writes what it saw. */
+  readonly secrets: readonly { readonly name: string; readonly value: string }[];
 
   private constructor(
     reading: CheckoutReading,
     envFiles: readonly TestEnvFile[],
     composeImages: readonly ComposeImage[],
+    secrets: Deployment["secrets"],
   ) {
+    this.secrets = secrets;
     const { profile, checkout, units } = reading;
     this.profile = profile;
     this.envFiles = envFiles;
@@ -129,11 +133,31 @@ export class Deployment {
           return { file, example, text: testEnvText(text, needs) };
         }),
     );
-    return new Deployment(reading, envFiles, await composeImages(reading));
+    // The checkout's own env files (not their examples): what they hold may be real.
+    const own = checkout.files.filter(
+      (f) =>
+        (referenced.includes(f) || /(^|\/)\.env$/.test(f)) &&
+        !/\.(example|sample|dist|template|tmpl)$/.test(f),
+    );
+    const secrets = (
+      await Promise.all(own.map(async (f) => envValuesToRedact((await checkout.read(f))?.text ?? "")))
+    ).flat();
+    return new Deployment(reading, envFiles, await composeImages(reading), secrets);
   }
 
   get root(): string {
     return this.profile.root;
+  }
+
+  /** The text with every value of the checkout's own env files replaced by `<redacted NAME>`. */
+  redact(text: string): string {
+    let redacted = text;
+    for (const { name, value } of [...this.secrets].sort((a, b) => b.value.length - a.value.length)) {
+      // As written, and as JSON writes it (a journal).
+      for (const form of new Set([value, JSON.stringify(value).slice(1, -1)]))
+        redacted = redacted.split(form).join(`<redacted ${name}>`);
+    }
+    return redacted;
   }
 
   /** The compose service playing a runbook part here, or undefined when the checkout has none. */

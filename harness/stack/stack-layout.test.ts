@@ -128,3 +128,17 @@ describe("test env files", () => {
     ]);
   });
 });
+
+describe("the checkout's own env values", () => {
+  it("are redacted wherever the harness writes what it saw, as written and as JSON writes them", async () => {
+    await withTempDir("layout-test", async (dir) => {
+      const stack = await copyOfStack(dir);
+      await writeFile(path.join(stack, ".env"), 'BOT_TOKEN=12345:real"token\nPORT=8000\nDEBUG=true\n');
+      const { deployment } = await openStackDir(stack);
+      const log = `started with token 12345:real"token on 8000 ${JSON.stringify({ t: '12345:real"token' })}`;
+      expect(deployment.redact(log)).toBe(
+        'started with token <redacted BOT_TOKEN> on 8000 {"t":"<redacted BOT_TOKEN>"}',
+      );
+    });
+  });
+});
