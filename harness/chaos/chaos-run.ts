@@ -86,7 +86,7 @@ export class ChaosRun {
     this.timeline.mark("steady state holds");
     this.hostBaseline = await takeHostBaseline(this.stack);
     await this.markers.write(MARKERS_PER_RUN);
-    this.timeline.mark("markers written", `${this.markers.count} rows via /api/markers`);
+    this.timeline.mark("markers written", `${this.markers.count} rows in ${this.markers.where}`);
     return steady;
   }
 

@@ -1,14 +1,26 @@
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { request } from "undici";
+import { looseObject, looseText } from "../parse/loose-json.ts";
 import type { Stack } from "../stack/stack.ts";
+import { InconclusiveError } from "./verdict.ts";
+
+/** The schema the harness owns in the deployment's database, dropped when a chaos run ends. */
+export const MARKER_SCHEMA = "sattva_chaos";
 
 /**
- * Rows written through the deployment's own API (nginx -> backend -> PostgreSQL) before a fault, and
- * read back after recovery: the proof that nothing was lost.
+ * Rows written before a fault and read back after recovery: the proof that nothing was lost. They are
+ * written straight into PostgreSQL with `pg`, in a table of the harness's own schema, so any
+ * deployment can be checked; where the profile declares the `markers-api` capability, rows are also
+ * written and read through the application (nginx -> backend -> PostgreSQL). A write refused during a
+ * fault must not appear afterwards (no phantom writes).
  */
 export class Markers {
   readonly prefix = `marker-${randomBytes(4).toString("hex")}-`;
-  readonly #written = new Map<string, string>();
+  readonly #direct = new Map<string, string>();
+  readonly #throughApi = new Map<string, string>();
+  /** Writes that were refused during a fault: none may exist after recovery. */
+  readonly #refused: string[] = [];
   readonly #stack: Stack;
 
   constructor(stack: Stack) {
@@ -16,57 +28,141 @@ export class Markers {
   }
 
   get count(): number {
-    return this.#written.size;
+    return this.#direct.size + this.#throughApi.size;
+  }
+
+  /** Where the rows are written, for the timeline. */
+  get where(): string {
+    return this.#api
+      ? `PostgreSQL (${MARKER_SCHEMA}.markers) and /api/markers`
+      : `PostgreSQL (${MARKER_SCHEMA}.markers)`;
+  }
+
+  get #api(): boolean {
+    return this.#stack.deployment.profile.capabilities.includes("markers-api");
   }
 
   async write(count: number): Promise<void> {
+    await this.#withDatabase(async (db) => {
+      await db.query(`CREATE SCHEMA IF NOT EXISTS ${MARKER_SCHEMA}`);
+      await db.query(
+        `CREATE TABLE IF NOT EXISTS ${MARKER_SCHEMA}.markers (id text PRIMARY KEY, payload text NOT NULL, written_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      for (let i = 0; i < count; i++) {
+        const id = `${this.prefix}db-${this.#direct.size}`;
+        const payload = `payload of ${id} ${randomBytes(8).toString("hex")}`;
+        await db.query(`INSERT INTO ${MARKER_SCHEMA}.markers (id, payload) VALUES ($1, $2)`, [id, payload]);
+        this.#direct.set(id, payload);
+      }
+    });
+    if (!this.#api) return;
     for (let i = 0; i < count; i++) {
-      const id = `${this.prefix}${this.#written.size}`;
+      const id = `${this.prefix}${this.#throughApi.size}`;
       const payload = `payload of ${id} ${randomBytes(8).toString("hex")}`;
-      const response = await request(this.#stack.host.url(3000, "/api/markers"), {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ id, payload }),
-        headersTimeout: 10_000,
-        bodyTimeout: 10_000,
-      });
-      const body = await response.body.text();
-      if (response.statusCode !== 201)
-        throw new Error(`writing marker ${id}: ${response.statusCode} ${body}`);
-      this.#written.set(id, payload);
+      const response = await this.#post(id, payload, 10_000);
+      if (response.status !== 201)
+        throw new Error(`writing marker ${id}: ${response.status} ${response.body}`);
+      this.#throughApi.set(id, payload);
     }
   }
 
-  /** One write attempt during a fault: its status, what it said and how long it took (it must not hang). */
+  /**
+   * One write attempt through the application during a fault: its status, what it said and how long it
+   * took (it must not hang). A refused write is remembered: it must not exist after recovery.
+   */
   async attempt(): Promise<{ status: number; body: string; durationMs: number }> {
+    if (!this.#api)
+      throw new InconclusiveError(
+        "this test writes through the application, and the profile declares no markers-api capability",
+      );
     const started = performance.now();
+    const id = `${this.prefix}attempt-${randomBytes(4).toString("hex")}`;
+    const response = await this.#post(id, "during the fault", 30_000);
+    if (response.status !== 201) this.#refused.push(id);
+    return { ...response, durationMs: Math.round(performance.now() - started) };
+  }
+
+  /**
+   * Every marker written, read back in PostgreSQL (and through the application where it has the API),
+   * and every refused write checked absent; returns what is missing, altered or phantom (empty: intact).
+   */
+  async missing(): Promise<string[]> {
+    const lost: string[] = [];
+    if (this.#direct.size > 0 || this.#refused.length > 0) {
+      await this.#withDatabase(async (db) => {
+        const rows = await db.query<{ id: string; payload: string }>(
+          `SELECT id, payload FROM ${MARKER_SCHEMA}.markers WHERE id LIKE $1`,
+          [`${this.prefix}%`],
+        );
+        const found = new Map(rows.rows.map((row) => [row.id, row.payload]));
+        for (const [id, payload] of this.#direct) {
+          if (!found.has(id)) lost.push(`${id}: not in ${MARKER_SCHEMA}.markers`);
+          else if (found.get(id) !== payload) lost.push(`${id}: payload changed`);
+        }
+      });
+    }
+    for (const [id, payload] of this.#throughApi) {
+      const response = await this.#get(id);
+      if (response.status !== 200) lost.push(`${id}: ${response.status}`);
+      else if (looseText(looseObject(JSON.parse(response.body))["payload"]) !== payload)
+        lost.push(`${id}: payload changed`);
+    }
+    for (const id of this.#refused) {
+      const response = await this.#get(id);
+      if (response.status === 200)
+        lost.push(`${id}: refused during the fault, yet written (a phantom write)`);
+    }
+    return lost;
+  }
+
+  /**
+   * Drops the harness's schema, then looks: nothing of the run may be left in the deployment's
+   * database. Returns what is left (empty: nothing).
+   */
+  async drop(): Promise<string[]> {
+    if (this.#direct.size === 0) return [];
+    return this.#withDatabase(async (db) => {
+      await db.query(`DROP SCHEMA IF EXISTS ${MARKER_SCHEMA} CASCADE`);
+      const left = await db.query<{ schema: string | null }>("SELECT to_regnamespace($1)::text AS schema", [
+        MARKER_SCHEMA,
+      ]);
+      return left.rows[0]?.schema === null ? [] : [`schema ${MARKER_SCHEMA} is still in the database`];
+    });
+  }
+
+  async #withDatabase<T>(use: (db: pg.Client) => Promise<T>): Promise<T> {
+    const connection = await this.#stack.postgresConnection();
+    const db = new pg.Client({ ...connection, connectionTimeoutMillis: 10_000, query_timeout: 10_000 });
+    try {
+      await db.connect();
+    } catch (error) {
+      throw new Error(
+        `PostgreSQL at ${connection.host}:${connection.port} (database ${connection.database}, user ${connection.user}) did not accept the harness's connection: ${(error as Error).message}`,
+      );
+    }
+    try {
+      return await use(db);
+    } finally {
+      await db.end();
+    }
+  }
+
+  async #post(id: string, payload: string, timeoutMs: number): Promise<{ status: number; body: string }> {
     const response = await request(this.#stack.host.url(3000, "/api/markers"), {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        id: `${this.prefix}attempt-${randomBytes(4).toString("hex")}`,
-        payload: "during the fault",
-      }),
-      headersTimeout: 30_000,
-      bodyTimeout: 30_000,
+      body: JSON.stringify({ id, payload }),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
-    const body = await response.body.text();
-    return { status: response.statusCode, body, durationMs: Math.round(performance.now() - started) };
+    return { status: response.statusCode, body: await response.body.text() };
   }
 
-  /** Every marker written, read back through the API; returns what is missing or altered (empty: intact). */
-  async missing(): Promise<string[]> {
-    const lost: string[] = [];
-    for (const [id, payload] of this.#written) {
-      const response = await request(this.#stack.host.url(3000, `/api/markers/${id}`), {
-        headersTimeout: 10_000,
-        bodyTimeout: 10_000,
-      });
-      const body = await response.body.text();
-      if (response.statusCode !== 200) lost.push(`${id}: ${response.statusCode}`);
-      else if ((JSON.parse(body) as { payload: string }).payload !== payload)
-        lost.push(`${id}: payload changed`);
-    }
-    return lost;
+  async #get(id: string): Promise<{ status: number; body: string }> {
+    const response = await request(this.#stack.host.url(3000, `/api/markers/${id}`), {
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+    return { status: response.statusCode, body: await response.body.text() };
   }
 }

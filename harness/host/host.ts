@@ -42,6 +42,11 @@ export interface Host extends AsyncDisposable {
   /** A URL the harness can reach for a TCP port on the host, e.g. `url(3000, "/api/health")`. */
   url(port: number, path?: string): string;
   /**
+   * A loopback port of this machine that reaches `port` on the host's own loopback, for services the
+   * runbook binds to 127.0.0.1 there (PostgreSQL, Redis); what `ssh -L` gives.
+   */
+  loopbackPort(port: number): Promise<number>;
+  /**
    * Where the target can snapshot a kept host (a VM): `save` keeps the current state, the stack
    * provisioned and started, as the baseline the next run on that host is reset to.
    */

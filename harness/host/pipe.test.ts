@@ -17,6 +17,7 @@ const thisMachine: Host = {
   copyIn: (local, hostPath) => tarCopyIn(thisMachine, local, hostPath),
   copyOut: (hostPath, local) => tarCopyOut(thisMachine, hostPath, local),
   url: () => "",
+  loopbackPort: (port) => Promise.resolve(port),
   reboot: () => Promise.resolve(),
   dispose: () => Promise.resolve(),
   [Symbol.asyncDispose]: () => Promise.resolve(),

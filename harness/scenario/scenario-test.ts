@@ -211,6 +211,12 @@ export const test = base.extend<ScenarioFixtures>({
           network: chaosMode,
         })),
       ];
+      // The harness's marker schema goes with the run: nothing of it stays in the deployment's database.
+      residue.push(
+        ...(await run.markers
+          .drop()
+          .catch((error: unknown) => [`marker schema not dropped: ${(error as Error).message}`])),
+      );
     }
     if (residue.length > 0) throw new Error(`left behind after the scenario:\n${residue.join("\n")}`);
   },

@@ -6,6 +6,8 @@ import type { CommandResult } from "../host/command.ts";
 import type { Host } from "../host/host.ts";
 import { isBuiltHere, type ResolvedImage } from "../images/image-builder.ts";
 import type { Service } from "../images/catalogue.ts";
+import { InconclusiveError } from "../chaos/verdict.ts";
+import { looseObject, looseText } from "../parse/loose-json.ts";
 import { runbook } from "../runbook/runbook.ts";
 import { until } from "../waits/wait.ts";
 import type { Deployment } from "./deployment.ts";
@@ -37,6 +39,14 @@ export interface StartReport {
   readonly durationMs: number;
 }
 
+export interface PostgresConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
 export interface SkippedService {
   readonly service: string;
   readonly reason: string;
@@ -51,6 +61,7 @@ export class Stack {
   readonly source: StackDir;
   readonly #images: ReadonlyMap<Service, ResolvedImage>;
   #skippedOnHost: readonly SkippedService[] | undefined;
+  #postgres: Promise<PostgresConnection> | undefined;
 
   /** A stack to provision on a host the harness made, with the harness's images. */
   constructor(host: Host, source: StackDir, images: ReadonlyMap<Service, ResolvedImage>) {
@@ -120,6 +131,31 @@ export class Stack {
     );
     // Compose's warnings (an unset variable) are the audit's findings, not the command's output.
     return { ...result, stderr: result.stderr.replace(/^time="[^"]*" level=warning msg=.*\n?/gm, "") };
+  }
+
+  /**
+   * How the harness reaches the deployment's PostgreSQL with `pg`: the port the host forwards, the
+   * credentials the compose file gives the database service (kept in memory, never written).
+   */
+  async postgresConnection(): Promise<PostgresConnection> {
+    this.#postgres ??= (async () => {
+      const db = this.deployment.service("db");
+      if (db === undefined)
+        throw new InconclusiveError("the checkout deploys no PostgreSQL to write marker rows in");
+      const config = await this.compose("config --format json");
+      const services = looseObject(looseObject(JSON.parse(config.stdout) as unknown)["services"]);
+      const env = looseObject(looseObject(services[db])["environment"]);
+      const user = looseText(env["POSTGRES_USER"], "postgres");
+      // The runbook binds PostgreSQL to the host's loopback (127.0.0.1:5432:5432).
+      return {
+        host: "127.0.0.1",
+        port: await this.host.loopbackPort(5432),
+        user,
+        password: looseText(env["POSTGRES_PASSWORD"]),
+        database: looseText(env["POSTGRES_DB"], user),
+      };
+    })();
+    return this.#postgres;
   }
 
   /** Copies the checkout and the provisioning script to the host and runs it (idempotent). */

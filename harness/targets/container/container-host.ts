@@ -1,6 +1,7 @@
 import { UsageError } from "../../errors.ts";
 import type { CommandResult } from "../../host/command.ts";
-import type { FaultPermission, Host, RunOptions } from "../../host/host.ts";
+import { once, type FaultPermission, type Host, type RunOptions } from "../../host/host.ts";
+import { LoopbackRelays } from "../../host/loopback-relay.ts";
 import { runLocal } from "../../host/local-command.ts";
 import { docker } from "../../docker/docker-cli.ts";
 import { hostReady } from "../../waits/host-waits.ts";
@@ -24,11 +25,20 @@ export class ContainerHost implements Host {
   readonly slowdown = 1;
   readonly #container: HostContainer;
   readonly #dispose: () => Promise<void>;
+  readonly #relays = new LoopbackRelays((script) => this.commandLine(script));
 
   constructor(name: string, container: HostContainer, dispose: () => Promise<void>) {
     this.name = name;
     this.#container = container;
-    this.#dispose = dispose;
+    this.#dispose = once(async () => {
+      await this.#relays.close();
+      await dispose();
+    });
+  }
+
+  /** Published ports reach the host's external interface; loopback-only services need a relay. */
+  loopbackPort(port: number): Promise<number> {
+    return this.#relays.port(port);
   }
 
   commandLine(script: string): string[] {

@@ -1,5 +1,6 @@
 import type { CommandResult } from "../../host/command.ts";
-import type { FaultPermission, Host, RunOptions } from "../../host/host.ts";
+import { once, type FaultPermission, type Host, type RunOptions } from "../../host/host.ts";
+import { LoopbackRelays } from "../../host/loopback-relay.ts";
 import { tarCopyIn, tarCopyOut } from "../../host/pipe.ts";
 import { UsageError } from "../../errors.ts";
 import { hostReady } from "../../waits/host-waits.ts";
@@ -26,6 +27,7 @@ export class SshHost implements Host {
   readonly slowdown: number;
   readonly connection: SshConnection;
   readonly #dispose: () => Promise<void>;
+  readonly #relays = new LoopbackRelays((script) => this.commandLine(script));
 
   constructor(connection: SshConnection, options: SshHostOptions) {
     this.connection = connection;
@@ -33,7 +35,10 @@ export class SshHost implements Host {
     this.provenance = options.provenance;
     this.faults = options.faults;
     this.slowdown = options.slowdown ?? 1;
-    this.#dispose = options.dispose;
+    this.#dispose = once(async () => {
+      await this.#relays.close();
+      await options.dispose();
+    });
   }
 
   run(script: string, options: RunOptions = {}): Promise<CommandResult> {
@@ -60,6 +65,11 @@ export class SshHost implements Host {
       );
     }
     return `http://127.0.0.1:${local}${path.startsWith("/") ? path : `/${path}`}`;
+  }
+
+  /** The connection's forward of the port (to the host's loopback, as `ssh -L` does), else a relay through it. */
+  async loopbackPort(port: number): Promise<number> {
+    return this.connection.localPort(port) ?? (await this.#relays.port(port));
   }
 
   async reboot(): Promise<void> {

@@ -1,0 +1,75 @@
+import { spawn } from "node:child_process";
+import { createServer, type Server, type Socket } from "node:net";
+
+/**
+ * Ports on this machine's loopback that reach ports on a host's own loopback (where the runbook binds
+ * PostgreSQL and Redis: `127.0.0.1:5432:5432`), like `ssh -L`: each connection is carried by one
+ * process that runs on the host (`docker exec -i`, `ssh`) and relays bytes with bash's /dev/tcp. The
+ * relays end with `close()` (the host's dispose), and a relay's process ends with its connection.
+ */
+export class LoopbackRelays {
+  readonly #commandLine: (script: string) => string[];
+  readonly #servers = new Map<number, Promise<Server>>();
+  readonly #sockets = new Set<Socket>();
+
+  constructor(commandLine: (script: string) => string[]) {
+    this.#commandLine = commandLine;
+  }
+
+  /** The local port that reaches `port` on the host's loopback. */
+  async port(port: number): Promise<number> {
+    let server = this.#servers.get(port);
+    if (server === undefined) {
+      server = this.#listen(port);
+      this.#servers.set(port, server);
+    }
+    const address = (await server).address();
+    return typeof address === "object" && address !== null ? address.port : 0;
+  }
+
+  #listen(port: number): Promise<Server> {
+    const server = createServer((socket) => {
+      this.#sockets.add(socket);
+      const [file = "", ...args] = this.#commandLine(
+        `exec 3<>/dev/tcp/127.0.0.1/${port} && { cat <&3 & cat >&3; }`,
+      );
+      const relay = spawn(file, args, { stdio: ["pipe", "pipe", "ignore"] });
+      socket.pipe(relay.stdin);
+      relay.stdout.pipe(socket);
+      const end = () => {
+        this.#sockets.delete(socket);
+        socket.destroy();
+        relay.kill();
+      };
+      socket.once("close", end);
+      socket.once("error", end);
+      relay.once("exit", end);
+      relay.once("error", end);
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        resolve(server);
+      });
+    });
+  }
+
+  /** Stops listening and ends every relayed connection; safe to call more than once. */
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    const servers = [...this.#servers.values()];
+    this.#servers.clear();
+    await Promise.all(
+      servers.map(async (pending) => {
+        const server = await pending.catch(() => undefined);
+        await new Promise<void>((resolve) => {
+          if (server === undefined) resolve();
+          else
+            server.close(() => {
+              resolve();
+            });
+        });
+      }),
+    );
+  }
+}
