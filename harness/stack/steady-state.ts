@@ -1,6 +1,8 @@
 import { readHeartbeat } from "../probes/heartbeat.ts";
 import { httpGet, httpGetJson } from "../probes/http.ts";
 import { describeListeners, listenersOn } from "../probes/ports.ts";
+import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
+import { YamlFile } from "../parse/yaml-file.ts";
 import { until } from "../waits/wait.ts";
 import type { Stack } from "./stack.ts";
 
@@ -193,6 +195,30 @@ const alertmanagerHealthy = check("Alertmanager is healthy", (stack) =>
   }),
 );
 
+/** Alertmanager's running configuration routes alerts to a receiver that has somewhere to send them. */
+const alertmanagerRoutes = check("Alertmanager routes alerts to a receiver that reaches someone", (stack) =>
+  needs(stack.deployment.service("alertmanager"), "the checkout deploys no Alertmanager", async () => {
+    const { json } = await httpGetJson(stack.host.url(9093, "/api/v2/status"));
+    const config = new YamlFile(
+      "alertmanager",
+      looseText(looseObject(looseObject(json)["config"])["original"]),
+    );
+    const receiver = looseText(looseObject(looseObject(config.data)["route"])["receiver"]);
+    const defined = looseList(looseObject(config.data)["receivers"])
+      .map(looseObject)
+      .find((r) => r["name"] === receiver);
+    const sinks = Object.entries(defined ?? {}).filter(
+      ([key, value]) => key.endsWith("_configs") && looseList(value).length > 0,
+    );
+    return sinks.length > 0
+      ? { ok: true, detail: `route -> ${receiver}: ${sinks.map(([key]) => key).join(", ")}` }
+      : {
+          ok: false,
+          detail: `the top route sends alerts to ${receiver || "no receiver"}, which has nowhere to send them`,
+        };
+  }),
+);
+
 const grafanaHealthy = check("Grafana is healthy", (stack) =>
   needs(stack.deployment.service("grafana"), "the checkout deploys no Grafana", async (grafana) => {
     const skipped = stack.skipped.find((s) => s.service === grafana);
@@ -307,6 +333,7 @@ export const STEADY_STATE: readonly SteadyStateCheck[] = [
   redisAnswers,
   prometheusTargetsUp,
   alertmanagerHealthy,
+  alertmanagerRoutes,
   grafanaHealthy,
   timerAt0400Utc,
   streamerAlive,
