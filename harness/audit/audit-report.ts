@@ -5,8 +5,7 @@ import { findingsSection } from "../findings/html.ts";
 import { findingsDocument, type FindingsDocument } from "../findings/json.ts";
 import { renderFindingsJunit } from "../findings/junit.ts";
 import { renderFindingsMarkdown } from "../findings/markdown.ts";
-import { html, Html } from "../report/html.ts";
-import { REPORT_STYLE } from "../report/report-style.ts";
+import { html, reportPage } from "../report/html.ts";
 import type { AuditResult } from "./audit.ts";
 
 /** The audit as the JSON document `--json` prints and findings.json holds. */
@@ -23,39 +22,29 @@ export function auditDocument(result: AuditResult): FindingsDocument {
 
 function page(document: FindingsDocument): string {
   const findings = document.findings;
-  return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>sattva-chaos audit: ${describeSeverityCounts(findings)}</title>
-        <style>
-          ${new Html(REPORT_STYLE)}
-        </style>
-      </head>
-      <body>
-        <header>
-          <h1>sattva-chaos audit</h1>
-          <p class="muted">
-            ${document.stack} · profile ${document.profile ?? "none (the runbook's layout)"} ·
-            ${document.startedAt} · ${(document.durationMs / 1000).toFixed(1)} s · ${document.checks.length}
-            checks
-          </p>
-        </header>
-        ${findingsSection(findings)}
-        <h2>Files looked for</h2>
-        <table>
-          ${document.lookedFor.map(
-            (l) =>
-              html`<tr>
-                <th>${l.what}</th>
-                <td><code>${l.path}</code></td>
-                <td>${l.found === undefined ? "" : html`found at <code>${l.found}</code>`}</td>
-              </tr>`,
-          )}
-        </table>
-      </body>
-    </html>`.markup;
+  return reportPage(
+    `sattva-chaos audit: ${describeSeverityCounts(findings)}`,
+    html`<header>
+        <h1>sattva-chaos audit</h1>
+        <p class="muted">
+          ${document.stack} · profile ${document.profile ?? "none (the runbook's layout)"} ·
+          ${document.startedAt} · ${(document.durationMs / 1000).toFixed(1)} s · ${document.checks.length}
+          checks
+        </p>
+      </header>
+      ${findingsSection(findings)}
+      <h2>Files looked for</h2>
+      <table>
+        ${document.lookedFor.map(
+          (l) =>
+            html`<tr>
+              <th>${l.what}</th>
+              <td><code>${l.path}</code></td>
+              <td>${l.found === undefined ? "" : html`found at <code>${l.found}</code>`}</td>
+            </tr>`,
+        )}
+      </table>`,
+  );
 }
 
 /** Writes findings.json, junit.xml (a test case per check), summary.md and index.html into `dir`. */

@@ -1,8 +1,7 @@
 import { runRecord, verdictCountsOf, type RunRecord } from "./history.ts";
 import { findingsSection } from "../findings/html.ts";
-import { Html, html } from "./html.ts";
+import { html, reportPage, type Html } from "./html.ts";
 import { faultsOf, type Journal } from "./journal.ts";
-import { REPORT_STYLE } from "./report-style.ts";
 import {
   describeCounts,
   describeExitCode,
@@ -215,21 +214,10 @@ function trendSection(current: RunRecord, history: readonly RunRecord[]): Html {
 export function renderHtml(run: RunSummary, history: readonly RunRecord[]): string {
   const current = runRecord(run);
   const counts = verdictCountsOf(current);
-  const page = html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>sattva-chaos run: ${describeCounts(counts)}</title>
-        <style>
-          ${new Html(REPORT_STYLE)}
-        </style>
-      </head>
-      <body>
-        ${header(run, counts)} ${legend()}
-        ${run.journals.length === 0 ? html`<p class="muted">No chaos test wrote a journal in this run.</p>` : scenarioSections(run.journals)}
-        ${findingsOfRun(run)} ${trendSection(current, history)}
-      </body>
-    </html> `;
-  return page.markup;
+  return reportPage(
+    `sattva-chaos run: ${describeCounts(counts)}`,
+    html`${header(run, counts)} ${legend()}
+    ${run.journals.length === 0 ? html`<p class="muted">No chaos test wrote a journal in this run.</p>` : scenarioSections(run.journals)}
+    ${findingsOfRun(run)} ${trendSection(current, history)}`,
+  );
 }

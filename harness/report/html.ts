@@ -1,3 +1,5 @@
+import { REPORT_STYLE } from "./report-style.ts";
+
 /** Markup already escaped or built by `html`; anything else put into `html` is escaped. */
 export class Html {
   readonly markup: string;
@@ -37,4 +39,22 @@ function render(value: HtmlValue): string {
  */
 export function html(strings: TemplateStringsArray, ...values: readonly HtmlValue[]): Html {
   return new Html(strings.reduce((markup, text, index) => markup + render(values[index - 1]) + text));
+}
+
+/** A self-contained report page (the report style inlined, nothing fetched) around `body`. */
+export function reportPage(title: string, body: Html): string {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title}</title>
+        <style>
+          ${new Html(REPORT_STYLE)}
+        </style>
+      </head>
+      <body>
+        ${body}
+      </body>
+    </html> `.markup;
 }
