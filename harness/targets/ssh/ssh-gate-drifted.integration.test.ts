@@ -1,6 +1,7 @@
-// The release gate on a staging host that runs a checkout grown apart from its runbook (the drifted
-// stack), reached over SSH as a real one would be: it is read by the checkout's profile, and the gate
-// says NOT READY with what blocks the release, not with the harness's assumptions.
+// A checkout grown apart from its runbook (the drifted stack) deployed on a host, then gated as a
+// staging host is, over SSH: provisioning makes what production would (and changes nothing the second
+// time); the gate reads the host by the checkout's profile and says NOT READY with what blocks the
+// release, not with the harness's assumptions.
 import { cp } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +19,7 @@ import { ContainerTarget } from "../container/container-target.ts";
 
 const DRIFTED_STACK = fileURLToPath(new URL("../../../fixtures/stacks/drifted/", import.meta.url));
 
-it("gates a host running the drifted stack: NOT READY, naming what blocks the release", async () => {
+it("provisions the drifted stack idempotently, then gates it over SSH: NOT READY, naming what blocks the release", async () => {
   await withTempDir("gate-drifted", async (dir) => {
     const checkout = path.join(dir, "drifted");
     await cp(DRIFTED_STACK, checkout, { recursive: true });
@@ -29,8 +30,30 @@ it("gates a host running the drifted stack: NOT READY, naming what blocks the re
       ports: [...STACK_PORTS, 22],
     });
     try {
+      // Provisioned as production would be (users, env files from the example, units as written), and
+      // idempotent there too: a second run changes nothing.
       const stack = new Stack(host, await openStackDir(checkout), images);
-      await stack.provision();
+      const first = await stack.provision();
+      expect(first.changes).toEqual(
+        expect.arrayContaining([
+          "user sattva created",
+          "env file .env (test values)",
+          "unit ytdlp-refresh.timer",
+          "ytdlp-refresh.timer enabled",
+          "timer ytdlp-refresh.timer started",
+          "compose override: worker adminer unavailable",
+        ]),
+      );
+      // The streamer unit has no [Install] section: it cannot be enabled, as in production.
+      expect(first.output).toContain("skipped: sattva-streamer.service cannot be enabled");
+      expect((await host.run(`cat ${stack.root}/.env`)).stdout).toContain(
+        "BOT_TOKEN=sattva-chaos-test-bot-token",
+      );
+      // The update script keeps the checkout's mode: no exec bit, as in production.
+      expect((await host.run(`stat -c %a ${stack.root}/ops/update-ytdlp.sh`)).stdout.trim()).toBe("644");
+      const second = await stack.provision();
+      expect(second.changes, second.output).toEqual([]);
+
       await stack.start();
       const ssh = await openSshAccess(host, dir);
       const gate = await sattvaChaos([
