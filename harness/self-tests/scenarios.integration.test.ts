@@ -56,7 +56,7 @@ const SELF_TESTS: readonly SelfTest[] = [
     breakage: "backend-no-restart",
     grep: "crashed",
     cause:
-      /did not return to its steady state:\s+failed\s+unit sattva-backend is active: systemctl is-active sattva-backend: (failed|inactive)/,
+      /did not return to its steady state:\s+failed\s+unit sattva-backend is active: systemctl is-active sattva-backend(?:\.service)?: (failed|inactive)/,
   },
   {
     scenario: "db-not-ready",
