@@ -43,6 +43,7 @@ import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
 import { KeptContainerTarget } from "../targets/container/kept-container-target.ts";
 import type { FaultPermission } from "../host/host.ts";
+import { EngineTemplate } from "../targets/container/engine-template.ts";
 import { SshHost } from "../targets/ssh/ssh-host.ts";
 import type { Target } from "../targets/target.ts";
 import { createTarget, TARGET_CHOICES, TARGET_NAMES, type TargetOptions } from "../targets/targets.ts";
@@ -76,7 +77,8 @@ commands:
                                                       what is in it, marking each guess; print what is missing
   list                                                list the scenarios
   images build [service...] [--mode offline|online]   build (offline) or pull (online) the images; cached by recipe hash
-  images list [--mode offline|online]                 show which image each service uses and where it comes from
+  images list [--mode offline|online]                 show which image each service uses and where it comes from,
+                                                      and the host engine templates on this machine
   vagrant box                                         build and register the offline Debian 12 box (libvirt)
   up [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--mode offline|online]
                                                       boot a host, deploy and start the stack, and leave it
@@ -84,7 +86,8 @@ commands:
                                                       scenarios on it in seconds
   down [host...]                                      remove hosts left up by \`up\` (all of them if none is named)
   shell HOST [-- command...]                          a root shell (or one command) on a host left up by \`up\` or --keep
-  clean [--all]                                       remove what crashed runs left (--all: also live and kept hosts)
+  clean [--all]                                       remove what crashed runs left (--all: also live and kept
+                                                      hosts, and the host engine templates)
 
 exit codes: 0 passed, 1 a scenario failed, 2 inconclusive or baseline not met, 3 usage or environment error`;
 
@@ -115,6 +118,15 @@ async function images(args: string[]): Promise<number> {
             : `skipped: ${source.reason}`;
       process.stdout.write(`${service.padEnd(13)} ${how}\n`);
     }
+    await assertDockerRunning();
+    const templates = await EngineTemplate.list();
+    process.stdout.write(
+      templates.length === 0
+        ? "engine templates: none yet (the first host builds one)\n"
+        : `engine templates (removed by \`clean --all\`):\n${templates
+            .map((t) => `  ${t.key}  volume ${t.volume}, made ${t.createdAt}\n`)
+            .join("")}`,
+    );
     return ExitCode.passed;
   }
   if (action !== "build")
@@ -235,7 +247,10 @@ async function shell(args: string[]): Promise<number> {
 async function cleanCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { all: { type: "boolean", default: false } });
   await assertDockerRunning();
-  const report = { ...(await clean({ all: values.all })), vms: await cleanVms({ all: values.all }) };
+  const report = {
+    ...(await clean({ all: values.all, templates: values.all })),
+    vms: await cleanVms({ all: values.all }),
+  };
   for (const [kind, names] of Object.entries(report)) {
     log(`${kind}: ${names.length === 0 ? "none left" : `removed ${names.join(", ")}`}`);
   }

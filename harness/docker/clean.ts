@@ -6,6 +6,8 @@ export interface CleanOptions {
   readonly all?: boolean;
   /** Only resources of this host. */
   readonly host?: string;
+  /** Also remove the host engine templates (a cache, like the images): `clean --all`, never `down`. */
+  readonly templates?: boolean;
 }
 
 /** Names of what was removed, per kind. */
@@ -13,7 +15,7 @@ export type CleanReport = Readonly<Record<"containers" | "networks" | "volumes",
 
 type Kind = "container" | "network" | "volume";
 
-interface Resource {
+export interface Resource {
   readonly name: string;
   readonly labels: Record<string, string>;
 }
@@ -43,7 +45,9 @@ async function listManaged(kind: Kind): Promise<Resource[]> {
     });
 }
 
-function isLeftOver(resource: Resource, options: CleanOptions): boolean {
+/** Whether `clean` with these options removes the resource. */
+export function isLeftOver(resource: Resource, options: CleanOptions): boolean {
+  if (resource.labels[Label.template] !== undefined) return options.templates === true;
   if (options.host !== undefined) return resource.labels[Label.host] === options.host;
   if (options.all === true) return true;
   return resource.labels[Label.keep] !== "true" && !isOwnerAlive(resource.labels[Label.owner]);

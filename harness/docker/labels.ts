@@ -10,6 +10,8 @@ export const Label = {
   host: "io.sattva-chaos.host",
   /** "true" on a host left up on purpose (`up`, `--keep`); only `down` or `clean --all` removes it. */
   keep: "io.sattva-chaos.keep",
+  /** The key of a host engine template (a volume kept like the image cache, removed by `clean --all`). */
+  template: "io.sattva-chaos.template",
   /** The recipe hash an image was built from. */
   recipe: "io.sattva-chaos.recipe",
 } as const;

@@ -7,6 +7,11 @@ export interface HostOptions {
   readonly imageMode?: ImageMode;
   /** Service images the host's own engine must have (loaded without a registry where needed). */
   readonly images?: readonly ResolvedImage[];
+  /**
+   * Start the host's engine as a copy of the template that has `images` loaded (built by the first
+   * host that needs it), instead of loading them into every host. Default true; false for figures.
+   */
+  readonly engineTemplate?: boolean;
   /** Host TCP ports the harness must reach (see `Host.url`). */
   readonly ports?: readonly number[];
   /** Leave the host up after this process ends (`up`, `--keep`); `down` or `clean --all` removes it. */

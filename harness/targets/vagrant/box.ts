@@ -1,5 +1,4 @@
 import { access, cp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { assertDockerRunning, docker } from "../../docker/docker-cli.ts";
@@ -11,6 +10,7 @@ import { runLocal } from "../../host/local-command.ts";
 import { buildDebianBase, debianBase } from "../../images/debian-base.ts";
 import { keepLogOnFailure } from "../../images/image-builder.ts";
 import { recipeHash } from "../../images/recipe-hash.ts";
+import { cacheDir } from "../../lifecycle/cache-dir.ts";
 import { withTempDir } from "../../lifecycle/temp-dir.ts";
 import { teardownOnSignal } from "../../lifecycle/teardown-on-signal.ts";
 
@@ -35,7 +35,7 @@ export interface Box {
 }
 
 function boxesDir(): string {
-  return path.join(process.env["XDG_CACHE_HOME"] ?? path.join(homedir(), ".cache"), "sattva-chaos", "boxes");
+  return cacheDir("boxes");
 }
 
 const exists = (file: string) =>

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import path from "node:path";
 import { currentOwner, isOwnerAlive } from "../../docker/labels.ts";
 import { secondsSince } from "../../format.ts";
 import { once, type Host } from "../../host/host.ts";
 import { loadImagesIntoHost } from "../../images/load-into-host.ts";
+import { cacheDir } from "../../lifecycle/cache-dir.ts";
 import { teardownOnSignal } from "../../lifecycle/teardown-on-signal.ts";
 import { hostReady } from "../../waits/host-waits.ts";
 import { mirrorMachineTrust } from "../machine-trust.ts";
@@ -18,7 +18,7 @@ import { BASELINE_SNAPSHOT, VAGRANTFILE, VagrantDeadline, VagrantProject } from 
 
 /** Where VM projects live; each directory name is also the start of the libvirt domain's name. */
 export function vmsDir(): string {
-  return path.join(process.env["XDG_CACHE_HOME"] ?? path.join(homedir(), ".cache"), "sattva-chaos", "vms");
+  return cacheDir("vms");
 }
 
 /** What a VM project records about itself, for `clean`/`down` and for reuse. */

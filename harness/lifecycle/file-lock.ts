@@ -1,0 +1,56 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { currentOwner, isOwnerAlive } from "../docker/labels.ts";
+
+export interface FileLockOptions {
+  /** Said once when another live process holds the lock and this one waits for it. */
+  readonly onWait?: (holder: string) => void;
+  /** How long to wait for a live holder before giving up. */
+  readonly timeoutMs?: number;
+  /** How often to look again while waiting. */
+  readonly pollMs?: number;
+}
+
+/**
+ * Runs `work` while holding a lock shared by every harness process on this machine: a directory
+ * (mkdir is atomic) with the holder's pid and start time in it. A lock whose holder died (a SIGKILL)
+ * is taken over, so a crashed run never blocks the next one.
+ */
+export async function withFileLock<T>(
+  lockDir: string,
+  work: () => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
+  const ownerFile = path.join(lockDir, "owner");
+  const deadline = performance.now() + (options.timeoutMs ?? 15 * 60_000);
+  let told = false;
+  await mkdir(path.dirname(lockDir), { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      await writeFile(ownerFile, currentOwner());
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const holder = await readFile(ownerFile, "utf8").catch(() => undefined);
+    // No owner file yet: the holder is between its mkdir and its write; look again.
+    if (holder !== undefined && !isOwnerAlive(holder)) {
+      await rm(lockDir, { recursive: true, force: true });
+      continue;
+    }
+    if (performance.now() > deadline)
+      throw new Error(`timed out waiting for the lock ${lockDir} (held by process ${holder ?? "?"})`);
+    if (!told && holder !== undefined) {
+      options.onWait?.(holder);
+      told = true;
+    }
+    await sleep(options.pollMs ?? 500);
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
