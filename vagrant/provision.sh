@@ -125,21 +125,34 @@ for user in ${SATTVA_USERS:-}; do
   if id -u "$user" >/dev/null 2>&1; then ok "user $user"; else useradd --system --no-create-home --shell /usr/sbin/nologin "$user"; changed "user $user created"; fi
 done
 
-# 4. One venv per service, rebuilt only when its requirements change.
-for pair in $venvs; do
-  venv="$root/${pair%%:*}"
-  requirements=${pair#*:}
-  if [ -z "$requirements" ]; then echo "skipped: ${pair%%:*}: no requirements to build it from"; continue; fi
+# 4. One venv per service, rebuilt only when its requirements change. They are built side by side
+#    (pip mostly waits on unpacking and compiling); each one's lines are printed in order once all are done.
+build_venv() {
+  local pair=$1 venv="$root/${1%%:*}" requirements=${1#*:} want
+  if [ -z "$requirements" ]; then echo "skipped: ${pair%%:*}: no requirements to build it from"; return; fi
   want=$(sha256sum "$root/$requirements" | cut -d' ' -f1)
   if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" = "$want" ]; then
     ok "venv ${pair%%:*}"
-    continue
+    return
   fi
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/$requirements"
   echo "$want" > "$venv/.requirements.sha256"
   changed "venv ${pair%%:*}: installed $requirements"
+}
+venv_logs=$(mktemp -d)
+venv_jobs=()
+index=0
+for pair in $venvs; do
+  index=$((index + 1))
+  build_venv "$pair" > "$venv_logs/$index" 2>&1 &
+  venv_jobs+=($!)
 done
+venv_failed=0
+for job in "${venv_jobs[@]}"; do wait "$job" || venv_failed=1; done
+for ((i = 1; i <= index; i++)); do cat "$venv_logs/$i"; done
+rm -rf "$venv_logs"
+[ $venv_failed = 0 ] || { echo "provision: building a venv failed (its pip output is above)" >&2; exit 1; }
 
 # 5. Units and the timer, installed as written only when they differ; the services enabled (started at
 #    boot), but not started here: the start order is the runbook's business.
