@@ -1,12 +1,13 @@
 // Benchmark of the foundation (not a test): prints cold image build time, warm image check time,
-// host boot to `running`, and image load into the host's inner engine, measured in one run.
+// host boot to `running`, and a host ready with the service images: loaded into its engine, against
+// copied from the engine template (the first host builds it), measured side by side in one run.
 // Run: npm run bench:foundation   (takes a few minutes; leaves nothing behind, the image cache included)
 import { docker } from "../docker/docker-cli.ts";
 import { SERVICES } from "../images/catalogue.ts";
 import { ensureImages, imagesForHostEngine } from "../images/image-builder.ts";
 import { debianBase } from "../images/debian-base.ts";
 import { ContainerTarget } from "../targets/container/container-target.ts";
-import { loadImagesIntoHost } from "../images/load-into-host.ts";
+import { EngineTemplate } from "../targets/container/engine-template.ts";
 
 const progress = (line: string) => process.stderr.write(`  ${line}\n`);
 const figures: [string, number][] = [];
@@ -31,16 +32,28 @@ try {
     ensureImages({ mode: "offline", salt, progress }),
   );
 
-  const host = await measure("host boot to running (systemd + inner engine)", () =>
-    new ContainerTarget().start(),
+  const target = new ContainerTarget();
+  const bare = await measure("host boot to running (systemd + inner engine, no images)", () =>
+    target.start(),
   );
+  await bare.dispose();
+  const engineImages = imagesForHostEngine(images);
+  const serviceRefs = engineImages.flatMap((image) => image.ref ?? []);
+  const template = await EngineTemplate.of(images.get("host")?.ref ?? "", serviceRefs);
   try {
-    const serviceRefs = imagesForHostEngine(images).flatMap((image) => image.ref ?? []);
-    await measure(`image load into the inner engine (${serviceRefs.length} images)`, () =>
-      loadImagesIntoHost(host, serviceRefs),
-    );
+    // Side by side in one run: the images loaded into each host, against copied from the template.
+    for (const [what, engineTemplate] of [
+      [`host ready, ${serviceRefs.length} images loaded with docker save | docker load`, false],
+      ["host ready, the first with the template (builds it)", true],
+      ["host ready from the template (copied)", true],
+    ] as const) {
+      const host = await measure(what, () =>
+        target.start({ images: engineImages, engineTemplate, progress }),
+      );
+      await host.dispose();
+    }
   } finally {
-    await host.dispose();
+    await template.remove();
   }
 } finally {
   if (refs.length > 0) await docker(["rmi", "--force", ...refs], { check: false });
@@ -48,7 +61,12 @@ try {
 
 process.stdout.write(`\nfoundation benchmark (${SERVICES.length} services, ${new Date().toISOString()})\n`);
 for (const [what, seconds] of figures) process.stdout.write(`${seconds.toFixed(1).padStart(8)} s  ${what}\n`);
-const [cold, warm] = figures;
+const [cold, warm, , loaded, , copied] = figures;
 if (cold !== undefined && warm !== undefined) {
   process.stdout.write(`${(cold[1] / warm[1]).toFixed(0).padStart(8)} x  cold build / warm check\n`);
+}
+if (loaded !== undefined && copied !== undefined) {
+  process.stdout.write(
+    `${(loaded[1] / copied[1]).toFixed(1).padStart(8)} x  images loaded / engine from the template\n`,
+  );
 }
