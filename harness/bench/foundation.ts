@@ -39,7 +39,9 @@ try {
   await bare.dispose();
   const engineImages = imagesForHostEngine(images);
   const serviceRefs = engineImages.flatMap((image) => image.ref ?? []);
-  const template = await EngineTemplate.of(images.get("host")?.ref ?? "", serviceRefs);
+  // The target boots the host image of the current recipe (unsalted): the template is keyed by it.
+  const hostImage = (await ensureImages({ mode: "offline", services: ["host"] })).get("host")?.ref ?? "";
+  const template = await EngineTemplate.of(hostImage, serviceRefs);
   try {
     // Side by side in one run: the images loaded into each host, against copied from the template.
     for (const [what, engineTemplate] of [
