@@ -9,7 +9,9 @@ import { runLocal } from "../host/local-command.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { sattvaChaos } from "../testing/cli.ts";
 
-describe("bad input gets a clear message and exit code 3", () => {
+// Each test starts the CLI several times; while the integration tests keep both cores busy, one start
+// alone can take seconds.
+describe("bad input gets a clear message and exit code 3", { timeout: 60_000 }, () => {
   it("an unknown target name", async () => {
     const result = await sattvaChaos(["up", "--target", "kubernetes"]);
     expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
@@ -51,7 +53,7 @@ describe("bad input gets a clear message and exit code 3", () => {
     const up = await sattvaChaos(["up", "--target", "ssh://root@127.0.0.1"]);
     expect(up.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(up.stderr).toContain("is an existing one: use run or gate on it");
-  }, 30_000);
+  });
 
   it("a --replay file that is not a journal, or --replay with a scenario of its own", async () => {
     const missing = await sattvaChaos(["run", "--replay", "/nonexistent/journal.json"]);
@@ -115,7 +117,7 @@ describe("bad input gets a clear message and exit code 3", () => {
       expect(init.exitCode).toBe(ExitCode.usageOrEnvironment);
       expect(init.stderr).toContain("no such directory");
     });
-  }, 30_000);
+  });
 
   it("an unknown image mode", async () => {
     const result = await sattvaChaos(["images", "build", "--mode", "cloud"]);
@@ -156,7 +158,7 @@ describe("bad input gets a clear message and exit code 3", () => {
   });
 });
 
-it("help lists the commands and the exit codes", async () => {
+it("help lists the commands and the exit codes", { timeout: 60_000 }, async () => {
   const result = await sattvaChaos(["--help"]);
   expect(result.exitCode).toBe(ExitCode.passed);
   expect(result.stdout).toMatch(
