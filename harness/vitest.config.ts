@@ -1,8 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { reportDir } from "./scenario/report-dir.ts";
+import { RunEnv } from "./scenario/run-env.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+/** Scenario files at once, each on its own host: `sattva-chaos run` decides (--jobs); one otherwise. */
+const jobs = Number(process.env[RunEnv.jobs] ?? "1");
 
 // Unit tests sit beside the code and need no Docker; integration tests boot real hosts.
 export default defineConfig({
@@ -37,8 +40,10 @@ export default defineConfig({
           // under load, tens of minutes for a VM under software emulation (--target vagrant).
           testTimeout: 30 * 60_000,
           hookTimeout: 15 * 60_000,
-          // Two cores: one file at a time, and at most two concurrent tests (each may boot a host).
-          fileParallelism: false,
+          // Two cores: one file at a time unless `run` says otherwise, and at most two concurrent tests
+          // (each may boot a host).
+          fileParallelism: jobs > 1,
+          maxWorkers: jobs,
           maxConcurrency: 2,
         },
       },

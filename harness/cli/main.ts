@@ -43,6 +43,7 @@ import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
 import { KeptContainerTarget } from "../targets/container/kept-container-target.ts";
 import type { FaultPermission } from "../host/host.ts";
+import { defaultJobs, parseJobs, thisMachine } from "../scenario/jobs.ts";
 import { EngineTemplate } from "../targets/container/engine-template.ts";
 import { SshHost } from "../targets/ssh/ssh-host.ts";
 import type { Target } from "../targets/target.ts";
@@ -52,12 +53,14 @@ const USAGE = `usage: sattva-chaos <command> [options]
 
 commands:
   run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--mode offline|online] [--grep TEXT] [--report DIR]
-      [--keep] [--ssh-key FILE] [--ssh-known-hosts FILE] [--allow-destructive]
+      [--keep] [--jobs N] [--ssh-key FILE] [--ssh-known-hosts FILE] [--allow-destructive]
                                                       run scenarios (all if none is named; --grep: only tests
                                                       whose name contains TEXT; --report: the HTML page,
                                                       summary, JUnit, allure results, journals and logs go
                                                       to DIR instead of reports/; --keep: leave the hosts
-                                                      up, \`down\` removes them; --target HOST: a host left
+                                                      up, \`down\` removes them; --jobs: scenario files at
+                                                      once, each on its own container host, default what
+                                                      the machine's cores and memory hold; --target HOST: a host left
                                                       up by \`up\`). On an ssh:// host (existing, already
                                                       deployed) only read-only scenarios run unless
                                                       --allow-destructive is given AND the host has
@@ -342,6 +345,7 @@ async function run(args: string[]): Promise<number> {
     report: { type: "string" },
     replay: { type: "string" },
     mode: { type: "string" },
+    jobs: { type: "string" },
   });
   const journal = values.replay === undefined ? undefined : await readReplayableJournal(values.replay);
   let plan: RunPlan;
@@ -394,6 +398,7 @@ async function run(args: string[]): Promise<number> {
       ? await auditBeforeRun(stack.dir, mode, env[RunEnv.reportDir] ?? reportDir())
       : [];
   if (values.keep) env[RunEnv.keep] = "true";
+  env[RunEnv.jobs] = String(jobsFor(target, values.jobs, plan.scenarios.length));
   const runId = randomBytes(6).toString("hex");
   env[RunEnv.runId] = runId;
   env[RunEnv.runOwner] = currentOwner();
@@ -414,6 +419,21 @@ async function run(args: string[]): Promise<number> {
     `the checkout ${stack.dir} has ${blockers.length} blocker(s):\n${blockers.map((b) => `  ${describeBlocker(b)}`).join("\n")}`,
   );
   return status === ExitCode.passed ? ExitCode.failed : status;
+}
+
+/**
+ * Scenario files at once: `--jobs`, or what this machine has room for. Only where every file gets a
+ * host of its own (the container target); a VM is shared by a run's files, and an existing host is one.
+ */
+function jobsFor(target: Target, given: string | undefined, files: number): number {
+  const ownHostPerFile = target.name === "container";
+  const jobs = given === undefined ? undefined : parseJobs(given);
+  if (ownHostPerFile) return jobs ?? defaultJobs(thisMachine(), files);
+  if (jobs !== undefined && jobs > 1)
+    throw new UsageError(
+      `--jobs ${jobs}: the ${target.name} target runs a run's scenario files on one host, one after another; expected 1 (or no --jobs)`,
+    );
+  return 1;
 }
 
 /** One line for a blocker: its check, where, and what was observed. */

@@ -14,6 +14,8 @@ export const RunEnv = {
   /** Id of the `run` invocation, and `pid:starttime` of its process: hosts a target shares per run. */
   runId: "SATTVA_CHAOS_RUN_ID",
   runOwner: "SATTVA_CHAOS_RUN_OWNER",
+  /** How many scenario files run at once, each on its own host (`run --jobs N`); 1 when unset. */
+  jobs: "SATTVA_CHAOS_JOBS",
 } as const;
 
 /** The target options a run was started with, as the scenario files see them. */

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { test as base } from "vitest";
+import { expect, test as base } from "vitest";
 import type { Host } from "../host/host.ts";
 import { parseImageMode, type ImageMode, type Service } from "../images/catalogue.ts";
 import { ensureImages, imagesForHostEngine, type ResolvedImage } from "../images/image-builder.ts";
@@ -21,9 +21,14 @@ import { reportDir, slug } from "./report-dir.ts";
 import { imageIds, stackCommit, type ReplayRecord } from "./replay.ts";
 import { RunEnv, targetOptionsFromEnv } from "./run-env.ts";
 
+/** Files run at once by `run --jobs N`: then each progress line names its scenario. */
+const concurrentFiles = Number(process.env[RunEnv.jobs] ?? "1") > 1;
+
 /** Progress lines per phase, so long scenarios show where they are. */
 export function phase(line: string): void {
-  process.stderr.write(`  ▸ ${line}\n`);
+  const file = concurrentFiles ? expect.getState().testPath : undefined;
+  const scenario = file === undefined ? "" : `[${path.basename(file, ".test.ts")}] `;
+  process.stderr.write(`  ▸ ${scenario}${line}\n`);
 }
 
 async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
