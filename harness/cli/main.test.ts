@@ -137,6 +137,17 @@ describe("bad input gets a clear message and exit code 3", { timeout: 60_000 }, 
     expect(option.stderr).toContain("--everything");
   });
 
+  it("--jobs that is no count, or above 1 where a run's files share one host", async () => {
+    const count = await sattvaChaos(["run", "smoke", "--jobs", "two"]);
+    expect(count.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(count.stderr).toContain('--jobs "two": expected how many scenario files to run at once');
+    const shared = await sattvaChaos(["run", "--target", "ssh://deploy@127.0.0.1:1", "--jobs", "2"]);
+    expect(shared.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(shared.stderr).toMatch(
+      /--jobs 2: the ssh:\/\/deploy@127\.0\.0\.1:1 target runs a run's scenario files on one host/,
+    );
+  });
+
   it("Docker not running, saying how to start it", async () => {
     for (const args of [["images", "build"], ["clean"]]) {
       const result = await sattvaChaos(args, { DOCKER_HOST: "unix:///nonexistent/docker.sock" });

@@ -388,6 +388,7 @@ async function run(args: string[]): Promise<number> {
   const mode = parseImageMode(plan.mode);
   const stack = await openStackDir(plan.stack);
   const { target, options } = await chosenTarget({ ...values, target: plan.target });
+  const jobs = jobsFor(target, values.jobs, plan.scenarios.length);
   await refuseFaultsWithoutLeave(target, plan.scenarios);
   log(`run ${plan.scenarios.join(" ")} on ${target.name} (stack ${stack.dir}, images ${mode})`);
   const env = runEnv(target, options, { mode, report: values.report, stack: stack.dir });
@@ -398,7 +399,7 @@ async function run(args: string[]): Promise<number> {
       ? await auditBeforeRun(stack.dir, mode, env[RunEnv.reportDir] ?? reportDir())
       : [];
   if (values.keep) env[RunEnv.keep] = "true";
-  env[RunEnv.jobs] = String(jobsFor(target, values.jobs, plan.scenarios.length));
+  env[RunEnv.jobs] = String(jobs);
   const runId = randomBytes(6).toString("hex");
   env[RunEnv.runId] = runId;
   env[RunEnv.runOwner] = currentOwner();
