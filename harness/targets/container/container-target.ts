@@ -90,17 +90,18 @@ export class ContainerTarget implements Target {
       if (refs.length > 0) {
         const loading = performance.now();
         const loaded = await loadImagesIntoHost(host, refs);
-        if (template !== undefined && loaded.length > 0) {
-          // A template that lacks an image it was keyed for is damaged: the next host rebuilds it.
-          progress(
-            `host ${name}: engine template ${template.key} lacked ${loaded.join(", ")}; dropped to be rebuilt`,
-          );
-          await template.remove();
-        }
-        if (loaded.length > 0)
+        if (loaded.length > 0) {
           progress(
             `host ${name}: ${loaded.length} image(s) loaded into the inner engine in ${secondsSince(loading)}`,
           );
+          if (template !== undefined) {
+            // A template that lacks an image it was keyed for is damaged: the next host rebuilds it.
+            progress(
+              `host ${name}: engine template ${template.key} lacked ${loaded.join(", ")}; dropped to be rebuilt`,
+            );
+            await template.remove();
+          }
+        }
       }
       return host;
     } catch (error) {

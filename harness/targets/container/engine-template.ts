@@ -53,23 +53,28 @@ export class EngineTemplate {
 
   /** Every template on this machine. */
   static async list(): Promise<TemplateListing[]> {
-    const listed = await docker([
-      "volume",
-      "ls",
-      "--filter",
-      `label=${Label.template}`,
-      "--format",
-      `{{.Name}}\t{{.Label "${Label.template}"}}`,
-    ]);
-    const listings: TemplateListing[] = [];
-    for (const line of listed.stdout.split("\n").filter((l) => l !== "")) {
-      const [volume = "", key = ""] = line.split("\t");
-      const created = await docker(["volume", "inspect", "--format", "{{.CreatedAt}}", volume], {
-        check: false,
+    const names = (await docker(["volume", "ls", "-q", "--filter", `label=${Label.template}`])).stdout
+      .split("\n")
+      .filter((name) => name !== "");
+    if (names.length === 0) return [];
+    // One inspect for all of them: `volume ls` does not show when a volume was made.
+    const inspected = await docker(
+      [
+        "volume",
+        "inspect",
+        "--format",
+        `{{.Name}}\t{{index .Labels "${Label.template}"}}\t{{.CreatedAt}}`,
+        ...names,
+      ],
+      { check: false },
+    );
+    return inspected.stdout
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => {
+        const [volume = "", key = "", createdAt = ""] = line.split("\t");
+        return { key, volume, createdAt };
       });
-      listings.push({ key, volume, createdAt: created.stdout.trim() });
-    }
-    return listings;
   }
 
   /**
