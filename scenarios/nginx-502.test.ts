@@ -57,6 +57,7 @@ describe("nginx 502", () => {
     const recoveredIn = await chaos.recovered();
     const restartsAfter = await unitRestarts(chaos.stack.host, "sattva-backend");
     expect(restartsAfter, "systemd restarted the unit (NRestarts rose)").toBe(restartsBefore + 1);
+    chaos.mark("sattva-backend restarted by systemd");
     chaos.results["recovered by systemd in (s)"] = recoveredIn / 1000;
     chaos.results["RestartSec floor (s)"] = 10;
     // BackendDown needs 10 s of failed scrapes; a crash systemd heals in ~10 s may never page anyone.

@@ -100,7 +100,8 @@ if [ -n "${SATTVA_ENV_FILES:-}" ]; then
   while IFS= read -r file; do keep+=(--filter "P /$file"); done < <(cd "$SATTVA_ENV_FILES" && find . -type f -printf '%P\n')
 fi
 # Files are compared by content; directory times are not kept (a fresh copy of the checkout has new ones).
-synced=$(rsync -a --omit-dir-times --checksum --delete --itemize-changes "${keep[@]}" "$src/" "$root/")
+# Python's bytecode caches are written by the services as they run, not deployed: left alone.
+synced=$(rsync -a --omit-dir-times --checksum --delete --itemize-changes --exclude '__pycache__/' "${keep[@]}" "$src/" "$root/")
 if [ -z "$synced" ]; then ok "stack files in $root"; else changed "stack files in $root: $(echo "$synced" | wc -l) item(s)"; echo "$synced" | sed 's/^/  /'; fi
 
 # Env files the deployment reads and the checkout lacks: made from its examples, never overwritten.

@@ -57,6 +57,8 @@ export interface AuditOptions {
 
 export interface AuditResult {
   readonly checkout: Checkout;
+  /** What the checks read: the checkout's parts and the validators' runs. */
+  readonly context: AuditContext;
   readonly outcomes: readonly CheckOutcome[];
   readonly startedAt: Date;
   readonly durationMs: number;
@@ -112,7 +114,13 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
       : { check, findings: result };
   });
   progress(`audit: ${AUDIT_CHECKS.length} checks in ${secondsSince(started)}`);
-  return { checkout: reading.checkout, outcomes, startedAt, durationMs: performance.now() - started };
+  return {
+    checkout: reading.checkout,
+    context,
+    outcomes,
+    startedAt,
+    durationMs: performance.now() - started,
+  };
 }
 
 /** What the host image's validators get: the checkout's compose-related files, its units, the timer's calendars. */

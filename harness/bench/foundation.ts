@@ -7,7 +7,7 @@ import { SERVICES } from "../images/catalogue.ts";
 import { ensureImages, imagesForHostEngine } from "../images/image-builder.ts";
 import { debianBase } from "../images/debian-base.ts";
 import { ContainerTarget } from "../targets/container/container-target.ts";
-import { EngineTemplate } from "../targets/container/engine-template.ts";
+import { HostTemplate } from "../targets/container/host-template.ts";
 
 const progress = (line: string) => process.stderr.write(`  ${line}\n`);
 const figures: [string, number][] = [];
@@ -41,17 +41,15 @@ try {
   const serviceRefs = engineImages.flatMap((image) => image.ref ?? []);
   // The target boots the host image of the current recipe (unsalted): the template is keyed by it.
   const hostImage = (await ensureImages({ mode: "offline", services: ["host"] })).get("host")?.ref ?? "";
-  const template = await EngineTemplate.of(hostImage, serviceRefs);
+  const template = await HostTemplate.engine(hostImage, serviceRefs);
   try {
     // Side by side in one run: the images loaded into each host, against copied from the template.
-    for (const [what, engineTemplate] of [
+    for (const [what, templates] of [
       [`host ready, ${serviceRefs.length} images loaded with docker save | docker load`, false],
       ["host ready, the first with the template (builds it)", true],
       ["host ready from the template (copied)", true],
     ] as const) {
-      const host = await measure(what, () =>
-        target.start({ images: engineImages, engineTemplate, progress }),
-      );
+      const host = await measure(what, () => target.start({ images: engineImages, templates, progress }));
       await host.dispose();
     }
   } finally {

@@ -28,7 +28,7 @@ interface Measured {
 
 /** Progress lines worth a figure: "<what>: done in 12.3s" and the VM's own boot lines. */
 const PHASE_LINES: readonly [string, RegExp][] = [
-  ["host ready (boot, images loaded)", /▸ host on \w+: done in ([\d.]+)s/],
+  ["host ready (boot, images loaded, stack provisioned)", /▸ (?:\[[\w-]+\] )?host on \w+: done in ([\d.]+)s/],
   [
     "container: systemd running, inner Docker up",
     /host sattva-chaos-host-\w+: systemd running, inner Docker up in ([\d.]+)s/,
@@ -38,8 +38,8 @@ const PHASE_LINES: readonly [string, RegExp][] = [
     /vm sattva-chaos-vm-\w+: SSH-ready .* in ([\d.]+)s/,
   ],
   ["images loaded into the host", /image\(s\) loaded .*in ([\d.]+)s/],
-  ["provision in the host", /▸ provision: done in ([\d.]+)s/],
-  ["start in the documented order", /▸ start in the documented order: done in ([\d.]+)s/],
+  ["provision in the host", /host \S+: provisioned in ([\d.]+)s/],
+  ["start in the documented order", /▸ (?:\[[\w-]+\] )?start in the documented order: done in ([\d.]+)s/],
 ];
 
 async function measure(target: (typeof TARGETS)[number]): Promise<Measured> {

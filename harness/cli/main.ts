@@ -44,7 +44,7 @@ import { Stack } from "../stack/stack.ts";
 import { KeptContainerTarget } from "../targets/container/kept-container-target.ts";
 import type { FaultPermission } from "../host/host.ts";
 import { defaultJobs, parseJobs, thisMachine } from "../scenario/jobs.ts";
-import { EngineTemplate } from "../targets/container/engine-template.ts";
+import { HostTemplate } from "../targets/container/host-template.ts";
 import { SshHost } from "../targets/ssh/ssh-host.ts";
 import type { Target } from "../targets/target.ts";
 import { createTarget, TARGET_CHOICES, TARGET_NAMES, type TargetOptions } from "../targets/targets.ts";
@@ -122,12 +122,12 @@ async function images(args: string[]): Promise<number> {
       process.stdout.write(`${service.padEnd(13)} ${how}\n`);
     }
     await assertDockerRunning();
-    const templates = await EngineTemplate.list();
+    const templates = await HostTemplate.list();
     process.stdout.write(
       templates.length === 0
-        ? "engine templates: none yet (the first host builds one)\n"
-        : `engine templates (removed by \`clean --all\`):\n${templates
-            .map((t) => `  ${t.key}  volume ${t.volume}, made ${t.createdAt}\n`)
+        ? "host templates: none yet (the first host builds one)\n"
+        : `host templates (removed by \`clean --all\`):\n${templates
+            .map((t) => `  ${t.key}  ${t.kind.padEnd(11)} volume ${t.volume}, made ${t.createdAt}\n`)
             .join("")}`,
     );
     return ExitCode.passed;
@@ -166,12 +166,10 @@ async function up(args: string[]): Promise<number> {
     images: imagesForHostEngine(images),
     ports: HOST_PORTS,
     keep: true,
+    provisioning: await Stack.provisioning(source, images),
     progress: log,
   });
   const stack = new Stack(host, source, images);
-  const provisioned = performance.now();
-  await stack.provision();
-  log(`host ${host.name}: stack ${source.dir} provisioned in ${secondsSince(provisioned)}`);
   await stack.start("readiness", log);
   process.stdout.write(`${host.name}\n`);
   // Forwards over this process's SSH connection end with it: a VM is reached at its own address.

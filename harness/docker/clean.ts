@@ -1,5 +1,5 @@
 import { docker } from "./docker-cli.ts";
-import { isOwnerAlive, Label } from "./labels.ts";
+import { isOwnerAlive, Label, TEMPLATE_IMAGE } from "./labels.ts";
 
 export interface CleanOptions {
   /** Also remove resources of live runs and hosts kept with `up`/`--keep`. */
@@ -10,8 +10,8 @@ export interface CleanOptions {
   readonly templates?: boolean;
 }
 
-/** Names of what was removed, per kind. */
-export type CleanReport = Readonly<Record<"containers" | "networks" | "volumes", string[]>>;
+/** Names of what was removed, per kind ("images": provisioned-host templates' root filesystems). */
+export type CleanReport = Readonly<Record<"containers" | "networks" | "volumes" | "images", string[]>>;
 
 type Kind = "container" | "network" | "volume";
 
@@ -55,7 +55,8 @@ export function isLeftOver(resource: Resource, options: CleanOptions): boolean {
 
 /**
  * Removes containers, then networks, then volumes the harness made and no live run owns
- * (or all of them with `all`, or one host's with `host`). Images are a cache and stay.
+ * (or all of them with `all`, or one host's with `host`). Images are a cache and stay, but for the
+ * templates' with `templates`.
  */
 export async function clean(options: CleanOptions = {}): Promise<CleanReport> {
   const removed = async (kind: Kind): Promise<string[]> => {
@@ -69,5 +70,21 @@ export async function clean(options: CleanOptions = {}): Promise<CleanReport> {
   const containers = await removed("container");
   const networks = await removed("network");
   const volumes = await removed("volume");
-  return { containers, networks, volumes };
+  const images: string[] = [];
+  if (options.templates === true) {
+    const listed = await docker(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", TEMPLATE_IMAGE]);
+    // And an untagged one: a template's image replaced while a host still ran from it.
+    const dangling = await docker([
+      "image",
+      "ls",
+      "-q",
+      "--filter",
+      "dangling=true",
+      "--filter",
+      `label=${Label.managed}=true`,
+    ]);
+    images.push(...`${listed.stdout}\n${dangling.stdout}`.split("\n").filter((ref) => ref !== ""));
+    if (images.length > 0) await docker(["image", "rm", "-f", ...images], { check: false });
+  }
+  return { containers, networks, volumes, images };
 }

@@ -10,11 +10,19 @@ export const Label = {
   host: "io.sattva-chaos.host",
   /** "true" on a host left up on purpose (`up`, `--keep`); only `down` or `clean --all` removes it. */
   keep: "io.sattva-chaos.keep",
-  /** The key of a host engine template (a volume kept like the image cache, removed by `clean --all`). */
+  /** The key of a host template (a volume kept like the image cache, removed by `clean --all`). */
   template: "io.sattva-chaos.template",
+  /** "engine" or "provisioned": what a host template holds (see HostTemplate). */
+  templateKind: "io.sattva-chaos.template-kind",
   /** The recipe hash an image was built from. */
   recipe: "io.sattva-chaos.recipe",
 } as const;
+
+/**
+ * The repository of provisioned-host templates' images (see HostTemplate): found by name, not by a
+ * label, since an image's labels pass to every container made from it.
+ */
+export const TEMPLATE_IMAGE = "sattva-chaos/host-template";
 
 /** Kernel start time of a process (clock ticks since boot), or undefined if it is gone. */
 export function processStartTime(pid: number): string | undefined {

@@ -10,11 +10,11 @@ const LOAD_DEADLINE_MS = 5 * 60_000;
  * once; images the host already has (after a reboot, say) are not copied again. Returns those it loaded.
  */
 export async function loadImagesIntoHost(host: Host, refs: readonly string[]): Promise<string[]> {
-  const missing: string[] = [];
-  for (const ref of refs) {
-    const present = await host.run(`docker image inspect --format '{{.Id}}' ${ref}`, { check: false });
-    if (present.exitCode !== 0) missing.push(ref);
-  }
+  // One command for all of them: each `docker exec` into a host costs a tenth of a second or more.
+  const absent = await host.run(
+    `for ref in ${refs.join(" ")}; do docker image inspect "$ref" >/dev/null 2>&1 || echo "$ref"; done`,
+  );
+  const missing = absent.stdout.split("\n").filter((ref) => ref !== "");
   if (missing.length === 0) return missing;
   await pipe(host, ["docker", "save", ...missing], host.commandLine("docker load"), {
     display: `docker save ${missing.join(" ")} | ${host.name}: docker load`,

@@ -16,6 +16,8 @@ export const RunEnv = {
   runOwner: "SATTVA_CHAOS_RUN_OWNER",
   /** How many scenario files run at once, each on its own host (`run --jobs N`); 1 when unset. */
   jobs: "SATTVA_CHAOS_JOBS",
+  /** "off": every host is booted, loaded and provisioned from nothing (no host templates), for figures. */
+  templates: "SATTVA_CHAOS_TEMPLATES",
 } as const;
 
 /** The target options a run was started with, as the scenario files see them. */

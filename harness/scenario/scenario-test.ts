@@ -6,7 +6,7 @@ import { parseImageMode, type ImageMode, type Service } from "../images/catalogu
 import { ensureImages, imagesForHostEngine, type ResolvedImage } from "../images/image-builder.ts";
 import { HOST_PORTS } from "../stack-ports.ts";
 import { ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
-import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
+import { BUNDLED_STACK, openStackDir, type StackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
 import { ChaosRun } from "../chaos/chaos-run.ts";
 import { findResidue } from "../chaos/residue.ts";
@@ -21,12 +21,9 @@ import { reportDir, slug } from "./report-dir.ts";
 import { imageIds, stackCommit, type ReplayRecord } from "./replay.ts";
 import { RunEnv, targetOptionsFromEnv } from "./run-env.ts";
 
-/** Files run at once by `run --jobs N`: then each progress line names its scenario. */
-const concurrentFiles = Number(process.env[RunEnv.jobs] ?? "1") > 1;
-
-/** Progress lines per phase, so long scenarios show where they are. */
+/** Progress lines per phase, so long scenarios show where they are; each names its scenario file. */
 export function phase(line: string): void {
-  const file = concurrentFiles ? expect.getState().testPath : undefined;
+  const file = expect.getState().testPath;
   const scenario = file === undefined ? "" : `[${path.basename(file, ".test.ts")}] `;
   process.stderr.write(`  ▸ ${scenario}${line}\n`);
 }
@@ -75,6 +72,7 @@ function runOfThisProcess(): { run?: { id: string; owner: string } } {
 interface ScenarioFixtures {
   imageMode: ImageMode;
   images: ReadonlyMap<Service, ResolvedImage>;
+  stackDir: StackDir;
   host: Host;
   stack: Stack;
   network: ToxiproxyOverlay;
@@ -113,19 +111,26 @@ export const test = base.extend<ScenarioFixtures>({
     { scope: "file" },
   ],
   images: [async ({ imageMode }, use) => use(await imagesOf(imageMode)), { scope: "file" }],
+  stackDir: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => use(await openStackDir(process.env[RunEnv.stack] ?? BUNDLED_STACK)),
+    { scope: "file" },
+  ],
   host: [
-    async ({ imageMode }, use) => {
+    async ({ imageMode, stackDir }, use) => {
       const target = createTarget(process.env[RunEnv.target] ?? "container", targetOptionsFromEnv());
-      // A made host's engine gets the images of the stack's services and toxiproxy (chaos mode);
-      // an existing host already has its own.
-      const serviceImages =
-        target.provenance === "made" ? imagesForHostEngine(await imagesOf(imageMode)) : [];
-      const host = await timed(`host on ${target.name}`, () =>
+      // A made host's engine gets the images of the stack's services and toxiproxy (chaos mode), and
+      // the stack provisioned; an existing host already has its own.
+      const made = target.provenance === "made";
+      const images = made ? await imagesOf(imageMode) : undefined;
+      const host = await timed(`host on ${target.name}`, async () =>
         target.start({
           imageMode,
-          images: serviceImages,
+          images: images === undefined ? [] : imagesForHostEngine(images),
           ports: HOST_PORTS,
           keep: process.env[RunEnv.keep] === "true",
+          templates: process.env[RunEnv.templates] !== "off",
+          ...(images === undefined ? {} : { provisioning: await Stack.provisioning(stackDir, images) }),
           ...runOfThisProcess(),
           progress: phase,
         }),
@@ -139,14 +144,15 @@ export const test = base.extend<ScenarioFixtures>({
     { scope: "file" },
   ],
   stack: [
-    async ({ host, imageMode }, use) => {
-      const source = await openStackDir(process.env[RunEnv.stack] ?? BUNDLED_STACK);
+    async ({ host, imageMode, stackDir }, use) => {
       let stack: Stack;
       if (host.provenance === "existing") {
-        stack = await timed(`attach to the stack deployed on ${host.name}`, () => Stack.attach(host, source));
+        stack = await timed(`attach to the stack deployed on ${host.name}`, () =>
+          Stack.attach(host, stackDir),
+        );
       } else {
-        stack = new Stack(host, source, await imagesOf(imageMode));
-        await timed("provision", () => stack.provision());
+        // Provisioned by the target (HostOptions.provisioning), from its template where it keeps one.
+        stack = new Stack(host, stackDir, await imagesOf(imageMode));
         await timed("start in the documented order", () => stack.start("readiness", phase));
         await host.baseline?.save();
       }

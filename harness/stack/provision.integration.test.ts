@@ -1,23 +1,21 @@
-import { expect, test } from "../scenario/scenario-test.ts";
+import { afterAll, expect, test } from "vitest";
 import type { Host } from "../host/host.ts";
+import { ensureImages, imagesForHostEngine } from "../images/image-builder.ts";
+import { provisionedFingerprint } from "../testing/host-fingerprint.ts";
+import { ContainerTarget } from "../targets/container/container-target.ts";
 import { BUNDLED_STACK, openStackDir } from "./stack-layout.ts";
 import { Stack } from "./stack.ts";
 
-/** Every file of the deployment and the unit files with size and mtime, and the images' ids. */
-async function fingerprint(host: Host): Promise<string> {
-  const files = await host.run(
-    "find /opt/sattva-streamer /opt/sattva-chaos /etc/systemd/system -name __pycache__ -prune -o -type f -printf '%p %s %T@\\n' | sort",
-  );
-  const images = await host.run(
-    "docker images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort",
-  );
-  return `${files.stdout}\n${images.stdout}`;
-}
+const hosts: Host[] = [];
+afterAll(async () => {
+  await Promise.all(hosts.map((host) => host.dispose()));
+});
 
-test("provisioning is idempotent: a second run changes no unit file, venv or image", async ({
-  host,
-  images,
-}) => {
+test("provisioning is idempotent: a second run changes no unit file, venv or image", async () => {
+  const images = await ensureImages({ mode: "offline" });
+  // A bare host: no provisioning asked of the target, so this test's own is the first.
+  const host = await new ContainerTarget().start({ images: imagesForHostEngine(images) });
+  hosts.push(host);
   const stack = new Stack(host, await openStackDir(BUNDLED_STACK), images);
 
   const first = await stack.provision();
@@ -30,9 +28,9 @@ test("provisioning is idempotent: a second run changes no unit file, venv or ima
       `image postgres:15-alpine -> ${images.get("postgres")?.ref ?? "(none)"}`,
     ]),
   );
-  const before = await fingerprint(host);
+  const before = await provisionedFingerprint(host);
 
   const second = await stack.provision();
   expect(second.changes, second.output).toEqual([]);
-  expect(await fingerprint(host)).toBe(before);
+  expect(await provisionedFingerprint(host)).toBe(before);
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvironmentError } from "../errors.ts";
@@ -8,7 +9,9 @@ import { isBuiltHere, type ResolvedImage } from "../images/image-builder.ts";
 import type { Service } from "../images/catalogue.ts";
 import { InconclusiveError } from "../chaos/verdict.ts";
 import { looseObject, looseText } from "../parse/loose-json.ts";
+import { hashTree } from "../lifecycle/tree-hash.ts";
 import { runbook } from "../runbook/runbook.ts";
+import type { HostProvisioning } from "../targets/target.ts";
 import { until } from "../waits/wait.ts";
 import type { Deployment } from "./deployment.ts";
 import type { StackDir } from "./stack-layout.ts";
@@ -20,6 +23,7 @@ const HOST_SOURCE = "/var/tmp/sattva-stack";
 const HOST_SCRIPT = "/var/tmp/sattva-provision.sh";
 const HOST_IMAGE_LIST = "/var/tmp/sattva-images.list";
 const HOST_TEST_DOUBLES = "/var/tmp/sattva-test-doubles";
+const HOST_ENV_FILES = `${HOST_SOURCE}.env-files`;
 
 /** The compose profile provisioning (vagrant/provision.sh) puts services with no image behind. */
 export const UNAVAILABLE_PROFILE = "unavailable-offline";
@@ -50,6 +54,54 @@ export interface PostgresConnection {
 export interface SkippedService {
   readonly service: string;
   readonly reason: string;
+}
+
+/** What provisioning is given besides the files it copies: its variables, image tags and env files. */
+interface ProvisionInputs {
+  readonly env: string;
+  readonly imageList: string;
+  readonly envFiles: readonly { readonly file: string; readonly text: string }[];
+}
+
+function provisionInputs(
+  deployment: Deployment,
+  images: ReadonlyMap<Service, ResolvedImage>,
+): ProvisionInputs {
+  const quote = (words: readonly string[]) => `'${words.join(" ")}'`;
+  const env = [
+    `SATTVA_ROOT=${deployment.root}`,
+    `SATTVA_UNIT_FILES=${quote(deployment.unitFiles)}`,
+    `SATTVA_ENABLE=${quote([...deployment.unitsPresent].filter((role) => role !== "update").map((role) => deployment.unit(role)))}`,
+    `SATTVA_TIMER=${deployment.unitsPresent.has("timer") ? deployment.unit("timer") : "''"}`,
+    `SATTVA_VENVS=${quote(deployment.venvs.map((v) => `${v.dir}:${v.requirements ?? ""}`))}`,
+    `SATTVA_USERS=${quote(deployment.users)}`,
+    `SATTVA_ENV_FILES=${HOST_ENV_FILES}`,
+    `SATTVA_COMPOSE_DIR=${deployment.composeDir}`,
+    `SATTVA_IMAGES=${HOST_IMAGE_LIST}`,
+    `SATTVA_TEST_DOUBLES=${HOST_TEST_DOUBLES}`,
+    `SATTVA_UNAVAILABLE=${quote(skippedServices(deployment, images).map((s) => s.service))}`,
+  ].join(" ");
+  // "LOCAL_REF COMPOSE_IMAGE" lines: the harness's images, tagged with the names the compose file uses.
+  const imageList = deployment.composeImages
+    .flatMap(({ image, catalogue }) => {
+      const local = catalogue === undefined ? undefined : images.get(catalogue)?.ref;
+      return local === undefined || image === undefined || local === image ? [] : [`${local} ${image}\n`];
+    })
+    .join("");
+  return { env, imageList, envFiles: deployment.envFiles.map(({ file, text }) => ({ file, text })) };
+}
+
+/** Compose services with no image here, and why (Grafana offline, an image with no offline recipe). */
+function skippedServices(
+  deployment: Deployment,
+  images: ReadonlyMap<Service, ResolvedImage>,
+): SkippedService[] {
+  return deployment.composeImages.flatMap(({ service, catalogue, missing }) => {
+    const reason = missing ?? (catalogue === undefined ? undefined : images.get(catalogue)?.skipped);
+    return reason === undefined
+      ? []
+      : [{ service, reason: missing === undefined ? reason : `skipped: ${missing}` }];
+  });
 }
 
 /**
@@ -98,12 +150,7 @@ export class Stack {
   /** Compose services with no image on this host, and why (Grafana offline, an image with no offline recipe). */
   get skipped(): SkippedService[] {
     if (this.#skippedOnHost !== undefined) return [...this.#skippedOnHost];
-    return this.deployment.composeImages.flatMap(({ service, catalogue, missing }) => {
-      const reason = missing ?? (catalogue === undefined ? undefined : this.#images.get(catalogue)?.skipped);
-      return reason === undefined
-        ? []
-        : [{ service, reason: missing === undefined ? reason : `skipped: ${missing}` }];
-    });
+    return skippedServices(this.deployment, this.#images);
   }
 
   get deployment(): Deployment {
@@ -158,40 +205,40 @@ export class Stack {
     return this.#postgres;
   }
 
+  /**
+   * Provisioning for a host the harness makes (see HostOptions.provisioning): keyed by every byte it
+   * reads, so a target's template of a provisioned host is used only for this very stack and images.
+   */
+  static async provisioning(
+    source: StackDir,
+    images: ReadonlyMap<Service, ResolvedImage>,
+  ): Promise<HostProvisioning> {
+    const inputs = provisionInputs(source.deployment, images);
+    const hashes = await Promise.all([source.dir, TEST_DOUBLES, PROVISION_SCRIPT].map(hashTree));
+    const key = createHash("sha256").update(JSON.stringify({ hashes, inputs })).digest("hex");
+    const deployment = source.deployment;
+    const heldUnits = [...deployment.unitsPresent]
+      .filter((role) => role !== "update" && role !== "timer")
+      .map((role) => deployment.unit(role));
+    return { key, heldUnits, provision: (host) => new Stack(host, source, images).provision() };
+  }
+
   /** Copies the checkout and the provisioning script to the host and runs it (idempotent). */
   async provision(): Promise<ProvisionReport> {
     const started = performance.now();
+    const inputs = provisionInputs(this.deployment, this.#images);
     await this.host.run(`rm -rf ${HOST_SOURCE} ${HOST_TEST_DOUBLES} && mkdir -p /var/tmp`);
     await this.host.copyIn(this.source.dir, HOST_SOURCE);
     await this.host.copyIn(TEST_DOUBLES, HOST_TEST_DOUBLES);
     await this.host.copyIn(PROVISION_SCRIPT, HOST_SCRIPT);
-    const imageList = this.#imageList();
-    await this.host.run(`cat > ${HOST_IMAGE_LIST}`, { input: imageList });
-    const deployment = this.deployment;
-    const envDir = `${HOST_SOURCE}.env-files`;
-    await this.host.run(`rm -rf ${envDir} && mkdir -p ${envDir}`);
-    for (const envFile of deployment.envFiles)
+    await this.host.run(`cat > ${HOST_IMAGE_LIST}`, { input: inputs.imageList });
+    await this.host.run(`rm -rf ${HOST_ENV_FILES} && mkdir -p ${HOST_ENV_FILES}`);
+    for (const envFile of inputs.envFiles)
       await this.host.run(
-        `mkdir -p $(dirname ${envDir}/${envFile.file}) && cat > ${envDir}/${envFile.file}`,
-        {
-          input: envFile.text,
-        },
+        `mkdir -p $(dirname ${HOST_ENV_FILES}/${envFile.file}) && cat > ${HOST_ENV_FILES}/${envFile.file}`,
+        { input: envFile.text },
       );
-    const quote = (words: readonly string[]) => `'${words.join(" ")}'`;
-    const env = [
-      `SATTVA_ROOT=${deployment.root}`,
-      `SATTVA_UNIT_FILES=${quote(deployment.unitFiles)}`,
-      `SATTVA_ENABLE=${quote([...deployment.unitsPresent].filter((role) => role !== "update").map((role) => deployment.unit(role)))}`,
-      `SATTVA_TIMER=${deployment.unitsPresent.has("timer") ? deployment.unit("timer") : "''"}`,
-      `SATTVA_VENVS=${quote(deployment.venvs.map((v) => `${v.dir}:${v.requirements ?? ""}`))}`,
-      `SATTVA_USERS=${quote(deployment.users)}`,
-      `SATTVA_ENV_FILES=${envDir}`,
-      `SATTVA_COMPOSE_DIR=${deployment.composeDir}`,
-      `SATTVA_IMAGES=${HOST_IMAGE_LIST}`,
-      `SATTVA_TEST_DOUBLES=${HOST_TEST_DOUBLES}`,
-      `SATTVA_UNAVAILABLE=${quote(this.skipped.map((s) => s.service))}`,
-    ].join(" ");
-    const result = await this.host.run(`${env} bash ${HOST_SCRIPT} ${HOST_SOURCE}`, {
+    const result = await this.host.run(`${inputs.env} bash ${HOST_SCRIPT} ${HOST_SOURCE}`, {
       timeoutMs: 20 * 60_000,
     });
     const changes = result.stdout
@@ -199,16 +246,6 @@ export class Stack {
       .filter((line) => line.startsWith("changed: "))
       .map((line) => line.slice("changed: ".length));
     return { changes, output: result.stdout, durationMs: Math.round(performance.now() - started) };
-  }
-
-  /** "LOCAL_REF COMPOSE_IMAGE" lines: the harness's images, tagged with the names the compose file uses. */
-  #imageList(): string {
-    return this.deployment.composeImages
-      .flatMap(({ image, catalogue }) => {
-        const local = catalogue === undefined ? undefined : this.#images.get(catalogue)?.ref;
-        return local === undefined || image === undefined || local === image ? [] : [`${local} ${image}\n`];
-      })
-      .join("");
   }
 
   /**

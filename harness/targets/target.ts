@@ -8,10 +8,16 @@ export interface HostOptions {
   /** Service images the host's own engine must have (loaded without a registry where needed). */
   readonly images?: readonly ResolvedImage[];
   /**
-   * Start the host's engine as a copy of the template that has `images` loaded (built by the first
-   * host that needs it), instead of loading them into every host. Default true; false for figures.
+   * Start hosts from templates (see HostTemplate): the engine as a copy of one with `images` loaded,
+   * and, with `provisioning`, the whole host as a copy of one with the stack provisioned. Each is built
+   * by the first host that needs it. Default true; false for figures.
    */
-  readonly engineTemplate?: boolean;
+  readonly templates?: boolean;
+  /**
+   * The stack to provision on the host before it is handed out. Targets that keep templates start
+   * later hosts for the same key already provisioned; the others provision every host.
+   */
+  readonly provisioning?: HostProvisioning;
   /** Host TCP ports the harness must reach (see `Host.url`). */
   readonly ports?: readonly number[];
   /** Leave the host up after this process ends (`up`, `--keep`); `down` or `clean --all` removes it. */
@@ -24,6 +30,30 @@ export interface HostOptions {
   readonly run?: { readonly id: string; readonly owner: string };
   /** One line per phase of bringing the host up. */
   readonly progress?: (line: string) => void;
+}
+
+/** How a host gets the stack provisioned, and what identifies the result (see `HostOptions.provisioning`). */
+export interface HostProvisioning {
+  /** Every byte provisioning reads (checkout, script, inputs), hashed: equal keys give equal hosts. */
+  readonly key: string;
+  /**
+   * Units provisioning enables that the runbook starts by hand, after the database: a host started
+   * from a template holds them back at its first boot, as a freshly provisioned host has not started them.
+   */
+  readonly heldUnits: readonly string[];
+  provision(host: Host): Promise<{ readonly changes: readonly string[]; readonly durationMs: number }>;
+}
+
+/** Provisions a host the target made, with its progress line. */
+export async function provisionHost(
+  host: Host,
+  provisioning: HostProvisioning,
+  progress: (line: string) => void = () => undefined,
+): Promise<void> {
+  progress(`host ${host.name}: provisioning the stack…`);
+  const report = await provisioning.provision(host);
+  const changes = report.changes.length === 0 ? "nothing to change" : `${report.changes.length} change(s)`;
+  progress(`host ${host.name}: provisioned in ${(report.durationMs / 1000).toFixed(1)}s (${changes})`);
 }
 
 /** Where hosts come from. Each target hands out hosts that are booted, ready and disposable. */

@@ -11,12 +11,13 @@ import { Stack } from "../stack/stack.ts";
 import { ContainerTarget } from "../targets/container/container-target.ts";
 
 const images = await ensureImages({ mode: "offline" });
+const source = await openStackDir(BUNDLED_STACK);
 const host = await new ContainerTarget().start({
   images: imagesForHostEngine(images),
   ports: HOST_PORTS,
+  provisioning: await Stack.provisioning(source, images),
 });
-const stack = new Stack(host, await openStackDir(BUNDLED_STACK), images);
-await stack.provision();
+const stack = new Stack(host, source, images);
 await stack.start();
 const toxiproxy = images.get("toxiproxy")?.ref;
 if (toxiproxy === undefined) throw new Error("no toxiproxy image");

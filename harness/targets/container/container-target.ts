@@ -3,15 +3,15 @@ import { mkdir } from "node:fs/promises";
 import { once, type Host } from "../../host/host.ts";
 import { docker } from "../../docker/docker-cli.ts";
 import { clean } from "../../docker/clean.ts";
-import { labelArgs, managedLabels } from "../../docker/labels.ts";
+import { Label, labelArgs, managedLabels } from "../../docker/labels.ts";
 import { secondsSince } from "../../format.ts";
 import { ensureImages } from "../../images/image-builder.ts";
 import { cacheDir } from "../../lifecycle/cache-dir.ts";
 import { teardownOnSignal } from "../../lifecycle/teardown-on-signal.ts";
-import type { HostOptions, Target } from "../target.ts";
+import { provisionHost, type HostOptions, type Target } from "../target.ts";
 import { hostReady } from "../../waits/host-waits.ts";
 import { BOOT_TIMEOUT_MS, ContainerHost, type HostContainer } from "./container-host.ts";
-import { EngineTemplate } from "./engine-template.ts";
+import { FIRST_BOOT_FILE, HostTemplate } from "./host-template.ts";
 import { createHostNetwork } from "./host-network.ts";
 import { loadImagesIntoHost } from "../../images/load-into-host.ts";
 import { mirrorMachineTrust } from "../machine-trust.ts";
@@ -31,11 +31,21 @@ function innerDaemonJson(resolver: string): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
+/** What every host of one `start` shares: its images, this machine's resolver, where progress goes. */
+interface StartContext {
+  readonly hostImage: string;
+  readonly refs: readonly string[];
+  readonly resolver: string;
+  readonly options: HostOptions;
+  readonly progress: (line: string) => void;
+}
+
 /**
  * The default target: a systemd + Docker "VPS" as a container on this machine's Engine.
  * Every host gets its own name, network, /var/lib/docker volume and loopback ports, so several can
- * run side by side (vitest workers, two engineers); all of it carries the harness's labels. Its
- * engine starts as a copy of a template that has the service images loaded (see EngineTemplate).
+ * run side by side (vitest workers, two engineers); all of it carries the harness's labels. A host
+ * starts from a template (see HostTemplate): its engine a copy of one with the service images loaded,
+ * and, given the stack to provision, the whole host a copy of the first one provisioned with it.
  */
 export class ContainerTarget implements Target {
   readonly name = "container";
@@ -43,8 +53,6 @@ export class ContainerTarget implements Target {
 
   async start(options: HostOptions = {}): Promise<Host> {
     const progress = options.progress ?? (() => undefined);
-    const name = `sattva-chaos-host-${randomBytes(4).toString("hex")}`;
-    const labels = managedLabels(name, options.keep);
     const [resolver, images] = await Promise.all([
       machineResolver(),
       ensureImages({ mode: options.imageMode ?? "offline", services: ["host"], progress }),
@@ -52,70 +60,141 @@ export class ContainerTarget implements Target {
     const hostImage = images.get("host")?.ref;
     if (hostImage === undefined) throw new Error("the host image has no offline recipe");
     const refs = (options.images ?? []).flatMap((image) => (image.ref === undefined ? [] : [image.ref]));
-    const boot: Boot = (host, hostLabels, volume, ports = []) =>
-      bootHost(hostImage, { name: host, labels: hostLabels, volume, resolver, ports, progress });
-
-    const dispose = once(async () => {
-      unregister();
-      await clean({ host: name });
-    });
-    const unregister = options.keep === true ? () => undefined : teardownOnSignal(dispose);
-    try {
-      const volume = `${name}-docker`;
-      await docker(["volume", "create", ...labelArgs(labels), volume]);
-      const template =
-        refs.length > 0 && options.engineTemplate !== false
-          ? await EngineTemplate.of(hostImage, refs)
-          : undefined;
-      if (template !== undefined) {
-        const building = performance.now();
-        const how = await template.ensure(async (templateVolume) => {
-          progress(
-            `engine template ${template.key}: building it (${refs.length} image(s) loaded once, copied into each host)…`,
-          );
-          await buildTemplate(templateVolume, refs, boot);
-        }, progress);
-        if (how === "built") progress(`engine template ${template.key}: built in ${secondsSince(building)}`);
-        const copying = performance.now();
-        await template.cloneInto(volume, labels);
-        progress(
-          `host ${name}: engine copied from template ${template.key} (${refs.length} image(s)) in ${secondsSince(copying)}`,
-        );
-      }
-      const { container, bootedAt } = await boot(name, labels, volume, options.ports);
-      const host = new ContainerHost(name, container, dispose);
-      await hostReady(host).waitUntilReady(BOOT_TIMEOUT_MS);
-      await mirrorMachineTrust(host);
-      progress(`host ${name}: systemd running, inner Docker up in ${secondsSince(bootedAt)}`);
-      if (refs.length > 0) {
-        const loading = performance.now();
-        const loaded = await loadImagesIntoHost(host, refs);
-        if (loaded.length > 0) {
-          progress(
-            `host ${name}: ${loaded.length} image(s) loaded into the inner engine in ${secondsSince(loading)}`,
-          );
-          if (template !== undefined) {
-            // A template that lacks an image it was keyed for is damaged: the next host rebuilds it.
-            progress(
-              `host ${name}: engine template ${template.key} lacked ${loaded.join(", ")}; dropped to be rebuilt`,
-            );
-            await template.remove();
-          }
-        }
-      }
+    const context: StartContext = { hostImage, refs, resolver, options, progress };
+    const engine =
+      refs.length > 0 && options.templates !== false ? await HostTemplate.engine(hostImage, refs) : undefined;
+    const provisioning = options.provisioning;
+    if (provisioning === undefined) return startHost(context, engine);
+    if (engine === undefined) {
+      const host = await startHost(context, undefined);
+      await provisionHost(host, provisioning, progress).catch(async (error: unknown) => {
+        await host.dispose();
+        throw error;
+      });
       return host;
+    }
+
+    const template = engine.provisioned(provisioning.key);
+    const building = performance.now();
+    let captured: ContainerHost | undefined;
+    const ensured = await template
+      .ensure(async (volume) => {
+        progress(
+          `${template.title}: none for this stack yet; this host is provisioned, then copied for the next`,
+        );
+        const host = await startHost(context, engine);
+        try {
+          await provisionHost(host, provisioning, progress);
+          await captureProvisioned(host, template, volume, provisioning.heldUnits);
+          captured = host;
+          return host;
+        } catch (error) {
+          await host.dispose();
+          throw error;
+        }
+      }, progress)
+      .catch(async (error: unknown) => {
+        // Captured, then the template could not be marked finished: the host is not handed out.
+        await captured?.dispose();
+        throw error;
+      });
+    if (ensured.built) {
+      progress(`${template.title}: built in ${secondsSince(building)}`);
+      return ensured.value;
+    }
+    const host = await startHost(context, template);
+    try {
+      // Held at the copy's first boot (FIRST_BOOT_FILE): enabled, as provisioning left them, and not started.
+      const held = provisioning.heldUnits.map((unit) => `/run/systemd/system/${unit}.d`);
+      await host.run(
+        `for dir in ${held.join(" ")}; do rm -f "$dir/sattva-chaos-held.conf"; rmdir "$dir" 2>/dev/null; done; ` +
+          "systemctl daemon-reload",
+      );
     } catch (error) {
-      await dispose();
+      await host.dispose();
       throw error;
     }
+    progress(`host ${host.name}: provisioned: a copy of ${template.title}`);
+    return host;
   }
 }
 
-/** Boots a host container named `name` with `volume` as its /var/lib/docker. */
+/**
+ * A new host, from `template` when there is one: an engine template is built first if it is missing;
+ * a provisioned one must exist already (`HostTemplate.ensure`).
+ */
+async function startHost(context: StartContext, template: HostTemplate | undefined): Promise<ContainerHost> {
+  const { hostImage, refs, resolver, options, progress } = context;
+  const name = `sattva-chaos-host-${randomBytes(4).toString("hex")}`;
+  const labels = managedLabels(name, options.keep);
+  const boot: Boot = (host, hostLabels, volume, image, ports = []) =>
+    bootHost(image, { name: host, labels: hostLabels, volume, resolver, ports, progress });
+
+  const dispose = once(async () => {
+    unregister();
+    await clean({ host: name });
+  });
+  const unregister = options.keep === true ? () => undefined : teardownOnSignal(dispose);
+  try {
+    const volume = `${name}-docker`;
+    await docker(["volume", "create", ...labelArgs(labels), volume]);
+    if (template?.kind === "engine") {
+      const building = performance.now();
+      const ensured = await template.ensure(async (templateVolume) => {
+        progress(
+          `${template.title}: building it (${refs.length} image(s) loaded once, copied into each host)…`,
+        );
+        await buildEngineTemplate(templateVolume, refs, (host, hostLabels, vol) =>
+          boot(host, hostLabels, vol, hostImage),
+        );
+      }, progress);
+      if (ensured.built) progress(`${template.title}: built in ${secondsSince(building)}`);
+    }
+    if (template !== undefined) {
+      const copying = performance.now();
+      await template.cloneInto(volume, labels);
+      progress(
+        `host ${name}: engine copied from ${template.title} (${refs.length} image(s)) in ${secondsSince(copying)}`,
+      );
+    }
+    const { container, bootedAt } = await boot(
+      name,
+      labels,
+      volume,
+      template?.image ?? hostImage,
+      options.ports,
+    );
+    const host = new ContainerHost(name, container, dispose);
+    await hostReady(host).waitUntilReady(BOOT_TIMEOUT_MS);
+    await mirrorMachineTrust(host);
+    progress(`host ${name}: systemd running, inner Docker up in ${secondsSince(bootedAt)}`);
+    if (refs.length > 0) {
+      const loading = performance.now();
+      const loaded = await loadImagesIntoHost(host, refs);
+      if (loaded.length > 0) {
+        progress(
+          `host ${name}: ${loaded.length} image(s) loaded into the inner engine in ${secondsSince(loading)}`,
+        );
+        if (template !== undefined) {
+          // A template that lacks an image it was keyed for is damaged: the next host rebuilds it.
+          progress(`host ${name}: ${template.title} lacked ${loaded.join(", ")}; dropped to be rebuilt`);
+          await template.remove();
+        }
+      }
+    }
+    return host;
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+/** Boots a host container named `name` from `image` with `volume` as its /var/lib/docker. */
 type Boot = (
   name: string,
   labels: Record<string, string>,
   volume: string,
+  image: string,
   ports?: readonly number[],
 ) => Promise<{ container: HostContainer; bootedAt: number }>;
 
@@ -131,13 +210,13 @@ interface BootOptions {
 
 /** Creates the host's network and boots its container; `bootedAt` is when the boot began. */
 async function bootHost(
-  hostImage: string,
+  image: string,
   options: BootOptions,
 ): Promise<{ container: HostContainer; bootedAt: number }> {
   const subnet = await createHostNetwork(options.name, options.labels);
-  options.progress(`host ${options.name}: network ${subnet}, booting ${hostImage}…`);
+  options.progress(`host ${options.name}: network ${subnet}, booting ${image}…`);
   const bootedAt = performance.now();
-  const container = await new SystemdHostContainer(hostImage, {
+  const container = await new SystemdHostContainer(image, {
     name: options.name,
     network: options.name,
     dockerVolume: options.volume,
@@ -161,7 +240,11 @@ async function bootHost(
  * Fills a template volume: a host of its own boots on it, loads the images, and stops its engine
  * cleanly (a copy of a running engine's directory could be torn), then goes, leaving only the volume.
  */
-async function buildTemplate(volume: string, refs: readonly string[], boot: Boot): Promise<void> {
+async function buildEngineTemplate(
+  volume: string,
+  refs: readonly string[],
+  boot: (name: string, labels: Record<string, string>, volume: string) => ReturnType<Boot>,
+): Promise<void> {
   const name = `sattva-chaos-template-build-${randomBytes(4).toString("hex")}`;
   const dispose = once(() => clean({ host: name }).then(() => undefined));
   const unregister = teardownOnSignal(dispose);
@@ -174,6 +257,34 @@ async function buildTemplate(volume: string, refs: readonly string[], boot: Boot
   } finally {
     unregister();
     await dispose();
+  }
+}
+
+/**
+ * Captures a provisioned host into a template: its root filesystem committed as the template's image
+ * (marked so a copy makes its own identity and holds `heldUnits` at its first boot), its engine
+ * copied while stopped (a copy of a running engine's databases could be torn). The host goes on as
+ * it was, its engine started again: a freshly provisioned host with nothing of the stack started.
+ */
+async function captureProvisioned(
+  host: ContainerHost,
+  template: HostTemplate,
+  volume: string,
+  heldUnits: readonly string[],
+): Promise<void> {
+  await host.run("systemctl stop docker.socket docker.service containerd.service");
+  try {
+    await host.run(`cat > ${FIRST_BOOT_FILE}`, { input: heldUnits.map((unit) => `${unit}\n`).join("") });
+    // The host's own labels would pass to every copy; a copy sets its own (keep only with `up`).
+    const unlabel = [Label.owner, Label.host, Label.keep].map((label) => `LABEL ${label}=`);
+    await Promise.all([
+      docker(["commit", ...unlabel.flatMap((change) => ["--change", change]), host.name, template.image], {
+        timeoutMs: 10 * 60_000,
+      }),
+      template.captureEngine(`${host.name}-docker`, managedLabels(host.name)),
+    ]);
+  } finally {
+    await host.run(`rm -f ${FIRST_BOOT_FILE} && systemctl start docker.socket docker.service`);
   }
 }
 

@@ -3,7 +3,7 @@ import { Label } from "../../docker/labels.ts";
 import { UsageError } from "../../errors.ts";
 import type { Host } from "../../host/host.ts";
 import { hostReady } from "../../waits/host-waits.ts";
-import type { HostOptions, Target } from "../target.ts";
+import { provisionHost, type HostOptions, type Target } from "../target.ts";
 import { BOOT_TIMEOUT_MS, ContainerHost, type HostContainer } from "./container-host.ts";
 
 /** Names the container target gives its hosts: `--target NAME` runs on one of them left up. */
@@ -80,6 +80,7 @@ export class KeptContainerTarget implements Target {
       );
     await hostReady(host).waitUntilReady(BOOT_TIMEOUT_MS);
     options.progress?.(`host ${this.name}: kept host reused as it is (its images are already loaded)`);
+    if (options.provisioning !== undefined) await provisionHost(host, options.provisioning, options.progress);
     return host;
   }
 }

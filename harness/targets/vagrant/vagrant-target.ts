@@ -11,7 +11,7 @@ import { hostReady } from "../../waits/host-waits.ts";
 import { mirrorMachineTrust } from "../machine-trust.ts";
 import { SshConnection } from "../ssh/ssh-connection.ts";
 import { SshHost } from "../ssh/ssh-host.ts";
-import type { HostOptions, Target } from "../target.ts";
+import { provisionHost, type HostOptions, type Target } from "../target.ts";
 import { ensureBox } from "./box.ts";
 import { cleanOrphanLibvirt, startLibvirt, type Libvirt } from "./libvirt.ts";
 import { BASELINE_SNAPSHOT, VAGRANTFILE, VagrantDeadline, VagrantProject } from "./vagrant-cli.ts";
@@ -263,6 +263,8 @@ export class VagrantTarget implements Target {
         vagrantUpToSshReady: Math.round(sshReady),
         imagesLoaded: Math.round(performance.now() - loading),
       };
+      // On a VM reset to its baseline snapshot, provisioning finds nothing to change.
+      if (options.provisioning !== undefined) await provisionHost(host, options.provisioning, progress);
       return host;
     } catch (error) {
       await destroy();

@@ -8,14 +8,14 @@ import type { Host } from "../../host/host.ts";
 import { ensureImages, type ResolvedImage } from "../../images/image-builder.ts";
 import { sattvaChaos } from "../../testing/cli.ts";
 import { ContainerTarget } from "./container-target.ts";
-import { EngineTemplate } from "./engine-template.ts";
+import { HostTemplate } from "./host-template.ts";
 
 describe("host engine template", () => {
   const target = new ContainerTarget();
   const hosts: Host[] = [];
   let nginx: ResolvedImage & { ref: string };
   let hostImage: string;
-  let template: EngineTemplate;
+  let template: HostTemplate;
 
   /** Boots a host with the nginx image and returns it with its progress lines. */
   async function start(): Promise<{ host: Host; lines: string[] }> {
@@ -45,7 +45,7 @@ describe("host engine template", () => {
     const [host, image] = [images.get("host")?.ref, images.get("nginx")];
     if (host === undefined || image?.ref === undefined) throw new Error("the host or nginx image is missing");
     [hostImage, nginx] = [host, { ...image, ref: image.ref }];
-    template = await EngineTemplate.of(hostImage, [nginx.ref]);
+    template = await HostTemplate.engine(hostImage, [nginx.ref]);
     await template.remove();
   });
 
@@ -59,7 +59,9 @@ describe("host engine template", () => {
     expect(first.lines.join("\n")).toMatch(new RegExp(`engine template ${template.key}: built in`));
     const second = await start();
     const progress = second.lines.join("\n");
-    expect(progress).toMatch(new RegExp(`engine copied from template ${template.key} \\(1 image\\(s\\)\\)`));
+    expect(progress).toMatch(
+      new RegExp(`engine copied from engine template ${template.key} \\(1 image\\(s\\)\\)`),
+    );
     expect(progress).not.toMatch(/building it|loaded into the inner engine/);
 
     for (const { host } of [first, second]) {
@@ -81,7 +83,7 @@ describe("host engine template", () => {
     expect(onSecond.exitCode).not.toBe(0);
 
     const listed = await sattvaChaos(["images", "list"]);
-    expect(listed.stdout).toMatch(new RegExp(`${template.key}  volume ${template.volume}`));
+    expect(listed.stdout).toMatch(new RegExp(`${template.key}  engine +volume ${template.volume}`));
   });
 
   it("rebuilds a template whose build died before its end, never using it", async () => {
@@ -106,6 +108,6 @@ describe("host engine template", () => {
       new RegExp(`engine template ${template.key} lacked ${nginx.ref}; dropped to be rebuilt`),
     );
     await host.run(`docker image inspect ${nginx.ref}`);
-    expect((await EngineTemplate.list()).map((t) => t.key)).not.toContain(template.key);
+    expect((await HostTemplate.list()).map((t) => t.key)).not.toContain(template.key);
   });
 });
