@@ -55,7 +55,7 @@ async function measure(files: readonly string[], env: Record<string, string>, ti
     if (run.exitCode !== 0) process.stderr.write(run.stderr.slice(-3000));
     const journals = await readJournals(path.join(dir, "journals"), startedAt);
     const figures = new Map<string, FileFigures>();
-    for (const file of files.length > 0 ? files : [...new Set(journals.map((j) => j.scenario))]) {
+    for (const file of files) {
       const lines = run.stderr.split("\n").filter((line) => line.includes(`▸ [${file}] `));
       const phases: Record<string, number> = {};
       for (const [name, pattern] of PHASES) {
@@ -103,7 +103,7 @@ const timers = deploymentTimers((await audit({ stack: BUNDLED_STACK })).context)
 const scenarios = await listScenarios();
 const jobs = defaultJobs(thisMachine(), scenarios.length);
 process.stderr.write(`bench: the main job, ${scenarios.length} files, ${jobs} at once…\n`);
-const main = await measure([], {}, timers);
+const main = await measure(scenarios, {}, timers);
 process.stderr.write(`bench: ${SIDE_BY_SIDE} with host templates, then without…\n`);
 const withTemplate = await measure([SIDE_BY_SIDE], {}, timers);
 const withoutTemplate = await measure([SIDE_BY_SIDE], { [RunEnv.templates]: "off" }, timers);
