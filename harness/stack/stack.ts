@@ -71,7 +71,7 @@ function provisionInputs(
   const env = [
     `SATTVA_ROOT=${deployment.root}`,
     `SATTVA_UNIT_FILES=${quote(deployment.unitFiles)}`,
-    `SATTVA_ENABLE=${quote([...deployment.unitsPresent].filter((role) => role !== "update").map((role) => deployment.unit(role)))}`,
+    `SATTVA_ENABLE=${quote(enabledUnits(deployment))}`,
     `SATTVA_TIMER=${deployment.unitsPresent.has("timer") ? deployment.unit("timer") : "''"}`,
     `SATTVA_VENVS=${quote(deployment.venvs.map((v) => `${v.dir}:${v.requirements ?? ""}`))}`,
     `SATTVA_USERS=${quote(deployment.users)}`,
@@ -89,6 +89,13 @@ function provisionInputs(
     })
     .join("");
   return { env, imageList, envFiles: deployment.envFiles.map(({ file, text }) => ({ file, text })) };
+}
+
+/** The units provisioning enables (started at boot): all the runbook's but the update service the timer starts. */
+function enabledUnits(deployment: Deployment): string[] {
+  return [...deployment.unitsPresent]
+    .filter((role) => role !== "update")
+    .map((role) => deployment.unit(role));
 }
 
 /** Compose services with no image here, and why (Grafana offline, an image with no offline recipe). */
@@ -217,9 +224,9 @@ export class Stack {
     const hashes = await Promise.all([source.dir, TEST_DOUBLES, PROVISION_SCRIPT].map(hashTree));
     const key = createHash("sha256").update(JSON.stringify({ hashes, inputs })).digest("hex");
     const deployment = source.deployment;
-    const heldUnits = [...deployment.unitsPresent]
-      .filter((role) => role !== "update" && role !== "timer")
-      .map((role) => deployment.unit(role));
+    // The timer runs from boot on a provisioned host too; the services wait for the runbook's start.
+    const timer = deployment.unitsPresent.has("timer") ? deployment.unit("timer") : undefined;
+    const heldUnits = enabledUnits(deployment).filter((unit) => unit !== timer);
     return { key, heldUnits, provision: (host) => new Stack(host, source, images).provision() };
   }
 

@@ -67,11 +67,7 @@ export class ContainerTarget implements Target {
     if (provisioning === undefined) return startHost(context, engine);
     if (engine === undefined) {
       const host = await startHost(context, undefined);
-      await provisionHost(host, provisioning, progress).catch(async (error: unknown) => {
-        await host.dispose();
-        throw error;
-      });
-      return host;
+      return disposedOnFailure(host, () => provisionHost(host, provisioning, progress));
     }
 
     const template = engine.provisioned(provisioning.key);
@@ -83,15 +79,11 @@ export class ContainerTarget implements Target {
           `${template.title}: none for this stack yet; this host is provisioned, then copied for the next`,
         );
         const host = await startHost(context, engine);
-        try {
+        captured = await disposedOnFailure(host, async () => {
           await provisionHost(host, provisioning, progress);
           await captureProvisioned(host, template, volume, provisioning.heldUnits);
-          captured = host;
-          return host;
-        } catch (error) {
-          await host.dispose();
-          throw error;
-        }
+        });
+        return captured;
       }, progress)
       .catch(async (error: unknown) => {
         // Captured, then the template could not be marked finished: the host is not handed out.
@@ -103,19 +95,27 @@ export class ContainerTarget implements Target {
       return ensured.value;
     }
     const host = await startHost(context, template);
-    try {
-      // Held at the copy's first boot (FIRST_BOOT_FILE): enabled, as provisioning left them, and not started.
-      const held = provisioning.heldUnits.map((unit) => `/run/systemd/system/${unit}.d`);
-      await host.run(
+    // Held at the copy's first boot (FIRST_BOOT_FILE): enabled, as provisioning left them, and not started.
+    const held = provisioning.heldUnits.map((unit) => `/run/systemd/system/${unit}.d`);
+    await disposedOnFailure(host, () =>
+      host.run(
         `for dir in ${held.join(" ")}; do rm -f "$dir/sattva-chaos-held.conf"; rmdir "$dir" 2>/dev/null; done; ` +
           "systemctl daemon-reload",
-      );
-    } catch (error) {
-      await host.dispose();
-      throw error;
-    }
+      ),
+    );
     progress(`host ${host.name}: provisioned: a copy of ${template.title}`);
     return host;
+  }
+}
+
+/** Runs `work` on a new host and returns the host; a host whose setup failed is removed, not handed out. */
+async function disposedOnFailure(host: ContainerHost, work: () => Promise<unknown>): Promise<ContainerHost> {
+  try {
+    await work();
+    return host;
+  } catch (error) {
+    await host.dispose();
+    throw error;
   }
 }
 
