@@ -7,6 +7,7 @@ import { ExitCode } from "../errors.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { sattvaChaos } from "../testing/cli.ts";
 import { writeBrokenStack, type BreakageName } from "../testing/broken-stack.ts";
+import { removeStackTemplate } from "../testing/stack-templates.ts";
 
 interface SelfTest {
   readonly scenario: string;
@@ -102,22 +103,32 @@ describe.concurrent("every scenario fails, naming the cause, on a stack broken w
     it(`${scenario} on ${breakage}`, async ({ expect }) => {
       await withTempDir(`broken-${breakage}`, async (dir) => {
         const stack = await writeBrokenStack(breakage, path.join(dir, "stack"));
-        const filter = grep === undefined ? [] : ["--grep", grep];
-        // Its own report directory: two runs at once must not read each other's JUnit or journals.
-        const report = ["--report", path.join(dir, "reports")];
-        const result = await sattvaChaos(["run", scenario, ...filter, "--stack", stack, ...report]);
-        const output = result.stdout + result.stderr;
-        expect(result.exitCode, output).toBe(exitCode);
-        expect(output).toMatch(cause);
-        if (replay === true) {
-          // How an engineer reproduces last night's failure: the journal alone says what to run and where.
-          const journals = path.join(dir, "reports", "journals", scenario);
-          const [journal] = await readdir(journals);
-          const again = await sattvaChaos(["run", "--replay", path.join(journals, journal ?? ""), ...report]);
-          const replayed = again.stdout + again.stderr;
-          expect(again.exitCode, replayed).toBe(exitCode);
-          expect(replayed).toMatch(cause);
-          expect(replayed).toMatch(/replay: the same verdict: failed: /);
+        try {
+          const filter = grep === undefined ? [] : ["--grep", grep];
+          // Its own report directory: two runs at once must not read each other's JUnit or journals.
+          const report = ["--report", path.join(dir, "reports")];
+          const result = await sattvaChaos(["run", scenario, ...filter, "--stack", stack, ...report]);
+          const output = result.stdout + result.stderr;
+          expect(result.exitCode, output).toBe(exitCode);
+          expect(output).toMatch(cause);
+          if (replay === true) {
+            // How an engineer reproduces last night's failure: the journal alone says what to run and where.
+            const journals = path.join(dir, "reports", "journals", scenario);
+            const [journal] = await readdir(journals);
+            const again = await sattvaChaos([
+              "run",
+              "--replay",
+              path.join(journals, journal ?? ""),
+              ...report,
+            ]);
+            const replayed = again.stdout + again.stderr;
+            expect(again.exitCode, replayed).toBe(exitCode);
+            expect(replayed).toMatch(cause);
+            expect(replayed).toMatch(/replay: the same verdict: failed: /);
+          }
+        } finally {
+          // The copy goes with the test, and so does the template its runs made (keyed by its content).
+          await removeStackTemplate(stack);
         }
       });
     });

@@ -53,16 +53,11 @@ export class ContainerTarget implements Target {
 
   async start(options: HostOptions = {}): Promise<Host> {
     const progress = options.progress ?? (() => undefined);
-    const [resolver, images] = await Promise.all([
+    const [resolver, { hostImage, refs, engine }] = await Promise.all([
       machineResolver(),
-      ensureImages({ mode: options.imageMode ?? "offline", services: ["host"], progress }),
+      templateInputs(options, progress),
     ]);
-    const hostImage = images.get("host")?.ref;
-    if (hostImage === undefined) throw new Error("the host image has no offline recipe");
-    const refs = (options.images ?? []).flatMap((image) => (image.ref === undefined ? [] : [image.ref]));
     const context: StartContext = { hostImage, refs, resolver, options, progress };
-    const engine =
-      refs.length > 0 && options.templates !== false ? await HostTemplate.engine(hostImage, refs) : undefined;
     const provisioning = options.provisioning;
     if (provisioning === undefined) return startHost(context, engine);
     if (engine === undefined) {
@@ -106,6 +101,26 @@ export class ContainerTarget implements Target {
     progress(`host ${host.name}: provisioned: a copy of ${template.title}`);
     return host;
   }
+}
+
+/** The host image, the service images' refs and the engine template (if any) of a `start`. */
+async function templateInputs(options: HostOptions, progress: (line: string) => void) {
+  const images = await ensureImages({ mode: options.imageMode ?? "offline", services: ["host"], progress });
+  const hostImage = images.get("host")?.ref;
+  if (hostImage === undefined) throw new Error("the host image has no offline recipe");
+  const refs = (options.images ?? []).flatMap((image) => (image.ref === undefined ? [] : [image.ref]));
+  const engine =
+    refs.length > 0 && options.templates !== false ? await HostTemplate.engine(hostImage, refs) : undefined;
+  return { hostImage, refs, engine };
+}
+
+/**
+ * The provisioned-host template a `start` with these options uses, if any: for a test to remove the
+ * one its temporary stack made.
+ */
+export async function provisionedTemplateFor(options: HostOptions): Promise<HostTemplate | undefined> {
+  const { engine } = await templateInputs(options, () => undefined);
+  return options.provisioning === undefined ? undefined : engine?.provisioned(options.provisioning.key);
 }
 
 /** Runs `work` on a new host and returns the host; a host whose setup failed is removed, not handed out. */
