@@ -57,7 +57,7 @@ const SELF_TESTS: readonly SelfTest[] = [
     breakage: "backend-no-restart",
     grep: "crashed",
     cause:
-      /did not return to its steady state:\s+failed\s+unit sattva-backend is active: systemctl is-active sattva-backend(?:\.service)?: (failed|inactive)/,
+      /did not return to its steady state:\s+failed\s+unit sattva-backend is active and not restarting: (failed \(failed\)|inactive \(dead\))/,
   },
   {
     scenario: "db-not-ready",

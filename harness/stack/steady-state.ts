@@ -45,16 +45,38 @@ function check(
 const needs = (what: string | undefined, missing: string, observe: (name: string) => Promise<Observation>) =>
   what === undefined ? Promise.resolve<Observation>({ skipped: missing }) : observe(what);
 
+/**
+ * A unit in a crash loop shows "active" between its restarts; one that has stayed up this long is not
+ * restarting (the runbook's units restart after RestartSec=10 and fail within seconds when they fail).
+ */
+const STABLE_FOR_SECONDS = 5;
+
+/** `systemctl show --timestamp=unix` of a unit, and the host's clock (seconds) read in the same command. */
+export function describeUnitRun(show: string, nowSeconds: number): Observation {
+  const field = (key: string) => new RegExp(`^${key}=(.*)$`, "m").exec(show)?.[1]?.trim() ?? "";
+  const state = `${field("ActiveState") || "missing"} (${field("SubState") || "?"})`;
+  const restarts = `${field("NRestarts") || "0"} automatic restart(s)`;
+  if (field("ActiveState") !== "active" || field("SubState") !== "running")
+    return { ok: false, detail: `${state}, ${restarts}` };
+  const upSeconds = Math.max(0, nowSeconds - Number(field("ActiveEnterTimestamp").replace(/^@/, "")));
+  const stable = upSeconds >= STABLE_FOR_SECONDS;
+  const note = stable ? "" : ` (up less than ${STABLE_FOR_SECONDS} s: restarting?)`;
+  return { ok: stable, detail: `${state} for ${upSeconds.toFixed(0)} s, ${restarts}${note}` };
+}
+
 const unitActive = (role: "backend" | "streamer") =>
   check(
-    (stack) => `unit ${stack.deployment.unit(role).replace(/\.service$/, "")} is active`,
+    (stack) => `unit ${stack.deployment.unit(role).replace(/\.service$/, "")} is active and not restarting`,
     (stack) =>
       needs(
         stack.deployment.unitsPresent.has(role) ? stack.deployment.unit(role) : undefined,
         `the checkout has no ${role} unit (${stack.deployment.unit(role)})`,
         async (unit) => {
-          const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
-          return { ok: state === "active", detail: `systemctl is-active ${unit}: ${state}` };
+          const show = await stack.host.run(
+            `systemctl show ${unit} --timestamp=unix -p ActiveState -p SubState -p NRestarts -p ActiveEnterTimestamp; echo "Now=$(date +%s)"`,
+            { check: false },
+          );
+          return describeUnitRun(show.stdout, Number(/^Now=(\d+)$/m.exec(show.stdout)?.[1] ?? "0"));
         },
       ),
   );

@@ -77,7 +77,7 @@ it("provisions the drifted stack idempotently, then gates it over SSH: NOT READY
       expect(gate.stdout).toMatch(/- the running host matches the documented architecture/);
       // Read by the checkout's names: its units and compose services, not the bundled stack's.
       expect(gate.stderr).toMatch(
-        /failed\s+unit sattva-backend is active: systemctl is-active sattva-backend.service: inactive/,
+        /failed\s+unit sattva-backend is active and not restarting: inactive \(dead\)/,
       );
       expect(gate.stderr).toMatch(/failed\s+ytdlp-refresh\.timer is active and next runs at 04:00 UTC/);
       expect(gate.stderr).toMatch(/passed\s+Redis answers/);
