@@ -77,7 +77,7 @@ export class ChaosRun {
   }
 
   async #baseline(): Promise<SteadyStateReport> {
-    const steady = await checkSteadyState(this.stack, { settle: true });
+    const steady = await checkSteadyState(this.stack, { settle: true, failFast: true });
     if (!steady.holds) {
       throw new InconclusiveError(
         `the steady state did not hold before the fault:\n${describeSteadyState(steady)}`,
@@ -221,7 +221,7 @@ export class ChaosRun {
 
   async #recovered(): Promise<number> {
     const injectedAt = this.timeline.events.find((e) => e.label === "fault injected")?.atMs ?? 0;
-    const steady = await checkSteadyState(this.stack, { settle: true });
+    const steady = await checkSteadyState(this.stack, { settle: true, failFast: true });
     if (!steady.holds)
       throw new Error(`the stack did not return to its steady state:\n${describeSteadyState(steady)}`);
     const event = this.timeline.mark("steady state back");

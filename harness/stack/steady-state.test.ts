@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
-import { describeUnitRun } from "./steady-state.ts";
+import type { Stack } from "./stack.ts";
+import { checkSteadyState, describeUnitRun, type SteadyStateCheck } from "./steady-state.ts";
 
 const show = (fields: Record<string, string>) =>
   Object.entries(fields)
@@ -23,13 +24,47 @@ it("a unit is steady once it has run a few seconds; its automatic restarts are n
   });
 });
 
-it("a unit waiting to be restarted, stopped or missing is not steady", () => {
-  expect(
-    describeUnitRun(show({ ActiveState: "activating", SubState: "auto-restart", NRestarts: "7" }), 1000),
-  ).toEqual({ ok: false, detail: "activating (auto-restart), 7 automatic restart(s)" });
-  expect(describeUnitRun(show({ ActiveState: "inactive", SubState: "dead", NRestarts: "0" }), 1000)).toEqual({
+it("a unit waiting to be restarted, or to be started, is not steady yet; stopped for good it never will be", () => {
+  const waiting = { ActiveState: "activating", SubState: "auto-restart", NRestarts: "7", Jobs: "1" };
+  expect(describeUnitRun(show(waiting), 1000)).toEqual({
+    ok: false,
+    detail: "activating (auto-restart), 7 automatic restart(s)",
+    final: false,
+  });
+  const queued = { ActiveState: "inactive", SubState: "dead", NRestarts: "0", Jobs: "1" };
+  expect(describeUnitRun(show(queued), 1000)).toMatchObject({ ok: false, final: false });
+  expect(describeUnitRun(show({ ...queued, Jobs: "0" }), 1000)).toEqual({
     ok: false,
     detail: "inactive (dead), 0 automatic restart(s)",
+    final: true,
   });
-  expect(describeUnitRun("", 1000)).toEqual({ ok: false, detail: "missing (?), 0 automatic restart(s)" });
+  expect(describeUnitRun(show({ ActiveState: "failed", SubState: "failed", Jobs: "0" }), 1000)).toEqual({
+    ok: false,
+    detail: "failed (failed), 0 automatic restart(s)",
+    final: true,
+  });
+});
+
+it("settling fail-fast: a check failed for good ends the others' waits, and their results say so", async () => {
+  const stack = { host: { slowdown: 1 } } as unknown as Stack;
+  const stopped: SteadyStateCheck = {
+    name: () => "unit stopped",
+    toleranceMs: 60_000,
+    observe: () => Promise.resolve({ ok: false, detail: "inactive (dead)", final: true }),
+  };
+  const settling: SteadyStateCheck = {
+    name: () => "target scraped",
+    toleranceMs: 60_000,
+    observe: () => Promise.resolve({ ok: false, detail: "not scraped yet" }),
+  };
+  const report = await checkSteadyState(stack, { settle: true, failFast: true, checks: [stopped, settling] });
+  expect(report.holds).toBe(false);
+  expect(report.results).toEqual([
+    { name: "unit stopped", status: "failed", detail: "inactive (dead)" },
+    {
+      name: "target scraped",
+      status: "failed",
+      detail: 'not scraped yet (still settling when "unit stopped" failed for good)',
+    },
+  ]);
 });

@@ -6,8 +6,12 @@ import { YamlFile } from "../parse/yaml-file.ts";
 import { until } from "../waits/wait.ts";
 import type { Stack } from "./stack.ts";
 
-/** What one look at a part of the deployment saw. */
-export type Observation = { readonly ok: boolean; readonly detail: string } | { readonly skipped: string };
+/**
+ * What one look at a part of the deployment saw. A `final` failure cannot change by waiting (a unit
+ * stopped with nothing queued to start it, a timer's schedule): nobody waits out its tolerance.
+ */
+export type Observation =
+  { readonly ok: boolean; readonly detail: string; readonly final?: boolean } | { readonly skipped: string };
 
 /** One property of the documented deployment, observed on the running host. */
 export interface SteadyStateCheck {
@@ -51,13 +55,19 @@ const needs = (what: string | undefined, missing: string, observe: (name: string
  */
 const STABLE_FOR_SECONDS = 5;
 
-/** `systemctl show --timestamp=unix` of a unit, and the host's clock (seconds) read in the same command. */
+/**
+ * `systemctl show --timestamp=unix` of a unit, then the jobs queued for it (`Jobs=`) and the host's
+ * clock in seconds (`Now=`), read in the same command.
+ */
 export function describeUnitRun(show: string, nowSeconds: number): Observation {
   const field = (key: string) => new RegExp(`^${key}=(.*)$`, "m").exec(show)?.[1]?.trim() ?? "";
   const state = `${field("ActiveState") || "missing"} (${field("SubState") || "?"})`;
   const restarts = `${field("NRestarts") || "0"} automatic restart(s)`;
-  if (field("ActiveState") !== "active" || field("SubState") !== "running")
-    return { ok: false, detail: `${state}, ${restarts}` };
+  if (field("ActiveState") !== "active" || field("SubState") !== "running") {
+    // Stopped or failed with no job queued: systemd will not start it again by itself.
+    const stopped = ["inactive", "failed", ""].includes(field("ActiveState")) && field("Jobs") === "0";
+    return { ok: false, detail: `${state}, ${restarts}`, final: stopped };
+  }
   const upSeconds = Math.max(0, nowSeconds - Number(field("ActiveEnterTimestamp").replace(/^@/, "")));
   const stable = upSeconds >= STABLE_FOR_SECONDS;
   const note = stable ? "" : ` (up less than ${STABLE_FOR_SECONDS} s: restarting?)`;
@@ -73,7 +83,8 @@ const unitActive = (role: "backend" | "streamer") =>
         `the checkout has no ${role} unit (${stack.deployment.unit(role)})`,
         async (unit) => {
           const show = await stack.host.run(
-            `systemctl show ${unit} --timestamp=unix -p ActiveState -p SubState -p NRestarts -p ActiveEnterTimestamp; echo "Now=$(date +%s)"`,
+            `systemctl show ${unit} --timestamp=unix -p ActiveState -p SubState -p NRestarts -p ActiveEnterTimestamp; ` +
+              `echo "Jobs=$(systemctl list-jobs --no-legend ${unit} | wc -l)"; echo "Now=$(date +%s)"`,
             { check: false },
           );
           return describeUnitRun(show.stdout, Number(/^Now=(\d+)$/m.exec(show.stdout)?.[1] ?? "0"));
@@ -267,7 +278,12 @@ const timerAt0400Utc = check(
         const state = /ActiveState=(\S*)/.exec(show.stdout)?.[1] ?? "";
         const next = /NextElapseUSecRealtime=(.*)/.exec(show.stdout)?.[1]?.trim() ?? "";
         const ok = state === "active" && /\s04:00:00 UTC$/.test(next);
-        return { ok, detail: `timer ${state || "missing"}, next run ${next || "not scheduled"}` };
+        // An active timer keeps its schedule: waiting does not move it to 04:00.
+        return {
+          ok,
+          detail: `timer ${state || "missing"}, next run ${next || "not scheduled"}`,
+          final: state === "active" && next !== "",
+        };
       },
     ),
 );
@@ -362,9 +378,20 @@ export const STEADY_STATE: readonly SteadyStateCheck[] = [
   streamerHeartbeat,
 ];
 
-async function runCheck(stack: Stack, steadyCheck: SteadyStateCheck, waitMs: number): Promise<CheckResult> {
+/** Set when one check has failed for good: with fail-fast settling, the others stop waiting. */
+interface GiveUp {
+  reason?: string;
+}
+
+async function runCheck(
+  stack: Stack,
+  steadyCheck: SteadyStateCheck,
+  waitMs: number,
+  giveUp: GiveUp | undefined,
+): Promise<CheckResult> {
   const name = steadyCheck.name(stack);
   const seen: { last: Observation } = { last: { ok: false, detail: "not observed" } };
+  let gaveUpOn: string | undefined;
   const observe = async () => {
     try {
       seen.last = await steadyCheck.observe(stack);
@@ -372,7 +399,13 @@ async function runCheck(stack: Stack, steadyCheck: SteadyStateCheck, waitMs: num
       seen.last = { ok: false, detail: error instanceof Error ? error.message : String(error) };
     }
     const last = seen.last;
-    return "ok" in last ? { ready: last.ok, detail: last.detail } : { ready: true, detail: last.skipped };
+    if ("skipped" in last || last.ok) return { ready: true, detail: "" };
+    if (last.final === true) {
+      if (giveUp !== undefined) giveUp.reason ??= name;
+      return { ready: true, detail: last.detail };
+    }
+    gaveUpOn = giveUp?.reason;
+    return { ready: gaveUpOn !== undefined, detail: last.detail };
   };
   try {
     await until(name, observe, 1_000).waitUntilReady(waitMs);
@@ -381,21 +414,29 @@ async function runCheck(stack: Stack, steadyCheck: SteadyStateCheck, waitMs: num
   }
   const last = seen.last;
   if ("skipped" in last) return { name, status: "skipped", detail: last.skipped };
-  return { name, status: last.ok ? "passed" : "failed", detail: last.detail };
+  if (last.ok) return { name, status: "passed", detail: last.detail };
+  const stopped = gaveUpOn === undefined ? "" : ` (still settling when "${gaveUpOn}" failed for good)`;
+  return { name, status: "failed", detail: `${last.detail}${stopped}` };
 }
 
 /**
  * Observes every check, in parallel. With `settle`, each may take up to its tolerance to hold (right
  * after a start or a recovery); without it, one look each (is the steady state holding right now?).
+ * With `failFast` as well, a check that fails for good ends the others' waits: the steady state
+ * cannot hold, and a baseline or a recovery need not wait out every tolerance to say so (smoke, which
+ * reports every check, does not use it).
  */
 export async function checkSteadyState(
   stack: Stack,
-  options: { settle?: boolean; checks?: readonly SteadyStateCheck[] } = {},
+  options: { settle?: boolean; failFast?: boolean; checks?: readonly SteadyStateCheck[] } = {},
 ): Promise<SteadyStateReport> {
   const started = performance.now();
   const checks = options.checks ?? STEADY_STATE;
+  const giveUp: GiveUp | undefined = options.failFast === true ? {} : undefined;
   const results = await Promise.all(
-    checks.map((c) => runCheck(stack, c, options.settle === true ? c.toleranceMs * stack.host.slowdown : 0)),
+    checks.map((c) =>
+      runCheck(stack, c, options.settle === true ? c.toleranceMs * stack.host.slowdown : 0, giveUp),
+    ),
   );
   return {
     holds: results.every((r) => r.status !== "failed"),
