@@ -6,8 +6,16 @@ export type LinkName = "backend-postgres" | "backend-redis" | "streamer-redis" |
 
 /** How the client of a link is pointed at the proxy instead of the server. */
 export type Redirect =
-  /** A systemd unit's environment variable (a drop-in), holding a URL whose host:port is replaced. */
-  | { readonly kind: "unit-env"; readonly unit: string; readonly variable: string; readonly fallback: string }
+  /**
+   * The environment variable of the unit playing a runbook role (a drop-in), holding a URL whose
+   * host:port is replaced.
+   */
+  | {
+      readonly kind: "unit-env";
+      readonly role: "backend" | "streamer";
+      readonly variable: string;
+      readonly fallback: string;
+    }
   /** nginx's upstream address in the frontend's server block (a compose overlay mounts a copy). */
   | { readonly kind: "nginx-upstream" };
 
@@ -38,7 +46,7 @@ export const LINKS: Readonly<Record<LinkName, Link>> = {
     // The backend's own default (fixtures/stacks/bundled/backend/src/main.py), when neither .env nor the unit set it.
     redirect: {
       kind: "unit-env",
-      unit: "sattva-backend",
+      role: "backend",
       variable: "DATABASE_URL",
       fallback: "postgresql://sattva:sattva@127.0.0.1:5432/sattva",
     },
@@ -51,7 +59,7 @@ export const LINKS: Readonly<Record<LinkName, Link>> = {
     upstream: "127.0.0.1:6379",
     redirect: {
       kind: "unit-env",
-      unit: "sattva-backend",
+      role: "backend",
       variable: "REDIS_URL",
       fallback: "redis://127.0.0.1:6379/0",
     },
@@ -64,7 +72,7 @@ export const LINKS: Readonly<Record<LinkName, Link>> = {
     upstream: "127.0.0.1:6379",
     redirect: {
       kind: "unit-env",
-      unit: "sattva-streamer",
+      role: "streamer",
       variable: "REDIS_URL",
       fallback: "redis://127.0.0.1:6379/0",
     },
@@ -75,14 +83,20 @@ export const LINKS: Readonly<Record<LinkName, Link>> = {
     description: "nginx -> backend",
     // nginx runs in Docker and reaches the host at docker0's address; the proxy listens there too.
     listen: "172.17.0.1:18000",
+    // The runbook's backend port; `linksFor` puts the profile's (backend.port) in its place.
     upstream: "127.0.0.1:8000",
     redirect: { kind: "nginx-upstream" },
     probe: { request: "GET /health HTTP/1.0\r\nHost: sattva-chaos-probe\r\n\r\n", replyBytes: Infinity },
   },
 };
 
-/** The nginx upstream the runbook documents; chaos mode points nginx at the proxy instead. */
-export const DOCUMENTED_BACKEND_UPSTREAM = "172.17.0.1:8000";
+/** The nginx upstream the runbook documents (docker0's address, the backend's port); chaos mode points nginx at the proxy instead. */
+export const documentedBackendUpstream = (backendPort: number) => `172.17.0.1:${backendPort}`;
+
+/** The links on a deployment whose backend listens on `backendPort` (the profile's backend.port). */
+export function linksFor(backendPort: number): Readonly<Record<LinkName, Link>> {
+  return { ...LINKS, "nginx-backend": { ...LINKS["nginx-backend"], upstream: `127.0.0.1:${backendPort}` } };
+}
 
 /** A client URL pointed at the link's proxy: its host:port replaced, credentials and path kept. */
 export function redirectedUrl(url: string, link: Link): string {

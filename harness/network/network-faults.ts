@@ -1,7 +1,7 @@
 import type { ToxicType } from "toxiproxy-node-client";
 import type { Fault } from "../chaos/fault.ts";
 import { describeProbe, probeAddress, probeLink, type ProbeResult } from "./link-probe.ts";
-import { LINKS, type Link, type LinkName } from "./links.ts";
+import type { Link, LinkName } from "./links.ts";
 import { RESET_TOXIPROXY, type ToxiproxyOverlay } from "./toxiproxy-overlay.ts";
 
 type Stream = "upstream" | "downstream";
@@ -43,7 +43,7 @@ function toxicFault(
   proof: Proof,
   probeLimitMs: number,
 ): Fault {
-  const link = LINKS[linkName];
+  const link = network.links[linkName];
   return {
     name: `${link.description}: ${name} (toxiproxy)`,
     params: { link: linkName, ...params },
@@ -215,7 +215,7 @@ export function limitData(network: ToxiproxyOverlay, link: LinkName, bytes: numb
  * probes over two periods see it both refused and answering.
  */
 export function flapping(network: ToxiproxyOverlay, linkName: LinkName, periodMs: number): Fault {
-  const link = LINKS[linkName];
+  const link = network.links[linkName];
   let flipper: NodeJS.Timeout | undefined;
   // Updates go one after another, so the heal's "enabled" is the last word.
   let updates: Promise<unknown> = Promise.resolve();

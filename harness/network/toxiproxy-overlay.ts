@@ -6,7 +6,8 @@ import { STACK_ROOT } from "../stack/stack-layout.ts";
 import type { Stack } from "../stack/stack.ts";
 import { httpGetJson } from "../probes/http.ts";
 import { until } from "../waits/wait.ts";
-import { DOCUMENTED_BACKEND_UPSTREAM, LINKS, redirectedUrl, type LinkName } from "./links.ts";
+import { InconclusiveError } from "../chaos/verdict.ts";
+import { documentedBackendUpstream, linksFor, redirectedUrl, type Link, type LinkName } from "./links.ts";
 
 /** Heals every toxiproxy fault on the host without the harness: all proxies enabled, no toxics. */
 export const RESET_TOXIPROXY = `curl -fsS -m 5 -X POST http://127.0.0.1:${TOXIPROXY_API_PORT}/reset`;
@@ -25,12 +26,7 @@ export interface ProxyState {
   readonly toxics: readonly { readonly name: string; readonly type: string }[];
 }
 
-const dropIn = (unit: string) => `/etc/systemd/system/${unit}.service.d/sattva-chaos-toxiproxy.conf`;
-
-const unitEnvLinks = Object.values(LINKS).flatMap((link) =>
-  link.redirect.kind === "unit-env" ? [{ link, redirect: link.redirect }] : [],
-);
-const redirectedUnits = [...new Set(unitEnvLinks.map(({ redirect }) => redirect.unit))];
+const dropIn = (unit: string) => `/etc/systemd/system/${unit}.d/sattva-chaos-toxiproxy.conf`;
 
 /**
  * Chaos mode: toxiproxy on the host, and backend -> PostgreSQL, backend -> Redis, streamer -> Redis and
@@ -42,24 +38,48 @@ const redirectedUnits = [...new Set(unitEnvLinks.map(({ redirect }) => redirect.
 export class ToxiproxyOverlay {
   readonly stack: Stack;
   readonly api: Toxiproxy;
+  /** The links on this deployment (its backend port), by name. */
+  readonly links: Readonly<Record<LinkName, Link>>;
   readonly #apiBase: string;
+  /** The frontend's compose service, whose nginx is pointed at the proxy. */
+  readonly #frontend: string;
+  /** The units whose connections are redirected (by drop-ins), by name. */
+  readonly #units: readonly string[];
   #reverted = false;
 
-  private constructor(stack: Stack) {
+  private constructor(stack: Stack, frontend: string) {
     this.stack = stack;
+    this.#frontend = frontend;
+    this.links = linksFor(stack.deployment.profile.backend.port);
+    this.#units = [...new Set(this.#unitEnvLinks().map(({ unit }) => unit))];
     this.#apiBase = stack.host.url(TOXIPROXY_API_PORT, "").replace(/\/$/, "");
     this.api = new Toxiproxy(this.#apiBase);
   }
 
-  /** Applies chaos mode to a provisioned, started stack (`image`: toxiproxy's, loaded on the host); reverts what it did if a step fails. */
+  /**
+   * Applies chaos mode to a provisioned, started stack (`image`: toxiproxy's, loaded on the host);
+   * reverts what it did if a step fails. A checkout without the parts chaos mode reroutes (the
+   * frontend, the backend and streamer units, nginx's documented upstream) makes the tests that need
+   * it inconclusive, naming what is missing; nothing is changed on the host then.
+   */
   static async apply(stack: Stack, image: string): Promise<ToxiproxyOverlay> {
-    const overlay = new ToxiproxyOverlay(stack);
+    const frontend = stack.deployment.service("frontend");
+    const missing = [
+      ...(frontend === undefined ? ["the checkout deploys no frontend"] : []),
+      ...(["backend", "streamer"] as const)
+        .filter((role) => !stack.deployment.unitsPresent.has(role))
+        .map((role) => `the checkout has no ${role} unit (${stack.deployment.unit(role)})`),
+    ];
+    if (frontend === undefined || missing.length > 0)
+      throw new InconclusiveError(`chaos mode (toxiproxy between the services) needs: ${missing.join("; ")}`);
+    const overlay = new ToxiproxyOverlay(stack, frontend);
+    const conf = await overlay.#nginxConf();
     try {
       await overlay.#startToxiproxy(image);
-      for (const link of Object.values(LINKS)) {
+      for (const link of Object.values(overlay.links)) {
         await overlay.api.createProxy({ name: link.name, listen: link.listen, upstream: link.upstream });
       }
-      await overlay.#redirectNginx();
+      await overlay.#redirectNginx(conf);
       await overlay.#redirectUnits();
     } catch (error) {
       await overlay.revert();
@@ -93,7 +113,7 @@ export class ToxiproxyOverlay {
   async #startToxiproxy(image: string): Promise<void> {
     const composeFiles = await this.#composeFiles();
     await this.stack.host.run(`mkdir -p ${OVERLAY_DIR}`);
-    await this.stack.host.run(`cat > ${OVERLAY_COMPOSE}`, { input: overlayCompose(image) });
+    await this.stack.host.run(`cat > ${OVERLAY_COMPOSE}`, { input: overlayCompose(image, this.#frontend) });
     const env = `${STACK_ROOT}/.env`;
     await this.stack.host.run(
       `if [ -e ${env} ]; then cp -p ${env} ${SAVED_ENV}; fi; ` +
@@ -120,23 +140,40 @@ export class ToxiproxyOverlay {
       : [main];
   }
 
-  async #redirectNginx(): Promise<void> {
-    const conf = (await this.stack.run(`docker compose exec -T frontend cat ${NGINX_CONF_IN_CONTAINER}`))
-      .stdout;
-    if (!conf.includes(DOCUMENTED_BACKEND_UPSTREAM))
-      throw new Error(
-        `the frontend's ${NGINX_CONF_IN_CONTAINER} does not proxy to ${DOCUMENTED_BACKEND_UPSTREAM}; chaos mode cannot route nginx -> backend through toxiproxy`,
-      );
-    await this.stack.host.run(`cat > ${OVERLAY_NGINX_CONF}`, {
-      input: conf.replaceAll(DOCUMENTED_BACKEND_UPSTREAM, LINKS["nginx-backend"].listen),
+  /** nginx's server block as the frontend's container reads it; it must proxy to the documented upstream. */
+  async #nginxConf(): Promise<string> {
+    const upstream = documentedBackendUpstream(this.stack.deployment.profile.backend.port);
+    const read = await this.stack.compose(`exec -T ${this.#frontend} cat ${NGINX_CONF_IN_CONTAINER}`, {
+      check: false,
     });
-    await this.stack.run("docker compose up -d frontend", { timeoutMs: 2 * 60_000 });
+    if (read.exitCode !== 0 || !read.stdout.includes(upstream))
+      throw new InconclusiveError(
+        `chaos mode (toxiproxy between the services) needs the frontend's ${NGINX_CONF_IN_CONTAINER} to proxy to ${upstream}: ${read.exitCode === 0 ? "it does not" : `it cannot be read (${read.stderr.trim() || `exit ${read.exitCode}`})`}`,
+      );
+    return read.stdout;
+  }
+
+  async #redirectNginx(conf: string): Promise<void> {
+    const upstream = documentedBackendUpstream(this.stack.deployment.profile.backend.port);
+    await this.stack.host.run(`cat > ${OVERLAY_NGINX_CONF}`, {
+      input: conf.replaceAll(upstream, this.links["nginx-backend"].listen),
+    });
+    await this.stack.run(`docker compose up -d ${this.#frontend}`, { timeoutMs: 2 * 60_000 });
+  }
+
+  /** The links whose client is a unit, with the unit playing that role on this deployment. */
+  #unitEnvLinks() {
+    return Object.values(this.links).flatMap((link) =>
+      link.redirect.kind === "unit-env"
+        ? [{ link, redirect: link.redirect, unit: this.stack.deployment.unit(link.redirect.role) }]
+        : [],
+    );
   }
 
   async #redirectUnits(): Promise<void> {
-    for (const unit of redirectedUnits) {
+    for (const unit of this.#units) {
       const lines: string[] = [];
-      for (const { link, redirect } of unitEnvLinks.filter((l) => l.redirect.unit === unit)) {
+      for (const { link, redirect } of this.#unitEnvLinks().filter((l) => l.unit === unit)) {
         const url = (await this.#unitSetting(unit, redirect.variable)) ?? redirect.fallback;
         lines.push(`Environment="${redirect.variable}=${redirectedUrl(url, link)}"`);
       }
@@ -144,7 +181,7 @@ export class ToxiproxyOverlay {
         input: `# sattva-chaos chaos mode: this unit's connections go through toxiproxy\n[Service]\n${lines.join("\n")}\n`,
       });
     }
-    await this.stack.host.run(`systemctl daemon-reload && systemctl restart ${redirectedUnits.join(" ")}`);
+    await this.stack.host.run(`systemctl daemon-reload && systemctl restart ${this.#units.join(" ")}`);
   }
 
   /** A variable as the app reads it: the unit's environment, else the .env in its working directory. */
@@ -177,19 +214,19 @@ export class ToxiproxyOverlay {
     this.#reverted = true;
     const host = this.stack.host;
     await host.run(
-      `rm -f ${redirectedUnits.map(dropIn).join(" ")} && systemctl daemon-reload && systemctl restart ${redirectedUnits.join(" ")}`,
+      `rm -f ${this.#units.map(dropIn).join(" ")} && systemctl daemon-reload && systemctl restart ${this.#units.join(" ")}`,
     );
     // Removed while COMPOSE_FILE still names the overlay, so compose knows the service.
     await this.stack.run("docker compose rm -sf toxiproxy", { check: false, timeoutMs: 2 * 60_000 });
     await host.run(
       `if [ -e ${SAVED_ENV} ]; then cp -p ${SAVED_ENV} ${STACK_ROOT}/.env; else rm -f ${STACK_ROOT}/.env; fi; rm -rf ${OVERLAY_DIR}`,
     );
-    await this.stack.run("docker compose up -d frontend", { timeoutMs: 2 * 60_000 });
+    await this.stack.run(`docker compose up -d ${this.#frontend}`, { timeoutMs: 2 * 60_000 });
   }
 }
 
 /** The compose overlay: toxiproxy on the host's network, and nginx reading the redirected copy of its file. */
-function overlayCompose(image: string): string {
+function overlayCompose(image: string, frontend: string): string {
   return [
     "# sattva-chaos chaos mode: toxiproxy between the services (removed when chaos mode ends).",
     "services:",
@@ -197,7 +234,7 @@ function overlayCompose(image: string): string {
     `    image: ${image}`,
     "    network_mode: host",
     `    command: ["-host", "0.0.0.0", "-port", "${TOXIPROXY_API_PORT}"]`,
-    "  frontend:",
+    `  ${frontend}:`,
     "    volumes:",
     `      - ${OVERLAY_NGINX_CONF}:${NGINX_CONF_IN_CONTAINER}:ro`,
     "",
