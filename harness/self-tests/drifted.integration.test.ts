@@ -31,9 +31,7 @@ it("init, then run smoke on the drifted stack: exit 1 naming each blocker, the r
       expect(output).toMatch(/the checkout .* has 18 blocker\(s\):/);
       // On the host: the backend unit cannot start (its Requires= names no unit), the streamer can.
       expect(output).toContain("systemctl start sattva-backend.service failed (exit 5)");
-      expect(output).toMatch(
-        /failed\s+unit sattva-backend is active and not restarting: inactive \(dead\)/,
-      );
+      expect(output).toMatch(/failed\s+unit sattva-backend is active and not restarting: inactive \(dead\)/);
       expect(output).toMatch(/passed\s+unit sattva-streamer is active and not restarting/);
       expect(output).toMatch(
         /failed\s+ytdlp-refresh.timer is active and next runs at 04:00 UTC: timer active, next run (?!.* 04:00:00 UTC)/,
