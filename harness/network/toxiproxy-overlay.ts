@@ -43,6 +43,10 @@ export class ToxiproxyOverlay {
   readonly #apiBase: string;
   /** The frontend's compose service, whose nginx is pointed at the proxy. */
   readonly #frontend: string;
+  /** nginx's upstream as the runbook documents it, on this deployment's backend port. */
+  readonly #documentedUpstream: string;
+  /** The links whose client is a unit, with the unit playing that role on this deployment. */
+  readonly #unitLinks: readonly { link: Link; variable: string; fallback: string; unit: string }[];
   /** The units whose connections are redirected (by drop-ins), by name. */
   readonly #units: readonly string[];
   #reverted = false;
@@ -50,8 +54,15 @@ export class ToxiproxyOverlay {
   private constructor(stack: Stack, frontend: string) {
     this.stack = stack;
     this.#frontend = frontend;
-    this.links = linksFor(stack.deployment.profile.backend.port);
-    this.#units = [...new Set(this.#unitEnvLinks().map(({ unit }) => unit))];
+    const { port } = stack.deployment.profile.backend;
+    this.links = linksFor(port);
+    this.#documentedUpstream = documentedBackendUpstream(port);
+    this.#unitLinks = Object.values(this.links).flatMap((link) =>
+      link.redirect.kind === "unit-env"
+        ? [{ link, ...link.redirect, unit: stack.deployment.unit(link.redirect.role) }]
+        : [],
+    );
+    this.#units = [...new Set(this.#unitLinks.map(({ unit }) => unit))];
     this.#apiBase = stack.host.url(TOXIPROXY_API_PORT, "").replace(/\/$/, "");
     this.api = new Toxiproxy(this.#apiBase);
   }
@@ -142,7 +153,7 @@ export class ToxiproxyOverlay {
 
   /** nginx's server block as the frontend's container reads it; it must proxy to the documented upstream. */
   async #nginxConf(): Promise<string> {
-    const upstream = documentedBackendUpstream(this.stack.deployment.profile.backend.port);
+    const upstream = this.#documentedUpstream;
     const read = await this.stack.compose(`exec -T ${this.#frontend} cat ${NGINX_CONF_IN_CONTAINER}`, {
       check: false,
     });
@@ -154,28 +165,18 @@ export class ToxiproxyOverlay {
   }
 
   async #redirectNginx(conf: string): Promise<void> {
-    const upstream = documentedBackendUpstream(this.stack.deployment.profile.backend.port);
     await this.stack.host.run(`cat > ${OVERLAY_NGINX_CONF}`, {
-      input: conf.replaceAll(upstream, this.links["nginx-backend"].listen),
+      input: conf.replaceAll(this.#documentedUpstream, this.links["nginx-backend"].listen),
     });
     await this.stack.run(`docker compose up -d ${this.#frontend}`, { timeoutMs: 2 * 60_000 });
-  }
-
-  /** The links whose client is a unit, with the unit playing that role on this deployment. */
-  #unitEnvLinks() {
-    return Object.values(this.links).flatMap((link) =>
-      link.redirect.kind === "unit-env"
-        ? [{ link, redirect: link.redirect, unit: this.stack.deployment.unit(link.redirect.role) }]
-        : [],
-    );
   }
 
   async #redirectUnits(): Promise<void> {
     for (const unit of this.#units) {
       const lines: string[] = [];
-      for (const { link, redirect } of this.#unitEnvLinks().filter((l) => l.unit === unit)) {
-        const url = (await this.#unitSetting(unit, redirect.variable)) ?? redirect.fallback;
-        lines.push(`Environment="${redirect.variable}=${redirectedUrl(url, link)}"`);
+      for (const { link, variable, fallback } of this.#unitLinks.filter((l) => l.unit === unit)) {
+        const url = (await this.#unitSetting(unit, variable)) ?? fallback;
+        lines.push(`Environment="${variable}=${redirectedUrl(url, link)}"`);
       }
       await this.stack.host.run(`mkdir -p $(dirname ${dropIn(unit)}) && cat > ${dropIn(unit)}`, {
         input: `# sattva-chaos chaos mode: this unit's connections go through toxiproxy\n[Service]\n${lines.join("\n")}\n`,

@@ -49,6 +49,10 @@ function check(
 const needs = (what: string | undefined, missing: string, observe: (name: string) => Promise<Observation>) =>
   what === undefined ? Promise.resolve<Observation>({ skipped: missing }) : observe(what);
 
+/** One `Key=value` line of `systemctl show` output ("" when it is absent). */
+const showField = (show: string, key: string) =>
+  new RegExp(`^${key}=(.*)$`, "m").exec(show)?.[1]?.trim() ?? "";
+
 /**
  * A unit in a crash loop shows "active" between its restarts; one that has stayed up this long is not
  * restarting (the runbook's units restart after RestartSec=10 and fail within seconds when they fail).
@@ -60,7 +64,7 @@ const STABLE_FOR_SECONDS = 5;
  * clock in seconds (`Now=`), read in the same command.
  */
 export function describeUnitRun(show: string, nowSeconds: number): Observation {
-  const field = (key: string) => new RegExp(`^${key}=(.*)$`, "m").exec(show)?.[1]?.trim() ?? "";
+  const field = (key: string) => showField(show, key);
   const state = `${field("ActiveState") || "missing"} (${field("SubState") || "?"})`;
   const restarts = `${field("NRestarts") || "0"} automatic restart(s)`;
   if (field("ActiveState") !== "active" || field("SubState") !== "running") {
@@ -87,7 +91,7 @@ const unitActive = (role: "backend" | "streamer") =>
               `echo "Jobs=$(systemctl list-jobs --no-legend ${unit} | wc -l)"; echo "Now=$(date +%s)"`,
             { check: false },
           );
-          return describeUnitRun(show.stdout, Number(/^Now=(\d+)$/m.exec(show.stdout)?.[1] ?? "0"));
+          return describeUnitRun(show.stdout, Number(showField(show.stdout, "Now") || "0"));
         },
       ),
   );
@@ -275,8 +279,8 @@ const timerAt0400Utc = check(
             check: false,
           },
         );
-        const state = /ActiveState=(\S*)/.exec(show.stdout)?.[1] ?? "";
-        const next = /NextElapseUSecRealtime=(.*)/.exec(show.stdout)?.[1]?.trim() ?? "";
+        const state = showField(show.stdout, "ActiveState");
+        const next = showField(show.stdout, "NextElapseUSecRealtime");
         const ok = state === "active" && /\s04:00:00 UTC$/.test(next);
         // An active timer keeps its schedule: waiting does not move it to 04:00.
         return {
