@@ -3,7 +3,7 @@
 // runbook's `sleep 10` side by side with the readiness-gated start, each to steady state.
 // Run: npm run bench:stack   (a few minutes; leaves nothing behind)
 import { secondsSince } from "../format.ts";
-import { ensureImages } from "../images/image-builder.ts";
+import { ensureImages, imagesForHostEngine } from "../images/image-builder.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { STACK_PORTS } from "../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
@@ -19,8 +19,11 @@ await withTempDir("bench-pip-cache", async (emptyCache) => {
   // An empty pip cache for this host only: the cold figure includes downloading the wheels.
   process.env["XDG_CACHE_HOME"] = emptyCache;
   const images = await ensureImages({ mode: "offline" });
-  const serviceImages = [...images.values()].filter((i) => i.service !== "host" && i.service !== "toxiproxy");
-  const host = await new ContainerTarget().start({ images: serviceImages, ports: STACK_PORTS, progress });
+  const host = await new ContainerTarget().start({
+    images: imagesForHostEngine(images),
+    ports: STACK_PORTS,
+    progress,
+  });
   try {
     const stack = new Stack(host, await openStackDir(BUNDLED_STACK), images);
     record("provision, cold (fresh host, empty pip cache)", (await stack.provision()).durationMs);

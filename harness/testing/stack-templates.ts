@@ -1,7 +1,7 @@
 import { ensureImages, imagesForHostEngine } from "../images/image-builder.ts";
 import { openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
-import { provisionedTemplateFor } from "../targets/container/container-target.ts";
+import { hostTemplateFor } from "../targets/container/container-target.ts";
 
 /**
  * Removes the provisioned-host template runs on a test's temporary stack made (a broken or drifted
@@ -10,7 +10,7 @@ import { provisionedTemplateFor } from "../targets/container/container-target.ts
  */
 export async function removeStackTemplate(stackDir: string): Promise<void> {
   const images = await ensureImages({ mode: "offline" });
-  const template = await provisionedTemplateFor({
+  const template = await hostTemplateFor({
     images: imagesForHostEngine(images),
     provisioning: await Stack.provisioning(await openStackDir(stackDir), images),
   });

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../docker/docker-cli.ts";
 import type { Host } from "../../host/host.ts";
 import { withTempDir } from "../../lifecycle/temp-dir.ts";
-import { ensureImages } from "../../images/image-builder.ts";
+import { ensureImages, type ResolvedImage } from "../../images/image-builder.ts";
 import { hostResources } from "../../testing/host-resources.ts";
 import { until } from "../../waits/wait.ts";
-import { ContainerTarget } from "./container-target.ts";
+import { ContainerTarget, hostTemplateFor } from "./container-target.ts";
 import { machineResolver } from "./resolver.ts";
 
 /** This machine's cgroup mounts with their options: booting hosts must leave them exactly as they were. */
@@ -28,15 +28,17 @@ describe("container target", () => {
   const target = new ContainerTarget();
   let cgroupBefore: string[];
   let nginxImage: string;
+  let nginx: ResolvedImage;
   let hosts: Host[] = [];
   let host: Host;
 
   beforeAll(async () => {
     cgroupBefore = await cgroupMounts();
     const images = await ensureImages({ mode: "offline", services: ["nginx"] });
-    const nginx = images.get("nginx");
-    if (nginx?.ref === undefined) throw new Error("the nginx image is missing");
-    nginxImage = nginx.ref;
+    const resolved = images.get("nginx");
+    if (resolved?.ref === undefined) throw new Error("the nginx image is missing");
+    nginx = resolved;
+    nginxImage = resolved.ref;
     // Two hosts booted at once must not collide (names, networks, ports).
     const settled = await Promise.allSettled([
       target.start({ images: [nginx], ports: [PROBE_PORT] }),
@@ -49,6 +51,8 @@ describe("container target", () => {
 
   afterAll(async () => {
     await Promise.all(hosts.map((h) => h.dispose()));
+    // The engine template for this test's one image goes with it; the suite's own stays, a cache.
+    await (await hostTemplateFor({ images: [nginx] }))?.remove();
   });
 
   it("boots two hosts in parallel, both running with no failed unit", async () => {

@@ -115,12 +115,12 @@ async function templateInputs(options: HostOptions, progress: (line: string) => 
 }
 
 /**
- * The provisioned-host template a `start` with these options uses, if any: for a test to remove the
- * one its temporary stack made.
+ * The host template a `start` with these options uses, if any (the provisioned one when it provisions
+ * a stack, else its engine's): for a test to remove the one its own images or temporary stack made.
  */
-export async function provisionedTemplateFor(options: HostOptions): Promise<HostTemplate | undefined> {
+export async function hostTemplateFor(options: HostOptions): Promise<HostTemplate | undefined> {
   const { engine } = await templateInputs(options, () => undefined);
-  return options.provisioning === undefined ? undefined : engine?.provisioned(options.provisioning.key);
+  return options.provisioning === undefined ? engine : engine?.provisioned(options.provisioning.key);
 }
 
 /** Runs `work` on a new host and returns the host; a host whose setup failed is removed, not handed out. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../../errors.ts";
 import type { Host } from "../../host/host.ts";
-import { ensureImages } from "../../images/image-builder.ts";
+import { ensureImages, imagesForHostEngine } from "../../images/image-builder.ts";
 import { withTempDir } from "../../lifecycle/temp-dir.ts";
 import { reportDir } from "../../scenario/report-dir.ts";
 import { STACK_PORTS } from "../../stack-ports.ts";
@@ -45,10 +45,11 @@ describe("ssh target on a deployed host", () => {
 
   beforeAll(async () => {
     const images = await ensureImages({ mode: "offline" });
-    const serviceImages = [...images.values()].filter(
-      (i) => i.service !== "host" && i.service !== "toxiproxy",
-    );
-    host = await new ContainerTarget().start({ images: serviceImages, ports: [...STACK_PORTS, 22] });
+    // The images every host of the suite gets: its hosts start from the one engine template.
+    host = await new ContainerTarget().start({
+      images: imagesForHostEngine(images),
+      ports: [...STACK_PORTS, 22],
+    });
     const stack = new Stack(host, await openStackDir(BUNDLED_STACK), images);
     await stack.provision();
     await stack.start();
