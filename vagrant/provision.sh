@@ -21,6 +21,10 @@
 #   SATTVA_COMPOSE_DIR the main compose file's folder, relative to the root (default .)
 #   SATTVA_IMAGES      a file of "LOCAL_REF COMPOSE_IMAGE" lines: images already in this host's engine
 #                      (loaded by the harness, no registry) to tag with the names the compose file uses
+#   SATTVA_BUILDS      a file of "IMAGE CONTEXT DOCKERFILE" lines (relative to the root; the Dockerfile
+#                      relative to its context): compose services built here, from bases SATTVA_IMAGES
+#                      tagged, so nothing is pulled; rebuilt only when their context changes. Those that
+#                      fail are listed, "IMAGE WHY", in SATTVA_BUILDS.failed
 #   SATTVA_UNAVAILABLE compose services with no image on this host (Grafana offline): a compose
 #                      override puts them behind a profile, so `docker compose up -d` leaves them out
 #   SATTVA_TEST_DOUBLES a directory of test doubles (fixtures/test-doubles) to install in
@@ -195,6 +199,27 @@ if [ -n "${SATTVA_IMAGES:-}" ]; then
       changed "image $compose_image -> $local_ref"
     fi
   done < "$SATTVA_IMAGES"
+fi
+
+# Compose services the checkout builds: built here as `docker compose up` would, from the bases tagged
+# above. A build that fails (a step that needs the network offline) is reported, not fatal: the
+# harness skips the service, naming why.
+if [ -n "${SATTVA_BUILDS:-}" ]; then
+  : > "$SATTVA_BUILDS.failed"
+  while read -r image context dockerfile; do
+    [ -n "$image" ] || continue
+    source_hash=$( (cd "$root/$context" && find . -type f ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0r sha256sum; echo "$dockerfile") | sha256sum | cut -c1-16)
+    if [ "$(docker image inspect --format '{{index .Config.Labels "sattva-chaos.source"}}' "$image" 2>/dev/null)" = "$source_hash" ]; then
+      ok "image $image built from $context"
+    elif out=$(docker build -q --label "sattva-chaos.source=$source_hash" -t "$image" -f "$root/$context/$dockerfile" "$root/$context" 2>&1); then
+      changed "image $image built from $context"
+    else
+      docker image rm -f "$image" >/dev/null 2>&1 || true
+      why="its build from $context failed offline: $(echo "$out" | grep -v '^\s*$' | tail -n 2 | tr '\n' ' ')"
+      echo "$image $why" >> "$SATTVA_BUILDS.failed"
+      echo "failed: image $image: $why"
+    fi
+  done < "$SATTVA_BUILDS"
 fi
 
 # 7. Test doubles (media source, alert receiver), on test hosts only.

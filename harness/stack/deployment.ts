@@ -36,6 +36,22 @@ export interface ComposeImage {
   readonly catalogue: Service | undefined;
   /** Why offline mode has none for it: what it would need. */
   readonly missing?: string;
+  /** For a service built here offline: what `docker build` makes, from which bases. */
+  readonly build?: ComposeBuild;
+}
+
+/**
+ * A compose `build:` the harness makes offline, its every base being a catalogue image: each base is
+ * tagged from the harness image first, so the build pulls nothing (a step that needs the network fails
+ * as it would in production, without it).
+ */
+export interface ComposeBuild {
+  /** The image compose runs: the service's `image:`, or compose's own `<project>-<service>`. */
+  readonly image: string;
+  /** The build context and its Dockerfile (relative to the context), relative to the stack's root. */
+  readonly context: string;
+  readonly dockerfile: string;
+  readonly bases: readonly { readonly image: string; readonly catalogue: Service }[];
 }
 
 /** A venv a unit runs from, and the requirements it is built from (both relative to the stack's root). */
@@ -248,24 +264,33 @@ async function composeImages(reading: CheckoutReading): Promise<ComposeImage[]> 
       const role = roleOf(service);
       // The compose backend's image is made from the backend's venv when a scenario starts it.
       if (role === "backend") return { service, image, catalogue: undefined };
-      const catalogue =
-        profile.compose.images[service] ??
-        (role === undefined ? undefined : RUNBOOK_SERVICE_IMAGES[role]) ??
-        (image === undefined ? undefined : catalogueServiceOf(image));
-      if (catalogue !== undefined) return { service, image, catalogue };
-      if (image !== undefined) return { service, image, catalogue, missing: `needs image ${image} offline` };
-      const dockerfile = build === undefined ? "" : path.join(build.context, build.dockerfile);
-      const bases = dockerfileBases((await checkout.read(dockerfile))?.text ?? "").filter(
-        (b) => catalogueServiceOf(b) === undefined,
-      );
+      const mapped = profile.compose.images[service];
+      if (mapped !== undefined) return { service, image, catalogue: mapped };
+      if (build === undefined) {
+        const catalogue =
+          (role === undefined ? undefined : RUNBOOK_SERVICE_IMAGES[role]) ??
+          (image === undefined ? undefined : catalogueServiceOf(image));
+        if (catalogue !== undefined) return { service, image, catalogue };
+        return { service, image, catalogue, missing: `needs image ${image ?? "(none named)"} offline` };
+      }
+      // Built, as production builds it: offline when every base is a catalogue image.
+      const dockerfile = path.join(build.context, build.dockerfile);
+      const text = (await checkout.read(dockerfile))?.text;
+      const bases = dockerfileBases(text ?? "");
+      const unknown = bases.filter((b) => catalogueServiceOf(b) === undefined);
+      if (text !== undefined && bases.length > 0 && unknown.length === 0) {
+        const made = image ?? `${profile.compose.project}-${service}`;
+        const catalogued = bases.map((b) => ({ image: b, catalogue: catalogueServiceOf(b) as Service }));
+        return { service, image, catalogue: undefined, build: { image: made, ...build, bases: catalogued } };
+      }
       return {
         service,
         image,
-        catalogue,
+        catalogue: undefined,
         missing:
-          bases.length > 0
-            ? `needs image ${bases.join(", ")} offline`
-            : `needs a build of ${dockerfile}, which offline mode does not make yet (--mode online builds it)`,
+          unknown.length > 0
+            ? `needs image ${unknown.join(", ")} offline`
+            : `needs a build of ${dockerfile}, which ${text === undefined ? "is not in the checkout" : "names no base image"} (--mode online builds it)`,
       };
     }),
   );

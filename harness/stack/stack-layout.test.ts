@@ -1,4 +1,4 @@
-import { rename, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -96,6 +96,40 @@ describe("openStackDir", () => {
       ["worker", "needs image node:20-alpine offline"],
       ["adminer", "needs image adminer:4 offline"],
     ]);
+  });
+
+  it("builds a compose service offline when every base of its Dockerfile is a catalogue image", async () => {
+    await withTempDir("layout-test", async (dir) => {
+      const stack = await copyOfStack(dir);
+      const compose = path.join(stack, "docker-compose.yml");
+      const text = await readFile(compose, "utf8");
+      await writeFile(compose, text.replace("image: nginx:stable", "build: ./frontend"));
+      await writeFile(
+        path.join(stack, "frontend/Dockerfile"),
+        "FROM nginx:stable\nCOPY dist /usr/share/nginx/html\n",
+      );
+      const frontend = async () =>
+        (await openStackDir(stack)).deployment.composeImages.find((c) => c.service === "frontend");
+      expect(await frontend()).toEqual({
+        service: "frontend",
+        image: undefined,
+        catalogue: undefined,
+        build: {
+          image: "sattva-streamer-frontend",
+          context: "frontend",
+          dockerfile: "Dockerfile",
+          bases: [{ image: "nginx:stable", catalogue: "nginx" }],
+        },
+      });
+      // A stage from an image the catalogue lacks: offline cannot build it, and says what it needs.
+      await writeFile(
+        path.join(stack, "frontend/Dockerfile"),
+        "FROM node:22 AS spa\nRUN npm run build\nFROM nginx:stable\nCOPY --from=spa /dist /usr/share/nginx/html\n",
+      );
+      const uncatalogued = await frontend();
+      expect(uncatalogued?.build).toBeUndefined();
+      expect(uncatalogued?.missing).toBe("needs image node:22 offline");
+    });
   });
 
   it("rejects a profile that is not JSON, or has an unknown key or a bad value, naming its path", async () => {

@@ -13,7 +13,7 @@ import { hashTree } from "../lifecycle/tree-hash.ts";
 import { runbook } from "../runbook/runbook.ts";
 import type { HostProvisioning } from "../targets/target.ts";
 import { until } from "../waits/wait.ts";
-import type { Deployment } from "./deployment.ts";
+import type { ComposeBuild, Deployment } from "./deployment.ts";
 import type { StackDir } from "./stack-layout.ts";
 
 const PROVISION_SCRIPT = fileURLToPath(new URL("../../vagrant/provision.sh", import.meta.url));
@@ -22,6 +22,7 @@ const TEST_DOUBLES = fileURLToPath(new URL("../../fixtures/test-doubles", import
 const HOST_SOURCE = "/var/tmp/sattva-stack";
 const HOST_SCRIPT = "/var/tmp/sattva-provision.sh";
 const HOST_IMAGE_LIST = "/var/tmp/sattva-images.list";
+const HOST_BUILD_LIST = "/var/tmp/sattva-builds.list";
 const HOST_TEST_DOUBLES = "/var/tmp/sattva-test-doubles";
 const HOST_ENV_FILES = `${HOST_SOURCE}.env-files`;
 
@@ -60,6 +61,7 @@ export interface SkippedService {
 interface ProvisionInputs {
   readonly env: string;
   readonly imageList: string;
+  readonly buildList: string;
   readonly envFiles: readonly { readonly file: string; readonly text: string }[];
 }
 
@@ -78,17 +80,41 @@ function provisionInputs(
     `SATTVA_ENV_FILES=${HOST_ENV_FILES}`,
     `SATTVA_COMPOSE_DIR=${deployment.composeDir}`,
     `SATTVA_IMAGES=${HOST_IMAGE_LIST}`,
+    `SATTVA_BUILDS=${HOST_BUILD_LIST}`,
     `SATTVA_TEST_DOUBLES=${HOST_TEST_DOUBLES}`,
     `SATTVA_UNAVAILABLE=${quote(skippedServices(deployment, images).map((s) => s.service))}`,
   ].join(" ");
-  // "LOCAL_REF COMPOSE_IMAGE" lines: the harness's images, tagged with the names the compose file uses.
-  const imageList = deployment.composeImages
-    .flatMap(({ image, catalogue }) => {
-      const local = catalogue === undefined ? undefined : images.get(catalogue)?.ref;
-      return local === undefined || image === undefined || local === image ? [] : [`${local} ${image}\n`];
-    })
+  // "LOCAL_REF COMPOSE_IMAGE" lines: the harness's images, tagged with the names the compose file
+  // uses, and with the names the Dockerfiles it builds start FROM.
+  const tags = deployment.composeImages.flatMap(({ image, catalogue, build }) => [
+    ...(image === undefined ? [] : [{ name: image, local: catalogue && images.get(catalogue)?.ref }]),
+    ...(build?.bases ?? []).map((base) => ({ name: base.image, local: images.get(base.catalogue)?.ref })),
+  ]);
+  const imageList = [
+    ...new Set(
+      tags.flatMap(({ name, local }) =>
+        local === undefined || local === name ? [] : [`${local} ${name}\n`],
+      ),
+    ),
+  ].join("");
+  const buildList = builtHere(deployment, images)
+    .map(({ image, context, dockerfile }) => `${image} ${context} ${dockerfile}\n`)
     .join("");
-  return { env, imageList, envFiles: deployment.envFiles.map(({ file, text }) => ({ file, text })) };
+  return {
+    env,
+    imageList,
+    buildList,
+    envFiles: deployment.envFiles.map(({ file, text }) => ({ file, text })),
+  };
+}
+
+/** The compose builds provisioning makes offline: those whose every base has an image here. */
+function builtHere(deployment: Deployment, images: ReadonlyMap<Service, ResolvedImage>): ComposeBuild[] {
+  return deployment.composeImages.flatMap(({ build }) =>
+    build !== undefined && build.bases.every((base) => images.get(base.catalogue)?.ref !== undefined)
+      ? [build]
+      : [],
+  );
 }
 
 /** The units provisioning enables (started at boot): all the runbook's but the update service the timer starts. */
@@ -103,11 +129,15 @@ function skippedServices(
   deployment: Deployment,
   images: ReadonlyMap<Service, ResolvedImage>,
 ): SkippedService[] {
-  return deployment.composeImages.flatMap(({ service, catalogue, missing }) => {
-    const reason = missing ?? (catalogue === undefined ? undefined : images.get(catalogue)?.skipped);
-    return reason === undefined
-      ? []
-      : [{ service, reason: missing === undefined ? reason : `skipped: ${missing}` }];
+  return deployment.composeImages.flatMap(({ service, catalogue, missing, build }) => {
+    const skippedBase = build?.bases.find((base) => images.get(base.catalogue)?.skipped !== undefined);
+    const reason =
+      missing !== undefined
+        ? `skipped: ${missing}`
+        : skippedBase !== undefined
+          ? `its base ${skippedBase.image}: ${images.get(skippedBase.catalogue)?.skipped}`
+          : catalogue && images.get(catalogue)?.skipped;
+    return reason === undefined ? [] : [{ service, reason }];
   });
 }
 
@@ -120,6 +150,8 @@ export class Stack {
   readonly source: StackDir;
   readonly #images: ReadonlyMap<Service, ResolvedImage>;
   #skippedOnHost: readonly SkippedService[] | undefined;
+  /** Compose builds provisioning could not make offline (read at the start). */
+  #unbuilt: readonly SkippedService[] = [];
   #postgres: Promise<PostgresConnection> | undefined;
 
   /** A stack to provision on a host the harness made, with the harness's images. */
@@ -157,7 +189,7 @@ export class Stack {
   /** Compose services with no image on this host, and why (Grafana offline, an image with no offline recipe). */
   get skipped(): SkippedService[] {
     if (this.#skippedOnHost !== undefined) return [...this.#skippedOnHost];
-    return skippedServices(this.deployment, this.#images);
+    return [...skippedServices(this.deployment, this.#images), ...this.#unbuilt];
   }
 
   get deployment(): Deployment {
@@ -221,13 +253,15 @@ export class Stack {
     images: ReadonlyMap<Service, ResolvedImage>,
   ): Promise<HostProvisioning> {
     const inputs = provisionInputs(source.deployment, images);
-    const hashes = await Promise.all([source.dir, TEST_DOUBLES, PROVISION_SCRIPT].map(hashTree));
-    const key = createHash("sha256").update(JSON.stringify({ hashes, inputs })).digest("hex");
+    const [checkout, ...rest] = await Promise.all([source.dir, TEST_DOUBLES, PROVISION_SCRIPT].map(hashTree));
+    const hash = (parts: object) => createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+    const family = hash({ hashes: rest, inputs });
+    const key = hash({ hashes: [checkout, ...rest], inputs });
     const deployment = source.deployment;
     // The timer runs from boot on a provisioned host too; the services wait for the runbook's start.
     const timer = deployment.unitsPresent.has("timer") ? deployment.unit("timer") : undefined;
     const heldUnits = enabledUnits(deployment).filter((unit) => unit !== timer);
-    return { key, heldUnits, provision: (host) => new Stack(host, source, images).provision() };
+    return { key, family, heldUnits, provision: (host) => new Stack(host, source, images).provision() };
   }
 
   /** Copies the checkout and the provisioning script to the host and runs it (idempotent). */
@@ -239,6 +273,7 @@ export class Stack {
     await this.host.copyIn(TEST_DOUBLES, HOST_TEST_DOUBLES);
     await this.host.copyIn(PROVISION_SCRIPT, HOST_SCRIPT);
     await this.host.run(`cat > ${HOST_IMAGE_LIST}`, { input: inputs.imageList });
+    await this.host.run(`cat > ${HOST_BUILD_LIST}`, { input: inputs.buildList });
     await this.host.run(`rm -rf ${HOST_ENV_FILES} && mkdir -p ${HOST_ENV_FILES}`);
     for (const envFile of inputs.envFiles)
       await this.host.run(
@@ -287,6 +322,21 @@ export class Stack {
     return image;
   }
 
+  /** The compose builds provisioning could not make offline, with why: `up` would try them again. */
+  async unbuiltServices(): Promise<SkippedService[]> {
+    const failed = await this.host.run(`cat ${HOST_BUILD_LIST}.failed`, { check: false });
+    const why = new Map(
+      failed.stdout.split("\n").flatMap((line) => {
+        const space = line.indexOf(" ");
+        return space > 0 ? [[line.slice(0, space), line.slice(space + 1)] as const] : [];
+      }),
+    );
+    return this.deployment.composeImages.flatMap(({ service, build }) => {
+      const reason = build === undefined ? undefined : why.get(build.image);
+      return reason === undefined ? [] : [{ service, reason: `skipped: ${reason}` }];
+    });
+  }
+
   /**
    * The runbook's start order: `docker compose up -d` of every service but `backend` (less those with
    * no image here), then the DB gate, then `systemctl start` of the backend and the streamer.
@@ -300,6 +350,7 @@ export class Stack {
     const backend = this.deployment.service("backend");
     if (backend !== undefined && this.deployment.startedByRunbook().has(backend))
       await this.ensureComposeBackendImage();
+    this.#unbuilt = await this.unbuiltServices();
     // A step that fails is reported and the start goes on, as an operator's would: what can run, runs,
     // and the steady state says what does not.
     const said = (step: CommandResult) => {
