@@ -14,6 +14,8 @@ export const Label = {
   template: "io.sattva-chaos.template",
   /** "engine" or "provisioned": what a host template holds (see HostTemplate). */
   templateKind: "io.sattva-chaos.template-kind",
+  /** A provisioned template's family (HostProvisioning.family, with its engine's key). */
+  templateFamily: "io.sattva-chaos.template-family",
   /** The recipe hash an image was built from. */
   recipe: "io.sattva-chaos.recipe",
 } as const;

@@ -37,6 +37,12 @@ export interface HostProvisioning {
   /** Every byte provisioning reads (checkout, script, inputs), hashed: equal keys give equal hosts. */
   readonly key: string;
   /**
+   * Every byte provisioning reads but the checkout's own files. Hosts of one family differ only in
+   * what provisioning syncs (rsync --delete) or rebuilds from content (venvs, images), so provisioning
+   * a host of the family again for another checkout converges to a freshly provisioned one.
+   */
+  readonly family: string;
+  /**
    * Units provisioning enables that the runbook starts by hand, after the database: a host started
    * from a template holds them back at its first boot, as a freshly provisioned host has not started them.
    */

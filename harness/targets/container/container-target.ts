@@ -65,18 +65,24 @@ export class ContainerTarget implements Target {
       return disposedOnFailure(host, () => provisionHost(host, provisioning, progress));
     }
 
-    const template = engine.provisioned(provisioning.key);
+    const template = engine.provisioned(provisioning);
     const building = performance.now();
     let captured: ContainerHost | undefined;
     const ensured = await template
       .ensure(async (volume) => {
+        // Another checkout's template with the same provisioning otherwise: only files differ, and
+        // provisioning again converges to this one (HostProvisioning.family).
+        const relative = await template.relative();
         progress(
-          `${template.title}: none for this stack yet; this host is provisioned, then copied for the next`,
+          `${template.title}: none for this stack yet; this host ` +
+            (relative === undefined ? "" : `starts from ${relative.title} (the same provisioning), `) +
+            "is provisioned, then copied for the next",
         );
-        const host = await startHost(context, engine);
+        const host = await startHost(context, relative ?? engine);
         captured = await disposedOnFailure(host, async () => {
           await provisionHost(host, provisioning, progress);
           await captureProvisioned(host, template, volume, provisioning.heldUnits);
+          if (relative !== undefined) await releaseHeldUnits(host, provisioning.heldUnits);
         });
         return captured;
       }, progress)
@@ -90,17 +96,23 @@ export class ContainerTarget implements Target {
       return ensured.value;
     }
     const host = await startHost(context, template);
-    // Held at the copy's first boot (FIRST_BOOT_FILE): enabled, as provisioning left them, and not started.
-    const held = provisioning.heldUnits.map((unit) => `/run/systemd/system/${unit}.d`);
-    await disposedOnFailure(host, () =>
-      host.run(
-        `for dir in ${held.join(" ")}; do rm -f "$dir/sattva-chaos-held.conf"; rmdir "$dir" 2>/dev/null; done; ` +
-          "systemctl daemon-reload",
-      ),
-    );
+    await disposedOnFailure(host, () => releaseHeldUnits(host, provisioning.heldUnits));
     progress(`host ${host.name}: provisioned: a copy of ${template.title}`);
     return host;
   }
+}
+
+/**
+ * Lets go of the units a copy of a provisioned template held at its first boot (FIRST_BOOT_FILE):
+ * enabled, as provisioning left them, and not started, as on a freshly provisioned host.
+ */
+async function releaseHeldUnits(host: Host, units: readonly string[]): Promise<void> {
+  if (units.length === 0) return;
+  const held = units.map((unit) => `/run/systemd/system/${unit}.d`);
+  await host.run(
+    `for dir in ${held.join(" ")}; do rm -f "$dir/sattva-chaos-held.conf"; rmdir "$dir" 2>/dev/null; done; ` +
+      "systemctl daemon-reload",
+  );
 }
 
 /** The host image, the service images' refs and the engine template (if any) of a `start`. */
@@ -120,7 +132,7 @@ async function templateInputs(options: HostOptions, progress: (line: string) => 
  */
 export async function hostTemplateFor(options: HostOptions): Promise<HostTemplate | undefined> {
   const { engine } = await templateInputs(options, () => undefined);
-  return options.provisioning === undefined ? engine : engine?.provisioned(options.provisioning.key);
+  return options.provisioning === undefined ? engine : engine?.provisioned(options.provisioning);
 }
 
 /** Runs `work` on a new host and returns the host; a host whose setup failed is removed, not handed out. */

@@ -79,6 +79,8 @@ export type TemplateKind = "engine" | "provisioned";
 export interface TemplateListing {
   readonly key: string;
   readonly kind: TemplateKind;
+  /** A provisioned template's family (see HostProvisioning.family), with its engine's key. */
+  readonly family?: string;
   readonly volume: string;
   readonly createdAt: string;
 }
@@ -98,14 +100,16 @@ export class HostTemplate {
   readonly key: string;
   readonly kind: TemplateKind;
   readonly volume: string;
+  readonly family: string | undefined;
   /** The root filesystem hosts boot from: the committed host for a provisioned template. */
   readonly image: string;
   /** The image the helper containers run (the host image: it has tar, cp and sh). */
   readonly #helperImage: string;
 
-  private constructor(key: string, kind: TemplateKind, helperImage: string) {
+  private constructor(key: string, kind: TemplateKind, helperImage: string, family?: string) {
     this.key = key;
     this.kind = kind;
+    this.family = family;
     this.volume = `sattva-chaos-template-${key}`;
     this.image = kind === "provisioned" ? `${TEMPLATE_IMAGE}:${key}` : helperImage;
     this.#helperImage = helperImage;
@@ -119,8 +123,31 @@ export class HostTemplate {
   }
 
   /** The template of a host from this engine template with a stack provisioned (by content key). */
-  provisioned(provisioningKey: string): HostTemplate {
-    return new HostTemplate(keyOf(this.key, provisioningKey), "provisioned", this.#helperImage);
+  provisioned(provisioning: { readonly key: string; readonly family: string }): HostTemplate {
+    return new HostTemplate(
+      keyOf(this.key, provisioning.key),
+      "provisioned",
+      this.#helperImage,
+      keyOf(this.key, provisioning.family),
+    );
+  }
+
+  /**
+   * A finished provisioned template of the same family, used last: a host started from it and
+   * provisioned again (only the checkout's files differ) is this template's state in seconds.
+   */
+  async relative(): Promise<HostTemplate | undefined> {
+    if (this.family === undefined) return undefined;
+    const kin = await Promise.all(
+      (await HostTemplate.list())
+        .filter((other) => other.family === this.family && other.key !== this.key)
+        .map(async (other) => ({ ...other, lastUsed: await lastUsed(other) })),
+    );
+    for (const other of kin.sort((a, b) => b.lastUsed - a.lastUsed)) {
+      const template = new HostTemplate(other.key, "provisioned", this.#helperImage, this.family);
+      if ((await template.#state()) === "finished") return template;
+    }
+    return undefined;
   }
 
   /** What progress lines call it. */
@@ -140,7 +167,7 @@ export class HostTemplate {
         "volume",
         "inspect",
         "--format",
-        `{{.Name}}\t{{index .Labels "${Label.template}"}}\t{{index .Labels "${Label.templateKind}"}}\t{{.CreatedAt}}`,
+        `{{.Name}}\t{{index .Labels "${Label.template}"}}\t{{index .Labels "${Label.templateKind}"}}\t{{.CreatedAt}}\t{{index .Labels "${Label.templateFamily}"}}`,
         ...names,
       ],
       { check: false },
@@ -149,8 +176,14 @@ export class HostTemplate {
       .split("\n")
       .filter((line) => line !== "")
       .map((line) => {
-        const [volume = "", key = "", kind = "", createdAt = ""] = line.split("\t");
-        return { key, kind: kind === "provisioned" ? "provisioned" : "engine", volume, createdAt };
+        const [volume = "", key = "", kind = "", createdAt = "", family = ""] = line.split("\t");
+        return {
+          key,
+          kind: kind === "provisioned" ? "provisioned" : "engine",
+          volume,
+          createdAt,
+          ...(family === "" ? {} : { family }),
+        };
       });
   }
 
@@ -245,6 +278,7 @@ export class HostTemplate {
       [Label.keep]: "true",
       [Label.template]: this.key,
       [Label.templateKind]: this.kind,
+      ...(this.family === undefined ? {} : { [Label.templateFamily]: this.family }),
     };
   }
 

@@ -1,6 +1,7 @@
 // The provisioned-host template: the first host for a stack is provisioned and captured, the next
 // ones start as its copy, provisioned, with their own identity; a changed stack or a damaged template
-// gets a new build, never a stale or broken copy. The stack is a copy of the bundled one with a file
+// gets a new build (from a template of the same provisioning when there is one, converging to a
+// fresh one), never a stale or broken copy. The stack is a copy of the bundled one with a file
 // of this run's own, so its templates are this test's and it removes them.
 import { randomBytes } from "node:crypto";
 import { cp, readFile, writeFile } from "node:fs/promises";
@@ -13,7 +14,7 @@ import type { Service } from "../../images/catalogue.ts";
 import { withTempDir } from "../../lifecycle/temp-dir.ts";
 import { BUNDLED_STACK, openStackDir } from "../../stack/stack-layout.ts";
 import { Stack } from "../../stack/stack.ts";
-import { provisionedFingerprint } from "../../testing/host-fingerprint.ts";
+import { provisionedContent, provisionedFingerprint } from "../../testing/host-fingerprint.ts";
 import type { HostProvisioning } from "../target.ts";
 import { ContainerTarget } from "./container-target.ts";
 import { HostTemplate } from "./host-template.ts";
@@ -31,7 +32,7 @@ describe("provisioned-host template", () => {
   async function start(dir: string) {
     const source = await openStackDir(dir);
     const provisioning: HostProvisioning = await Stack.provisioning(source, images);
-    const template = engine.provisioned(provisioning.key);
+    const template = engine.provisioned(provisioning);
     templates.push(template);
     const lines: string[] = [];
     const host = await target.start({
@@ -133,7 +134,14 @@ describe("provisioned-host template", () => {
       expect((await changed.host.run("systemctl show -p RestartUSec sattva-backend.service")).stdout).toMatch(
         /RestartUSec=11s/,
       );
-      await changed.host.dispose();
+      // Started from the other stack's template (the same provisioning, one file apart) and provisioned
+      // again: it holds what a host provisioned from nothing for this stack holds.
+      expect(changed.progress).toMatch(new RegExp(`starts from ${built.template.title}`));
+      const fresh = await target.start({ images: imagesForHostEngine(images) });
+      hosts.push(fresh);
+      await new Stack(fresh, await openStackDir(dir), images).provision();
+      expect(await provisionedContent(changed.host)).toBe(await provisionedContent(fresh));
+      await Promise.all([changed.host.dispose(), fresh.dispose()]);
 
       // A template whose image is gone (a crash between its two halves, an `image prune`) is rebuilt.
       await docker(["image", "rm", "-f", changed.template.image]);
