@@ -75,6 +75,8 @@ interface ScenarioFixtures {
   stackDir: StackDir;
   host: Host;
   stack: Stack;
+  /** Chaos mode for the file's stack, applied by the first test that asks for `network`. */
+  chaosModeOfFile: { apply(): Promise<ToxiproxyOverlay> };
   network: ToxiproxyOverlay;
   chaos: ChaosRun;
   replayBase: Omit<ReplayRecord, "scenario" | "test">;
@@ -165,23 +167,35 @@ export const test = base.extend<ScenarioFixtures>({
     },
     { scope: "file" },
   ],
-  network: [
+  chaosModeOfFile: [
     async ({ stack, images }, use) => {
-      const toxiproxy = images.get("toxiproxy")?.ref;
-      if (toxiproxy === undefined) throw new Error("no toxiproxy image for chaos mode");
-      const overlay = await timed("chaos mode: toxiproxy between the services", () =>
-        ToxiproxyOverlay.apply(stack, toxiproxy),
-      );
-      chaosMode = overlay;
+      // Applied when a test first asks for `network`, once per file, reverted after the file's tests.
+      let applied: Promise<ToxiproxyOverlay> | undefined;
+      const apply = () =>
+        (applied ??= (async () => {
+          const toxiproxy = images.get("toxiproxy")?.ref;
+          if (toxiproxy === undefined) throw new Error("no toxiproxy image for chaos mode");
+          chaosMode = await timed("chaos mode: toxiproxy between the services", () =>
+            ToxiproxyOverlay.apply(stack, toxiproxy),
+          );
+          return chaosMode;
+        })());
       try {
-        await use(overlay);
+        await use({ apply });
       } finally {
+        const overlay = chaosMode;
         chaosMode = undefined;
-        await timed("chaos mode reverted", () => overlay.revert());
+        if (overlay !== undefined) await timed("chaos mode reverted", () => overlay.revert());
       }
     },
     { scope: "file" },
   ],
+  // After the test's chaos run: a refusal comes before chaos mode changes anything, and a checkout
+  // chaos mode cannot run on gives each test an inconclusive verdict in its journal.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- vitest sets up what the pattern names
+  network: async ({ chaos, chaosModeOfFile }, use) => {
+    await use(await chaosModeOfFile.apply());
+  },
   replayBase: [
     async ({ stack, imageMode }, use) => {
       await use({
