@@ -57,7 +57,10 @@ async function pinBackInStreamerVenv(chaos: ChaosRun): Promise<void> {
 describe("yt-dlp broken", () => {
   test("the update timer is scheduled daily at 04:00 UTC", async ({ chaos }) => {
     const timers = await chaos.runbook("systemctl list-timers yt-dlp-update.timer");
-    expect(timers.stdout).toMatch(/ 04:00:00 UTC .* yt-dlp-update\.timer +yt-dlp-update\.service/);
+    expect(
+      timers.stdout,
+      "the runbook's `systemctl list-timers yt-dlp-update.timer` shows it at 04:00 UTC",
+    ).toMatch(/ 04:00:00 UTC .* yt-dlp-update\.timer +yt-dlp-update\.service/);
   });
 
   test("(a) half-finished upgrade: yt-dlp cannot be imported, the streamer crash-loops, StreamerDown fires", async ({
