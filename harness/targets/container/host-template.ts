@@ -138,12 +138,10 @@ export class HostTemplate {
    */
   async relative(): Promise<HostTemplate | undefined> {
     if (this.family === undefined) return undefined;
-    const kin = await Promise.all(
-      (await HostTemplate.list())
-        .filter((other) => other.family === this.family && other.key !== this.key)
-        .map(async (other) => ({ ...other, lastUsed: await lastUsed(other) })),
+    const kin = (await HostTemplate.list()).filter(
+      (other) => other.family === this.family && other.key !== this.key,
     );
-    for (const other of kin.sort((a, b) => b.lastUsed - a.lastUsed)) {
+    for (const other of await lastUsedFirst(kin)) {
       const template = new HostTemplate(other.key, "provisioned", this.#helperImage, this.family);
       if ((await template.#state()) === "finished") return template;
     }
@@ -323,13 +321,10 @@ export class HostTemplate {
    * volume in use).
    */
   async #pruneOthers(): Promise<void> {
-    const others = await Promise.all(
-      (await HostTemplate.list())
-        .filter((other) => other.kind === this.kind && other.volume !== this.volume)
-        .map(async (other) => ({ ...other, lastUsed: await lastUsed(other) })),
+    const others = (await HostTemplate.list()).filter(
+      (other) => other.kind === this.kind && other.volume !== this.volume,
     );
-    others.sort((a, b) => b.lastUsed - a.lastUsed);
-    for (const old of others.slice(KEPT_TEMPLATES[this.kind] - 1)) {
+    for (const old of (await lastUsedFirst(others)).slice(KEPT_TEMPLATES[this.kind] - 1)) {
       const removed = await docker(["volume", "rm", old.volume], { check: false });
       if (removed.exitCode === 0) await new HostTemplate(old.key, old.kind, this.#helperImage).remove();
     }
@@ -352,6 +347,12 @@ async function lastUsed(template: TemplateListing): Promise<number> {
     () => 0,
   );
   return Math.max(used, Date.parse(template.createdAt) || 0);
+}
+
+/** The templates, the one used last first. */
+async function lastUsedFirst(templates: readonly TemplateListing[]): Promise<TemplateListing[]> {
+  const used = await Promise.all(templates.map(async (t) => ({ t, at: await lastUsed(t) })));
+  return used.sort((a, b) => b.at - a.at).map(({ t }) => t);
 }
 
 /** 12 hex digits of the sha256 of the parts. */
