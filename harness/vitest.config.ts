@@ -1,11 +1,24 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { defaultJobs, thisMachine } from "./scenario/jobs.ts";
 import { reportDir } from "./scenario/report-dir.ts";
 import { RunEnv } from "./scenario/run-env.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-/** Scenario files at once, each on its own host: `sattva-chaos run` decides (--jobs); one otherwise. */
-const jobs = Number(process.env[RunEnv.jobs] ?? "1");
+/**
+ * Integration files at once, each with its own hosts: `sattva-chaos run` decides (--jobs); a direct
+ * vitest run (`npm test`) takes what this machine has room for, unless its files share one host.
+ */
+const target = process.env[RunEnv.target] ?? "container";
+const jobs = Number(
+  process.env[RunEnv.jobs] ?? (target === "container" ? defaultJobs(thisMachine(), Infinity) : 1),
+);
+/**
+ * Integration files that build, damage and prune the host templates every other file's hosts start
+ * from, and assert what they find: they run one after another, beside the unit tests only, before the
+ * rest.
+ */
+const ALONE = "harness/**/*.alone.integration.test.ts";
 
 // Unit tests sit beside the code and need no Docker; integration tests boot real hosts.
 export default defineConfig({
@@ -29,6 +42,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: "integration-alone",
+          include: [ALONE],
+          testTimeout: 30 * 60_000,
+          hookTimeout: 15 * 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: "integration",
           // A scenario file marked `// @module-tag read-only` changes nothing on the host: it may run on an
           // existing host without --allow-destructive, and it is the release gate's suite.
@@ -36,12 +59,15 @@ export default defineConfig({
             { name: "read-only", description: "checks that change nothing on the host (the release gate)" },
           ],
           include: ["harness/**/*.integration.test.ts", "scenarios/**/*.test.ts"],
+          exclude: [ALONE],
+          // After the unit tests and the files that run alone: the templates are built by then.
+          sequence: { groupOrder: 1 },
           // A file's first test also waits for its host and stack (fixtures): minutes for a container
           // under load, tens of minutes for a VM under software emulation (--target vagrant).
           testTimeout: 30 * 60_000,
           hookTimeout: 15 * 60_000,
-          // Two cores: one file at a time unless `run` says otherwise, and at most two concurrent tests
-          // (each may boot a host).
+          // Files mostly wait on the deployment's timers, each on its own hosts: `jobs` at once, and
+          // at most two concurrent tests in a file (each may boot a host).
           fileParallelism: jobs > 1,
           maxWorkers: jobs,
           maxConcurrency: 2,
@@ -53,6 +79,7 @@ export default defineConfig({
           // VMs under software emulation: their own job (`npm run test:vm`, run by .ci/vagrant), since
           // they would double the main CI's time.
           name: "vm",
+          sequence: { groupOrder: 2 },
           include: ["harness/**/*.vm.test.ts"],
           testTimeout: 45 * 60_000,
           hookTimeout: 15 * 60_000,
