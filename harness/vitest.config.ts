@@ -15,8 +15,7 @@ const jobs = Number(
 );
 /**
  * Integration files that build, damage and prune the host templates every other file's hosts start
- * from, and assert what they find: they run one after another, beside the unit tests only, before the
- * rest.
+ * from, and assert what they find: they run one after another once the rest is done.
  */
 const ALONE = "harness/**/*.alone.integration.test.ts";
 
@@ -44,6 +43,7 @@ export default defineConfig({
         test: {
           name: "integration-alone",
           include: [ALONE],
+          sequence: { groupOrder: 2 },
           testTimeout: 30 * 60_000,
           hookTimeout: 15 * 60_000,
           fileParallelism: false,
@@ -60,7 +60,7 @@ export default defineConfig({
           ],
           include: ["harness/**/*.integration.test.ts", "scenarios/**/*.test.ts"],
           exclude: [ALONE],
-          // After the unit tests and the files that run alone: the templates are built by then.
+          // After the unit tests, side by side.
           sequence: { groupOrder: 1 },
           // A file's first test also waits for its host and stack (fixtures): minutes for a container
           // under load, tens of minutes for a VM under software emulation (--target vagrant).
@@ -79,7 +79,7 @@ export default defineConfig({
           // VMs under software emulation: their own job (`npm run test:vm`, run by .ci/vagrant), since
           // they would double the main CI's time.
           name: "vm",
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
           include: ["harness/**/*.vm.test.ts"],
           testTimeout: 45 * 60_000,
           hookTimeout: 15 * 60_000,

@@ -1,5 +1,5 @@
 import { docker } from "./docker-cli.ts";
-import { isOwnerAlive, Label, TEMPLATE_IMAGE } from "./labels.ts";
+import { BASELINE_IMAGE, baselineVolume, isOwnerAlive, Label, TEMPLATE_IMAGE } from "./labels.ts";
 
 export interface CleanOptions {
   /** Also remove resources of live runs and hosts kept with `up`/`--keep`. */
@@ -10,7 +10,10 @@ export interface CleanOptions {
   readonly templates?: boolean;
 }
 
-/** Names of what was removed, per kind ("images": provisioned-host templates' root filesystems). */
+/**
+ * Names of what was removed, per kind ("images": kept hosts' baselines and provisioned-host templates'
+ * root filesystems).
+ */
 export type CleanReport = Readonly<Record<"containers" | "networks" | "volumes" | "images", string[]>>;
 
 type Kind = "container" | "network" | "volume";
@@ -70,7 +73,7 @@ export async function clean(options: CleanOptions = {}): Promise<CleanReport> {
   const containers = await removed("container");
   const networks = await removed("network");
   const volumes = await removed("volume");
-  const images: string[] = [];
+  const images = await orphanBaselines();
   if (options.templates === true) {
     const listed = await docker(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", TEMPLATE_IMAGE]);
     // And an untagged one: a template's image replaced while a host still ran from it.
@@ -87,4 +90,20 @@ export async function clean(options: CleanOptions = {}): Promise<CleanReport> {
     if (images.length > 0) await docker(["image", "rm", "-f", ...images], { check: false });
   }
   return { containers, networks, volumes, images };
+}
+
+/**
+ * Removes the baseline images whose host is gone (its baseline volume, which goes with the host, left
+ * before a crashed `clean` could remove the image), returning them. Read from the volume, not the
+ * container: a host being reset to its baseline is without its container for a moment.
+ */
+async function orphanBaselines(): Promise<string[]> {
+  const refs = (await docker(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", BASELINE_IMAGE])).stdout
+    .split("\n")
+    .filter((ref) => ref !== "");
+  if (refs.length === 0) return [];
+  const volumes = new Set((await listManaged("volume")).map((volume) => volume.name));
+  const orphans = refs.filter((ref) => !volumes.has(baselineVolume(ref.slice(BASELINE_IMAGE.length + 1))));
+  if (orphans.length > 0) await docker(["image", "rm", "-f", ...orphans], { check: false });
+  return orphans;
 }

@@ -26,6 +26,15 @@ export const Label = {
  */
 export const TEMPLATE_IMAGE = "sattva-chaos/host-template";
 
+/**
+ * The repository of kept hosts' baselines (see HostBaseline), tagged with the host's name: removed with
+ * the host, by name for the same reason.
+ */
+export const BASELINE_IMAGE = "sattva-chaos/host-baseline";
+
+/** The volume holding a kept host's baseline engine, labelled as the host: it goes with it. */
+export const baselineVolume = (host: string): string => `${host}-baseline`;
+
 /** Kernel start time of a process (clock ticks since boot), or undefined if it is gone. */
 export function processStartTime(pid: number): string | undefined {
   try {

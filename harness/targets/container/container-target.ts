@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { once, type Host } from "../../host/host.ts";
 import { docker } from "../../docker/docker-cli.ts";
 import { clean } from "../../docker/clean.ts";
-import { Label, labelArgs, managedLabels } from "../../docker/labels.ts";
+import { labelArgs, managedLabels } from "../../docker/labels.ts";
 import { secondsSince } from "../../format.ts";
 import { ensureImages } from "../../images/image-builder.ts";
 import { cacheDir } from "../../lifecycle/cache-dir.ts";
@@ -11,7 +11,10 @@ import { teardownOnSignal } from "../../lifecycle/teardown-on-signal.ts";
 import { provisionHost, type HostOptions, type Target } from "../target.ts";
 import { hostReady } from "../../waits/host-waits.ts";
 import { BOOT_TIMEOUT_MS, ContainerHost, type HostContainer } from "./container-host.ts";
-import { FIRST_BOOT_FILE, HostTemplate } from "./host-template.ts";
+import { HostTemplate } from "./host-template.ts";
+import { releaseHeldUnits } from "../held-units.ts";
+import { captureHost } from "./capture.ts";
+import { HostBaseline } from "./host-baseline.ts";
 import { createHostNetwork } from "./host-network.ts";
 import { loadImagesIntoHost } from "../../images/load-into-host.ts";
 import { mirrorMachineTrust } from "../machine-trust.ts";
@@ -50,75 +53,99 @@ interface StartContext {
 export class ContainerTarget implements Target {
   readonly name = "container";
   readonly provenance = "made";
+  /** The image hosts boot from, if not the catalogue's host image (a VM's root filesystem, say). */
+  readonly #hostImage: string | undefined;
+
+  constructor(options: { readonly hostImage?: string } = {}) {
+    this.#hostImage = options.hostImage;
+  }
 
   async start(options: HostOptions = {}): Promise<Host> {
     const progress = options.progress ?? (() => undefined);
     const [resolver, { hostImage, refs, engine }] = await Promise.all([
       machineResolver(),
-      templateInputs(options, progress),
+      templateInputs(options, progress, this.#hostImage),
     ]);
     const context: StartContext = { hostImage, refs, resolver, options, progress };
+    const host = await startProvisioned(context, engine);
     const provisioning = options.provisioning;
-    if (provisioning === undefined) return startHost(context, engine);
-    if (engine === undefined) {
-      const host = await startHost(context, undefined);
-      return disposedOnFailure(host, () => provisionHost(host, provisioning, progress));
-    }
-
-    const template = engine.provisioned(provisioning);
-    const building = performance.now();
-    let captured: ContainerHost | undefined;
-    const ensured = await template
-      .ensure(async (volume) => {
-        // Another checkout's template with the same provisioning otherwise: only files differ, and
-        // provisioning again converges to this one (HostProvisioning.family).
-        const relative = await template.relative();
-        progress(
-          `${template.title}: none for this stack yet; this host ` +
-            (relative === undefined ? "" : `starts from ${relative.title} (the same provisioning), `) +
-            "is provisioned, then copied for the next",
-        );
-        const host = await startHost(context, relative ?? engine);
-        captured = await disposedOnFailure(host, async () => {
-          await provisionHost(host, provisioning, progress);
-          await captureProvisioned(host, template, volume, provisioning.heldUnits);
-          if (relative !== undefined) await releaseHeldUnits(host, provisioning.heldUnits);
-        });
-        return captured;
-      }, progress)
-      .catch(async (error: unknown) => {
-        // Captured, then the template could not be marked finished: the host is not handed out.
-        await captured?.dispose();
-        throw error;
-      });
-    if (ensured.built) {
-      progress(`${template.title}: built in ${secondsSince(building)}`);
-      return ensured.value;
-    }
-    const host = await startHost(context, template);
-    await disposedOnFailure(host, () => releaseHeldUnits(host, provisioning.heldUnits));
-    progress(`host ${host.name}: provisioned: a copy of ${template.title}`);
-    return host;
+    if (options.keep !== true || provisioning === undefined) return host;
+    return disposedOnFailure(host, async () => {
+      const capturing = performance.now();
+      const baseline = new HostBaseline(host.name);
+      await baseline.capture(host, managedLabels(host.name, true), provisioning.heldUnits, hostImage);
+      progress(
+        `host ${host.name}: its baseline captured in ${secondsSince(capturing)} (\`run --target ${host.name}\` resets it there between files)`,
+      );
+    });
   }
 }
 
-/**
- * Lets go of the units a copy of a provisioned template held at its first boot (FIRST_BOOT_FILE):
- * enabled, as provisioning left them, and not started, as on a freshly provisioned host.
- */
-async function releaseHeldUnits(host: Host, units: readonly string[]): Promise<void> {
-  if (units.length === 0) return;
-  const held = units.map((unit) => `/run/systemd/system/${unit}.d`);
-  await host.run(
-    `for dir in ${held.join(" ")}; do rm -f "$dir/sattva-chaos-held.conf"; rmdir "$dir" 2>/dev/null; done; ` +
-      "systemctl daemon-reload",
-  );
+/** A new host with the stack provisioned (if the options give one), from a template where one is kept. */
+async function startProvisioned(
+  context: StartContext,
+  engine: HostTemplate | undefined,
+): Promise<ContainerHost> {
+  const { options, progress } = context;
+  const provisioning = options.provisioning;
+  if (provisioning === undefined) return startHost(context, engine);
+  if (engine === undefined) {
+    const host = await startHost(context, undefined);
+    return disposedOnFailure(host, () => provisionHost(host, provisioning, progress));
+  }
+
+  const template = engine.provisioned(provisioning);
+  const building = performance.now();
+  let captured: ContainerHost | undefined;
+  const ensured = await template
+    .ensure(async () => {
+      // Another checkout's template with the same provisioning otherwise: only files differ, and
+      // provisioning again converges to this one (HostProvisioning.family).
+      const relative = await template.relative();
+      progress(
+        `${template.title}: none for this stack yet; this host ` +
+          (relative === undefined ? "" : `starts from ${relative.title} (the same provisioning), `) +
+          "is provisioned, then copied for the next",
+      );
+      const host = await startHost(context, relative ?? engine);
+      captured = await disposedOnFailure(host, async () => {
+        await provisionHost(host, provisioning, progress);
+        await captureHost(host, {
+          image: template.image,
+          labels: {},
+          heldUnits: provisioning.heldUnits,
+          firstBoot: true,
+          captureEngine: (engine) => template.captureEngine(engine, managedLabels(host.name)),
+        });
+        if (relative !== undefined) await releaseHeldUnits(host, provisioning.heldUnits);
+      });
+      return captured;
+    }, progress)
+    .catch(async (error: unknown) => {
+      // Captured, then the template could not be marked finished: the host is not handed out.
+      await captured?.dispose();
+      throw error;
+    });
+  if (ensured.built) {
+    progress(`${template.title}: built in ${secondsSince(building)}`);
+    return ensured.value;
+  }
+  const host = await startHost(context, template);
+  await disposedOnFailure(host, () => releaseHeldUnits(host, provisioning.heldUnits));
+  progress(`host ${host.name}: provisioned: a copy of ${template.title}`);
+  return host;
 }
 
 /** The host image, the service images' refs and the engine template (if any) of a `start`. */
-async function templateInputs(options: HostOptions, progress: (line: string) => void) {
-  const images = await ensureImages({ mode: options.imageMode ?? "offline", services: ["host"], progress });
-  const hostImage = images.get("host")?.ref;
+async function templateInputs(
+  options: HostOptions,
+  progress: (line: string) => void,
+  hostImageGiven?: string,
+) {
+  const hostImage =
+    hostImageGiven ??
+    (await ensureImages({ mode: options.imageMode ?? "offline", services: ["host"], progress })).get("host")
+      ?.ref;
   if (hostImage === undefined) throw new Error("the host image has no offline recipe");
   const refs = (options.images ?? []).flatMap((image) => (image.ref === undefined ? [] : [image.ref]));
   const engine =
@@ -243,6 +270,18 @@ async function bootHost(
   const subnet = await createHostNetwork(options.name, options.labels);
   options.progress(`host ${options.name}: network ${subnet}, booting ${image}…`);
   const bootedAt = performance.now();
+  return { container: await runHostContainer(image, options), bootedAt };
+}
+
+/**
+ * Boots the container of host `name` from `image` on the host's network (named after it), with
+ * `volume` as its /var/lib/docker and its `ports` published on loopback: on `hostPorts` where given
+ * (a host recreated keeps its ports), else on ports Docker picks.
+ */
+export async function runHostContainer(
+  image: string,
+  options: Omit<BootOptions, "progress"> & { readonly hostPorts?: ReadonlyMap<number, number> },
+): Promise<HostContainer> {
   const container = await new SystemdHostContainer(image, {
     name: options.name,
     network: options.name,
@@ -250,16 +289,14 @@ async function bootHost(
     labels: options.labels,
     innerDaemonJson: innerDaemonJson(options.resolver),
     ports: options.ports,
+    ...(options.hostPorts === undefined ? {} : { hostPorts: options.hostPorts }),
     pipCacheDir: await pipCacheDir(),
   }).start();
   return {
-    container: {
-      mappedPort: (port: number) => container.getMappedPort(port),
-      restart: async () => {
-        await container.restart({ timeout: 30 });
-      },
+    mappedPort: (port: number) => container.getMappedPort(port),
+    restart: async () => {
+      await container.restart({ timeout: 30 });
     },
-    bootedAt,
   };
 }
 
@@ -284,34 +321,6 @@ async function buildEngineTemplate(
   } finally {
     unregister();
     await dispose();
-  }
-}
-
-/**
- * Captures a provisioned host into a template: its root filesystem committed as the template's image
- * (marked so a copy makes its own identity and holds `heldUnits` at its first boot), its engine
- * copied while stopped (a copy of a running engine's databases could be torn). The host goes on as
- * it was, its engine started again: a freshly provisioned host with nothing of the stack started.
- */
-async function captureProvisioned(
-  host: ContainerHost,
-  template: HostTemplate,
-  volume: string,
-  heldUnits: readonly string[],
-): Promise<void> {
-  await host.run("systemctl stop docker.socket docker.service containerd.service");
-  try {
-    await host.run(`cat > ${FIRST_BOOT_FILE}`, { input: heldUnits.map((unit) => `${unit}\n`).join("") });
-    // The host's own labels would pass to every copy; a copy sets its own (keep only with `up`).
-    const unlabel = [Label.owner, Label.host, Label.keep].map((label) => `LABEL ${label}=`);
-    await Promise.all([
-      docker(["commit", ...unlabel.flatMap((change) => ["--change", change]), host.name, template.image], {
-        timeoutMs: 10 * 60_000,
-      }),
-      template.captureEngine(`${host.name}-docker`, managedLabels(host.name)),
-    ]);
-  } finally {
-    await host.run(`rm -f ${FIRST_BOOT_FILE} && systemctl start docker.socket docker.service`);
   }
 }
 

@@ -9,8 +9,8 @@ import { withFileLock } from "../../lifecycle/file-lock.ts";
 const MARKER = ".sattva-chaos-template";
 
 /**
- * Read by the host image's container-init at the first boot of a copy (fixtures/images/host): the
- * units it holds back until the harness lets them go, one per line. Only ever in a template's image.
+ * Read by the host image's container-init (fixtures/images/host): its presence makes the first boot of
+ * a copy make its own identity. Only ever in a template's image.
  */
 export const FIRST_BOOT_FILE = "/etc/sattva-chaos-first-boot";
 
@@ -71,6 +71,49 @@ async function copyMounts(
     to: AT.engine,
     link: false,
   };
+}
+
+/** A short-lived container running `script` in `image`; CAP_SYS_ADMIN to read and write trusted.* xattrs. */
+function helper(image: string, args: readonly string[], script: string) {
+  return docker(
+    [
+      "run",
+      "--rm",
+      "--cap-add",
+      "SYS_ADMIN",
+      "--network",
+      "none",
+      ...args,
+      "--entrypoint",
+      "sh",
+      image,
+      "-c",
+      script,
+    ],
+    { check: false, timeoutMs: 10 * 60_000 },
+  );
+}
+
+/**
+ * Copies the engine directory in volume `from` (its engine stopped: a copy of a running engine's
+ * databases could be torn) into volume `to`, in a helper container of `helperImage` carrying `labels`
+ * (a host's: the helper goes with it if this process dies). `around` wraps the copy in shell: given
+ * the two paths as the helper sees them, it returns what runs before and after it; a `before` that
+ * exits 42 refuses the copy.
+ */
+export async function copyEngineVolume(
+  helperImage: string,
+  from: string,
+  to: string,
+  labels: Record<string, string>,
+  around: (paths: { from: string; to: string }) => { before?: string; after?: string } = () => ({}),
+): Promise<{ exitCode: number; stderr: string }> {
+  const mounts = await copyMounts(from, to);
+  const { before, after } = around(mounts);
+  const script = [before, copyEngine(mounts.from, mounts.to, mounts.link), after]
+    .filter((part) => part !== undefined)
+    .join(" && ");
+  return helper(helperImage, [...mounts.args, ...labelArgs(labels)], script);
 }
 
 export type TemplateKind = "engine" | "provisioned";
@@ -233,11 +276,7 @@ export class HostTemplate {
    * `labels` are the source host's: the helper container is removed with it if this process dies.
    */
   async captureEngine(from: string, labels: Record<string, string>): Promise<void> {
-    const mounts = await copyMounts(from, this.volume);
-    const copied = await this.#run(
-      [...mounts.args, ...labelArgs(labels)],
-      copyEngine(mounts.from, mounts.to, mounts.link),
-    );
+    const copied = await copyEngineVolume(this.#helperImage, from, this.volume, labels);
     if (copied.exitCode !== 0)
       throw new Error(`copying ${from} into ${this.title} failed: ${copied.stderr.trim()}`);
   }
@@ -247,15 +286,12 @@ export class HostTemplate {
    * is not finished. `labels` are the host's: the helper container is removed with it if this process dies.
    */
   async cloneInto(volume: string, labels: Record<string, string>): Promise<void> {
-    const mounts = await copyMounts(this.volume, volume);
-    const copied = await this.#run(
-      [...mounts.args, ...labelArgs(labels)],
+    const copied = await copyEngineVolume(this.#helperImage, this.volume, volume, labels, (at) => ({
+      before: `{ test "$(cat ${at.from}/${MARKER} 2>/dev/null)" = ${this.key} || exit 42; }`,
       // The engine's id (newer Docker keeps it here) and its networks' ids are the host's own, made at
       // its engine's first start.
-      `test "$(cat ${mounts.from}/${MARKER} 2>/dev/null)" = ${this.key} || exit 42; ` +
-        `${copyEngine(mounts.from, mounts.to, mounts.link)} && ` +
-        `rm -f ${mounts.to}/${MARKER} ${mounts.to}/engine-id ${mounts.to}/network/files/local-kv.db`,
-    );
+      after: `rm -f ${at.to}/${MARKER} ${at.to}/engine-id ${at.to}/network/files/local-kv.db`,
+    }));
     if (copied.exitCode === 42)
       throw new Error(`${this.title} (volume ${this.volume}) is not finished; run again to rebuild it`);
     if (copied.exitCode !== 0)
@@ -291,28 +327,7 @@ export class HostTemplate {
 
   /** A short-lived container with the template mounted at AT.template. */
   #helper(script: string, access: "ro" | "rw") {
-    return this.#run(["-v", `${this.volume}:${AT.template}:${access}`], script);
-  }
-
-  /** A short-lived container running `script`; CAP_SYS_ADMIN to read and write trusted.* xattrs. */
-  #run(args: readonly string[], script: string) {
-    return docker(
-      [
-        "run",
-        "--rm",
-        "--cap-add",
-        "SYS_ADMIN",
-        "--network",
-        "none",
-        ...args,
-        "--entrypoint",
-        "sh",
-        this.#helperImage,
-        "-c",
-        script,
-      ],
-      { check: false, timeoutMs: 10 * 60_000 },
-    );
+    return helper(this.#helperImage, ["-v", `${this.volume}:${AT.template}:${access}`], script);
   }
 
   /**

@@ -9,6 +9,8 @@ export interface SystemdHostContainerOptions {
   /** Content of the inner engine's /etc/docker/daemon.json. */
   readonly innerDaemonJson: string;
   readonly ports: readonly number[];
+  /** The loopback port each of `ports` is published on; Docker picks one for the others. */
+  readonly hostPorts?: ReadonlyMap<number, number>;
   /** This machine's directory mounted as the host's pip cache, so venvs install from cached wheels. */
   readonly pipCacheDir: string;
 }
@@ -53,7 +55,10 @@ export class SystemdHostContainer extends GenericContainer {
     ];
     // testcontainers binds exposed ports on every interface; the harness's hosts listen on loopback only.
     this.hostConfig.PortBindings = Object.fromEntries(
-      options.ports.map((port) => [`${port}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "" }]]),
+      options.ports.map((port) => [
+        `${port}/tcp`,
+        [{ HostIp: "127.0.0.1", HostPort: String(options.hostPorts?.get(port) ?? "") }],
+      ]),
     );
     // Stopping systemd with an inner engine and its containers takes more than Docker's default 10 s.
     this.createOpts.StopTimeout = 30;
