@@ -113,8 +113,7 @@ describe("network chaos", () => {
     const alert = await chaos.alert("BackendDependencyDown");
     expect(alert.timeToAlertMs, "BackendDependencyDown must reach the receiver").toBeDefined();
 
-    const held = 30_000 - (performance.now() - partitionedAt);
-    if (held > 0) await new Promise((resolve) => setTimeout(resolve, held));
+    await chaos.hold(30_000, partitionedAt, "the partition, as the test says");
     await chaos.heal();
     await chaos.recovered();
     chaos.results["recovered after the partition ended in (s)"] =

@@ -25,9 +25,16 @@ const MANUAL_RECOVERY = [
   "systemctl restart sattva-backend sattva-streamer",
 ];
 
-/** Is the streamer healthy again (imports yt-dlp, extracts) a little after a step? */
+/**
+ * Is the streamer healthy again (imports yt-dlp, extracts) once a crash-looping one would have been
+ * restarted (its RestartSec=10) and published its next heartbeat?
+ */
 async function streamerWorks(chaos: ChaosRun): Promise<boolean> {
-  await new Promise((resolve) => setTimeout(resolve, 12_000));
+  await chaos.hold(
+    12_000,
+    performance.now(),
+    "a restart of the streamer (RestartSec=10) and its next heartbeat",
+  );
   const heartbeat = await readHeartbeat(chaos.stack);
   return (
     (await streamerImportsYtDlp(chaos.stack)).ok &&

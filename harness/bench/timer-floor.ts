@@ -8,6 +8,12 @@ import type { Journal } from "../report/journal.ts";
 export interface DeploymentTimers {
   /** Each alert rule's `for:` window, by alert name. */
   readonly alertFor: ReadonlyMap<string, number>;
+  /**
+   * What an alert waits besides its `for:`: Prometheus seeing the failure (half a scrape interval on
+   * average) and evaluating its rule (half an evaluation interval), then Alertmanager's `group_wait`
+   * before the first notification of a group. The tools' defaults where the stack sets none.
+   */
+  readonly alertDelay: number;
   /** Each unit's RestartSec (systemd's 100 ms when unset), by unit name without `.service`. */
   readonly restartSec: ReadonlyMap<string, number>;
   /** nginx's proxy_read_timeout (its default of 60 s when unset). */
@@ -28,8 +34,14 @@ export function durationSeconds(text: string): number | undefined {
 
 /** The timers the stack declares: its alert rules, its units and its nginx configuration. */
 export function deploymentTimers(
-  context: Pick<AuditContext, "rules" | "allUnits" | "nginx">,
+  context: Pick<AuditContext, "rules" | "allUnits" | "nginx" | "prometheus" | "alertmanager">,
 ): DeploymentTimers {
+  const global = looseObject(looseObject(context.prometheus?.data)["global"]);
+  const seconds = (value: unknown, fallback: number) => durationSeconds(looseText(value, "")) ?? fallback;
+  const alertDelay =
+    seconds(global["scrape_interval"], 60) / 2 +
+    seconds(global["evaluation_interval"], 60) / 2 +
+    seconds(looseObject(looseObject(context.alertmanager?.data)["route"])["group_wait"], 30);
   const alertFor = new Map<string, number>();
   for (const file of context.rules)
     for (const group of looseList(looseObject(file.data)["groups"]))
@@ -49,22 +61,26 @@ export function deploymentTimers(
   const timeout = findDirectives(context.nginx?.directives ?? [], "proxy_read_timeout")[0]?.directive.args[0];
   return {
     alertFor,
+    alertDelay,
     restartSec,
     proxyReadTimeout: timeout === undefined ? 60 : (durationSeconds(timeout) ?? 60),
   };
 }
 
-/** One wait on a deployment timer a test's journal shows, and how long the timer makes it at least. */
+/** One wait on a deployment timer a test's journal shows: how long the timer makes it, ending when. */
 export interface TimerWait {
   readonly timer: string;
   readonly seconds: number;
+  /** The journal's moment the wait ended (ms since the test began). */
+  readonly endMs: number;
 }
 
 /**
  * The deployment's own timers a test had to wait out, read from its journal: an alert that fired
- * (its `for:`), nginx giving up on a slow backend (proxy_read_timeout), a unit systemd restarted by
- * itself (RestartSec). Waits overlap from the fault's injection on, so the test's floor is the
- * longest of them; the rest of its time is the harness's (probes, proofs, steady-state checks).
+ * (its `for:` and the delay of the tools that raise it), nginx giving up on a slow backend
+ * (proxy_read_timeout), a unit systemd restarted by itself (RestartSec), and a fault the scenario
+ * holds for a time it states (`ChaosRun.hold`, the 30 s partition): the deployment is watched for that
+ * long on purpose.
  */
 export function timerWaits(journal: Journal, timers: DeploymentTimers): TimerWait[] {
   const waits: TimerWait[] = [];
@@ -72,22 +88,51 @@ export function timerWaits(journal: Journal, timers: DeploymentTimers): TimerWai
     const text = `${event.label} ${event.detail ?? ""}`;
     if (event.label === "alert fired" && event.detail !== undefined) {
       const window = timers.alertFor.get(event.detail);
-      if (window !== undefined) waits.push({ timer: `${event.detail} for: ${window}s`, seconds: window });
+      if (window !== undefined)
+        waits.push({
+          timer: `${event.detail} for: ${window}s + ${timers.alertDelay}s to raise it`,
+          seconds: window + timers.alertDelay,
+          endMs: event.atMs,
+        });
     }
+    const held = event.label === "held" ? /^([\d.]+) s\b/.exec(event.detail ?? "")?.[1] : undefined;
+    if (held !== undefined)
+      waits.push({
+        timer: `held ${held}s by the scenario (${event.detail ?? ""})`,
+        seconds: Number(held),
+        endMs: event.atMs,
+      });
     if (event.label === "nginx answered" && /\b504\b/.test(event.detail ?? ""))
       waits.push({
         timer: `proxy_read_timeout ${timers.proxyReadTimeout}s`,
         seconds: timers.proxyReadTimeout,
+        endMs: event.atMs,
       });
     const restarted = /([\w@.-]+?)(?:\.service)? restarted by systemd/.exec(text)?.[1];
     const restartSec = restarted === undefined ? undefined : timers.restartSec.get(restarted);
     if (restarted !== undefined && restartSec !== undefined)
-      waits.push({ timer: `${restarted} RestartSec=${restartSec}s`, seconds: restartSec });
+      waits.push({ timer: `${restarted} RestartSec=${restartSec}s`, seconds: restartSec, endMs: event.atMs });
   }
   return waits;
 }
 
-/** The test's floor in seconds: the longest timer it waited out (0 when it waited on none). */
+/**
+ * The test's floor in seconds (0 when it waited on no timer): the time covered by its waits, each
+ * placed on the journal's clock as the span that ended at its moment. Waits that overlap count once
+ * (an alert's window runs while a fault is held), waits one after another add up (two restarts); the
+ * rest of the test's time is the harness's (probes, proofs, steady-state checks).
+ */
 export function timerFloor(journal: Journal, timers: DeploymentTimers): number {
-  return Math.max(0, ...timerWaits(journal, timers).map((wait) => wait.seconds));
+  // Nothing is waited on before the test began.
+  const spans = timerWaits(journal, timers)
+    .map((wait) => [Math.max(0, wait.endMs / 1000 - wait.seconds), wait.endMs / 1000] as const)
+    .sort((a, b) => a[0] - b[0]);
+  let covered = 0;
+  let reached = Number.NEGATIVE_INFINITY;
+  for (const [from, to] of spans) {
+    if (to <= reached) continue;
+    covered += to - Math.max(from, reached);
+    reached = to;
+  }
+  return covered;
 }

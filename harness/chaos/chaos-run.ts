@@ -206,6 +206,17 @@ export class ChaosRun {
     });
   }
 
+  /**
+   * Keeps the fault in effect until `ms` after `since` (a moment of the scenario's own clock,
+   * `performance.now()`), as a scenario says it does ("partitioned for 30 s"): the deployment is watched
+   * for that long on purpose, and the journal says so ("held").
+   */
+  async hold(ms: number, since: number, why: string): Promise<void> {
+    const left = ms - (performance.now() - since);
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+    this.timeline.mark("held", `${(ms / 1000).toFixed(0)} s: ${why}`);
+  }
+
   /** Marks a moment of the scenario's own (e.g. "systemd restarted the backend"). */
   mark(label: string, detail?: string): void {
     this.timeline.mark(label, detail);

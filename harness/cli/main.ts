@@ -20,6 +20,7 @@ import { writeFindingsRecord } from "../report/findings-record.ts";
 import { addToJobSummary } from "../report/job-summary.ts";
 import { currentOwner, Label } from "../docker/labels.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
+import { listVmTemplates, removeVmTemplates } from "../targets/vagrant/vm-template.ts";
 import { cleanVms, vmLogin, vmNames } from "../targets/vagrant/vagrant-target.ts";
 import { vagrantCommand } from "./vagrant-command.ts";
 import { assertDockerRunning, docker } from "../docker/docker-cli.ts";
@@ -122,12 +123,17 @@ async function images(args: string[]): Promise<number> {
       process.stdout.write(`${service.padEnd(13)} ${how}\n`);
     }
     await assertDockerRunning();
-    const templates = await HostTemplate.list();
+    const [templates, vmTemplates] = await Promise.all([HostTemplate.list(), listVmTemplates()]);
     process.stdout.write(
-      templates.length === 0
+      templates.length + vmTemplates.length === 0
         ? "host templates: none yet (the first host builds one)\n"
-        : `host templates (removed by \`clean --all\`):\n${templates
-            .map((t) => `  ${t.key}  ${t.kind.padEnd(11)} volume ${t.volume}, made ${t.createdAt}\n`)
+        : `host templates (removed by \`clean --all\`):\n${[
+            ...templates.map(
+              (t) => `  ${t.key}  ${t.kind.padEnd(11)} volume ${t.volume}, made ${t.createdAt}`,
+            ),
+            ...vmTemplates.map((t) => `  ${t.key}  ${"vm".padEnd(11)} Vagrant box ${t.box}`),
+          ]
+            .map((line) => `${line}\n`)
             .join("")}`,
     );
     return ExitCode.passed;
@@ -251,6 +257,7 @@ async function cleanCommand(args: string[]): Promise<number> {
   const report = {
     ...(await clean({ all: values.all, templates: values.all })),
     vms: await cleanVms({ all: values.all }),
+    "vm templates": values.all ? await removeVmTemplates(await listVmTemplates()) : [],
   };
   for (const [kind, names] of Object.entries(report)) {
     log(`${kind}: ${names.length === 0 ? "none left" : `removed ${names.join(", ")}`}`);

@@ -9,6 +9,11 @@ export interface LocalCommandOptions {
   readonly display?: string;
   readonly input?: string;
   readonly timeoutMs?: number;
+  /**
+   * After `timeoutMs`, the program gets SIGTERM, then SIGKILL this much later if it still runs
+   * (5 s unless given): room for a program that tears down what it made when told to stop.
+   */
+  readonly killAfterMs?: number;
   /** Throw CommandError on a non-zero exit (default true). */
   readonly check?: boolean;
   readonly env?: Readonly<Record<string, string>>;
@@ -29,6 +34,7 @@ export async function runLocal(
     stripFinalNewline: false,
     ...(options.input === undefined ? { stdin: "ignore" } : { input: options.input }),
     ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    ...(options.killAfterMs === undefined ? {} : { forceKillAfterDelay: options.killAfterMs }),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
   if (child.code === "ENOENT") {

@@ -1,4 +1,5 @@
-import { access, readdir } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Host } from "../host/host.ts";
 
@@ -8,16 +9,32 @@ const PIP_CONF = "/etc/pip.conf";
 /**
  * Gives the host this machine's own certificate authorities and pip configuration. Where the machine
  * reaches package registries through a TLS-inspecting proxy, its CA is among them; without it pip on
- * the host fails certificate verification. Machines with no local CAs change nothing.
+ * the host fails certificate verification. Machines with no local CAs change nothing, and a host that
+ * has them already (a copy of a template, a VM reset to its snapshot) is left as it is: rebuilding the
+ * CA bundle takes half a minute in a VM under emulation.
  */
 export async function mirrorMachineTrust(host: Host): Promise<void> {
-  const certificates = (await readdir(LOCAL_CA_DIR).catch(() => [])).filter((name) => name.endsWith(".crt"));
-  for (const name of certificates)
-    await host.copyIn(path.join(LOCAL_CA_DIR, name), `${LOCAL_CA_DIR}/${name}`);
-  if (certificates.length > 0) await host.run("update-ca-certificates >/dev/null");
-  const hasPipConf = await access(PIP_CONF).then(
+  const certificates = (await readdir(LOCAL_CA_DIR).catch(() => []))
+    .filter((name) => name.endsWith(".crt"))
+    .map((name) => path.join(LOCAL_CA_DIR, name));
+  const files = [...certificates, ...((await readable(PIP_CONF)) ? [PIP_CONF] : [])];
+  if (files.length === 0) return;
+  const onHost = await host.run(`sha256sum ${files.join(" ")} 2>/dev/null || true`);
+  const differing = [];
+  for (const file of files) {
+    const digest = createHash("sha256")
+      .update(await readFile(file))
+      .digest("hex");
+    if (!onHost.stdout.includes(`${digest}  ${file}`)) differing.push(file);
+  }
+  for (const file of differing) await host.copyIn(file, file);
+  if (differing.some((file) => certificates.includes(file)))
+    await host.run("update-ca-certificates >/dev/null");
+}
+
+async function readable(file: string): Promise<boolean> {
+  return readFile(file).then(
     () => true,
     () => false,
   );
-  if (hasPipConf) await host.copyIn(PIP_CONF, PIP_CONF);
 }

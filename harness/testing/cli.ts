@@ -10,7 +10,8 @@ export const CLI_BIN = fileURLToPath(new URL("../cli/bin.js", import.meta.url));
 
 /**
  * Runs `sattva-chaos <args>` as a user would, with this process's Node, and returns what it did. Past
- * `timeoutMs` (30 min unless given) it is sent SIGTERM, as CI would on a stuck job.
+ * `timeoutMs` (30 min unless given) it is sent SIGTERM, as CI would on a stuck job, and given minutes
+ * to tear down what it made (a VM and libvirt) before a SIGKILL.
  */
 export function sattvaChaos(
   args: readonly string[],
@@ -21,5 +22,6 @@ export function sattvaChaos(
     check: false,
     env: { ...PLAIN_OUTPUT, ...env },
     timeoutMs,
+    killAfterMs: 5 * 60_000,
   });
 }

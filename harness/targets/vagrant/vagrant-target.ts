@@ -12,7 +12,9 @@ import { mirrorMachineTrust } from "../machine-trust.ts";
 import { SshConnection } from "../ssh/ssh-connection.ts";
 import { SshHost } from "../ssh/ssh-host.ts";
 import { provisionHost, type HostOptions, type Target } from "../target.ts";
+import { releaseHeldUnits } from "../held-units.ts";
 import { ensureBox } from "./box.ts";
+import { ensureVmTemplate } from "./vm-template.ts";
 import { cleanOrphanLibvirt, startLibvirt, type Libvirt } from "./libvirt.ts";
 import { BASELINE_SNAPSHOT, VAGRANTFILE, VagrantDeadline, VagrantProject } from "./vagrant-cli.ts";
 
@@ -192,8 +194,15 @@ export class VagrantTarget implements Target {
       const booting = performance.now();
       project = await reusableProject(options);
       const reused = project !== undefined;
+      const provisioning = options.provisioning;
+      const fromTemplate = project === undefined && provisioning !== undefined && options.templates !== false;
+      /** The VM template's box this VM was made from, if it was: provisioned for this stack already. */
+      let templateBox: string | undefined;
       if (project === undefined) {
-        const box = await ensureBox(progress);
+        const box = fromTemplate
+          ? await ensureVmTemplate({ images: options.images ?? [], provisioning, progress })
+          : await ensureBox(progress);
+        if (fromTemplate) templateBox = box.name;
         project = await createProject({
           owner: options.run?.owner ?? currentOwner(),
           keep,
@@ -236,6 +245,8 @@ export class VagrantTarget implements Target {
         await host.run(`date -u -s @${(Date.now() / 1000).toFixed(3)} >/dev/null`);
       }
       await hostReady(host).waitUntilReady(VagrantDeadline.up);
+      // Enabled by provisioning, held at the first boot of a template's VM, started by the runbook's order.
+      if (fromTemplate) await releaseHeldUnits(host, provisioning.heldUnits);
       const sshReady = performance.now() - booting;
       progress(
         `vm ${name}: ${reused ? "reused" : "SSH-ready"} with systemd running and Docker up in ${secondsSince(booting)}`,
@@ -254,17 +265,24 @@ export class VagrantTarget implements Target {
       const loading = performance.now();
       const refs = (options.images ?? []).flatMap((image) => (image.ref === undefined ? [] : [image.ref]));
       if (refs.length > 0) {
-        await loadImagesIntoHost(host, refs);
+        const loaded = await loadImagesIntoHost(host, refs);
         progress(
-          `vm ${name}: ${refs.length} image(s) loaded into the VM's engine in ${secondsSince(loading)}`,
+          loaded.length === 0
+            ? `vm ${name}: its engine has the ${refs.length} image(s) already`
+            : `vm ${name}: ${loaded.length} image(s) loaded into the VM's engine in ${secondsSince(loading)}`,
         );
       }
       host.timings = {
         vagrantUpToSshReady: Math.round(sshReady),
         imagesLoaded: Math.round(performance.now() - loading),
       };
-      // On a VM reset to its baseline snapshot, provisioning finds nothing to change.
-      if (options.provisioning !== undefined) await provisionHost(host, options.provisioning, progress);
+      // A VM from a template is provisioned for this stack already (the template's key is the stack's
+      // content). One reset to its baseline snapshot is provisioned again, which finds nothing to
+      // change: the proof that a template's VM is a freshly provisioned one.
+      if (provisioning !== undefined) {
+        if (templateBox === undefined) await provisionHost(host, provisioning, progress);
+        else progress(`host ${name}: provisioned: a copy of ${templateBox}`);
+      }
       return host;
     } catch (error) {
       await destroy();

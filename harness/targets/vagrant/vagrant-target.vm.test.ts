@@ -1,13 +1,18 @@
 // The Vagrant target end to end, through the real command line: the same scenario files as the
-// container and ssh targets, in a VM from the local Debian 12 box under QEMU, and then nothing left
-// on this machine: no domain, volume, pool, network, daemon, VM project or changed libvirt config.
+// container and ssh targets, in a VM from a template of the local Debian 12 box under QEMU, and then
+// nothing left on this machine: no domain, volume, pool, network, firewall chain, daemon, VM project
+// or changed libvirt config, also when the run is stopped with SIGTERM midway.
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { expect, it } from "vitest";
 import { ExitCode } from "../../errors.ts";
+import { runLocal } from "../../host/local-command.ts";
 import { reportDir } from "../../scenario/report-dir.ts";
-import { sattvaChaos } from "../../testing/cli.ts";
+import { CLI_BIN, PLAIN_OUTPUT, sattvaChaos } from "../../testing/cli.ts";
 import { liveProcesses, networkLinks } from "../../testing/machine-state.ts";
 import { vmsDir } from "./vagrant-target.ts";
 
@@ -26,6 +31,17 @@ async function footprint(): Promise<string> {
     ...(await listing("/run/sattva-chaos")),
     ...(await listing(vmsDir())),
   ];
+  const chains = await Promise.all(
+    ["iptables", "ip6tables"].flatMap((tool) =>
+      ["filter", "nat", "mangle"].map(async (table) => {
+        const saved = await runLocal(`${tool}-save`, ["-t", table], { check: false });
+        return saved.stdout
+          .split("\n")
+          .filter((line) => line.startsWith(":LIBVIRT_"))
+          .map((line) => `${tool} ${table} ${line.split(" ")[0] ?? ""}`);
+      }),
+    ),
+  );
   const qemuConf = createHash("sha256")
     .update(await readFile("/etc/libvirt/qemu.conf").catch(() => ""))
     .digest("hex");
@@ -33,6 +49,7 @@ async function footprint(): Promise<string> {
     `processes:\n${processes}`,
     `links:\n${(await networkLinks()).sort().join("\n")}`,
     `files:\n${files.join("\n")}`,
+    `firewall chains:\n${chains.flat().join("\n")}`,
     `qemu.conf ${qemuConf}`,
   ].join("\n");
 }
@@ -56,5 +73,36 @@ it("smoke and nginx-502 pass on a Vagrant VM (QEMU), and the teardown leaves not
   );
   expect(run.exitCode, run.stderr.slice(-5000)).toBe(ExitCode.passed);
   expect(run.stderr).toMatch(/vm sattva-chaos-vm-\w+: SSH-ready with systemd running and Docker up/);
+  // A VM from the template: nothing loaded through SSH, nothing provisioned under emulation; reset to
+  // its baseline for the second file, provisioning it again finds nothing to change.
+  expect(run.stderr).not.toMatch(/image\(s\) loaded into the VM's engine/);
+  expect(run.stderr).toMatch(
+    /host sattva-chaos-vm-\w+: provisioned: a copy of sattva-chaos\/vm-template-\w+/,
+  );
+  expect(run.stderr.match(/provisioning the stack/g)).toHaveLength(1);
+  expect(run.stderr).toMatch(/host sattva-chaos-vm-\w+: provisioned in [\d.]+s \(nothing to change\)/);
+  expect(await footprint()).toBe(before);
+});
+
+it("a SIGTERM to a VM run (a CI job's timeout) leaves nothing behind once it exits", async () => {
+  const before = await footprint();
+  const run = spawn(process.execPath, [CLI_BIN, "run", "smoke", "--target", "vagrant"], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...PLAIN_OUTPUT },
+  });
+  let booted = false;
+  for await (const line of createInterface({ input: run.stderr })) {
+    process.stderr.write(/▸|vm |libvirt|box|SIGTERM/.test(line) ? `${line}\n` : "");
+    if (/vm sattva-chaos-vm-\w+: SSH-ready/.test(line)) {
+      booted = true;
+      break;
+    }
+  }
+  expect(booted, "the run booted its VM").toBe(true);
+  run.stderr.resume();
+  // The run's own process only, as a CI job's timeout sends it.
+  run.kill("SIGTERM");
+  const [exitCode] = (await once(run, "exit")) as [number | null];
+  expect(exitCode).toBe(143);
   expect(await footprint()).toBe(before);
 });
