@@ -14,6 +14,7 @@ import { runLocal } from "../../host/local-command.ts";
 import { reportDir } from "../../scenario/report-dir.ts";
 import { CLI_BIN, PLAIN_OUTPUT, sattvaChaos } from "../../testing/cli.ts";
 import { liveProcesses, networkLinks } from "../../testing/machine-state.ts";
+import { vmRunDeadlineMs } from "./vagrant-cli.ts";
 import { vmsDir } from "./vagrant-target.ts";
 
 /** What a VM run could leave on this machine, as text to compare before and after. */
@@ -54,35 +55,38 @@ async function footprint(): Promise<string> {
   ].join("\n");
 }
 
-it("smoke and nginx-502 pass on a Vagrant VM (QEMU), and the teardown leaves nothing behind", async () => {
-  const before = await footprint();
-  const run = await sattvaChaos([
-    "run",
-    "smoke",
-    "nginx-502",
-    "--target",
-    "vagrant",
-    "--report",
-    reportDir("vagrant"),
-  ]);
-  process.stderr.write(
-    run.stderr
-      .split("\n")
-      .filter((line) => /▸|vm |libvirt|box/.test(line))
-      .join("\n"),
-  );
-  expect(run.exitCode, run.stderr.slice(-5000)).toBe(ExitCode.passed);
-  expect(run.stderr).toMatch(/vm sattva-chaos-vm-\w+: SSH-ready with systemd running and Docker up/);
-  // A VM from the template: nothing loaded through SSH, nothing provisioned under emulation; reset to
-  // its baseline for the second file, provisioning it again finds nothing to change.
-  expect(run.stderr).not.toMatch(/image\(s\) loaded into the VM's engine/);
-  expect(run.stderr).toMatch(
-    /host sattva-chaos-vm-\w+: provisioned: a copy of sattva-chaos\/vm-template-\w+/,
-  );
-  expect(run.stderr.match(/provisioning the stack/g)).toHaveLength(1);
-  expect(run.stderr).toMatch(/host sattva-chaos-vm-\w+: provisioned in [\d.]+s \(nothing to change\)/);
-  expect(await footprint()).toBe(before);
-});
+/** smoke's 2 tests and nginx-502's 3, in two files: the run's deadline comes from its phases. */
+const DEADLINE_MS = vmRunDeadlineMs({ files: 2, tests: 5 });
+
+it(
+  "smoke and nginx-502 pass on a Vagrant VM (QEMU), and the teardown leaves nothing behind",
+  async () => {
+    const before = await footprint();
+    const run = await sattvaChaos(
+      ["run", "smoke", "nginx-502", "--target", "vagrant", "--report", reportDir("vagrant")],
+      {},
+      { timeoutMs: DEADLINE_MS },
+    );
+    process.stderr.write(
+      run.stderr
+        .split("\n")
+        .filter((line) => /▸|vm |libvirt|box/.test(line))
+        .join("\n"),
+    );
+    expect(run.exitCode, run.stderr.slice(-5000)).toBe(ExitCode.passed);
+    expect(run.stderr).toMatch(/vm sattva-chaos-vm-\w+: SSH-ready with systemd running and Docker up/);
+    // A VM from the template: nothing loaded through SSH, nothing provisioned under emulation; reset to
+    // its baseline for the second file, provisioning it again finds nothing to change.
+    expect(run.stderr).not.toMatch(/image\(s\) loaded into the VM's engine/);
+    expect(run.stderr).toMatch(
+      /host sattva-chaos-vm-\w+: provisioned: a copy of sattva-chaos\/vm-template-\w+/,
+    );
+    expect(run.stderr.match(/provisioning the stack/g)).toHaveLength(1);
+    expect(run.stderr).toMatch(/host sattva-chaos-vm-\w+: provisioned in [\d.]+s \(nothing to change\)/);
+    expect(await footprint()).toBe(before);
+  },
+  DEADLINE_MS + 10 * 60_000,
+);
 
 it("a SIGTERM to a VM run (a CI job's timeout) leaves nothing behind once it exits", async () => {
   const before = await footprint();
