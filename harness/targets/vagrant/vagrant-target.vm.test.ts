@@ -81,7 +81,7 @@ it(
     expect(run.stderr).toMatch(
       /host sattva-chaos-vm-\w+: provisioned: a copy of sattva-chaos\/vm-template-\w+/,
     );
-    expect(run.stderr.match(/provisioning the stack/g)).toHaveLength(1);
+    expect(run.stderr.match(/host sattva-chaos-vm-\w+: provisioning the stack/g)).toHaveLength(1);
     expect(run.stderr).toMatch(/host sattva-chaos-vm-\w+: provisioned in [\d.]+s \(nothing to change\)/);
     expect(await footprint()).toBe(before);
   },
