@@ -16,9 +16,12 @@ import { RunEnv } from "../scenario/run-env.ts";
 import { listScenarios } from "../scenario/run-scenarios.ts";
 import { BUNDLED_STACK } from "../stack/stack-layout.ts";
 import { sattvaChaos } from "../testing/cli.ts";
+import { testTimes } from "./test-times.ts";
 import { deploymentTimers, timerFloor, type DeploymentTimers } from "./timer-floor.ts";
 
 const SIDE_BY_SIDE = "smoke";
+/** Smoke's first test: a host made, the stack started in the documented order, the steady state checked. */
+const GREEN_BASELINE = "smoke > the documented deployment reaches its steady state";
 const DEADLINE_MS = 60 * 60_000;
 
 /** Per-file phases read from the run's progress lines (`▸ [file] …`), in seconds. */
@@ -44,6 +47,8 @@ interface RunFigures {
   readonly exitCode: number;
   readonly wall: number;
   readonly files: ReadonlyMap<string, FileFigures>;
+  /** Each test's seconds ("file > test"); a file's first test includes its host and the start. */
+  readonly tests: Record<string, number>;
 }
 
 async function measure(files: readonly string[], env: Record<string, string>, timers: DeploymentTimers) {
@@ -77,7 +82,12 @@ async function measure(files: readonly string[], env: Record<string, string>, ti
           sum(own, (j) => (j.durationMs ?? 0) / 1000) + (phases["host ready"] ?? 0) + (phases["start"] ?? 0),
       });
     }
-    return { exitCode: run.exitCode, wall, files: figures };
+    return {
+      exitCode: run.exitCode,
+      wall,
+      files: figures,
+      tests: await testTimes(path.join(dir, "junit.xml")),
+    };
   });
 }
 
@@ -137,6 +147,12 @@ out(
   `whole run: ${s(main.wall)} with ${jobs} job(s); the floor spread over them is ${s(totalFloor / jobs)}: overhead ${ratio(main.wall, totalFloor / jobs)}`,
 );
 const [one, two] = [withTemplate.files.get(SIDE_BY_SIDE), withoutTemplate.files.get(SIDE_BY_SIDE)];
+// The file's first test waits for its host and the documented start, then checks the steady state.
+const [green, greenWithout] = [withTemplate, withoutTemplate].map((run) => run.tests[GREEN_BASELINE]);
+out(
+  `from nothing to the green baseline (host, documented start, steady state checked; "${GREEN_BASELINE}"): ` +
+    `${s(green)} with the template vs ${s(greenWithout)} without`,
+);
 out(
   `${SIDE_BY_SIDE} side by side: host ready ${s(one?.phases["host ready"])} from the template vs ${s(two?.phases["host ready"])} without ` +
     `(${one !== undefined && two !== undefined ? ((two.phases["host ready"] ?? 0) / (one.phases["host ready"] ?? 1)).toFixed(1) : "—"}×); ` +

@@ -3,11 +3,10 @@
 // the real command line. Prints per target the time to a ready host (for the VM: `vagrant up` to
 // SSH-ready), image loading, provisioning in the host, each test's wall time, and the ratios.
 // Run: npm run bench:targets   (about a quarter of an hour: the VM runs under software emulation)
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
-import { unescapeXml } from "../scenario/run-scenarios.ts";
 import { sattvaChaos } from "../testing/cli.ts";
+import { testTimes } from "./test-times.ts";
 import { vmRunDeadlineMs } from "../targets/vagrant/vagrant-cli.ts";
 
 const SCENARIOS = ["smoke", "nginx-502"];
@@ -60,12 +59,9 @@ async function measure(target: (typeof TARGETS)[number]): Promise<Measured> {
       const seen = [...run.stderr.matchAll(new RegExp(pattern, "g"))].map((m) => Number(m[1]));
       if (seen.length > 0) phases[`${name} (${seen.length}×, total)`] = seen.reduce((a, b) => a + b, 0);
     }
-    const junit = await readFile(path.join(dir, "junit.xml"), "utf8").catch(() => "");
-    const tests: Record<string, number> = {};
-    for (const match of junit.matchAll(/<testcase classname="([^"]*)" name="([^"]*)" time="([\d.]+)"/g)) {
-      tests[`${path.basename(match[1] ?? "", ".test.ts")} > ${unescapeXml(match[2] ?? "").slice(0, 60)}`] =
-        Number(match[3]);
-    }
+    const tests = Object.fromEntries(
+      Object.entries(await testTimes(path.join(dir, "junit.xml"))).map(([name, s]) => [name.slice(0, 70), s]),
+    );
     if (run.timedOut)
       process.stderr.write(`bench: the run on ${target} passed its deadline and was stopped\n`);
     if (run.exitCode !== 0) process.stderr.write(run.stderr.slice(-3000));
