@@ -42,7 +42,7 @@ import { secondsSince } from "../format.ts";
 import { HOST_PORTS, STACK_PORTS } from "../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
-import { KeptContainerTarget } from "../targets/container/kept-container-target.ts";
+import { KEPT_HOST_NAME, KeptContainerTarget } from "../targets/container/kept-container-target.ts";
 import type { FaultPermission } from "../host/host.ts";
 import { defaultJobs, parseJobs, thisMachine } from "../scenario/jobs.ts";
 import { HostTemplate } from "../targets/container/host-template.ts";
@@ -191,14 +191,42 @@ async function up(args: string[]): Promise<number> {
   return ExitCode.passed;
 }
 
+/** Host containers left up by `up` or `--keep`, running or not. */
+async function keptContainers(): Promise<string[]> {
+  const listed = await docker([
+    ...["ps", "-a", "--filter", `label=${Label.managed}=true`, "--filter", `label=${Label.keep}=true`],
+    ...["--format", "{{.Names}}"],
+  ]);
+  return listed.stdout.split("\n").filter((line) => line !== "" && KEPT_HOST_NAME.test(line));
+}
+
+/** Hosts left up by `up` or `--keep`: containers and VMs. */
+async function keptHosts(): Promise<string[]> {
+  const [containers, vms] = await Promise.all([keptContainers(), vmNames({ kept: true })]);
+  return [...containers, ...vms];
+}
+
+/**
+ * Removes hosts left up by `up` or `--keep`: those named, or all of them; never a host a live run uses
+ * (a name that is not a kept host is refused, naming the ones there are).
+ */
 async function down(args: string[]): Promise<number> {
   const { positionals } = parse(args, {});
   await assertDockerRunning();
+  if (positionals.length > 0) {
+    const kept = await keptHosts();
+    const unknown = positionals.filter((name) => !kept.includes(name));
+    if (unknown.length > 0)
+      throw new UsageError(
+        `down ${unknown.join(" ")}: expected the name of a host left up by \`up\` or --keep; ` +
+          (kept.length === 0 ? "there is none" : `there are ${kept.join(", ")}`),
+      );
+  }
   const removed =
     positionals.length === 0
-      ? [await clean({ all: true })]
+      ? [await clean({ kept: true })]
       : await Promise.all(positionals.map((host) => clean({ host })));
-  const vms = await cleanVms(positionals.length === 0 ? { all: true } : { names: positionals });
+  const vms = await cleanVms(positionals.length === 0 ? { kept: true } : { names: positionals });
   const hosts = [...removed.flatMap((report) => report.containers), ...vms];
   log(hosts.length === 0 ? "no host to remove" : `removed ${hosts.join(", ")}`);
   return ExitCode.passed;
@@ -214,20 +242,7 @@ async function shell(args: string[]): Promise<number> {
   const command = split === -1 ? [] : args.slice(split + 1);
   const [name] = positionals;
   await assertDockerRunning();
-  const containers = (
-    await docker([
-      "ps",
-      "--filter",
-      `label=${Label.managed}=true`,
-      "--filter",
-      `label=${Label.keep}=true`,
-      "--format",
-      "{{.Names}}",
-    ])
-  ).stdout
-    .split("\n")
-    .filter((line) => line !== "");
-  const vms = await vmNames();
+  const [containers, vms] = await Promise.all([keptContainers(), vmNames()]);
   if (name === undefined || positionals.length > 1 || (!containers.includes(name) && !vms.includes(name))) {
     const hosts = [...containers, ...vms];
     throw new UsageError(

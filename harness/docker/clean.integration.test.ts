@@ -28,7 +28,7 @@ afterAll(() => {
   for (const child of holders) child.kill("SIGKILL");
 });
 
-it("Ctrl-C tears a host down; after a SIGKILL, `clean` removes what is left and spares live runs", async () => {
+it("Ctrl-C tears a host down; after a SIGKILL, `clean` removes what is left; `clean` and `down` spare live runs", async () => {
   const [killed, interrupted] = await Promise.all([holdHost(), holdHost()]);
   expect(await resourcesOf(killed.host)).toHaveLength(3);
   expect(await resourcesOf(interrupted.host)).toHaveLength(3);
@@ -42,6 +42,11 @@ it("Ctrl-C tears a host down; after a SIGKILL, `clean` removes what is left and 
   expect(cleaned.stderr).toContain(killed.host);
   expect(await resourcesOf(killed.host)).toEqual([]);
   expect(await resourcesOf(interrupted.host), "clean must not touch a live run's host").toHaveLength(3);
+  // (A bare `down` would also remove the hosts other test files keep with `up`: its choice is unit tested.)
+  const named = await sattvaChaos(["down", interrupted.host]);
+  expect(named.exitCode, "a live run's host is no kept host").toBe(ExitCode.usageOrEnvironment);
+  expect(named.stderr).toContain(`down ${interrupted.host}: expected the name of a host left up by`);
+  expect(await resourcesOf(interrupted.host)).toHaveLength(3);
 
   interrupted.child.kill("SIGINT");
   const [exitCode] = (await once(interrupted.child, "exit")) as [number | null];

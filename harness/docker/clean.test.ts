@@ -27,4 +27,11 @@ it("removes what dead runs left, spares live and kept hosts unless --all, and te
     false,
     false,
   ]);
+  // `down` with no names: the hosts kept with up/--keep, never a live run's, never a template.
+  expect([dead, live, kept, template].map((r) => isLeftOver(r, { kept: true }))).toEqual([
+    false,
+    false,
+    true,
+    false,
+  ]);
 });

@@ -4,6 +4,8 @@ import { BASELINE_IMAGE, baselineVolume, isOwnerAlive, Label, TEMPLATE_IMAGE } f
 export interface CleanOptions {
   /** Also remove resources of live runs and hosts kept with `up`/`--keep`. */
   readonly all?: boolean;
+  /** Only resources of hosts kept with `up`/`--keep` (`down` with no names): never a live run's. */
+  readonly kept?: boolean;
   /** Only resources of this host. */
   readonly host?: string;
   /** Also remove the host engine templates (a cache, like the images): `clean --all`, never `down`. */
@@ -52,6 +54,7 @@ async function listManaged(kind: Kind): Promise<Resource[]> {
 export function isLeftOver(resource: Resource, options: CleanOptions): boolean {
   if (resource.labels[Label.template] !== undefined) return options.templates === true;
   if (options.host !== undefined) return resource.labels[Label.host] === options.host;
+  if (options.kept === true) return resource.labels[Label.keep] === "true";
   if (options.all === true) return true;
   return resource.labels[Label.keep] !== "true" && !isOwnerAlive(resource.labels[Label.owner]);
 }

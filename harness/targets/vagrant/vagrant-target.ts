@@ -98,9 +98,11 @@ async function vmProjects(): Promise<{ project: VagrantProject; record: Partial<
   );
 }
 
-/** VM names (as `up` and `down` print them) on this machine. */
-export async function vmNames(): Promise<string[]> {
-  return (await vmProjects()).map(({ project }) => path.basename(project.dir));
+/** VM names (as `up` and `down` print them) on this machine; with `kept`, those left up by `up`/--keep. */
+export async function vmNames(options: { kept?: boolean } = {}): Promise<string[]> {
+  return (await vmProjects())
+    .filter(({ record }) => options.kept !== true || record.keep === true)
+    .map(({ project }) => path.basename(project.dir));
 }
 
 /** `ssh` arguments that log into a VM as root (`sattva-chaos shell`), or undefined if there is none. */
@@ -134,11 +136,12 @@ async function reusableProject(options: HostOptions): Promise<VagrantProject | u
 
 /**
  * Destroys VMs, then, once no VM is left, whatever a dead run left in libvirt (daemons included), and
- * returns what it removed. `run`: the VMs of that run (its end); `names`: those (`down`); `all`: every
- * one (`clean --all`, `down`); by default those no live process answers for and nobody kept (`clean`).
+ * returns what it removed. `run`: the VMs of that run (its end); `names`: those (`down NAME`); `kept`:
+ * those kept with `up`/`--keep` (`down`); `all`: every one (`clean --all`); by default those no live
+ * process answers for and nobody kept (`clean`).
  */
 export async function cleanVms(
-  options: { all?: boolean; names?: readonly string[]; run?: string } = {},
+  options: { all?: boolean; kept?: boolean; names?: readonly string[]; run?: string } = {},
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const { project, record } of await vmProjects()) {
@@ -148,7 +151,9 @@ export async function cleanVms(
         ? options.names.includes(name)
         : options.run !== undefined
           ? record.run === options.run && record.keep !== true
-          : options.all === true || (record.keep !== true && !isOwnerAlive(record.owner));
+          : options.kept === true
+            ? record.keep === true
+            : options.all === true || (record.keep !== true && !isOwnerAlive(record.owner));
     if (!chosen) continue;
     await destroyProject(project);
     removed.push(name);
