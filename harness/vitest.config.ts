@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import LongestFirstSequencer from "./longest-first-sequencer.ts";
 import { defaultJobs, thisMachine } from "./scenario/jobs.ts";
 import { reportDir } from "./scenario/report-dir.ts";
 import { RunEnv } from "./scenario/run-env.ts";
@@ -23,6 +24,7 @@ const ALONE = "harness/**/*.alone.integration.test.ts";
 export default defineConfig({
   test: {
     root,
+    sequence: { sequencer: LongestFirstSequencer },
     // allure-vitest's reporter registers its own setup file: steps and attachments of each test.
     reporters: [
       "default",

@@ -12,7 +12,7 @@ import { DeadManSwitch } from "./dead-man-switch.ts";
 import { Markers } from "./markers.ts";
 import { takeHostBaseline, type HostBaseline } from "./residue.ts";
 import { Timeline } from "./timeline.ts";
-import type { ReplayRecord } from "../scenario/replay.ts";
+import { JOURNAL_VERSION, journalSchema, type ReplayRecord } from "../report/journal.ts";
 import { InconclusiveError, type Verdict } from "./verdict.ts";
 
 const MARKERS_PER_RUN = 20;
@@ -289,29 +289,39 @@ export class ChaosRun {
     const { scenario, test, verdict } = entry;
     const file = journalFile(scenario, test);
     await mkdir(path.dirname(file), { recursive: true });
-    const journal = {
-      scenario,
-      test,
-      verdict,
-      startedAt: this.timeline.startedAt.toISOString(),
-      durationMs: this.timeline.elapsedMs(),
-      stack: this.stack.source.dir,
-      host: this.stack.host.name,
-      results: this.results,
-      faults: this.faults,
-      residue: entry.residue,
-      timeline: this.timeline.events,
-      runbook: this.runbookSteps.map((step) => ({
-        command: step.command,
-        atMs: step.atMs,
-        exitCode: step.result.exitCode,
-        durationMs: step.result.durationMs,
-        stdout: step.result.stdout,
-        stderr: step.result.stderr,
-      })),
-      replay: entry.replay,
-    };
+    // Checked as it will be read (JSON: a NaN result is null there) against the schema `--replay`
+    // reads with, so a journal written can always be replayed.
+    const journal = journalSchema.parse(
+      toJson({
+        schemaVersion: JOURNAL_VERSION,
+        scenario,
+        test,
+        verdict,
+        startedAt: this.timeline.startedAt.toISOString(),
+        durationMs: this.timeline.elapsedMs(),
+        stack: this.stack.source.dir,
+        host: this.stack.host.name,
+        results: this.results,
+        faults: this.faults,
+        residue: entry.residue,
+        timeline: this.timeline.events,
+        runbook: this.runbookSteps.map((step) => ({
+          command: step.command,
+          atMs: step.atMs,
+          exitCode: step.result.exitCode,
+          durationMs: step.result.durationMs,
+          stdout: step.result.stdout,
+          stderr: step.result.stderr,
+        })),
+        replay: entry.replay,
+      }),
+    );
     await writeFile(file, `${this.stack.deployment.redact(JSON.stringify(journal, null, 2))}\n`);
     return file;
   }
+}
+
+/** A value as JSON gives it back. */
+function toJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value)) as unknown;
 }

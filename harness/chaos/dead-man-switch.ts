@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import type { Host } from "../host/host.ts";
-import { shellQuote } from "../host/shell.ts";
 
 /** How often the harness beats, how long the host waits without a beat, and how often it looks. */
 export const DEAD_MAN_TIMING = { beatMs: 3_000, graceSeconds: 15, checkSeconds: 5 } as const;
@@ -26,6 +25,7 @@ export class DeadManSwitch {
   readonly #host: Host;
   readonly #beatFile: string;
   readonly #healFile: string;
+  readonly #checkFile: string;
   #beating: NodeJS.Timeout | undefined;
   #armed = false;
 
@@ -34,6 +34,7 @@ export class DeadManSwitch {
     this.unit = `${PREFIX}${randomBytes(4).toString("hex")}`;
     this.#beatFile = `${DIR}/${this.unit}.beat`;
     this.#healFile = `${DIR}/${this.unit}.heal`;
+    this.#checkFile = `${DIR}/${this.unit}.check`;
   }
 
   /**
@@ -55,13 +56,17 @@ export class DeadManSwitch {
       `[ "$age" -lt ${graceSeconds * this.#host.slowdown} ] && exit 0`,
       `echo "sattva-chaos dead-man switch: no beat for $age s; healing"`,
       `tac ${this.#healFile} | while read -r heal; do echo "heal: $heal"; sh -c "$heal" || echo "heal failed: $heal"; done`,
-      `rm -f ${this.#beatFile} ${this.#healFile}`,
+      `rm -f ${this.#beatFile} ${this.#healFile} ${this.#checkFile}`,
       `systemctl stop ${this.unit}.timer`,
     ].join("\n");
+    // The check is a file the unit runs, not an argument of it: systemd writes a transient unit's
+    // command line to /run, and reads `$` back escaped at the next daemon-reload (a fault's or chaos
+    // mode's), which would break the script from then on.
+    await this.#host.run(`cat > ${this.#checkFile}`, { input: `${check}\n` });
     await this.#host.run(
       `systemd-run --quiet --unit=${this.unit} --description='sattva-chaos dead-man switch' ` +
         `--on-active=${checkSeconds}s --on-unit-inactive=${checkSeconds}s --timer-property=AccuracySec=1s ` +
-        `/bin/sh -c ${shellQuote(check)}`,
+        `/bin/sh ${this.#checkFile}`,
     );
     this.#armed = true;
     this.#beating = setInterval(() => {
@@ -81,7 +86,7 @@ export class DeadManSwitch {
     if (!this.#armed) return;
     this.#armed = false;
     await this.#host.run(
-      `systemctl stop ${this.unit}.timer ${this.unit}.service 2>/dev/null; systemctl reset-failed ${this.unit}.service 2>/dev/null; rm -f ${this.#beatFile} ${this.#healFile}; true`,
+      `systemctl stop ${this.unit}.timer ${this.unit}.service 2>/dev/null; systemctl reset-failed ${this.unit}.service 2>/dev/null; rm -f ${this.#beatFile} ${this.#healFile} ${this.#checkFile}; true`,
     );
   }
 }

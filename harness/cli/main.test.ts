@@ -55,30 +55,57 @@ describe("bad input gets a clear message and exit code 3", { timeout: 60_000 }, 
     expect(up.stderr).toContain("is an existing one: use run or gate on it");
   });
 
-  it("a --replay file that is not a journal, or --replay with a scenario of its own", async () => {
+  it("a --replay file that is not a journal, of another version, incomplete, or with a scenario of its own", async () => {
     const missing = await sattvaChaos(["run", "--replay", "/nonexistent/journal.json"]);
     expect(missing.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(missing.stderr).toContain(
       "--replay /nonexistent/journal.json: expected a journal written by `sattva-chaos run`",
     );
     await withTempDir("replay", async (dir) => {
-      const notJournal = path.join(dir, "results.json");
-      await writeFile(notJournal, '{"scenario": "smoke"}');
-      const old = await sattvaChaos(["run", "--replay", notJournal]);
-      expect(old.exitCode).toBe(ExitCode.usageOrEnvironment);
-      expect(old.stderr).toContain('the journal has no "replay" record');
-      const replay = {
+      const file = path.join(dir, "journal.json");
+      const replayOf = async (journal: unknown, ...args: string[]) => {
+        await writeFile(file, JSON.stringify(journal));
+        const run = await sattvaChaos(["run", ...args, "--replay", file]);
+        expect(run.exitCode, run.stderr).toBe(ExitCode.usageOrEnvironment);
+        expect(run.stderr, "one clear message, no stack trace").not.toMatch(/\n\s+at /);
+        return run.stderr;
+      };
+      expect(await replayOf({ scenario: "smoke" })).toContain(
+        "this one has no journal version (an older sattva-chaos, or not a journal), and this sattva-chaos replays version 1",
+      );
+      expect(await replayOf({ schemaVersion: 2 })).toContain("this one has journal version 2");
+      const journal = {
+        schemaVersion: 1,
         scenario: "smoke",
         test: "t",
-        target: "container",
+        verdict: { status: "passed" },
+        startedAt: "2026-12-03T09:00:00.000Z",
+        durationMs: 1000,
         stack: dir,
-        imageMode: "offline",
-        images: {},
+        host: "sattva-chaos-host-00000000",
+        results: {},
+        faults: [],
+        residue: [],
+        timeline: [],
+        runbook: [],
+        replay: {
+          scenario: "smoke",
+          test: "t",
+          target: "container",
+          stack: dir,
+          imageMode: "offline",
+          images: {},
+        },
       };
-      await writeFile(notJournal, JSON.stringify({ replay, verdict: { status: "passed" } }));
-      const both = await sattvaChaos(["run", "smoke", "--replay", notJournal]);
-      expect(both.exitCode).toBe(ExitCode.usageOrEnvironment);
-      expect(both.stderr).toContain(
+      const incomplete = await replayOf({
+        ...journal,
+        verdict: { status: "failed" },
+        replay: { ...journal.replay, stack: undefined },
+      });
+      expect(incomplete).toContain(`--replay ${file}: not a whole journal of version 1:`);
+      expect(incomplete).toContain("verdict.cause: expected string, got nothing");
+      expect(incomplete).toContain("replay.stack: expected string, got nothing");
+      expect(await replayOf(journal, "smoke")).toContain(
         "--replay runs the journal's scenario and test on its target, stack and image mode; drop smoke",
       );
     });

@@ -31,12 +31,8 @@ import { RunEnv, targetOptionsToEnv } from "../scenario/run-env.ts";
 import { journalFile, reportDir } from "../scenario/report-dir.ts";
 import type { Verdict } from "../chaos/verdict.ts";
 import { whyNotPassed } from "../report/run-summary.ts";
-import {
-  faultDifferences,
-  readReplayableJournal,
-  stackCommit,
-  type ReplayableJournal,
-} from "../scenario/replay.ts";
+import type { CurrentJournal } from "../report/journal.ts";
+import { faultDifferences, readReplayableJournal, stackCommit } from "../scenario/replay.ts";
 import { failuresIn, listScenarios, listTests, READ_ONLY, runScenarios } from "../scenario/run-scenarios.ts";
 import { secondsSince } from "../format.ts";
 import { HOST_PORTS, STACK_PORTS } from "../stack-ports.ts";
@@ -54,7 +50,7 @@ const USAGE = `usage: sattva-chaos <command> [options]
 
 commands:
   run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--mode offline|online] [--grep TEXT] [--report DIR]
-      [--keep] [--jobs N] [--ssh-key FILE] [--ssh-known-hosts FILE] [--allow-destructive]
+      [--keep] [--jobs N] [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new] [--allow-destructive]
                                                       run scenarios (all if none is named; --grep: only tests
                                                       whose name contains TEXT; --report: the HTML page,
                                                       summary, JUnit, allure results, journals and logs go
@@ -68,7 +64,7 @@ commands:
                                                       /etc/sattva-chaos/disposable
   run --replay JOURNAL [--report DIR]                 run a journal's test again the same way (its target,
                                                       stack and image mode) and say whether it ended the same
-  gate --target ${TARGET_CHOICES} [--ssh-key FILE] [--ssh-known-hosts FILE] [--report DIR]
+  gate --target ${TARGET_CHOICES} [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new] [--report DIR]
                                                       release gate: the read-only suite; exit 0 = ready,
                                                       otherwise what blocks the release (JUnit in the report)
   audit [--stack DIR] [--json] [--report DIR] [--mode offline|online]
@@ -284,6 +280,7 @@ const targetOptions = {
   target: { type: "string", default: "container" },
   "ssh-key": { type: "string" },
   "ssh-known-hosts": { type: "string" },
+  "ssh-accept-new": { type: "boolean", default: false },
 } as const;
 
 /** The target of `--target` with its options, checked; Docker is needed only where hosts are made. */
@@ -291,6 +288,7 @@ async function chosenTarget(values: {
   target: string;
   "ssh-key"?: string | undefined;
   "ssh-known-hosts"?: string | undefined;
+  "ssh-accept-new"?: boolean | undefined;
   "allow-destructive"?: boolean | undefined;
 }): Promise<{ target: Target; options: TargetOptions }> {
   const options: TargetOptions = {
@@ -298,6 +296,7 @@ async function chosenTarget(values: {
     ...(values["ssh-known-hosts"] === undefined
       ? {}
       : { knownHosts: path.resolve(values["ssh-known-hosts"]) }),
+    acceptNewHostKey: values["ssh-accept-new"] === true,
     allowDestructive: values["allow-destructive"] === true,
   };
   const target = createTarget(values.target, options);
@@ -484,7 +483,7 @@ async function auditBeforeRun(stack: string, mode: ImageMode, reports: string): 
 }
 
 /** Says whether the replay ended as the journal's run did: the same verdict and cause, the same faults. */
-async function compareReplay(original: ReplayableJournal, reports: string): Promise<void> {
+async function compareReplay(original: CurrentJournal, reports: string): Promise<void> {
   const { scenario, test } = original.replay;
   const replayed = await readReplayableJournal(journalFile(scenario, test, reports)).catch(() => undefined);
   if (replayed === undefined) {
@@ -501,7 +500,7 @@ async function compareReplay(original: ReplayableJournal, reports: string): Prom
       ? `replay: the same verdict: ${after}`
       : `replay: a different verdict: the journal's run ${before}; this run ${after}`,
   );
-  for (const difference of faultDifferences(original.faults ?? [], replayed.faults ?? []))
+  for (const difference of faultDifferences(original.faults, replayed.faults))
     log(`replay: faults differ: ${difference}`);
 }
 

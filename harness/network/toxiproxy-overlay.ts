@@ -2,22 +2,33 @@ import path from "node:path";
 import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
 import { shellQuote } from "../host/shell.ts";
 import { TOXIPROXY_API_PORT } from "../stack-ports.ts";
-import { STACK_ROOT } from "../stack/stack-layout.ts";
 import type { Stack } from "../stack/stack.ts";
 import { httpGetJson } from "../probes/http.ts";
 import { until } from "../waits/wait.ts";
+import { DEAD_MAN_TIMING, DeadManSwitch } from "../chaos/dead-man-switch.ts";
 import { InconclusiveError } from "../chaos/verdict.ts";
 import { documentedBackendUpstream, linksFor, redirectedUrl, type Link, type LinkName } from "./links.ts";
 
 /** Heals every toxiproxy fault on the host without the harness: all proxies enabled, no toxics. */
 export const RESET_TOXIPROXY = `curl -fsS -m 5 -X POST http://127.0.0.1:${TOXIPROXY_API_PORT}/reset`;
 
-/** Everything chaos mode adds on the host lives here or in the drop-ins below; revert removes it all. */
-const OVERLAY_DIR = `${STACK_ROOT}/.sattva-chaos`;
-const OVERLAY_COMPOSE = `${OVERLAY_DIR}/toxiproxy.yml`;
-const OVERLAY_NGINX_CONF = `${OVERLAY_DIR}/nginx.conf`;
-/** The stack's own .env (compose reads COMPOSE_FILE from it), kept here while chaos mode adds to it. */
-const SAVED_ENV = `${OVERLAY_DIR}/env.saved`;
+/**
+ * Where chaos mode keeps what it adds to a stack deployed at `root` (besides the units' drop-ins):
+ * revert removes it all.
+ */
+function overlayPaths(root: string) {
+  const dir = `${root}/.sattva-chaos`;
+  return {
+    dir,
+    compose: `${dir}/toxiproxy.yml`,
+    nginxConf: `${dir}/nginx.conf`,
+    /** The stack's own .env (compose reads COMPOSE_FILE from it), kept here while chaos mode adds to it. */
+    env: `${root}/.env`,
+    savedEnv: `${dir}/env.saved`,
+    /** Written instead of savedEnv when the stack had no .env: revert removes the one chaos mode made. */
+    noEnv: `${dir}/env.absent`,
+  };
+}
 const NGINX_CONF_IN_CONTAINER = "/etc/nginx/conf.d/default.conf";
 /** A proxy as toxiproxy's API describes it. */
 export interface ProxyState {
@@ -49,11 +60,16 @@ export class ToxiproxyOverlay {
   readonly #unitLinks: readonly { link: Link; variable: string; fallback: string; unit: string }[];
   /** The units whose connections are redirected (by drop-ins), by name. */
   readonly #units: readonly string[];
+  readonly #paths: ReturnType<typeof overlayPaths>;
+  /** Reverts chaos mode on the host if the harness dies while it is applied. */
+  readonly #deadMan: DeadManSwitch;
   #reverted = false;
 
-  private constructor(stack: Stack, frontend: string) {
+  private constructor(stack: Stack, frontend: string, apiBase: string) {
     this.stack = stack;
     this.#frontend = frontend;
+    this.#paths = overlayPaths(stack.root);
+    this.#deadMan = new DeadManSwitch(stack.host);
     const { port } = stack.deployment.profile.backend;
     this.links = linksFor(port);
     this.#documentedUpstream = documentedBackendUpstream(port);
@@ -63,7 +79,7 @@ export class ToxiproxyOverlay {
         : [],
     );
     this.#units = [...new Set(this.#unitLinks.map(({ unit }) => unit))];
-    this.#apiBase = stack.host.url(TOXIPROXY_API_PORT, "").replace(/\/$/, "");
+    this.#apiBase = apiBase;
     this.api = new Toxiproxy(this.#apiBase);
   }
 
@@ -83,8 +99,13 @@ export class ToxiproxyOverlay {
     ];
     if (frontend === undefined || missing.length > 0)
       throw new InconclusiveError(`chaos mode (toxiproxy between the services) needs: ${missing.join("; ")}`);
-    const overlay = new ToxiproxyOverlay(stack, frontend);
+    // The API listens on the host's loopback only: the harness reaches it through the host.
+    const apiBase = `http://127.0.0.1:${await stack.host.loopbackPort(TOXIPROXY_API_PORT)}`;
+    const overlay = new ToxiproxyOverlay(stack, frontend, apiBase);
+    await overlay.#refuseIfApplied();
     const conf = await overlay.#nginxConf();
+    // Armed before anything changes: if the harness dies from here on, the host reverts by itself.
+    await overlay.#deadMan.add(overlay.#revertCommand());
     try {
       await overlay.#startToxiproxy(image);
       for (const link of Object.values(overlay.links)) {
@@ -121,16 +142,36 @@ export class ToxiproxyOverlay {
     ]);
   }
 
+  /**
+   * Refuses a host where chaos mode is applied already (another run's, or one whose harness died and
+   * whose switch has not reverted it yet): applying again would take its .env for the stack's own.
+   */
+  async #refuseIfApplied(): Promise<void> {
+    const found = await this.stack.host.run(
+      `ls -d ${this.#paths.dir} ${this.#units.map(dropIn).join(" ")} 2>/dev/null; true`,
+    );
+    const leftovers = found.stdout.split("\n").filter((line) => line !== "");
+    if (leftovers.length > 0)
+      throw new InconclusiveError(
+        `chaos mode is applied on ${this.stack.host.name} already (found ${leftovers.join(", ")}): another run's, ` +
+          `or one whose harness died (its dead-man switch reverts it within ${DEAD_MAN_TIMING.graceSeconds * this.stack.host.slowdown} s); ` +
+          `nothing was changed. To revert it by hand: ${this.#revertCommand()}`,
+      );
+  }
+
   async #startToxiproxy(image: string): Promise<void> {
     const composeFiles = await this.#composeFiles();
-    await this.stack.host.run(`mkdir -p ${OVERLAY_DIR}`);
-    await this.stack.host.run(`cat > ${OVERLAY_COMPOSE}`, { input: overlayCompose(image, this.#frontend) });
-    const env = `${STACK_ROOT}/.env`;
+    const paths = this.#paths;
+    await this.stack.host.run(`mkdir ${paths.dir}`);
+    await this.stack.host.run(`cat > ${paths.compose}`, {
+      input: overlayCompose(image, this.#frontend, paths.nginxConf),
+    });
+    // The stack's .env is kept (or its absence noted) before a line is added to it, never overwritten.
     await this.stack.host.run(
-      `if [ -e ${env} ]; then cp -p ${env} ${SAVED_ENV}; fi; ` +
+      `if [ -e ${paths.env} ]; then cp -p ${paths.env} ${paths.savedEnv}; else touch ${paths.noEnv}; fi && ` +
         `printf '\\n# sattva-chaos chaos mode (removed when it ends)\\nCOMPOSE_FILE=%s\\n' ${shellQuote(
-          [...composeFiles, OVERLAY_COMPOSE].join(":"),
-        )} >> ${env}`,
+          [...composeFiles, paths.compose].join(":"),
+        )} >> ${paths.env}`,
     );
     await this.stack.run("docker compose up -d toxiproxy", { timeoutMs: 2 * 60_000 });
     await until(
@@ -165,7 +206,7 @@ export class ToxiproxyOverlay {
   }
 
   async #redirectNginx(conf: string): Promise<void> {
-    await this.stack.host.run(`cat > ${OVERLAY_NGINX_CONF}`, {
+    await this.stack.host.run(`cat > ${this.#paths.nginxConf}`, {
       input: conf.replaceAll(this.#documentedUpstream, this.links["nginx-backend"].listen),
     });
     await this.stack.run(`docker compose up -d ${this.#frontend}`, { timeoutMs: 2 * 60_000 });
@@ -209,35 +250,53 @@ export class ToxiproxyOverlay {
       .replace(/^(["'])(.*)\1$/, "$2");
   }
 
-  /** Undoes chaos mode: units back on their own settings, nginx on its own file, toxiproxy gone. */
+  /**
+   * Undoes chaos mode: units back on their own settings, nginx on its own file, toxiproxy gone, the
+   * stack's .env as it was. Safe to call twice; the host's dead-man switch is disarmed after.
+   */
   async revert(): Promise<void> {
     if (this.#reverted) return;
     this.#reverted = true;
-    const host = this.stack.host;
-    await host.run(
-      `rm -f ${this.#units.map(dropIn).join(" ")} && systemctl daemon-reload && systemctl restart ${this.#units.join(" ")}`,
-    );
-    // Removed while COMPOSE_FILE still names the overlay, so compose knows the service.
-    await this.stack.run("docker compose rm -sf toxiproxy", { check: false, timeoutMs: 2 * 60_000 });
-    await host.run(
-      `if [ -e ${SAVED_ENV} ]; then cp -p ${SAVED_ENV} ${STACK_ROOT}/.env; else rm -f ${STACK_ROOT}/.env; fi; rm -rf ${OVERLAY_DIR}`,
-    );
-    await this.stack.run(`docker compose up -d ${this.#frontend}`, { timeoutMs: 2 * 60_000 });
+    await this.stack.host.run(this.#revertCommand(), { timeoutMs: 5 * 60_000 });
+    await this.#deadMan.disarm();
+  }
+
+  /**
+   * The revert as one shell command, run by the harness or by the dead-man switch when the harness
+   * died: each step runs whatever the previous one did, and only what chaos mode did is undone (the
+   * .env is restored only from what chaos mode kept of it).
+   */
+  #revertCommand(): string {
+    const paths = this.#paths;
+    const root = shellQuote(this.stack.root);
+    return [
+      `rm -f ${this.#units.map(dropIn).join(" ")}`,
+      "systemctl daemon-reload",
+      `systemctl restart ${this.#units.join(" ")}`,
+      // Removed while COMPOSE_FILE still names the overlay, so compose knows the service.
+      `(cd ${root} && docker compose rm -sf toxiproxy >/dev/null 2>&1)`,
+      `if [ -e ${paths.savedEnv} ]; then cp -p ${paths.savedEnv} ${paths.env}; elif [ -e ${paths.noEnv} ]; then rm -f ${paths.env}; fi`,
+      `rm -rf ${paths.dir}`,
+      `(cd ${root} && docker compose up -d ${this.#frontend} >/dev/null 2>&1)`,
+    ].join("; ");
   }
 }
 
-/** The compose overlay: toxiproxy on the host's network, and nginx reading the redirected copy of its file. */
-function overlayCompose(image: string, frontend: string): string {
+/**
+ * The compose overlay: toxiproxy on the host's network (its API on loopback only: anyone who reached
+ * it could open a proxy to the database), and nginx reading the redirected copy of its file.
+ */
+function overlayCompose(image: string, frontend: string, nginxConf: string): string {
   return [
     "# sattva-chaos chaos mode: toxiproxy between the services (removed when chaos mode ends).",
     "services:",
     "  toxiproxy:",
     `    image: ${image}`,
     "    network_mode: host",
-    `    command: ["-host", "0.0.0.0", "-port", "${TOXIPROXY_API_PORT}"]`,
+    `    command: ["-host", "127.0.0.1", "-port", "${TOXIPROXY_API_PORT}"]`,
     `  ${frontend}:`,
     "    volumes:",
-    `      - ${OVERLAY_NGINX_CONF}:${NGINX_CONF_IN_CONTAINER}:ro`,
+    `      - ${nginxConf}:${NGINX_CONF_IN_CONTAINER}:ro`,
     "",
   ].join("\n");
 }

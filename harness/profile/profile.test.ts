@@ -3,7 +3,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../errors.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
-import { closest, composeServiceFor, loadProfile, parseProfile, RUNBOOK_PROFILE } from "./profile.ts";
+import { closest } from "../parse/schema-issues.ts";
+import { composeServiceFor, loadProfile, parseProfile, RUNBOOK_PROFILE } from "./profile.ts";
 
 const problems = (json: unknown): string => {
   try {

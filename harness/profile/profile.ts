@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
+import { describeIssues } from "../parse/schema-issues.ts";
 import { SERVICES, type Service } from "../images/catalogue.ts";
 
 /**
@@ -261,7 +262,7 @@ export async function loadProfile(dir: string): Promise<LoadedProfile> {
 export function parseProfile(json: unknown, file: string): Profile {
   const result = ProfileSchema.safeParse(json);
   if (result.success) return result.data;
-  const problems = result.error.issues.flatMap((issue) => describeIssue(issue, json));
+  const problems = describeIssues(ProfileSchema, result.error.issues, json, RENAMED);
   throw new UsageError(`${file} is not a valid profile:\n${problems.map((p) => `  ${p}`).join("\n")}`);
 }
 
@@ -271,93 +272,6 @@ const RENAMED: Readonly<Record<string, string>> = {
   composeFile: "compose.files (a list)",
   composeServices: "compose.images",
 };
-
-const pathText = (steps: readonly PropertyKey[]) =>
-  steps.length === 0 ? "(top level)" : steps.map(String).join(".");
-
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
-  if (issue.code === "unrecognized_keys") {
-    const known = keysAt(ProfileSchema, issue.path);
-    return issue.keys.map((key) => {
-      const at = pathText([...issue.path, key]);
-      const renamed = RENAMED[at];
-      if (renamed !== undefined) return `${at}: this key is now ${renamed}`;
-      const guess = closest(key, known);
-      return `${at}: unknown key${guess === undefined ? "" : ` (did you mean "${guess}"?)`}; expected one of ${known.join(", ")}`;
-    });
-  }
-  const got = valueAt(input, issue.path);
-  const shown = got === undefined ? "nothing" : JSON.stringify(got);
-  if (issue.code === "invalid_type")
-    return [`${pathText(issue.path)}: expected ${issue.expected}, got ${shown}`];
-  if (issue.code === "invalid_value")
-    return [
-      `${pathText(issue.path)}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${shown}`,
-    ];
-  const message = issue.message.replace(/^Invalid (?:input|discriminator value)[.:]\s*/, "");
-  return [`${pathText(issue.path)}: ${message.charAt(0).toLowerCase()}${message.slice(1)}, got ${shown}`];
-}
-
-function valueAt(input: unknown, steps: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const step of steps) {
-    if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[step];
-  }
-  return value;
-}
-
-/** The keys an object of the schema accepts at `steps` (defaults, optionals and arrays unwrapped). */
-function keysAt(schema: z.core.$ZodType, steps: readonly PropertyKey[]): string[] {
-  let current: z.core.$ZodType | undefined = schema;
-  const unwrap = (s: z.core.$ZodType): z.core.$ZodType => {
-    const def = s._zod.def as { type: string; innerType?: z.core.$ZodType };
-    return ["default", "prefault", "optional", "nullable"].includes(def.type) && def.innerType !== undefined
-      ? unwrap(def.innerType)
-      : s;
-  };
-  for (const step of steps) {
-    if (current === undefined) return [];
-    const def = unwrap(current)._zod.def as {
-      type: string;
-      shape?: Record<string, z.core.$ZodType>;
-      element?: z.core.$ZodType;
-    };
-    current =
-      def.type === "object" ? def.shape?.[String(step)] : def.type === "array" ? def.element : undefined;
-  }
-  if (current === undefined) return [];
-  const def = unwrap(current)._zod.def as { type: string; shape?: Record<string, unknown> };
-  return def.type === "object" && def.shape !== undefined ? Object.keys(def.shape) : [];
-}
-
-/** The known key a typo most likely meant: within two edits, or the only one it is a prefix of. */
-export function closest(key: string, known: readonly string[]): string | undefined {
-  let best: { key: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (best === undefined || distance < best.distance) best = { key: candidate, distance };
-  }
-  return best !== undefined && best.distance <= Math.max(2, Math.floor(key.length / 4))
-    ? best.key
-    : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        (previous[j] ?? 0) + 1,
-        (current[j - 1] ?? 0) + 1,
-        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
 
 /** Whether a profile's own JSON states a key path (`units.dir`), or an object above it wholesale. */
 export function statesKey(stated: unknown, key: string): boolean {

@@ -54,8 +54,12 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** A result value as people read it: seconds to two decimals at most, yes/no, "n/a" when missing. */
-export function formatResult(value: number | string | boolean | undefined): string {
+/**
+ * A result value as people read it: seconds to two decimals at most, yes/no, "n/a" when missing or
+ * not measured (null in a journal, NaN before it was written).
+ */
+export function formatResult(value: number | string | boolean | null | undefined): string {
+  if (typeof value === "number" && Number.isNaN(value)) return "n/a";
   if (typeof value === "number") return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
   if (typeof value === "boolean") return value ? "yes" : "no";
   return value ?? "n/a";

@@ -4,25 +4,10 @@ import { docker } from "../docker/docker-cli.ts";
 import { runLocal } from "../host/local-command.ts";
 import type { ResolvedImage } from "../images/image-builder.ts";
 import type { Service } from "../images/catalogue.ts";
-import type { Journal, JournalFault } from "../report/journal.ts";
+import { describeIssues } from "../parse/schema-issues.ts";
+import { JOURNAL_VERSION, journalSchema, type CurrentJournal, type JournalFault } from "../report/journal.ts";
 
-/**
- * What a journal keeps so `run --replay` can run the same test the same way: where (target, stack
- * checkout and its commit, image mode and the image ids), and which test. The faults' parameters are
- * in the journal beside it and compared after the replay.
- */
-export interface ReplayRecord {
-  readonly scenario: string;
-  /** The test's name as vitest's `-t` matches it (describe and test names joined by a space). */
-  readonly test: string;
-  readonly target: string;
-  readonly stack: string;
-  /** `git rev-parse HEAD` of the stack checkout (with "-dirty" for uncommitted changes), if it is a repository. */
-  readonly stackCommit?: string | undefined;
-  readonly imageMode: string;
-  /** Service -> image reference and id, for hosts the harness made. */
-  readonly images: Readonly<Record<string, { ref: string; id: string }>>;
-}
+export type { ReplayRecord } from "../report/journal.ts";
 
 /** The stack checkout's commit, "-dirty" when it has uncommitted changes, or undefined outside git. */
 export async function stackCommit(dir: string): Promise<string | undefined> {
@@ -45,25 +30,40 @@ export async function imageIds(
   return ids;
 }
 
-/** A journal `--replay` can run again: one with its replay record. */
-export type ReplayableJournal = Journal & { readonly replay: ReplayRecord };
-
-/** Reads a journal for `--replay`, naming the file and what is missing when it cannot be replayed. */
-export async function readReplayableJournal(file: string): Promise<ReplayableJournal> {
-  let journal: Partial<Journal>;
+/**
+ * Reads a journal for `--replay`: one this version writes (JOURNAL_VERSION), whole. Anything else is
+ * refused with what it is: not found, not JSON, from another version, or which fields are wrong.
+ */
+export async function readReplayableJournal(file: string): Promise<CurrentJournal> {
+  const expected =
+    "expected a journal written by `sattva-chaos run` (reports/journals/<scenario>/<test>.json)";
+  let json: unknown;
   try {
-    journal = JSON.parse(await readFile(file, "utf8")) as Partial<Journal>;
+    json = JSON.parse(await readFile(file, "utf8"));
   } catch (error) {
-    throw new UsageError(
-      `--replay ${file}: expected a journal written by \`sattva-chaos run\` (reports/journals/<scenario>/<test>.json): ${(error as Error).message}`,
-    );
+    throw new UsageError(`--replay ${file}: ${expected}: ${(error as Error).message}`);
   }
-  const replay = journal.replay;
-  if (replay === undefined || typeof replay.scenario !== "string" || typeof replay.test !== "string")
+  const version =
+    typeof json === "object" && json !== null
+      ? (json as Record<string, unknown>)["schemaVersion"]
+      : undefined;
+  if (version !== JOURNAL_VERSION)
     throw new UsageError(
-      `--replay ${file}: the journal has no "replay" record (scenario, test, target, stack); it was written by an older sattva-chaos or is not a journal`,
+      `--replay ${file}: ${expected}; this one has ${version === undefined ? "no journal version (an older sattva-chaos, or not a journal)" : `journal version ${JSON.stringify(version)}`}, and this sattva-chaos replays version ${JOURNAL_VERSION}: run the test again to get one`,
     );
-  return journal as ReplayableJournal;
+  const parsed = journalSchema.safeParse(json);
+  if (!parsed.success)
+    throw new UsageError(
+      `--replay ${file}: not a whole journal of version ${JOURNAL_VERSION}:\n${describeIssues(
+        journalSchema,
+        parsed.error.issues,
+        json,
+      )
+        .slice(0, 8)
+        .map((problem) => `  ${problem}`)
+        .join("\n")}`,
+    );
+  return parsed.data;
 }
 
 /** Differences between the faults of the journal and those of its replay: empty when they were the same. */

@@ -8,6 +8,8 @@ export const RunEnv = {
   reportDir: "SATTVA_CHAOS_REPORT_DIR",
   sshKey: "SATTVA_CHAOS_SSH_KEY",
   sshKnownHosts: "SATTVA_CHAOS_SSH_KNOWN_HOSTS",
+  /** "true": trust an SSH host key seen for the first time (`--ssh-accept-new`), else strict. */
+  sshAcceptNew: "SATTVA_CHAOS_SSH_ACCEPT_NEW",
   allowDestructive: "SATTVA_CHAOS_ALLOW_DESTRUCTIVE",
   /** "true": leave the host up after the run (`run --keep`), for investigation. */
   keep: "SATTVA_CHAOS_KEEP",
@@ -27,6 +29,7 @@ export function targetOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Targ
   return {
     ...(key === undefined || key === "" ? {} : { key }),
     ...(knownHosts === undefined || knownHosts === "" ? {} : { knownHosts }),
+    acceptNewHostKey: env[RunEnv.sshAcceptNew] === "true",
     allowDestructive: env[RunEnv.allowDestructive] === "true",
   };
 }
@@ -36,6 +39,23 @@ export function targetOptionsToEnv(options: TargetOptions): Record<string, strin
   return {
     ...(options.key === undefined ? {} : { [RunEnv.sshKey]: options.key }),
     ...(options.knownHosts === undefined ? {} : { [RunEnv.sshKnownHosts]: options.knownHosts }),
+    ...(options.acceptNewHostKey === true ? { [RunEnv.sshAcceptNew]: "true" } : {}),
     ...(options.allowDestructive === true ? { [RunEnv.allowDestructive]: "true" } : {}),
   };
+}
+
+/**
+ * The environment of the scenario processes a run starts: this process's, without any SATTVA_CHAOS_*
+ * variable the caller set (an inherited SATTVA_CHAOS_ALLOW_DESTRUCTIVE must not turn a key the
+ * command line did not), then the run's own.
+ */
+export function scenarioProcessEnv(
+  runEnv: Readonly<Record<string, string>>,
+  inherited: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const own = new Set<string>(Object.values(RunEnv));
+  const kept = Object.entries(inherited).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined && !own.has(entry[0]),
+  );
+  return { ...Object.fromEntries(kept), ...runEnv };
 }

@@ -10,7 +10,7 @@ import { readJournals } from "../report/journal.ts";
 import { addToJobSummary } from "../report/job-summary.ts";
 import { writeRunReport, type RunReportOptions } from "../report/run-report.ts";
 import { reportDir } from "./report-dir.ts";
-import { RunEnv } from "./run-env.ts";
+import { RunEnv, scenarioProcessEnv } from "./run-env.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SCENARIOS_DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
@@ -113,7 +113,8 @@ export async function runScenarios(
     ],
     {
       cwd: ROOT,
-      env: { ...env, [RunEnv.reportDir]: reports },
+      env: scenarioProcessEnv({ ...env, [RunEnv.reportDir]: reports }),
+      extendEnv: false,
       // Not the terminal's input: out of the foreground process group, reading it would stop vitest.
       stdio: ["ignore", "inherit", "inherit"],
       reject: false,

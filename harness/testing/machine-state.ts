@@ -21,3 +21,7 @@ export async function networkLinks(): Promise<string[]> {
   const listed = await runLocal("ip", ["-o", "link", "show"]);
   return listed.stdout.split("\n").flatMap((line) => /^\d+: ([^:@]+)/.exec(line)?.[1] ?? []);
 }
+
+/** A shell command printing the sha256 of the bundled stack's .env on its host, or "absent". */
+export const ENV_DIGEST =
+  "if [ -e /opt/sattva-streamer/.env ]; then sha256sum < /opt/sattva-streamer/.env | cut -d' ' -f1; else echo absent; fi";

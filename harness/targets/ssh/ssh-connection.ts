@@ -1,6 +1,6 @@
 import { access, constants, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
@@ -18,6 +18,11 @@ export interface SshConnectionOptions {
   readonly key?: string;
   /** known_hosts file to check the host key against (`--ssh-known-hosts`); ssh's own by default. */
   readonly knownHosts?: string;
+  /**
+   * Trust a host key never seen before and record it (`--ssh-accept-new`, trust on first use). By
+   * default an unknown key is refused, as a changed one always is.
+   */
+  readonly acceptNewHostKey?: boolean;
   /** A VM this run just created: its host key is new, there is nothing to check it against. */
   readonly freshHostKey?: boolean;
   /** Host ports reachable through the connection, forwarded to loopback ports of this machine. */
@@ -121,18 +126,21 @@ export class SshConnection {
 
   /** Options every ssh invocation shares: never prompt, fail fast, notice a dead peer. */
   #baseArgs(): string[] {
-    const { key, knownHosts, freshHostKey } = this.#options;
+    const { key, knownHosts, freshHostKey, acceptNewHostKey } = this.#options;
+    // Strict whatever ssh's own configuration says: a host key is checked against known_hosts.
+    const hostKeys =
+      freshHostKey === true
+        ? ["-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no"]
+        : [
+            ...(knownHosts === undefined ? [] : ["-o", `UserKnownHostsFile=${knownHosts}`]),
+            ...["-o", `StrictHostKeyChecking=${acceptNewHostKey === true ? "accept-new" : "yes"}`],
+          ];
     return [
       ...["-p", String(this.address.port), "-l", this.address.user],
       ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "LogLevel=ERROR"],
       ...["-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4"],
       ...(key === undefined ? [] : ["-i", key, "-o", "IdentitiesOnly=yes"]),
-      ...(knownHosts === undefined
-        ? []
-        : ["-o", `UserKnownHostsFile=${knownHosts}`, "-o", "StrictHostKeyChecking=yes"]),
-      ...(freshHostKey === true
-        ? ["-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no"]
-        : []),
+      ...hostKeys,
       "-S",
       this.#socket,
     ];
@@ -179,9 +187,12 @@ export class SshConnection {
     ).waitUntilReady(timeoutMs);
     if (state.exited) {
       this.#master = undefined;
+      const said = this.#masterError.trim() || "ssh exited";
       throw new EnvironmentError(
-        `cannot connect to ${this.url}: ${this.#masterError.trim() || "ssh exited"} ` +
-          "(check the host, the port, --ssh-key and the host key)",
+        `cannot connect to ${this.url}: ${said} ` +
+          (/host key/i.test(said)
+            ? `(its host key is not in ${this.#options.knownHosts ?? "your known_hosts"}: add it there, give the file that has it with --ssh-known-hosts, or trust it on this first connection with --ssh-accept-new)`
+            : "(check the host, the port, --ssh-key and the host key)"),
       );
     }
   }
@@ -225,6 +236,26 @@ export class SshConnection {
   run(script: string, options: RunOptions = {}): Promise<CommandResult> {
     const [file, ...args] = this.commandLine(script) as [string, ...string[]];
     return runLocal(file, args, { host: this.url, display: script, ...options });
+  }
+
+  /**
+   * The host key ssh checked the host against, as `ssh-keygen -l` prints it, and the known_hosts
+   * file it is in: what a gate says it trusted. Undefined for a fresh VM's key, checked against nothing.
+   */
+  async trustedHostKey(): Promise<string | undefined> {
+    if (this.#options.freshHostKey === true) return undefined;
+    const { hostname, port } = this.address;
+    const name = port === 22 ? hostname : `[${hostname}]:${port}`;
+    const files = [
+      this.#options.knownHosts ?? path.join(homedir(), ".ssh", "known_hosts"),
+      "/etc/ssh/ssh_known_hosts",
+    ];
+    for (const file of files) {
+      const found = await runLocal("ssh-keygen", ["-l", "-F", name, "-f", file], { check: false });
+      const line = found.stdout.split("\n").find((l) => l !== "" && !l.startsWith("#"));
+      if (found.exitCode === 0 && line !== undefined) return `${line.trim()} (in ${file})`;
+    }
+    return undefined;
   }
 
   /** The loopback port of this machine that reaches `port` on the host. */

@@ -2,7 +2,9 @@
 // reached over sshd like a staging host. Same scenario files as the container target; the harness
 // provisions nothing there, reads by default, and breaks it only when both keys turn.
 import { spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
+import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,6 +71,27 @@ describe("ssh target on a deployed host", () => {
   });
 
   const report = (name: string) => ["--report", reportDir("ssh-target", name)];
+
+  it("checks the host key strictly: a key never seen is refused unless --ssh-accept-new trusts it; the gate names it", async () => {
+    await withTempDir("known-hosts", async (dir) => {
+      const knownHosts = path.join(dir, "known_hosts");
+      await writeFile(knownHosts, "");
+      const args = ["--target", ssh.url, "--ssh-key", ssh.key, "--ssh-known-hosts", knownHosts];
+      const refused = await sattvaChaos(["gate", ...args, ...report("unknown-key")]);
+      expect(refused.exitCode, refused.stderr).toBe(ExitCode.usageOrEnvironment);
+      expect(refused.stderr).toContain(`cannot connect to ${ssh.url}: `);
+      expect(refused.stderr).toContain(`its host key is not in ${knownHosts}`);
+      expect(refused.stderr).toContain("--ssh-accept-new");
+
+      const trusted = await sattvaChaos(["gate", ...args, "--ssh-accept-new", ...report("accept-new")]);
+      expect(trusted.exitCode, trusted.stderr).toBe(ExitCode.passed);
+      const [, fingerprint] = (await readFile(knownHosts, "utf8")).trim().split(" ");
+      expect(fingerprint, "the key was recorded").toBe("ssh-ed25519");
+      expect(trusted.stderr).toMatch(
+        new RegExp(`its host key trusted: 256 SHA256:\\S+ .*\\(ED25519\\) \\(in ${knownHosts}\\)`),
+      );
+    });
+  });
 
   it("refuses a destructive scenario without --allow-destructive, naming the tests and the marker", async () => {
     const refused = await sattvaChaos(["run", "smoke", "nginx-502", ...sshArgs, ...report("refused")]);

@@ -11,6 +11,8 @@ export const DISPOSABLE_MARKER = "/etc/sattva-chaos/disposable";
 export interface SshTargetOptions {
   readonly key?: string;
   readonly knownHosts?: string;
+  /** `--ssh-accept-new`: trust the host key if this is the first connection to the host. */
+  readonly acceptNewHostKey?: boolean;
   /** `--allow-destructive`: the user asks for faults on this host (the marker must agree). */
   readonly allowDestructive?: boolean;
 }
@@ -63,9 +65,11 @@ export class SshTarget implements Target {
     });
     const marker = await connection.run(`test -e ${DISPOSABLE_MARKER}`, { check: false });
     const faults = faultPermission(this.name, this.#options.allowDestructive === true, marker.exitCode === 0);
+    const hostKey = await connection.trustedHostKey();
     progress(
-      `host ${this.name}: connected in ${secondsSince(started)}; ` +
-        (faults.allowed ? "declared disposable, faults allowed" : "read-only"),
+      `host ${this.name}: connected in ${secondsSince(started)}` +
+        (hostKey === undefined ? "" : `, its host key trusted: ${hostKey}`) +
+        `; ${faults.allowed ? "declared disposable, faults allowed" : "read-only"}`,
     );
     return new SshHost(connection, {
       name: this.name,
