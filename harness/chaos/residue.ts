@@ -18,6 +18,8 @@ export interface HostBaseline {
    */
   readonly iptables: readonly string[] | undefined;
   readonly clockOffsetMs: number;
+  /** How far off clockOffsetMs may be: half the round trip of the command that read the host's clock. */
+  readonly clockUncertaintyMs: number;
   readonly diskUsedKb: number;
 }
 
@@ -31,18 +33,22 @@ const DISK_USED_KB = `du -skxc ${WRITABLE_DIRS} 2>/dev/null | tail -1 | cut -f1`
 
 const lines = (text: string) => text.split("\n").filter((line) => line !== "");
 
-async function clockOffsetMs(stack: Stack): Promise<number> {
+/** The host's clock minus this machine's, and how far off that may be (the command takes its time). */
+async function clockOffset(stack: Stack): Promise<{ offsetMs: number; uncertaintyMs: number }> {
   const before = Date.now();
   const hostNow = Number((await stack.host.run("date +%s%3N")).stdout.trim());
-  return hostNow - (before + Date.now()) / 2;
+  const after = Date.now();
+  return { offsetMs: hostNow - (before + after) / 2, uncertaintyMs: (after - before) / 2 };
 }
 
 export async function takeHostBaseline(stack: Stack): Promise<HostBaseline> {
   const iptables = await stack.host.run(IPTABLES_RULES, { check: false });
+  const clock = await clockOffset(stack);
   return {
     containers: lines((await stack.host.run(CONTAINERS)).stdout),
     iptables: iptables.exitCode === 0 ? lines(iptables.stdout) : undefined,
-    clockOffsetMs: await clockOffsetMs(stack),
+    clockOffsetMs: clock.offsetMs,
+    clockUncertaintyMs: clock.uncertaintyMs,
     diskUsedKb: Number((await stack.host.run(DISK_USED_KB)).stdout.trim()),
   };
 }
@@ -60,7 +66,9 @@ async function hostChanges(stack: Stack, baseline: HostBaseline): Promise<string
       residue.push(`iptables rule removed: ${rule}`);
   }
   const moved = now.clockOffsetMs - baseline.clockOffsetMs;
-  if (Math.abs(moved) > CLOCK_SLACK_MS * stack.host.slowdown)
+  // A slow read (a loaded machine) is not a moved clock: only what exceeds both reads' uncertainty.
+  const uncertainty = now.clockUncertaintyMs + baseline.clockUncertaintyMs;
+  if (Math.abs(moved) > CLOCK_SLACK_MS * stack.host.slowdown + uncertainty)
     residue.push(`the host's clock moved by ${(moved / 1000).toFixed(1)} s`);
   const grown = now.diskUsedKb - baseline.diskUsedKb;
   if (grown > DISK_SLACK_KB)
@@ -89,7 +97,12 @@ export async function findResidue(stack: Stack, context: ResidueContext): Promis
     if (state !== "active") residue.push(`unit ${unit} is ${state}`);
   }
   const deadMan = await stack.host.run(LIST_DEAD_MAN_SWITCHES, { check: false });
-  for (const left of lines(deadMan.stdout)) residue.push(`dead-man switch ${left} is still there`);
+  // Chaos mode's own switch stays armed for as long as chaos mode is applied (its file's tests).
+  const chaosModeSwitch = context.network?.deadManSwitch;
+  for (const left of lines(deadMan.stdout).filter(
+    (l) => chaosModeSwitch === undefined || !l.includes(chaosModeSwitch),
+  ))
+    residue.push(`dead-man switch ${left} is still there`);
   if (context.baseline !== undefined) residue.push(...(await hostChanges(stack, context.baseline)));
   if (context.network !== undefined) residue.push(...(await context.network.leftovers()));
   const index = await stack.host.run(

@@ -63,6 +63,8 @@ export class ToxiproxyOverlay {
   readonly #paths: ReturnType<typeof overlayPaths>;
   /** Reverts chaos mode on the host if the harness dies while it is applied. */
   readonly #deadMan: DeadManSwitch;
+  /** The unit of that switch: armed for as long as chaos mode is applied, so no test's residue. */
+  readonly deadManSwitch: string;
   #reverted = false;
 
   private constructor(stack: Stack, frontend: string, apiBase: string) {
@@ -70,6 +72,7 @@ export class ToxiproxyOverlay {
     this.#frontend = frontend;
     this.#paths = overlayPaths(stack.root);
     this.#deadMan = new DeadManSwitch(stack.host);
+    this.deadManSwitch = this.#deadMan.unit;
     const { port } = stack.deployment.profile.backend;
     this.links = linksFor(port);
     this.#documentedUpstream = documentedBackendUpstream(port);
