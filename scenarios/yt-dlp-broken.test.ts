@@ -62,6 +62,9 @@ async function pinBackInStreamerVenv(chaos: ChaosRun): Promise<void> {
 }
 
 describe("yt-dlp broken", () => {
+  // These tests run the daily update themselves, as its timer would.
+  test.override({ updateTimer: "live" });
+
   test("the update timer is scheduled daily at 04:00 UTC", async ({ chaos }) => {
     const timers = await chaos.runbook("systemctl list-timers yt-dlp-update.timer");
     expect(

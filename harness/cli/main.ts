@@ -341,6 +341,8 @@ function runEnv(
     [RunEnv.imageMode]: values.mode,
     ...targetOptionsToEnv(options),
     ...(values.report === undefined ? {} : { [RunEnv.reportDir]: path.resolve(values.report) }),
+    // The one setting of the command line read from its environment (for figures), passed on as such.
+    ...(process.env[RunEnv.templates] === "off" ? { [RunEnv.templates]: "off" } : {}),
   };
 }
 

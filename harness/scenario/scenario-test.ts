@@ -10,7 +10,8 @@ import { BUNDLED_STACK, openStackDir, type StackDir } from "../stack/stack-layou
 import { Stack } from "../stack/stack.ts";
 import { ChaosRun } from "../chaos/chaos-run.ts";
 import { findResidue } from "../chaos/residue.ts";
-import { verdictOf } from "../chaos/verdict.ts";
+import { UpdateTimerGuard } from "../chaos/update-timer.ts";
+import { InconclusiveError, verdictOf, type Verdict } from "../chaos/verdict.ts";
 import { createTarget } from "../targets/targets.ts";
 import { secondsSince } from "../format.ts";
 import { describeSeverityCounts, type Finding } from "../findings/finding.ts";
@@ -79,6 +80,11 @@ interface ScenarioFixtures {
   chaosModeOfFile: { apply(): Promise<ToxiproxyOverlay> };
   network: ToxiproxyOverlay;
   chaos: ChaosRun;
+  /**
+   * "held": the deployment's daily update timer cannot run its service during the test (on hosts the
+   * harness made; elsewhere a test it interrupts is inconclusive). "live": the test runs the update.
+   */
+  updateTimer: "held" | "live";
   replayBase: Omit<ReplayRecord, "scenario" | "test">;
   keepLogsOnFailure: undefined;
 }
@@ -208,26 +214,36 @@ export const test = base.extend<ScenarioFixtures>({
     },
     { scope: "file" },
   ],
-  chaos: async ({ stack, replayBase, task, onTestFinished }, use) => {
+  updateTimer: "held",
+  chaos: async ({ stack, replayBase, task, onTestFinished, updateTimer }, use) => {
     // The guard every fault passes: an existing host is broken only when both keys turned.
     if (!stack.host.faults.allowed) throw new FaultsRefusedError(stack.host.faults.reason);
     const run = new ChaosRun(stack);
     const scenario = path.basename(task.file.name, ".test.ts");
     let residue: string[] = [];
+    let spoiled: string | undefined;
     onTestFinished(async ({ task: finished }) => {
-      const verdict = verdictOf(finished.result?.state === "pass", finished.result?.errors ?? []);
+      const verdict: Verdict =
+        spoiled === undefined
+          ? verdictOf(finished.result?.state === "pass", finished.result?.errors ?? [])
+          : { status: "inconclusive", reason: spoiled };
       const replay = { ...replayBase, scenario, test: task.name };
       const journal = await run.writeJournal({ scenario, test: task.name, verdict, replay, residue });
       phase(`${verdict.status}; results ${JSON.stringify(run.results)}; journal ${journal}`);
     });
+    const timerGuard = await UpdateTimerGuard.start(stack, updateTimer === "held");
     try {
       await use(run);
     } finally {
       // Healed and audited whatever happened; a failed heal is reported with the residue.
       const unhealed = await run.heal().then(
-        () => [],
+        (): string[] => [],
         (error: unknown) => [(error as Error).message],
       );
+      spoiled = await timerGuard?.end().catch((error: unknown) => {
+        unhealed.push(`the update timer's service not released: ${(error as Error).message}`);
+        return undefined;
+      });
       residue = [
         ...unhealed,
         ...(await findResidue(stack, {
@@ -244,6 +260,7 @@ export const test = base.extend<ScenarioFixtures>({
       );
     }
     if (residue.length > 0) throw new Error(`left behind after the scenario:\n${residue.join("\n")}`);
+    if (spoiled !== undefined) throw new InconclusiveError(spoiled);
   },
   keepLogsOnFailure: [
     async ({ task, onTestFailed }, use) => {

@@ -16,13 +16,18 @@ import { reportDir } from "../../scenario/report-dir.ts";
 import { STACK_PORTS } from "../../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../../stack/stack-layout.ts";
 import { Stack } from "../../stack/stack.ts";
-import { sattvaChaos } from "../../testing/cli.ts";
+import { runLocal } from "../../host/local-command.ts";
+import { listScenarios } from "../../scenario/run-scenarios.ts";
+import { PLAIN_OUTPUT, sattvaChaos } from "../../testing/cli.ts";
+import { provisionedContent } from "../../testing/host-fingerprint.ts";
 import { openSshAccess, type SshAccess } from "../../testing/ssh-access.ts";
 import { ContainerTarget } from "../container/container-target.ts";
 import { until } from "../../waits/wait.ts";
 import { DISPOSABLE_MARKER } from "./ssh-target.ts";
 
 const HOLD_SSH = fileURLToPath(new URL("../../testing/hold-ssh.ts", import.meta.url));
+const VITEST = fileURLToPath(new URL("../../../node_modules/vitest/vitest.mjs", import.meta.url));
+const VITEST_CONFIG = fileURLToPath(new URL("../../vitest.config.ts", import.meta.url));
 
 /** Whether something accepts TCP connections on a loopback port. */
 function accepts(port: number): Promise<boolean> {
@@ -114,6 +119,40 @@ describe("ssh target on a deployed host", () => {
     expect(refused.exitCode, refused.stderr).toBe(ExitCode.usageOrEnvironment);
     expect(refused.stderr).toContain(`${DISPOSABLE_MARKER} does not exist on the host`);
     expect(refused.stderr).not.toContain("--allow-destructive was not given");
+  });
+
+  it("a direct vitest run of the destructive files, without the opt-ins, changes nothing on the host", async () => {
+    // What a fixture could change: the deployment's and the units' files, the units, the containers.
+    const state = async () =>
+      `${await provisionedContent(host)}\n${
+        (
+          await host.run(
+            "systemctl show -p ActiveState -p MainPID -p NRestarts sattva-backend sattva-streamer yt-dlp-update.timer; " +
+              "docker inspect --format '{{.Id}} {{.State.Status}} {{.State.StartedAt}} {{.RestartCount}}' $(docker ps -aq) | sort; " +
+              "ls -la --time-style=full-iso /opt/sattva-streamer",
+          )
+        ).stdout
+      }`;
+    const before = await state();
+    const files = (await listScenarios())
+      .filter((name) => name !== "smoke")
+      .map((n) => `scenarios/${n}.test.ts`);
+    const direct = await runLocal(process.execPath, [VITEST, "run", "--config", VITEST_CONFIG, ...files], {
+      check: false,
+      timeoutMs: 10 * 60_000,
+      env: {
+        ...PLAIN_OUTPUT,
+        SATTVA_CHAOS_TARGET: ssh.url,
+        SATTVA_CHAOS_SSH_KEY: ssh.key,
+        SATTVA_CHAOS_SSH_KNOWN_HOSTS: ssh.knownHosts,
+        SATTVA_CHAOS_REPORT_DIR: reportDir("ssh-target", "direct-vitest"),
+      },
+    });
+    const output = direct.stdout + direct.stderr;
+    expect(direct.exitCode, output.slice(-3000)).not.toBe(0);
+    expect(output).toContain(`refusing to inject faults on the existing host ${ssh.url}`);
+    expect(output, "no test got as far as a fault").not.toMatch(/▸ \[[\w-]+\] (chaos mode|inject)/);
+    expect(await state(), "the host as it was").toBe(before);
   });
 
   it("gates the release: ready on the healthy host, the read-only suite only, JUnit written", async () => {
