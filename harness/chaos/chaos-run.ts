@@ -10,7 +10,7 @@ import { hostNow, receivedAlerts } from "./alerts.ts";
 import type { Fault, Symptom } from "./fault.ts";
 import { DeadManSwitch } from "./dead-man-switch.ts";
 import { Markers } from "./markers.ts";
-import { takeHostBaseline, type HostBaseline } from "./residue.ts";
+import { takeHostSnapshot, type HostSnapshot } from "./residue.ts";
 import { Timeline } from "./timeline.ts";
 import { JOURNAL_VERSION, journalSchema, type ReplayRecord } from "../report/journal.ts";
 import { InconclusiveError, type Verdict } from "./verdict.ts";
@@ -59,9 +59,11 @@ export class ChaosRun {
   readonly stack: Stack;
   readonly markers: Markers;
   readonly faults: FaultRecord[] = [];
-  /** The host before the fault (containers, iptables, clock, disk), for the residue audit. */
-  hostBaseline: HostBaseline | undefined;
+  /** The host before the fault (HostSnapshot: units, containers, firewall, clock, disk…), for the residue audit. */
+  hostBefore: HostSnapshot | undefined;
   readonly #injected: Fault[] = [];
+  /** Every fault injected in this run, healed or not: each is checked for its leftovers at the end. */
+  readonly #everInjected: Fault[] = [];
   readonly #deadMan: DeadManSwitch;
   #injectedAtEpoch = 0;
 
@@ -84,7 +86,7 @@ export class ChaosRun {
       );
     }
     this.timeline.mark("steady state holds");
-    this.hostBaseline = await takeHostBaseline(this.stack);
+    this.hostBefore = await takeHostSnapshot(this.stack);
     await this.markers.write(MARKERS_PER_RUN);
     this.timeline.mark("markers written", `${this.markers.count} rows in ${this.markers.where}`);
     return steady;
@@ -100,6 +102,7 @@ export class ChaosRun {
 
   async #inject(fault: Fault): Promise<string> {
     this.#injected.push(fault);
+    this.#everInjected.push(fault);
     await this.#deadMan.add(fault.healOnHost(this.stack));
     this.#injectedAtEpoch = await hostNow(this.stack);
     const injected = this.timeline.mark("fault injected", fault.name);
@@ -243,6 +246,14 @@ export class ChaosRun {
     const timeToRecover = event.atMs - injectedAt;
     this.results["time to recover (s)"] = timeToRecover / 1000;
     return timeToRecover;
+  }
+
+  /** What the run's faults left after their heal, each checked by the fault itself (empty: all undone). */
+  async leftovers(): Promise<string[]> {
+    const found: string[] = [];
+    for (const fault of this.#everInjected) found.push(...((await fault.leftovers?.(this.stack)) ?? []));
+    // Faults of one kind share what they check (every toxiproxy fault every proxy): each named once.
+    return [...new Set(found)];
   }
 
   /** Heals every injected fault, newest first, then disarms the dead-man switch; runs at the end of every scenario. */

@@ -17,6 +17,11 @@ export interface Fault {
   /** Evidence that the fault is in effect (a probe of its effect); throws when it is not. */
   prove(stack: Stack): Promise<string>;
   heal(stack: Stack): Promise<void>;
+  /**
+   * What of the fault is still on the host after its heal, each named (empty: undone). Each fault
+   * checks its own traces; the residue audit checks what any fault could leave on a host.
+   */
+  leftovers?(stack: Stack): Promise<string[]>;
 }
 
 /** A symptom a probe can see; `observe` returns what it saw when the symptom is present, else undefined. */

@@ -1,31 +1,71 @@
 import type { Stack } from "../stack/stack.ts";
-import type { ToxiproxyOverlay } from "../network/toxiproxy-overlay.ts";
 import type { Markers } from "./markers.ts";
 import { LIST_DEAD_MAN_SWITCHES } from "./dead-man-switch.ts";
-import { pinnedYtDlp, streamerImportsYtDlp } from "./faults/yt-dlp.ts";
 
 /** Disk a scenario may leave used where the stack writes (journals and container logs grow); more is residue. */
 const DISK_SLACK_KB = 512 * 1024;
 /** How far the host's clock may drift from this machine's during a scenario before it counts as moved. */
 const CLOCK_SLACK_MS = 2_000;
 
+/**
+ * Kernel settings that change by themselves (counters, random values, a device's of a container made
+ * again): left out when settings are compared. A grep -E pattern, and a RegExp source.
+ */
+export const VOLATILE_KERNEL_SETTINGS =
+  "(veth|br-|docker0|random|quota|_nr|-nr|-state|stat|count|ns_last_pid|dentry|inode|pty\\.nr|uptime|boot_id|invocation|max_user|perf_event|sched_domain|entropy|panic_on|tainted|hung_task|expire|gc_|\\.(lo|eth0)\\.)";
+
+/**
+ * What a host is made of that a fault (any fault, or a harness that died) could leave changed, each
+ * kind read by one command whose lines are compared before and after: a line that came or went is
+ * residue, named by its kind. Lines that change by themselves (container ids of a recreated service,
+ * veth devices, counters) are left out of each command's output.
+ */
+const SNAPSHOT_KINDS = {
+  "unit file or drop-in": [
+    "find /etc/systemd/system /run/systemd/system -mindepth 1 \\( -type f -o -type l \\) 2>/dev/null",
+    // The harness's own: the update timer held for the test is released before the audit.
+    "grep -v -e sattva-chaos-update-held -e sattva-chaos-held.conf",
+    'while read -r f; do if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; else echo "$f $(sha256sum < "$f" | cut -c1-16)"; fi; done | sort',
+  ].join(" | "),
+  // A container made again from the same configuration (the runbook's `docker compose down && up`)
+  // is the same; one whose restart policy, image, ports or mounts changed is not. One line per mount
+  // (Docker lists them in no set order); an anonymous volume is new with each container.
+  container: [
+    "docker ps -aq | xargs -r docker inspect --format",
+    `'{{$c := .Name}}{{$c}} {{.Config.Image}} restart={{.HostConfig.RestartPolicy.Name}} ports={{json .HostConfig.PortBindings}}{{range .Mounts}}{{"\\n"}}{{$c}} mount {{.Type}} {{if eq .Type "bind"}}{{.Source}}{{else if eq (len .Name) 64}}(anonymous){{else}}{{.Name}}{{end}}:{{.Destination}}{{end}}'`,
+    "| sort",
+  ].join(" "),
+  "docker volume": "docker volume ls -q | grep -v -E '^[0-9a-f]{64}$' | sort",
+  "docker network": "docker network ls --format '{{.Name}} {{.Driver}}' | sort",
+  // Docker's own chains and the ACCEPT rules of its bridges are rewritten whenever a container or a
+  // compose network is made again.
+  "iptables rule":
+    'for t in filter nat mangle raw; do iptables -w -t $t -S 2>/dev/null | sed "s/^/$t: /"; done | grep -v -E "DOCKER|MASQUERADE|^filter: -A FORWARD (-i|-o) (br-[0-9a-f]{12}|docker0) .*-j ACCEPT$" | sort',
+  "ip6tables rule":
+    'for t in filter nat mangle raw; do ip6tables -w -t $t -S 2>/dev/null | sed "s/^/$t: /"; done | grep -v -E "DOCKER|MASQUERADE|^filter: -A FORWARD (-i|-o) (br-[0-9a-f]{12}|docker0) .*-j ACCEPT$" | sort',
+  "nftables rule":
+    "command -v nft >/dev/null && nft list ruleset 2>/dev/null | grep -v -E 'DOCKER|handle' | sort",
+  "traffic control": "tc qdisc show 2>/dev/null | grep -v -E 'dev (veth|br-|docker0)' | sort",
+  "kernel setting": `sysctl -a 2>/dev/null | grep -v -E '${VOLATILE_KERNEL_SETTINGS}' | sort`,
+  "/etc/hosts line": "cat /etc/hosts | sort",
+  mount:
+    "findmnt -rn -o TARGET,FSTYPE,OPTIONS 2>/dev/null | grep -v -E '^/(var/lib/docker|run/docker|var/lib/containerd|run/containerd|run/netns|proc|sys|dev)' | sort",
+  "cron entry":
+    "{ crontab -l 2>/dev/null; cat /etc/cron.d/* /var/spool/cron/crontabs/* 2>/dev/null; } | grep -v '^#' | sort",
+  "pip configuration": "cat /etc/pip.conf ~/.config/pip/pip.conf ~/.pip/pip.conf 2>/dev/null | sort",
+} as const;
+
+export type SnapshotKind = keyof typeof SNAPSHOT_KINDS | "stack file" | "timer";
+
 /** What the host looked like before the fault: compared after healing. */
-export interface HostBaseline {
-  readonly containers: readonly string[];
-  /**
-   * Rules that are not Docker's own: its chains, its NAT and the ACCEPT rules of its bridges, which it
-   * rewrites whenever a container or a compose network is recreated (`docker compose down && up`).
-   */
-  readonly iptables: readonly string[] | undefined;
+export interface HostSnapshot {
+  readonly lines: ReadonlyMap<SnapshotKind, readonly string[]>;
   readonly clockOffsetMs: number;
   /** How far off clockOffsetMs may be: half the round trip of the command that read the host's clock. */
   readonly clockUncertaintyMs: number;
   readonly diskUsedKb: number;
 }
 
-const CONTAINERS = "docker ps -a --format '{{.Names}}' | sort";
-const IPTABLES_RULES =
-  'for t in filter nat mangle raw; do iptables -w -t $t -S | sed "s/^/$t: /"; done | grep -v -E "DOCKER|MASQUERADE|^filter: -A FORWARD (-i|-o) (br-[0-9a-f]{12}|docker0) .*-j ACCEPT$" | sort';
 // Where the stack and the faults write, measured rather than the filesystem's usage: a container
 // host's / is this machine's disk, shared with every other host and build running beside it.
 const WRITABLE_DIRS = "/var/lib/docker /opt /var/log /var/lib/sattva-chaos /var/tmp /tmp /root";
@@ -41,36 +81,63 @@ async function clockOffset(stack: Stack): Promise<{ offsetMs: number; uncertaint
   return { offsetMs: hostNow - (before + after) / 2, uncertaintyMs: (after - before) / 2 };
 }
 
-export async function takeHostBaseline(stack: Stack): Promise<HostBaseline> {
-  const iptables = await stack.host.run(IPTABLES_RULES, { check: false });
+/**
+ * The commands of the kinds that depend on the deployment: the stack's own files at its root that
+ * compose and the units read (`.env`, the harness's `.sattva-chaos/` overlay), and its update timer.
+ */
+function stackKinds(stack: Stack): Record<"stack file" | "timer", string> {
+  const timer = stack.deployment.unitsPresent.has("timer") ? stack.deployment.unit("timer") : undefined;
+  return {
+    "stack file": `cd ${stack.root} 2>/dev/null && for f in .env .sattva-chaos; do [ -e "$f" ] && echo "$f $(find "$f" -type f -exec sha256sum {} + | sort | sha256sum | cut -c1-16)"; done; true`,
+    timer:
+      timer === undefined
+        ? "true"
+        : `systemctl show -p ActiveState -p UnitFileState ${timer} | sed "s/^/${timer} /"`,
+  };
+}
+
+/** One command for every kind, its sections separated by a marker line naming the kind. */
+function snapshotScript(stack: Stack): string {
+  const kinds: Record<string, string> = { ...SNAPSHOT_KINDS, ...stackKinds(stack) };
+  return Object.entries(kinds)
+    .map(([kind, command]) => `echo '@@ ${kind}'; { ${command}; } 2>/dev/null`)
+    .join("; ");
+}
+
+export async function takeHostSnapshot(stack: Stack): Promise<HostSnapshot> {
+  const script = await stack.host.run(snapshotScript(stack), { check: false });
+  const sections = new Map<SnapshotKind, string[]>();
+  let current: string[] | undefined;
+  for (const line of lines(script.stdout)) {
+    const kind = /^@@ (.+)$/.exec(line)?.[1];
+    if (kind !== undefined) sections.set(kind as SnapshotKind, (current = []));
+    else current?.push(line);
+  }
   const clock = await clockOffset(stack);
   return {
-    containers: lines((await stack.host.run(CONTAINERS)).stdout),
-    iptables: iptables.exitCode === 0 ? lines(iptables.stdout) : undefined,
+    lines: sections,
     clockOffsetMs: clock.offsetMs,
     clockUncertaintyMs: clock.uncertaintyMs,
     diskUsedKb: Number((await stack.host.run(DISK_USED_KB)).stdout.trim()),
   };
 }
 
-/** Differences from the baseline: new containers, added or removed iptables rules, a moved clock, disk kept. */
-async function hostChanges(stack: Stack, baseline: HostBaseline): Promise<string[]> {
-  const now = await takeHostBaseline(stack);
-  const residue = now.containers
-    .filter((name) => !baseline.containers.includes(name))
-    .map((name) => `container ${name} was not there before the scenario`);
-  if (baseline.iptables !== undefined && now.iptables !== undefined) {
-    for (const rule of now.iptables.filter((r) => !baseline.iptables?.includes(r)))
-      residue.push(`iptables rule added: ${rule}`);
-    for (const rule of baseline.iptables.filter((r) => !now.iptables?.includes(r)))
-      residue.push(`iptables rule removed: ${rule}`);
+/** Differences from the snapshot, each named by its kind: what came, what went, a moved clock, disk kept. */
+export async function hostChanges(stack: Stack, before: HostSnapshot): Promise<string[]> {
+  const now = await takeHostSnapshot(stack);
+  const residue: string[] = [];
+  for (const [kind, was] of before.lines) {
+    const is = now.lines.get(kind) ?? [];
+    for (const line of is.filter((l) => !was.includes(l))) residue.push(`${kind} added or changed: ${line}`);
+    for (const line of was.filter((l) => !is.includes(l)))
+      residue.push(`${kind} removed or changed: ${line}`);
   }
-  const moved = now.clockOffsetMs - baseline.clockOffsetMs;
+  const moved = now.clockOffsetMs - before.clockOffsetMs;
   // A slow read (a loaded machine) is not a moved clock: only what exceeds both reads' uncertainty.
-  const uncertainty = now.clockUncertaintyMs + baseline.clockUncertaintyMs;
+  const uncertainty = now.clockUncertaintyMs + before.clockUncertaintyMs;
   if (Math.abs(moved) > CLOCK_SLACK_MS * stack.host.slowdown + uncertainty)
     residue.push(`the host's clock moved by ${(moved / 1000).toFixed(1)} s`);
-  const grown = now.diskUsedKb - baseline.diskUsedKb;
+  const grown = now.diskUsedKb - before.diskUsedKb;
   if (grown > DISK_SLACK_KB)
     residue.push(
       `${Math.round(grown / 1024)} MB more disk used in ${WRITABLE_DIRS} than before the scenario`,
@@ -80,15 +147,15 @@ async function hostChanges(stack: Stack, baseline: HostBaseline): Promise<string
 
 export interface ResidueContext {
   readonly markers: Markers;
-  readonly baseline?: HostBaseline | undefined;
-  readonly network?: ToxiproxyOverlay | undefined;
+  readonly before?: HostSnapshot | undefined;
+  /** A dead-man switch armed for longer than the test (chaos mode's, for its file): not residue. */
+  readonly switchOutlivingTheTest?: string | undefined;
 }
 
 /**
- * What a scenario left behind after its faults were healed, by name: units not back to active, new
- * containers (the compose backend), iptables rules, a moved clock, disk kept, toxics or disabled proxies,
- * a dead-man switch still armed, a poisoned package index or pip pointed at it, a yt-dlp other than the
- * pinned one in the streamer's venv, lost markers. Empty: clean.
+ * What a scenario left behind after its faults were healed, by name, whatever the faults were (each
+ * fault checks its own traces too: ChaosRun.leftovers): units not back to active, a dead-man switch
+ * still armed, every kind of host state a fault could change (HostSnapshot), lost markers. Empty: clean.
  */
 export async function findResidue(stack: Stack, context: ResidueContext): Promise<string[]> {
   const residue: string[] = [];
@@ -97,28 +164,10 @@ export async function findResidue(stack: Stack, context: ResidueContext): Promis
     if (state !== "active") residue.push(`unit ${unit} is ${state}`);
   }
   const deadMan = await stack.host.run(LIST_DEAD_MAN_SWITCHES, { check: false });
-  // Chaos mode's own switch stays armed for as long as chaos mode is applied (its file's tests).
-  const chaosModeSwitch = context.network?.deadManSwitch;
-  for (const left of lines(deadMan.stdout).filter(
-    (l) => chaosModeSwitch === undefined || !l.includes(chaosModeSwitch),
-  ))
+  const outliving = context.switchOutlivingTheTest;
+  for (const left of lines(deadMan.stdout).filter((l) => outliving === undefined || !l.includes(outliving)))
     residue.push(`dead-man switch ${left} is still there`);
-  if (context.baseline !== undefined) residue.push(...(await hostChanges(stack, context.baseline)));
-  if (context.network !== undefined) residue.push(...(await context.network.leftovers()));
-  const index = await stack.host.run(
-    `ls /opt/sattva-chaos/pypi/files 2>/dev/null; ${stack.deployment.venvs.map((v) => `ls ${stack.root}/${v.dir}/pip.conf 2>/dev/null`).join("; ")}`,
-    { check: false },
-  );
-  if (index.stdout.trim() !== "")
-    residue.push(
-      `local package index or pip configuration left: ${index.stdout.trim().replace(/\n/g, ", ")}`,
-    );
-  // A stack whose requirements pin no yt-dlp has no version to come back to.
-  const pinned = await pinnedYtDlp(stack).catch(() => undefined);
-  const installed = await streamerImportsYtDlp(stack);
-  if (pinned !== undefined && (!installed.ok || installed.said !== pinned)) {
-    residue.push(`the streamer's yt-dlp is ${installed.said}, not the pinned ${pinned}`);
-  }
+  if (context.before !== undefined) residue.push(...(await hostChanges(stack, context.before)));
   if (context.markers.count > 0) {
     const lost = await context.markers.missing();
     if (lost.length > 0) residue.push(`markers lost: ${lost.join(", ")}`);

@@ -72,6 +72,7 @@ function toxicFault(
         await (await proxy.getToxic(toxic.name)).remove();
       }
     },
+    leftovers: () => network.leftovers(),
   };
 }
 
@@ -252,5 +253,6 @@ export function flapping(network: ToxiproxyOverlay, linkName: LinkName, periodMs
       await updates;
       await setEnabled(true);
     },
+    leftovers: () => network.leftovers(),
   };
 }

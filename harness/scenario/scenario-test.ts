@@ -246,10 +246,11 @@ export const test = base.extend<ScenarioFixtures>({
       });
       residue = [
         ...unhealed,
+        ...(await run.leftovers()),
         ...(await findResidue(stack, {
           markers: run.markers,
-          baseline: run.hostBaseline,
-          network: chaosMode,
+          before: run.hostBefore,
+          switchOutlivingTheTest: chaosMode?.deadManSwitch,
         })),
       ];
       // The harness's marker schema goes with the run: nothing of it stays in the deployment's database.

@@ -44,19 +44,44 @@ async function publishIndex(stack: Stack, withBadRelease: boolean): Promise<void
  * Back to the provisioned state: PyPI for pip, the pinned yt-dlp in the streamer venv only, index empty.
  * The runbook's manual step installs yt-dlp into the backend's venv, which provisioning never does.
  */
-const restoreYtDlp = healedBy(
-  [
-    `pinned=$(${PRINT_PINNED_YT_DLP})`,
-    `[ -n "$pinned" ]`,
-    `rm -f ${STREAMER_VENV}/pip.conf ${BACKEND_VENV}/pip.conf`,
-    `rm -rf ${INDEX_DIR}/files ${INDEX_DIR}/simple`,
-    "systemctl start sattva-chaos-pypi",
-    `${STREAMER_VENV}/bin/pip install --quiet --force-reinstall --no-deps "yt-dlp==$pinned"`,
-    `(${BACKEND_VENV}/bin/pip uninstall --quiet -y yt-dlp || true)`,
-    "systemctl restart sattva-streamer",
-  ].join(" && "),
-  { timeoutMs: 5 * 60_000 },
-);
+const restoreYtDlp = {
+  leftovers: ytDlpLeftovers,
+  ...healedBy(
+    [
+      `pinned=$(${PRINT_PINNED_YT_DLP})`,
+      `[ -n "$pinned" ]`,
+      `rm -f ${STREAMER_VENV}/pip.conf ${BACKEND_VENV}/pip.conf`,
+      `rm -rf ${INDEX_DIR}/files ${INDEX_DIR}/simple`,
+      "systemctl start sattva-chaos-pypi",
+      `${STREAMER_VENV}/bin/pip install --quiet --force-reinstall --no-deps "yt-dlp==$pinned"`,
+      `(${BACKEND_VENV}/bin/pip uninstall --quiet -y yt-dlp || true)`,
+      "systemctl restart sattva-streamer",
+    ].join(" && "),
+    { timeoutMs: 5 * 60_000 },
+  ),
+};
+
+/**
+ * What a yt-dlp fault leaves when not undone: the local index's files, pip pointed at it, a yt-dlp other
+ * than the pinned one in the streamer's venv.
+ */
+async function ytDlpLeftovers(stack: Stack): Promise<string[]> {
+  const leftovers: string[] = [];
+  const index = await stack.host.run(
+    `ls ${INDEX_DIR}/files 2>/dev/null; ${stack.deployment.venvs.map((v) => `ls ${stack.root}/${v.dir}/pip.conf 2>/dev/null`).join("; ")}`,
+    { check: false },
+  );
+  if (index.stdout.trim() !== "")
+    leftovers.push(
+      `local package index or pip configuration left: ${index.stdout.trim().replace(/\n/g, ", ")}`,
+    );
+  // A stack whose requirements pin no yt-dlp has no version to come back to.
+  const pinned = await pinnedYtDlp(stack).catch(() => undefined);
+  const installed = await streamerImportsYtDlp(stack);
+  if (pinned !== undefined && (!installed.ok || installed.said !== pinned))
+    leftovers.push(`the streamer's yt-dlp is ${installed.said}, not the pinned ${pinned}`);
+  return leftovers;
+}
 
 /** Whether the streamer's venv can import yt-dlp, and what it says. */
 export async function streamerImportsYtDlp(stack: Stack): Promise<{ ok: boolean; said: string }> {
