@@ -4,6 +4,8 @@
 // link breaks while the rest stay healthy. Each fault is proven by a probe on the host (the added
 // latency measured, no reply through the proxy, the connection reset) before anything is judged.
 import { apiHealthStatus, metricIs } from "../harness/chaos/symptoms.ts";
+import { auditExposure, describeAnswers } from "../harness/exposure/exposure-audit.ts";
+import { renderFindingsText } from "../harness/findings/text.ts";
 import { flapping, latency, partition, resetPeer } from "../harness/network/network-faults.ts";
 import { readHeartbeat } from "../harness/probes/heartbeat.ts";
 import { httpGet } from "../harness/probes/http.ts";
@@ -19,6 +21,24 @@ async function timedApiHealth(url: string): Promise<{ status: number; body: stri
 }
 
 describe("network chaos", () => {
+  test("chaos mode opens nothing to outsiders: toxiproxy's API and proxies answer on the host's loopback only", async ({
+    chaos,
+    network,
+  }) => {
+    // It is there and working, seen from the host...
+    expect((await network.proxies()).map((proxy) => proxy.name).sort()).toEqual([
+      "backend-postgres",
+      "backend-redis",
+      "nginx-backend",
+      "streamer-redis",
+    ]);
+    // ...and nothing of it answers anyone else (probed from another machine's network).
+    const exposure = await auditExposure(chaos.stack);
+    chaos.results["seen from outside in chaos mode"] = describeAnswers(exposure.answers);
+    const harness = exposure.findings.filter((finding) => finding.id === "exposure.harness-reachable");
+    expect(harness, `the harness opened a way in:\n${renderFindingsText(harness)}`).toEqual([]);
+  });
+
   test("PostgreSQL 2 s slower: /api/health fails fast with 503 naming postgres, no 504, no hang", async ({
     chaos,
     network,

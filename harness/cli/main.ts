@@ -16,7 +16,7 @@ import {
 import { renderFindingsText } from "../findings/text.ts";
 import { PROFILE_FILE } from "../profile/profile.ts";
 import { profileJson, proposeProfile } from "../profile/init.ts";
-import { writeFindingsRecord } from "../report/findings-record.ts";
+import { readFindingsRecords, writeFindingsRecord } from "../report/findings-record.ts";
 import { addToJobSummary } from "../report/job-summary.ts";
 import { currentOwner, Label } from "../docker/labels.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
@@ -529,18 +529,29 @@ async function gate(args: string[]): Promise<number> {
   if (target.provenance === "existing") await connectOnce(target);
   const env = runEnv(target, options, { ...values, stack: stack.dir });
   log(`release gate on ${target.name}: the read-only suite`);
+  const startedMs = Date.now();
   const status = await runScenarios(await listScenarios(), undefined, env, READ_ONLY);
-  const junit = path.join(env[RunEnv.reportDir] ?? reportDir(), "junit.xml");
-  if (status === ExitCode.passed) {
+  const report = env[RunEnv.reportDir] ?? reportDir();
+  const junit = path.join(report, "junit.xml");
+  // A blocker the suite found (the exposure audit's backend past nginx, say) blocks the release even
+  // where the test that found it passes: it is the runbook's own flaw, not this host's drift.
+  const blockers = (await readFindingsRecords(path.join(report, "findings"), startedMs))
+    .flatMap((record) => record.findings)
+    .filter((finding) => finding.severity === "blocker");
+  if (status === ExitCode.passed && blockers.length === 0) {
     process.stdout.write(`READY: ${target.name} passed the read-only suite (JUnit: ${junit})\n`);
     return status;
   }
-  const blockers = await failuresIn(junit);
+  const failures = status === ExitCode.passed ? [] : await failuresIn(junit);
+  const reasons = [
+    ...failures,
+    ...blockers.map((finding) => `${finding.id} ${finding.subject}: ${finding.observed}`),
+  ];
   process.stdout.write(
-    `NOT READY: ${target.name}; ${blockers.length} check(s) block the release (JUnit: ${junit})\n` +
-      blockers.map((blocker) => `  - ${blocker}\n`).join(""),
+    `NOT READY: ${target.name}; ${reasons.length} check(s) block the release (JUnit: ${junit})\n` +
+      reasons.map((reason) => `  - ${reason}\n`).join(""),
   );
-  return status;
+  return status === ExitCode.passed ? ExitCode.failed : status;
 }
 
 async function list(args: string[]): Promise<number> {

@@ -1,4 +1,13 @@
+import type { PortAnswer } from "../exposure/port-probe.ts";
 import type { CommandResult } from "./command.ts";
+
+/** A host seen from outside: from where, at which address, and what answers on its ports. */
+export interface OutsideView {
+  /** Where the probes come from, for people ("this machine", "a probe container on the host's network"). */
+  readonly from: string;
+  readonly address: string;
+  probe(ports: readonly number[]): Promise<PortAnswer[]>;
+}
 
 export interface RunOptions {
   /** Throw CommandError on a non-zero exit (default true). */
@@ -51,6 +60,11 @@ export interface Host extends AsyncDisposable {
    * provisioned and started, as the baseline the next run on that host is reset to.
    */
   baseline?: { save(): Promise<void> };
+  /**
+   * The host as someone outside it sees it (another machine on its network): its address, and every
+   * port of `ports` probed from there (not through the harness's own forwards or tunnels).
+   */
+  outside(): Promise<OutsideView>;
   /** Restarts the host and returns once it is ready again. */
   reboot(): Promise<void>;
   /** Removes the host and everything made for it; safe to call more than once. */

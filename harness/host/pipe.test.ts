@@ -18,6 +18,7 @@ const thisMachine: Host = {
   copyOut: (hostPath, local) => tarCopyOut(thisMachine, hostPath, local),
   url: () => "",
   loopbackPort: (port) => Promise.resolve(port),
+  outside: () => Promise.reject(new Error("not used")),
   reboot: () => Promise.resolve(),
   dispose: () => Promise.resolve(),
   [Symbol.asyncDispose]: () => Promise.resolve(),

@@ -46,14 +46,15 @@ function onHost(
 
 const rb = () => runbook();
 
-interface ComposeContainer {
+/** A container of the compose project, as `docker compose ps --format json` lists it. */
+export interface ComposeContainer {
   Name: string;
   Service: string;
   State: string;
   Publishers: { URL: string; TargetPort: number; PublishedPort: number }[] | null;
 }
 
-async function composeContainers(stack: Stack): Promise<ComposeContainer[]> {
+export async function composeContainers(stack: Stack): Promise<ComposeContainer[]> {
   const ps = await stack.compose("ps -a --format json", { check: false });
   // Compose prints one JSON object per line (v2.21+) or one array (older).
   const text = ps.stdout.trim();

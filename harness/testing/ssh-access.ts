@@ -4,7 +4,7 @@ import type { Host } from "../host/host.ts";
 import { runLocal } from "../host/local-command.ts";
 
 export interface SshAccess {
-  /** `ssh://root@127.0.0.1:<port>` */
+  /** `ssh://root@<the host's address on its network>` */
   readonly url: string;
   readonly key: string;
   readonly knownHosts: string;
@@ -12,8 +12,8 @@ export interface SshAccess {
 
 /**
  * Makes a container host reachable over SSH the way a staging host is: fresh host keys, sshd on
- * port 22 (published on a loopback port), root's authorized key made here. Keys and known_hosts go
- * to `dir`. The host must publish port 22 (its `ports` option).
+ * port 22 at the host's own address on its network (so the exposure audit sees it from outside, as a
+ * staging host's would be), root's authorized key made here. Keys and known_hosts go to `dir`.
  */
 export async function openSshAccess(host: Host, dir: string): Promise<SshAccess> {
   const key = path.join(dir, "id_ed25519");
@@ -26,9 +26,9 @@ export async function openSshAccess(host: Host, dir: string): Promise<SshAccess>
   const hostKey = await host.run(
     "ssh-keygen -A >/dev/null && systemctl start ssh && cat /etc/ssh/ssh_host_ed25519_key.pub",
   );
-  const port = new URL(host.url(22)).port;
+  const { address } = await host.outside();
   const knownHosts = path.join(dir, "known_hosts");
   const [type, value] = hostKey.stdout.trim().split(" ");
-  await writeFile(knownHosts, `[127.0.0.1]:${port} ${type ?? ""} ${value ?? ""}\n`);
-  return { url: `ssh://root@127.0.0.1:${port}`, key, knownHosts };
+  await writeFile(knownHosts, `${address} ${type ?? ""} ${value ?? ""}\n`);
+  return { url: `ssh://root@${address}`, key, knownHosts };
 }

@@ -1,6 +1,7 @@
 import { UsageError } from "../../errors.ts";
 import type { CommandResult } from "../../host/command.ts";
-import { once, type FaultPermission, type Host, type RunOptions } from "../../host/host.ts";
+import { probeFromDockerNetwork } from "../../exposure/probe-from-network.ts";
+import { once, type FaultPermission, type Host, type OutsideView, type RunOptions } from "../../host/host.ts";
 import { LoopbackRelays } from "../../host/loopback-relay.ts";
 import { runLocal } from "../../host/local-command.ts";
 import { docker } from "../../docker/docker-cli.ts";
@@ -72,6 +73,22 @@ export class ContainerHost implements Host {
       );
     }
     return `http://127.0.0.1:${mapped}${path.startsWith("/") ? path : `/${path}`}`;
+  }
+
+  /** From a probe container on the host's own network (another machine of that network), at its address there. */
+  async outside(): Promise<OutsideView> {
+    const inspected = await docker([
+      "inspect",
+      "--format",
+      `{{(index .NetworkSettings.Networks "${this.name}").IPAddress}} {{.Config.Image}}`,
+      this.name,
+    ]);
+    const [address = "", image = ""] = inspected.stdout.trim().split(" ");
+    return {
+      from: `a probe container on the host's network ${this.name}`,
+      address,
+      probe: (ports) => probeFromDockerNetwork(this.name, address, ports, { name: this.name, image }),
+    };
   }
 
   async reboot(): Promise<void> {

@@ -27,7 +27,7 @@ it("provisions the drifted stack idempotently, then gates it over SSH: NOT READY
     const images = await ensureImages({ mode: "offline" });
     const host = await new ContainerTarget().start({
       images: imagesForHostEngine(images),
-      ports: [...STACK_PORTS, 22],
+      ports: [...STACK_PORTS],
     });
     try {
       // Provisioned as production would be (users, env files from the example, units as written), and
@@ -75,6 +75,11 @@ it("provisions the drifted stack idempotently, then gates it over SSH: NOT READY
         /- the documented deployment reaches its steady state: steady state does not hold/,
       );
       expect(gate.stdout).toMatch(/- the running host matches the documented architecture/);
+      // Its Redis is published on every interface: outsiders reach it, seen from this machine.
+      expect(gate.stdout).toMatch(
+        /- outsiders reach the frontend and nothing the deployment does not mean to show/,
+      );
+      expect(gate.stdout).toMatch(/- exposure\.redis-reachable :6379: .*Redis/);
       // Read by the checkout's names: its units and compose services, not the bundled stack's.
       expect(gate.stderr).toMatch(
         /failed\s+unit sattva-backend is active and not restarting: inactive \(dead\)/,

@@ -1,8 +1,10 @@
 import type { CommandResult } from "../../host/command.ts";
-import { once, type FaultPermission, type Host, type RunOptions } from "../../host/host.ts";
+import { once, type FaultPermission, type Host, type OutsideView, type RunOptions } from "../../host/host.ts";
+import { probePorts } from "../../exposure/port-probe.ts";
 import { LoopbackRelays } from "../../host/loopback-relay.ts";
 import { tarCopyIn, tarCopyOut } from "../../host/pipe.ts";
 import { UsageError } from "../../errors.ts";
+import { InconclusiveError } from "../../chaos/verdict.ts";
 import { hostReady } from "../../waits/host-waits.ts";
 import type { SshConnection } from "./ssh-connection.ts";
 
@@ -43,6 +45,27 @@ export class SshHost implements Host {
 
   run(script: string, options: RunOptions = {}): Promise<CommandResult> {
     return this.connection.run(script, options);
+  }
+
+  /**
+   * Straight from this machine to the host's address (a VM's, a staging host's), not through the
+   * tunnel. A host reached at a loopback address (a forward) cannot be seen from outside from here:
+   * that is inconclusive, never a pass.
+   */
+  outside(): Promise<OutsideView> {
+    const address = this.connection.address.hostname;
+    if (isLoopback(address))
+      return Promise.reject(
+        new InconclusiveError(
+          `${this.name} is reached at ${address}, a loopback address (a forward or tunnel): nothing outside the host can be probed from here; ` +
+            "address it as the network sees it (ssh://user@its-address) for the exposure audit",
+        ),
+      );
+    return Promise.resolve({
+      from: "this machine, straight to the host",
+      address,
+      probe: (ports) => probePorts(address, ports),
+    });
   }
 
   commandLine(script: string): string[] {
@@ -86,4 +109,9 @@ export class SshHost implements Host {
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: this machine itself. */
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || hostname === "[::1]" || /^127\./.test(hostname);
 }

@@ -24,6 +24,7 @@ import { openSshAccess, type SshAccess } from "../../testing/ssh-access.ts";
 import { ContainerTarget } from "../container/container-target.ts";
 import { until } from "../../waits/wait.ts";
 import { DISPOSABLE_MARKER } from "./ssh-target.ts";
+import { closeToOutsiders } from "../../exposure/close-to-outsiders.ts";
 
 const HOLD_SSH = fileURLToPath(new URL("../../testing/hold-ssh.ts", import.meta.url));
 const VITEST = fileURLToPath(new URL("../../../node_modules/vitest/vitest.mjs", import.meta.url));
@@ -55,7 +56,7 @@ describe("ssh target on a deployed host", () => {
     // The images every host of the suite gets: its hosts start from the one engine template.
     host = await new ContainerTarget().start({
       images: imagesForHostEngine(images),
-      ports: [...STACK_PORTS, 22],
+      ports: [...STACK_PORTS],
     });
     const stack = new Stack(host, await openStackDir(BUNDLED_STACK), images);
     await stack.provision();
@@ -89,7 +90,10 @@ describe("ssh target on a deployed host", () => {
       expect(refused.stderr).toContain("--ssh-accept-new");
 
       const trusted = await sattvaChaos(["gate", ...args, "--ssh-accept-new", ...report("accept-new")]);
-      expect(trusted.exitCode, trusted.stderr).toBe(ExitCode.passed);
+      // Connected and judged (the verdict itself is the next test's).
+      expect(trusted.stdout, trusted.stderr.slice(-3000)).toMatch(
+        new RegExp(`^(NOT )?READY: ${ssh.url}`, "m"),
+      );
       const [, fingerprint] = (await readFile(knownHosts, "utf8")).trim().split(" ");
       expect(fingerprint, "the key was recorded").toBe("ssh-ed25519");
       expect(trusted.stderr).toMatch(
@@ -155,14 +159,25 @@ describe("ssh target on a deployed host", () => {
     expect(await state(), "the host as it was").toBe(before);
   });
 
-  it("gates the release: ready on the healthy host, the read-only suite only, JUnit written", async () => {
+  it("gates the release: not ready while outsiders reach the backend and the monitoring as the runbook publishes them; ready once closed to them", async () => {
+    const exposed = await sattvaChaos(["gate", ...sshArgs, ...report("gate-exposed")]);
+    expect(exposed.exitCode, exposed.stderr.slice(-3000)).toBe(ExitCode.failed);
+    expect(exposed.stdout).toContain(`NOT READY: ${ssh.url}`);
+    // Seen from this machine at the host's address, not through the tunnel.
+    expect(exposed.stdout).toMatch(/- exposure\.backend-bypasses-nginx :8000: .*HTTP/);
+    expect(exposed.stdout).toMatch(/- exposure\.prometheus-reachable :9090: /);
+    expect(exposed.stdout).toMatch(/- exposure\.alertmanager-reachable :9093: /);
+    expect(exposed.stdout, "the loopback-published database is not reached").not.toMatch(/:5432/);
+
+    const { address } = await host.outside();
+    await closeToOutsiders(host, { address, hostPorts: [8000], publishedPorts: [3001, 9090, 9093] });
     const gate = await sattvaChaos(["gate", ...sshArgs, ...report("gate-ready")]);
-    expect(gate.exitCode, gate.stderr).toBe(ExitCode.passed);
+    expect(gate.exitCode, gate.stdout + gate.stderr.slice(-3000)).toBe(ExitCode.passed);
     expect(gate.stdout).toContain(`READY: ${ssh.url}`);
     // vitest's own report: smoke ran, the destructive files were skipped whole.
-    expect(gate.stdout).toMatch(/smoke\.test\.ts \(2 tests\)/);
+    expect(gate.stdout).toMatch(/smoke\.test\.ts \(3 tests\)/);
     expect(gate.stdout).toMatch(/nginx-502\.test\.ts \(3 tests \| 3 skipped\)/);
-    expect(gate.stderr).toMatch(/attach to the stack deployed on ssh:\/\/root@127\.0\.0\.1/);
+    expect(gate.stderr).toContain(`attach to the stack deployed on ${ssh.url}`);
     expect(gate.stderr).not.toMatch(/▸ provision/);
   });
 

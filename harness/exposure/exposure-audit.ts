@@ -1,0 +1,93 @@
+import type { Finding } from "../findings/finding.ts";
+import type { Host } from "../host/host.ts";
+import { RUNBOOK_SERVICES } from "../profile/profile.ts";
+import { composeContainers } from "../stack/topology-audit.ts";
+import type { Stack } from "../stack/stack.ts";
+import { exposureFindings, portsToProbe, type ExposureContext } from "./exposure.ts";
+import type { PortAnswer } from "./port-probe.ts";
+
+/** What the exposure audit saw: from where, at which address, every probed port's answer, the findings. */
+export interface ExposureReport {
+  readonly from: string;
+  readonly address: string;
+  readonly answers: readonly PortAnswer[];
+  readonly findings: readonly Finding[];
+  /** The ports compose publishes for the frontend: the ones meant to answer. */
+  readonly frontendPorts: readonly number[];
+}
+
+/**
+ * The TCP ports listening on the host, each with who holds it ("uvicorn (sattva-backend.service)"),
+ * from `ss -ltnpH`; the unit comes from `ps -o unit=` where procps knows it.
+ */
+export async function listeningPorts(host: Host): Promise<Map<number, string>> {
+  const ss = await host.run("ss -ltnpH", { check: false });
+  const holders = new Map<number, { command: string; pid: string }>();
+  for (const line of ss.stdout.split("\n")) {
+    const local = line.trim().split(/\s+/)[3];
+    const port = Number(local?.slice(local.lastIndexOf(":") + 1));
+    if (!Number.isInteger(port) || port <= 0) continue;
+    const [, command = "?", pid = ""] = /users:\(\("([^"]*)",pid=(\d+)/.exec(line) ?? [];
+    if (!holders.has(port)) holders.set(port, { command, pid });
+  }
+  const pids = [...new Set([...holders.values()].map((h) => h.pid).filter((pid) => pid !== ""))];
+  const units = new Map<string, string>();
+  if (pids.length > 0) {
+    const ps = await host.run(`ps -o pid=,unit= -p ${pids.join(",")}`, { check: false });
+    for (const [pid = "", unit = ""] of ps.stdout.split("\n").map((l) => l.trim().split(/\s+/)))
+      if (unit.endsWith(".service")) units.set(pid, unit);
+  }
+  return new Map(
+    [...holders].map(([port, { command, pid }]) => {
+      const unit = units.get(pid);
+      return [port, unit === undefined ? command : `${command} (${unit})`];
+    }),
+  );
+}
+
+/** The ports compose publishes, by service: the runbook's name of it where it plays a runbook part. */
+async function publishedPorts(stack: Stack): Promise<Map<number, string>> {
+  const runbookName = new Map(
+    RUNBOOK_SERVICES.flatMap((role) => {
+      const service = stack.deployment.service(role);
+      return service === undefined ? [] : [[service, role] as const];
+    }),
+  );
+  const published = new Map<number, string>();
+  for (const container of await composeContainers(stack))
+    for (const publisher of container.Publishers ?? [])
+      if (publisher.PublishedPort > 0)
+        published.set(publisher.PublishedPort, runbookName.get(container.Service) ?? container.Service);
+  return published;
+}
+
+/**
+ * The stack seen from outside its host: every port the stack and the harness may open, and every port
+ * listening there, probed from another machine's network (Host.outside), each answer judged.
+ */
+export async function auditExposure(stack: Stack): Promise<ExposureReport> {
+  const outside = await stack.host.outside();
+  const listening = await listeningPorts(stack.host);
+  const context: ExposureContext = {
+    backendPort: stack.deployment.profile.backend.port,
+    published: await publishedPorts(stack),
+    listening,
+  };
+  const answers = await outside.probe(portsToProbe([...listening.keys()], context));
+  return {
+    from: outside.from,
+    address: outside.address,
+    answers,
+    findings: exposureFindings(answers, context, outside.from),
+    frontendPorts: [...context.published]
+      .filter(([, service]) => service === "frontend")
+      .map(([port]) => port),
+  };
+}
+
+/** One line per probed port, for the journal and people: `:8000  answers  HTTP 200 (uvicorn)`. */
+export function describeAnswers(answers: readonly PortAnswer[]): string {
+  return answers
+    .map((a) => `:${String(a.port).padEnd(5)} ${a.answered ? "answers " : "silent  "} ${a.what}`)
+    .join("\n");
+}

@@ -1,0 +1,143 @@
+import { connect, type Socket } from "node:net";
+
+/** What answered on a port, as someone outside the host sees it. */
+export interface PortAnswer {
+  readonly port: number;
+  /** Whether anything accepted the connection. */
+  readonly answered: boolean;
+  /** The protocol that answered, if one was recognized. */
+  readonly protocol?: "http" | "postgresql" | "redis" | "ssh" | "tcp";
+  /** What answered, for people: "HTTP 200 (nginx/1.22.1)", "closed (connection refused)"… */
+  readonly what: string;
+}
+
+interface Exchange {
+  /** Whether the connection was accepted. */
+  readonly connected: boolean;
+  /** Bytes received (up to a few kilobytes). */
+  readonly received: Buffer;
+  readonly error?: string;
+}
+
+/**
+ * Connects to address:port, writes `request` once the server said nothing for `greetMs` (a server that
+ * speaks first, like SSH, is heard first), and collects what comes back until the server closes, a
+ * few kilobytes arrived or `timeoutMs` passed.
+ */
+function exchange(
+  address: string,
+  port: number,
+  request: Buffer,
+  timeoutMs: number,
+  greetMs = 0,
+): Promise<Exchange> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    let connected = false;
+    const socket: Socket = connect({ host: address, port });
+    const finish = (error?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      clearTimeout(greeting);
+      socket.destroy();
+      resolve({ connected, received: Buffer.concat(chunks), ...(error === undefined ? {} : { error }) });
+    };
+    const deadline = setTimeout(() => {
+      finish(size === 0 ? "timeout" : undefined);
+    }, timeoutMs);
+    let greeting: NodeJS.Timeout | undefined;
+    socket.once("connect", () => {
+      connected = true;
+      greeting = setTimeout(() => {
+        if (size === 0) socket.write(request);
+      }, greetMs);
+    });
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= 4096) finish();
+    });
+    socket.once("end", () => {
+      finish();
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => {
+      finish(error.code ?? error.message);
+    });
+  });
+}
+
+/** The status line and Server header of an HTTP response, if the bytes are one. */
+function httpAnswer(received: Buffer): string | undefined {
+  const text = received.toString("latin1");
+  const status = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(text)?.[1];
+  if (status === undefined) return undefined;
+  const server = /^server:\s*(.+?)\r?$/im.exec(text)?.[1];
+  return `HTTP ${status}${server === undefined ? "" : ` (${server})`}`;
+}
+
+/** PostgreSQL's SSLRequest: a server answers it with one byte, S or N. */
+const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
+
+/**
+ * What answers on address:port, tried the way each protocol is spoken: a greeting (SSH), an HTTP
+ * request, PostgreSQL's SSLRequest, Redis' PING. Each attempt on its own connection, within `timeoutMs`.
+ */
+export async function probePort(address: string, port: number, timeoutMs = 2_000): Promise<PortAnswer> {
+  const http = await exchange(
+    address,
+    port,
+    Buffer.from(`GET / HTTP/1.0\r\nHost: ${address}\r\nUser-Agent: sattva-chaos exposure audit\r\n\r\n`),
+    timeoutMs,
+    300,
+  );
+  if (!http.connected) {
+    if (http.error === "ECONNREFUSED") return { port, answered: false, what: "closed (connection refused)" };
+    if (http.error === "timeout")
+      return {
+        port,
+        answered: false,
+        what: `filtered (no answer to a connection within ${timeoutMs / 1000} s)`,
+      };
+    return { port, answered: false, what: `not reached (${http.error ?? "closed"})` };
+  }
+  const banner = http.received.toString("latin1");
+  if (banner.startsWith("SSH-"))
+    return { port, answered: true, protocol: "ssh", what: `SSH (${banner.split(/\r?\n/)[0] ?? ""})` };
+  const asHttp = httpAnswer(http.received);
+  if (asHttp !== undefined) return { port, answered: true, protocol: "http", what: asHttp };
+
+  const postgres = await exchange(address, port, SSL_REQUEST, timeoutMs);
+  const reply = postgres.received.toString("latin1");
+  if (postgres.received.length === 1 && (reply === "S" || reply === "N"))
+    return {
+      port,
+      answered: true,
+      protocol: "postgresql",
+      what: `PostgreSQL (its SSLRequest answered ${reply === "S" ? "S: TLS offered" : "N: no TLS"})`,
+    };
+  const redis = await exchange(address, port, Buffer.from("PING\r\n"), timeoutMs);
+  const said = redis.received.toString("latin1").split("\r\n")[0] ?? "";
+  if (said === "+PONG")
+    return { port, answered: true, protocol: "redis", what: "Redis (PING answered +PONG: no password)" };
+  if (/^-(NOAUTH|ERR.*auth)/i.test(said))
+    return { port, answered: true, protocol: "redis", what: `Redis (password required: ${said})` };
+  const first = (banner || reply || said).slice(0, 40).replace(/[^\x20-\x7e]/g, ".");
+  return {
+    port,
+    answered: true,
+    protocol: "tcp",
+    what: `TCP open, no known protocol${first === "" ? "" : ` (first bytes: ${first})`}`,
+  };
+}
+
+/** Every port of `ports` on `address`, probed side by side. */
+export function probePorts(
+  address: string,
+  ports: readonly number[],
+  timeoutMs?: number,
+): Promise<PortAnswer[]> {
+  return Promise.all(ports.map((port) => probePort(address, port, timeoutMs)));
+}

@@ -1,0 +1,46 @@
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { docker } from "../docker/docker-cli.ts";
+import { currentOwner, Label, labelArgs } from "../docker/labels.ts";
+import { runLocal } from "../host/local-command.ts";
+import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
+import type { PortAnswer } from "./port-probe.ts";
+
+const PROBE_CLI = fileURLToPath(new URL("./probe-cli.ts", import.meta.url));
+
+/**
+ * Probes `ports` of `address` from another machine on the Docker network `network`: a container there
+ * that only sleeps, and this machine's Node entering that container's network namespace alone
+ * (nsenter), so the probe is port-probe.ts's and the container needs nothing of it. The container
+ * (any image with `sleep`: `image`) carries `host`'s labels, so it goes with the host if this process
+ * dies first.
+ */
+export async function probeFromDockerNetwork(
+  network: string,
+  address: string,
+  ports: readonly number[],
+  host: { readonly name: string; readonly image: string },
+): Promise<PortAnswer[]> {
+  const prober = `${host.name}-probe-${randomBytes(3).toString("hex")}`;
+  const labels = { [Label.managed]: "true", [Label.owner]: currentOwner(), [Label.host]: host.name };
+  const remove = async () => {
+    await docker(["rm", "-f", prober], { check: false, timeoutMs: 60_000 });
+  };
+  const unregister = teardownOnSignal(remove);
+  try {
+    await docker([
+      ...["run", "-d", "--rm", "--name", prober, "--network", network, ...labelArgs(labels)],
+      ...["--entrypoint", "sleep", host.image, "600"],
+    ]);
+    const pid = (await docker(["inspect", "--format", "{{.State.Pid}}", prober])).stdout.trim();
+    const probed = await runLocal(
+      "nsenter",
+      ["--target", pid, "--net", "--", process.execPath, PROBE_CLI, address, ...ports.map(String)],
+      { timeoutMs: 5 * 60_000 },
+    );
+    return JSON.parse(probed.stdout) as PortAnswer[];
+  } finally {
+    unregister();
+    await remove();
+  }
+}
