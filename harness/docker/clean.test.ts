@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { isLeftOver, type Resource } from "./clean.ts";
-import { currentOwner, Label } from "./labels.ts";
+import { currentOwner, FOREIGN_OWNER_LEASE_MS, Label } from "./labels.ts";
 
 const managed = (labels: Record<string, string>): Resource => ({
   name: "r",
@@ -34,4 +34,20 @@ it("removes what dead runs left, spares live and kept hosts unless --all, and te
     true,
     false,
   ]);
+});
+
+it("an owner in another PID namespace or boot cannot be seen from here: its resources hold a lease", () => {
+  const foreignOwner = "1:12345:4026531836.0badb007";
+  const young = { ...managed({ [Label.owner]: foreignOwner }), createdAt: new Date() };
+  const old = {
+    ...managed({ [Label.owner]: foreignOwner }),
+    createdAt: new Date(Date.now() - FOREIGN_OWNER_LEASE_MS - 60_000),
+  };
+  const ageUnknown = managed({ [Label.owner]: foreignOwner });
+  expect([young, old, ageUnknown].map((r) => isLeftOver(r, {}))).toEqual([false, true, false]);
+  // Our own pid 1 in our own namespace is judged by /proc, not by the lease.
+  const [pid, start] = currentOwner().split(":");
+  const world = currentOwner().split(":")[2];
+  expect(isLeftOver(managed({ [Label.owner]: `${pid}:${start}:${world}` }), {})).toBe(false);
+  expect(isLeftOver(managed({ [Label.owner]: `${pid}:1:${world}` }), {})).toBe(true);
 });

@@ -23,6 +23,8 @@ type Kind = "container" | "network" | "volume";
 export interface Resource {
   readonly name: string;
   readonly labels: Record<string, string>;
+  /** When the engine made it (an owner this machine cannot see holds it for a lease from then). */
+  readonly createdAt?: Date;
 }
 
 async function listManaged(kind: Kind): Promise<Resource[]> {
@@ -45,8 +47,17 @@ async function listManaged(kind: Kind): Promise<Resource[]> {
         Name?: string;
         Labels?: Record<string, string>;
         Config?: { Labels?: Record<string, string> };
+        /** Containers and networks. */
+        Created?: string;
+        /** Volumes. */
+        CreatedAt?: string;
       };
-      return { name: (raw.Name ?? "").replace(/^\//, ""), labels: raw.Config?.Labels ?? raw.Labels ?? {} };
+      const created = raw.Created ?? raw.CreatedAt;
+      return {
+        name: (raw.Name ?? "").replace(/^\//, ""),
+        labels: raw.Config?.Labels ?? raw.Labels ?? {},
+        ...(created === undefined ? {} : { createdAt: new Date(created) }),
+      };
     });
 }
 
@@ -56,7 +67,9 @@ export function isLeftOver(resource: Resource, options: CleanOptions): boolean {
   if (options.host !== undefined) return resource.labels[Label.host] === options.host;
   if (options.kept === true) return resource.labels[Label.keep] === "true";
   if (options.all === true) return true;
-  return resource.labels[Label.keep] !== "true" && !isOwnerAlive(resource.labels[Label.owner]);
+  return (
+    resource.labels[Label.keep] !== "true" && !isOwnerAlive(resource.labels[Label.owner], resource.createdAt)
+  );
 }
 
 /**

@@ -1,10 +1,13 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 
 /** Every container, network, volume and image the harness creates carries these labels. */
 export const Label = {
   /** "true" on everything the harness made. */
   managed: "io.sattva-chaos.managed",
-  /** `<pid>:<start time>` of the process that owns it; `clean` removes what a dead process left. */
+  /**
+   * `<pid>:<start time>:<pid namespace>.<boot>` of the process that owns it; `clean` removes what a
+   * dead process left (see isOwnerAlive).
+   */
   owner: "io.sattva-chaos.owner",
   /** The host a resource belongs to. */
   host: "io.sattva-chaos.host",
@@ -46,15 +49,48 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-/** The owner label value for this process; pid plus start time so a reused pid is not mistaken for it. */
-export function currentOwner(): string {
-  return `${process.pid}:${processStartTime(process.pid) ?? "?"}`;
+/** This process's PID namespace and boot: where a pid means what it says. */
+function pidWorld(): string {
+  let namespace = "?";
+  try {
+    namespace = /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "?";
+  } catch {
+    // No /proc/self/ns (not Linux): one world.
+  }
+  let boot = "?";
+  try {
+    boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim().slice(0, 8);
+  } catch {
+    // As above.
+  }
+  return `${namespace}.${boot}`;
 }
 
-/** Whether the process named by an owner label value still runs on this machine. */
-export function isOwnerAlive(owner: string | undefined): boolean {
+/**
+ * The owner label value for this process: pid and start time (so a reused pid is not mistaken for
+ * it), and the PID namespace and boot it is in (a Docker engine shared with another namespace, or
+ * another machine, sees owners whose pids mean nothing here).
+ */
+export function currentOwner(): string {
+  return `${process.pid}:${processStartTime(process.pid) ?? "?"}:${pidWorld()}`;
+}
+
+/**
+ * How long a resource of an owner this machine cannot see (another PID namespace or boot) is taken
+ * to be in use: longer than any run (CI's hard limit is 90 minutes), so only a leftover outlives it.
+ */
+export const FOREIGN_OWNER_LEASE_MS = 6 * 60 * 60_000;
+
+/**
+ * Whether the process named by an owner label value may still be running. One of this PID namespace
+ * and boot is checked in /proc; one of elsewhere cannot be, so it holds a lease: alive while the
+ * resource is younger than FOREIGN_OWNER_LEASE_MS (or of unknown age).
+ */
+export function isOwnerAlive(owner: string | undefined, createdAt?: Date): boolean {
   if (owner === undefined) return false;
-  const [pid, startTime] = owner.split(":");
+  const [pid, startTime, world] = owner.split(":");
+  if (world !== undefined && world !== pidWorld())
+    return createdAt === undefined || Date.now() - createdAt.getTime() < FOREIGN_OWNER_LEASE_MS;
   const pidNumber = Number(pid);
   if (!Number.isInteger(pidNumber) || pidNumber <= 0) return false;
   return processStartTime(pidNumber) === startTime;
