@@ -8,17 +8,10 @@ import { auditExposure, describeAnswers } from "../harness/exposure/exposure-aud
 import { renderFindingsText } from "../harness/findings/text.ts";
 import { flapping, latency, partition, resetPeer } from "../harness/network/network-faults.ts";
 import { readHeartbeat } from "../harness/probes/heartbeat.ts";
-import { httpGet } from "../harness/probes/http.ts";
+import { timedHttpGet } from "../harness/probes/http.ts";
 import { unitMainPid, unitRestarts } from "../harness/probes/systemd.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
 import { until } from "../harness/waits/wait.ts";
-
-/** One request through nginx, timed; the wait is longer than nginx's own 60 s so a hang shows as one. */
-async function timedApiHealth(url: string): Promise<{ status: number; body: string; seconds: number }> {
-  const started = performance.now();
-  const response = await httpGet(url, 120_000);
-  return { ...response, seconds: Math.round(performance.now() - started) / 1000 };
-}
 
 describe("network chaos", () => {
   test("chaos mode opens nothing to outsiders: toxiproxy's API and proxies answer on the host's loopback only", async ({
@@ -47,7 +40,7 @@ describe("network chaos", () => {
     await chaos.inject(latency(network, "backend-postgres", 2_000));
 
     await chaos.detect([apiHealthStatus(503)]);
-    const health = await timedApiHealth(chaos.stack.host.url(3000, "/api/health"));
+    const health = await timedHttpGet(chaos.stack.host.url(3000, "/api/health"));
     chaos.results["/api/health during the latency (s)"] = health.seconds;
     expect(health.status, "the backend's 2 s dependency timeout answers before nginx's 60 s").toBe(503);
     expect(health.body).toMatch(/"postgres":"down: [^"]*timeout/);
@@ -70,7 +63,7 @@ describe("network chaos", () => {
     // would not do: uvicorn closes the idle connection after 5 s, and nginx answers 502 at once.)
     await chaos.inject(latency(network, "nginx-backend", 65_000));
 
-    const health = await timedApiHealth(chaos.stack.host.url(3000, "/api/health"));
+    const health = await timedHttpGet(chaos.stack.host.url(3000, "/api/health"));
     chaos.mark("nginx answered", `${health.status} after ${health.seconds} s`);
     chaos.results["nginx answered a hung backend after (s)"] = health.seconds;
     expect(health.status, "nginx times out the upstream instead of hanging").toBe(504);
@@ -149,7 +142,7 @@ describe("network chaos", () => {
 
     const statuses = new Map<number, number>();
     for (let i = 0; i < 20; i++) {
-      const { status } = await timedApiHealth(chaos.stack.host.url(3000, "/api/health"));
+      const { status } = await timedHttpGet(chaos.stack.host.url(3000, "/api/health"));
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       await new Promise((resolve) => setTimeout(resolve, 300));
     }

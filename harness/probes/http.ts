@@ -18,6 +18,19 @@ export async function httpGet(url: string, timeoutMs = 5_000): Promise<HttpRespo
   };
 }
 
+/**
+ * One GET timed to its answer, with a wait longer than nginx's own 60 s timeouts so a hang shows as one
+ * (its status and how long users wait) rather than as the probe's timeout.
+ */
+export async function timedHttpGet(
+  url: string,
+  timeoutMs = 120_000,
+): Promise<HttpResponse & { readonly seconds: number }> {
+  const started = performance.now();
+  const response = await httpGet(url, timeoutMs);
+  return { ...response, seconds: Math.round(performance.now() - started) / 1000 };
+}
+
 /** GET and parse JSON, naming the URL and status when the answer is not JSON. */
 export async function httpGetJson(
   url: string,
