@@ -10,10 +10,14 @@ import type { PortAnswer } from "./port-probe.ts";
 export interface ExposureReport {
   readonly from: string;
   readonly address: string;
+  /** Where the harness's own forwards come from, if outsiders share that network (OutsideView). */
+  readonly harnessSource?: string;
   readonly answers: readonly PortAnswer[];
   readonly findings: readonly Finding[];
   /** The ports compose publishes for the frontend: the ones meant to answer. */
   readonly frontendPorts: readonly number[];
+  /** Every port compose publishes, by service (the runbook's name where it has one). */
+  readonly published: ReadonlyMap<number, string>;
 }
 
 /**
@@ -77,8 +81,10 @@ export async function auditExposure(stack: Stack): Promise<ExposureReport> {
   return {
     from: outside.from,
     address: outside.address,
+    ...(outside.harnessSource === undefined ? {} : { harnessSource: outside.harnessSource }),
     answers,
     findings: exposureFindings(answers, context, outside.from),
+    published: context.published,
     frontendPorts: [...context.published]
       .filter(([, service]) => service === "frontend")
       .map(([port]) => port),

@@ -6,6 +6,13 @@ export interface OutsideView {
   /** Where the probes come from, for people ("this machine", "a probe container on the host's network"). */
   readonly from: string;
   readonly address: string;
+  /**
+   * Where the harness's own forwards reach the host from, when that is the outsiders' network too (the
+   * container target's network gateway): a firewall closing ports to outsiders keeps it open, as an
+   * operator keeps their own address, or the harness could no longer see the stack. Undefined where
+   * the harness comes in over SSH.
+   */
+  readonly harnessSource?: string;
   probe(ports: readonly number[]): Promise<PortAnswer[]>;
 }
 

@@ -27,6 +27,14 @@ describeSelfTests("smoke fails, naming the cause, on a stack broken where it loo
       /BLOCKER topology\.public-port +redis:6379\s+observed: sattva-streamer-redis-1 publishes :6379 on all interfaces; the runbook does not expose it/,
   },
   {
+    // Seen from outside: a probe on the host's network gets Redis' PONG with no password.
+    scenario: "smoke",
+    breakage: "redis-published-publicly",
+    grep: "outsiders",
+    cause:
+      /BLOCKER exposure\.redis-reachable +:6379\s+observed: :6379 answers from outside .*Redis \(PING answered \+PONG: no password\)/,
+  },
+  {
     scenario: "smoke",
     breakage: "prometheus-scrapes-wrong-host",
     cause:

@@ -77,16 +77,19 @@ export class ContainerHost implements Host {
 
   /** From a probe container on the host's own network (another machine of that network), at its address there. */
   async outside(): Promise<OutsideView> {
+    const network = `(index .NetworkSettings.Networks "${this.name}")`;
     const inspected = await docker([
       "inspect",
       "--format",
-      `{{(index .NetworkSettings.Networks "${this.name}").IPAddress}} {{.Config.Image}}`,
+      `{{${network}.IPAddress}} {{${network}.Gateway}} {{.Config.Image}}`,
       this.name,
     ]);
-    const [address = "", image = ""] = inspected.stdout.trim().split(" ");
+    const [address = "", gateway = "", image = ""] = inspected.stdout.trim().split(" ");
     return {
       from: `a probe container on the host's network ${this.name}`,
       address,
+      // The forwards of this machine's loopback ports come in through the network's gateway.
+      ...(gateway === "" ? {} : { harnessSource: gateway }),
       probe: (ports) => probeFromDockerNetwork(this.name, address, ports, { name: this.name, image }),
     };
   }

@@ -1,0 +1,107 @@
+// Firewall (not in the runbook): the runbook binds the backend to 0.0.0.0:8000 and publishes Docker's
+// ports, and gives no firewall. An operator does what is common on a VPS: UFW, deny incoming, allow SSH
+// and the public web port. These rules are the scenario's (its journal names them). What answers from
+// outside is probed from another machine's network (the exposure audit), never through the harness's
+// forwards.
+import { auditExposure, describeAnswers, type ExposureReport } from "../harness/exposure/exposure-audit.ts";
+import { closeToOutsiders } from "../harness/exposure/close-to-outsiders.ts";
+import { stackSubnets, ufwAllowFrom, ufwAsOnAVps } from "../harness/chaos/faults/firewall.ts";
+import { renderFindingsText } from "../harness/findings/text.ts";
+import { httpGet, timedHttpGet } from "../harness/probes/http.ts";
+import { checkSteadyState, describeSteadyState } from "../harness/stack/steady-state.ts";
+import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
+import { until } from "../harness/waits/wait.ts";
+
+/** The public web port and SSH, as a VPS guide opens them. */
+const OPENED = ["22/tcp", "3000/tcp"];
+
+const answers = (exposure: ExposureReport, port: number) =>
+  exposure.answers.find((answer) => answer.port === port)?.answered ?? false;
+
+/** Published ports other than the frontend's: what outsiders should not reach. */
+const notFrontend = (exposure: ExposureReport) =>
+  [...exposure.published].filter(([, service]) => service !== "frontend").map(([port]) => port);
+
+describe("host firewall", () => {
+  test("UFW as on a VPS: the backend closes to outsiders, Docker's published ports do not; nginx, Prometheus and Alertmanager lose the host until the stack's networks are allowed", async ({
+    chaos,
+  }) => {
+    await chaos.baseline();
+    const before = await auditExposure(chaos.stack);
+    await chaos.inject(ufwAsOnAVps(OPENED));
+
+    const after = await auditExposure(chaos.stack);
+    chaos.results["seen from outside with UFW on"] = describeAnswers(after.answers);
+    expect(answers(after, 3000), "the web port UFW allows").toBe(true);
+    expect(answers(after, 8000), "the backend, a host process, is behind UFW").toBe(false);
+    // Docker's own chains forward published ports before UFW's INPUT rules see them (moby#22054).
+    const published = notFrontend(before).filter((port) => answers(before, port));
+    expect(published.length, "the stack publishes ports beyond the frontend").toBeGreaterThan(0);
+    for (const port of published)
+      expect(answers(after, port), `:${port} answers past UFW: Docker publishes it`).toBe(true);
+
+    // nginx, on the compose network, reaches the backend at 172.17.0.1:8000: the host's INPUT, where
+    // UFW drops it. nginx waits for its connect timeout (60 s by default), then answers 504: a failure
+    // the runbook lacks. Prometheus's scrapes of the units and Alertmanager's webhook go the same way.
+    const frontend = chaos.stack.deployment.service("frontend") ?? "frontend";
+    const runbookPath = await chaos.stack.compose(
+      `exec -T ${frontend} timeout 5 wget -q -O- http://172.17.0.1:8000/health`,
+      { check: false },
+    );
+    expect(runbookPath.exitCode, "the frontend container reaches 172.17.0.1:8000 through UFW").not.toBe(0);
+    const health = await timedHttpGet(chaos.stack.host.url(3000, "/api/health"));
+    chaos.mark("nginx answered", `${health.status} after ${health.seconds} s`);
+    chaos.results["/api/health with UFW on"] = `${health.status} after ${health.seconds} s`;
+    if (health.status !== 200) {
+      // The fix: allow the stack's own Docker networks to the host; the backend stays closed to outsiders.
+      const fixes: string[] = [];
+      for (const subnet of await stackSubnets(chaos.stack))
+        fixes.push(await ufwAllowFrom(chaos.stack.host, subnet));
+      chaos.results["fix"] = fixes.join("; ");
+      await until("GET :3000/api/health to answer 200 again", async () => {
+        const response = await httpGet(chaos.stack.host.url(3000, "/api/health"));
+        return { ready: response.status === 200, detail: `${response.status}` };
+      }).waitUntilReady(30_000);
+    }
+    const steady = await checkSteadyState(chaos.stack, { settle: true });
+    expect(steady.holds, `with UFW on (and the fix):\n${describeSteadyState(steady)}`).toBe(true);
+    expect(answers(await auditExposure(chaos.stack), 8000), "still closed to outsiders").toBe(false);
+
+    await chaos.heal();
+    await chaos.recovered();
+  });
+
+  test("DOCKER-USER rules close what UFW cannot: outsiders reach the web port only, and the stack keeps working", async ({
+    chaos,
+  }) => {
+    await chaos.baseline();
+    const before = await auditExposure(chaos.stack);
+    expect(
+      before.findings.filter((f) => f.severity === "blocker"),
+      "the runbook's deployment is open to outsiders before",
+    ).not.toEqual([]);
+
+    await chaos.inject(ufwAsOnAVps(OPENED));
+    for (const subnet of await stackSubnets(chaos.stack)) await ufwAllowFrom(chaos.stack.host, subnet);
+    const rules = await closeToOutsiders(chaos.stack.host, {
+      address: before.address,
+      hostPorts: [],
+      publishedPorts: notFrontend(before),
+      // The harness's own way in stays open, as an operator keeps their address.
+      ...(before.harnessSource === undefined ? {} : { keepOpenFor: before.harnessSource }),
+    });
+    chaos.results["DOCKER-USER rules"] = rules.join("\n");
+
+    const closed = await auditExposure(chaos.stack);
+    chaos.results["seen from outside, closed"] = describeAnswers(closed.answers);
+    const blockers = closed.findings.filter((f) => f.severity === "blocker");
+    expect(blockers, `still open to outsiders:\n${renderFindingsText(blockers)}`).toEqual([]);
+    expect(answers(closed, 3000), "the web port").toBe(true);
+    // Closed to outsiders only: the stack's own paths (nginx to the backend, the alerts) still work.
+    const steady = await checkSteadyState(chaos.stack, { settle: true });
+    expect(steady.holds, `closed to outsiders:\n${describeSteadyState(steady)}`).toBe(true);
+
+    await chaos.heal();
+    await chaos.recovered();
+  });
+});
