@@ -28,6 +28,7 @@ describe("host firewall", () => {
   }) => {
     await chaos.baseline();
     const before = await auditExposure(chaos.stack);
+    chaos.results["seen from outside before"] = describeAnswers(before.answers);
     await chaos.inject(ufwAsOnAVps(OPENED));
 
     const after = await auditExposure(chaos.stack);
@@ -65,7 +66,9 @@ describe("host firewall", () => {
     }
     const steady = await checkSteadyState(chaos.stack, { settle: true });
     expect(steady.holds, `with UFW on (and the fix):\n${describeSteadyState(steady)}`).toBe(true);
-    expect(answers(await auditExposure(chaos.stack), 8000), "still closed to outsiders").toBe(false);
+    const fixed = await auditExposure(chaos.stack);
+    chaos.results["seen from outside after the fix"] = describeAnswers(fixed.answers);
+    expect(answers(fixed, 8000), "still closed to outsiders").toBe(false);
 
     await chaos.heal();
     await chaos.recovered();
@@ -76,6 +79,7 @@ describe("host firewall", () => {
   }) => {
     await chaos.baseline();
     const before = await auditExposure(chaos.stack);
+    chaos.results["seen from outside before"] = describeAnswers(before.answers);
     expect(
       before.findings.filter((f) => f.severity === "blocker"),
       "the runbook's deployment is open to outsiders before",

@@ -29,7 +29,7 @@ export interface SelfTest {
 export function describeSelfTests(title: string, selfTests: readonly SelfTest[]): void {
   describe.concurrent(title, () => {
     for (const { scenario, breakage, grep, cause, exitCode = ExitCode.failed, replay } of selfTests) {
-      it(`${scenario} on ${breakage}`, async ({ expect }) => {
+      it(`${scenario}${grep === undefined ? "" : ` ("${grep}")`} on ${breakage}`, async ({ expect }) => {
         await withTempDir(`broken-${breakage}`, async (dir) => {
           const stack = await writeBrokenStack(breakage, path.join(dir, "stack"));
           try {
