@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { docker } from "../docker/docker-cli.ts";
 import { currentOwner, Label, labelArgs } from "../docker/labels.ts";
 import { runLocal } from "../host/local-command.ts";
+import { InconclusiveError } from "../chaos/verdict.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
 import type { PortAnswer } from "./port-probe.ts";
 
@@ -36,8 +37,13 @@ export async function probeFromDockerNetwork(
     const probed = await runLocal(
       "nsenter",
       ["--target", pid, "--net", "--", process.execPath, PROBE_CLI, address, ...ports.map(String)],
-      { timeoutMs: 5 * 60_000 },
+      { timeoutMs: 5 * 60_000, check: false },
     );
+    if (probed.exitCode !== 0)
+      // Entering another network namespace takes CAP_SYS_ADMIN: without it nothing can be said.
+      throw new InconclusiveError(
+        `cannot probe ${address} from the network ${network}: nsenter into a probe container failed (${probed.stderr.trim() || `exit ${probed.exitCode}`}); the exposure audit of a container host needs root`,
+      );
     return JSON.parse(probed.stdout) as PortAnswer[];
   } finally {
     unregister();
