@@ -126,3 +126,17 @@ describe("the trend", () => {
     expect(nginx).toContain("<title>20s → 16s → 12s → 14.25s</title>");
   });
 });
+
+describe("runbook coverage", () => {
+  const coverage = page.slice(page.indexOf("<h2>Runbook coverage</h2>"), page.indexOf("<h2>Trend</h2>"));
+
+  it("lists the runbook's commands with the tests that ran them verbatim, and those nobody ran", () => {
+    expect(textOf(coverage)).toMatch(
+      /^Runbook coverage 2 of \d+ runbook commands run verbatim by a scenario/,
+    );
+    const rows = coverage.split("<tr").slice(2);
+    const curl = rows.find((row) => row.includes("<code>curl http://localhost:8000/health</code>")) ?? "";
+    expect(textOf(curl)).toMatch(/nginx-502 &gt; backend stopped.* \(exit 7, passed\)$/);
+    expect(rows.filter((row) => row.startsWith(' class="not-run"')).length).toBe(rows.length - 2);
+  });
+});

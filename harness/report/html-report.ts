@@ -1,5 +1,7 @@
 import { runRecord, verdictCountsOf, type RunRecord } from "./history.ts";
 import { findingsSection } from "../findings/html.ts";
+import { describeCoverage, describeRuns, runbookCoverage } from "../runbook/coverage.ts";
+import { runbook } from "../runbook/runbook.ts";
 import { html, reportPage, type Html } from "./html.ts";
 import { faultsOf, type Journal } from "./journal.ts";
 import {
@@ -146,6 +148,30 @@ function findingsOfRun(run: RunSummary): Html {
     <p class="muted">from ${records.map((r) => r.source).join("; ")}</p>`;
 }
 
+/** The runbook's commands, in its order, each with the tests that ran it verbatim (or none). */
+function coverageSection(journals: readonly Journal[]): Html {
+  const rows = runbookCoverage(runbook(), journals);
+  return html`<h2>Runbook coverage</h2>
+    <p class="muted">${describeCoverage(rows)}; read from the runbook's bash blocks.</p>
+    <table class="coverage">
+      <tr>
+        <th>section</th>
+        <th>line</th>
+        <th>command</th>
+        <th>run by</th>
+      </tr>
+      ${rows.map(
+        (row) =>
+          html`<tr class="${row.runs.length === 0 ? "not-run" : ""}">
+            <td>${row.section}</td>
+            <td>${row.line}</td>
+            <td><code>${row.command}</code></td>
+            <td>${describeRuns(row)}</td>
+          </tr>`,
+      )}
+    </table>`;
+}
+
 function runsTable(runs: readonly RunRecord[], current: RunRecord): Html {
   return html`<table class="runs">
     <tr>
@@ -218,6 +244,7 @@ export function renderHtml(run: RunSummary, history: readonly RunRecord[]): stri
     `sattva-chaos run: ${describeCounts(counts)}`,
     html`${header(run, counts)} ${legend()}
     ${run.journals.length === 0 ? html`<p class="muted">No chaos test wrote a journal in this run.</p>` : scenarioSections(run.journals)}
-    ${findingsOfRun(run)} ${trendSection(current, history)}`,
+    ${findingsOfRun(run)} ${run.journals.length === 0 ? html`` : coverageSection(run.journals)}
+    ${trendSection(current, history)}`,
   );
 }

@@ -21,15 +21,15 @@ it("tabulates the tests with their status, times and the cause of what did not p
   );
 });
 
+const trendLine = (markdown: string) => markdown.split("\n").find((line) => line.startsWith("Trend"));
+
 it("says in one line how the run compares with the previous one", () => {
-  expect(renderMarkdown(fixtureRun, []).trimEnd().split("\n").at(-1)).toBe(
-    "Trend: no previous run in the history.",
-  );
+  expect(trendLine(renderMarkdown(fixtureRun, []))).toBe("Trend: no previous run in the history.");
   const againstPrevious = renderMarkdown(fixtureRun, [
     earlierRun("run-1", "2026-11-24T09:00:00.000Z", 9, "failed"),
     previous,
   ]);
-  expect(againstPrevious.trimEnd().split("\n").at(-1)).toBe(
+  expect(trendLine(againstPrevious)).toBe(
     "Trend against the previous run (2026-11-25 09:00 UTC, container): passed 3 → 1, failed 0 → 1, inconclusive 0 → 1; no longer passing: db-not-ready \\> PostgreSQL restarts under the running backend; port-8000-conflict \\> \\`docker compose up -d\\` while the systemd backend runs",
   );
   const fixed = renderMarkdown({ ...fixtureRun, journals: [passedJournal] }, [
@@ -46,4 +46,19 @@ it("keeps pipes, newlines and markup in journal text from breaking the table, as
   } as const;
   const markdown = renderMarkdown({ ...fixtureRun, journals: [journal] }, []);
   expect(markdown).toContain("| a \\| b \\<img\\> | failed | 0.42 | 14.25 | one / two |");
+});
+
+it("lists every runbook command in the runbook's order with the tests that ran it verbatim", () => {
+  const lines = renderMarkdown(fixtureRun, []).split("\n");
+  const heading = lines.findIndex((line) => line.startsWith("#### Runbook coverage: "));
+  expect(lines[heading]).toMatch(
+    /^#### Runbook coverage: 2 of \d+ runbook commands run verbatim by a scenario$/,
+  );
+  const rows = lines.slice(heading + 4).filter((line) => line.startsWith("| "));
+  expect(rows[0]).toBe(
+    "| Автообновление yt-dlp › Systemd Timer (04:00 UTC) | 85 | systemctl enable --now yt-dlp-update.timer | not run by any scenario of this run |",
+  );
+  expect(rows.find((row) => row.includes("| curl http://localhost:8000/health |"))).toMatch(
+    /\| nginx-502 \\> backend stopped: .* \(exit 7, passed\) \|$/,
+  );
 });

@@ -1,5 +1,7 @@
 import { runRecord, verdictCountsOf, type RunRecord, type TestRecord } from "./history.ts";
 import { markdownCell, renderFindingsMarkdown } from "../findings/markdown.ts";
+import { describeCoverage, describeRuns, runbookCoverage, type CoverageRow } from "../runbook/coverage.ts";
+import { runbook } from "../runbook/runbook.ts";
 import {
   describeCounts,
   describeExitCode,
@@ -36,6 +38,21 @@ function trendLine(current: RunRecord, previous: RunRecord | undefined): string 
   ].join("; ");
 }
 
+/** The runbook's commands, in its order, against what this run's scenarios ran verbatim. */
+function coverageMarkdown(rows: readonly CoverageRow[]): string {
+  return [
+    `#### Runbook coverage: ${describeCoverage(rows)}`,
+    "",
+    "| section | line | command | run by |",
+    "| --- | --- | --- | --- |",
+    ...rows.map(
+      (row) =>
+        `| ${markdownCell(row.section)} | ${row.line} | ${markdownCell(row.command)} | ${markdownCell(describeRuns(row))} |`,
+    ),
+    "",
+  ].join("\n");
+}
+
 /**
  * The run in a few lines of Markdown for a GitHub Actions job summary ($GITHUB_STEP_SUMMARY): verdict
  * counts, a table of the tests with their times and causes, and the trend against the previous run.
@@ -65,5 +82,6 @@ export function renderMarkdown(run: RunSummary, history: readonly RunRecord[]): 
     ...((run.findings ?? []).length === 0
       ? []
       : [renderFindingsMarkdown((run.findings ?? []).flatMap((record) => record.findings))]),
+    ...(run.journals.length === 0 ? [] : [coverageMarkdown(runbookCoverage(runbook(), run.journals))]),
   ].join("\n");
 }

@@ -41,5 +41,6 @@ ol.runbook li { margin: 4px 0; }
 .run-bar span { background: var(--status); }
 .this-run td { font-weight: 600; }
 .test-trend td:nth-child(n + 2) { white-space: nowrap; }
+.coverage tr.not-run td { color: var(--muted); }
 h3 + table { margin-bottom: 16px; }
 `;

@@ -1,0 +1,84 @@
+import type { VerdictStatus } from "../report/run-summary.ts";
+import type { Runbook } from "./runbook.ts";
+
+/** A command the runbook tells an engineer to type: a line of one of its bash blocks. */
+export interface RunbookCommand {
+  readonly section: string;
+  /** The runbook's line of its first appearance. */
+  readonly line: number;
+  readonly command: string;
+}
+
+/** Where a scenario ran a runbook command verbatim, and what came of it. */
+export interface CommandRun {
+  readonly scenario: string;
+  readonly test: string;
+  readonly exitCode: number;
+  /** The verdict of the test that ran it (its assertions on the command's outcome among them). */
+  readonly verdict: VerdictStatus;
+}
+
+export interface CoverageRow extends RunbookCommand {
+  readonly runs: readonly CommandRun[];
+}
+
+/**
+ * Every distinct command of the runbook's bash blocks, in the runbook's order, read from the runbook
+ * itself so that an edit to it shows up here. A block that starts with `#!` is a script the runbook
+ * gives as a file (the update script), run as that file, not typed: its lines are not commands.
+ */
+export function runbookCommands(runbook: Runbook): RunbookCommand[] {
+  const commands = new Map<string, RunbookCommand>();
+  for (const section of runbook.sections)
+    for (const block of section.code.filter((c) => c.lang === "bash" && !c.text.startsWith("#!")))
+      for (const [offset, raw] of block.text.split("\n").entries()) {
+        const command = raw.replace(/\s+#.*$/, "").trim();
+        if (command === "" || command.startsWith("#") || commands.has(command)) continue;
+        commands.set(command, { section: section.path, line: block.line + offset, command });
+      }
+  return [...commands.values()];
+}
+
+/** What the scenarios of a run did with a runbook command: the journals' runbook steps. */
+export interface JournalSteps {
+  readonly scenario: string;
+  readonly test: string;
+  readonly verdict: { readonly status: VerdictStatus };
+  readonly runbook: readonly { readonly command: string; readonly exitCode: number }[];
+}
+
+/**
+ * The runbook's commands against what the run's scenarios ran verbatim (the same text, spaces aside):
+ * each command with every test that ran it, or none.
+ */
+export function runbookCoverage(runbook: Runbook, journals: readonly JournalSteps[]): CoverageRow[] {
+  const normal = (command: string) => command.trim().replace(/\s+/g, " ");
+  return runbookCommands(runbook).map((command) => ({
+    ...command,
+    runs: journals.flatMap((journal) =>
+      journal.runbook
+        .filter((step) => normal(step.command) === normal(command.command))
+        .map((step) => ({
+          scenario: journal.scenario,
+          test: journal.test,
+          exitCode: step.exitCode,
+          verdict: journal.verdict.status,
+        })),
+    ),
+  }));
+}
+
+/** Who ran a runbook command: "nginx-502 > backend stopped (exit 7, passed)", or that no scenario did. */
+export function describeRuns(row: CoverageRow): string {
+  return row.runs.length === 0
+    ? "not run by any scenario of this run"
+    : row.runs
+        .map((run) => `${run.scenario} > ${run.test} (exit ${run.exitCode}, ${run.verdict})`)
+        .join("; ");
+}
+
+/** "21 of 29 runbook commands run verbatim by a scenario". */
+export function describeCoverage(rows: readonly CoverageRow[]): string {
+  const run = rows.filter((row) => row.runs.length > 0).length;
+  return `${run} of ${rows.length} runbook commands run verbatim by a scenario`;
+}
