@@ -38,6 +38,14 @@ describe("db not ready", () => {
     expect(await unitRestarts(host, "sattva-backend"), "the backend reconnected without a restart").toBe(
       restartsBefore,
     );
+
+    // The runbook's check after the start order, verbatim: both units running, the containers up.
+    const units = await chaos.runbook("systemctl status sattva-backend sattva-streamer");
+    expect(units.exitCode, units.stdout).toBe(0);
+    expect(units.stdout.match(/Active: active \(running\)/g), "both units").toHaveLength(2);
+    const containers = await chaos.runbook("docker ps");
+    for (const name of ["db", "redis", "frontend"])
+      expect(containers.stdout).toMatch(new RegExp(`sattva-streamer-${name}-1`));
   });
 
   test("PostgreSQL restarts under the running backend: fast 503s, then the backend reconnects", async ({

@@ -1,27 +1,65 @@
 // nginx 502 (runbook, Troubleshooting: "Nginx 502 Bad Gateway"): the backend behind nginx goes down.
 // Three ways it happens in production: stopped by hand, crashed (kill -9), or listening on 127.0.0.1
 // only (nginx runs in Docker and reaches the host at 172.17.0.1). In each case nginx answers 502, and
-// the runbook's three diagnosis commands are run verbatim; their output tells the cases apart.
+// the runbook's three diagnosis commands are run verbatim; their output tells the cases apart. The
+// runbook's management commands an engineer types meanwhile (status, journals, `-f` watched while the
+// fault happens, `docker ps`) are run verbatim too, and so is its restart of the frontend.
 import { backendKilled, backendLoopbackOnly, backendStopped } from "../harness/chaos/faults/backend.ts";
 import { apiHealthStatus } from "../harness/chaos/symptoms.ts";
+import { httpGet } from "../harness/probes/http.ts";
 import { unitRestarts } from "../harness/probes/systemd.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
 
 /** The runbook's diagnosis for a 502, verbatim. */
 const CHECK_BACKEND = "curl http://localhost:8000/health";
 const NGINX_LOGS = "docker logs sattva-streamer-frontend-1";
+/** The runbook's management commands an engineer reaches for during the incident, verbatim. */
+const BACKEND_STATUS = "systemctl status sattva-backend";
+const BACKEND_LOG = "journalctl -u sattva-backend -n 100";
+const FOLLOW_BACKEND_LOG = "journalctl -u sattva-backend -f";
+const FOLLOW_NGINX_LOGS = "docker logs sattva-streamer-frontend-1 -f";
 const CHECK_FROM_CONTAINER =
   "docker exec sattva-streamer-frontend-1 wget -q -O- http://172.17.0.1:8000/health";
+
+/**
+ * Asks for `url` every 200 ms until `until` settles, as users keep doing: what they got, counted
+ * ("200" or the error's code), and how long the answers were not 200, first to last.
+ */
+async function whatUsersGet(url: string, until: Promise<unknown>): Promise<{ got: string; outageS: number }> {
+  let settled = false;
+  void until.finally(() => (settled = true));
+  const counts = new Map<string, number>();
+  let [firstBad, lastBad] = [Number.NaN, Number.NaN];
+  while (!settled) {
+    const askedAt = performance.now();
+    const got = await httpGet(url, 2_000).then(
+      (response) => String(response.status),
+      (error: unknown) => (error as { code?: string }).code ?? "error",
+    );
+    counts.set(got, (counts.get(got) ?? 0) + 1);
+    if (got !== "200") [firstBad, lastBad] = [Number.isNaN(firstBad) ? askedAt : firstBad, performance.now()];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    got: [...counts].map(([answer, n]) => `${answer}×${n}`).join(", "),
+    outageS: Number.isNaN(firstBad) ? 0 : Math.round(lastBad - firstBad) / 1000,
+  };
+}
 
 describe("nginx 502", () => {
   test("backend stopped: 502, BackendDown fires, diagnosis shows it down everywhere, a restart recovers", async ({
     chaos,
   }) => {
     await chaos.baseline();
+    // Watching nginx's log as the backend goes: the refused upstream connections appear in it.
+    const watchedNginx = chaos.follow(FOLLOW_NGINX_LOGS, 15_000);
     await chaos.inject(backendStopped);
 
     const detection = await chaos.detect([apiHealthStatus(502)]);
     expect(detection.seen).toBe("GET :3000/api/health -> 502");
+    expect((await watchedNginx).stderr, "what `docker logs -f` shows as it happens").toMatch(
+      /connect\(\) failed \(111: Connection refused\) while connecting to upstream/,
+    );
     expect(
       (await chaos.alert("BackendDown")).timeToAlertMs,
       "BackendDown must reach the receiver",
@@ -35,6 +73,16 @@ describe("nginx 502", () => {
     );
     const fromContainer = await chaos.runbook(CHECK_FROM_CONTAINER);
     expect(fromContainer.exitCode, "wget from nginx's container fails too").not.toBe(0);
+    // The unit says it was stopped, not that it failed: someone ran systemctl stop.
+    const status = await chaos.runbook(BACKEND_STATUS);
+    expect(status.exitCode, "systemctl status of an inactive unit exits 3").toBe(3);
+    expect(status.stdout).toMatch(/Active: inactive \(dead\)/);
+    const log = await chaos.runbook(BACKEND_LOG);
+    expect(log.stdout).toMatch(/Stopped sattva-backend\.service/);
+    // nginx itself is up: the frontend's container runs, and no backend container stands in.
+    const containers = await chaos.runbook("docker ps");
+    expect(containers.stdout).toContain("sattva-streamer-frontend-1");
+    expect(containers.stdout).not.toContain("sattva-streamer-backend-1");
 
     await chaos.runbook("systemctl restart sattva-backend");
     await chaos.recovered();
@@ -46,12 +94,17 @@ describe("nginx 502", () => {
     await chaos.baseline();
     const restartsBefore = await unitRestarts(chaos.stack.host, "sattva-backend");
     const crash = backendKilled();
+    // Watching the backend's journal through the crash and past RestartSec: the kill and the restart.
+    const watchedJournal = chaos.follow(FOLLOW_BACKEND_LOG, 20_000);
     await chaos.inject(crash);
 
     const detection = await chaos.detect([apiHealthStatus(502)]);
     expect(detection.seen).toBe("GET :3000/api/health -> 502");
     const curl = await chaos.runbook(CHECK_BACKEND);
     expect(curl.exitCode, "curl on the host while systemd waits RestartSec").toBe(7);
+    const journal = (await watchedJournal).stdout;
+    expect(journal, "what `journalctl -f` shows as it happens").toMatch(/status=9\/KILL/);
+    expect(journal).toMatch(/Scheduled restart job, restart counter is at \d+/);
 
     // No human step: systemd's own restart is the recovery under test.
     const recoveredIn = await chaos.recovered();
@@ -82,6 +135,24 @@ describe("nginx 502", () => {
 
     // The runbook has no step for this; the fix is the unit's --host, which healing restores.
     await chaos.heal();
+    await chaos.recovered();
+  });
+
+  test("frontend restarted (docker compose restart frontend): users are turned away for a moment, the SPA and /api come back by themselves", async ({
+    chaos,
+  }) => {
+    await chaos.baseline();
+    // The runbook's own command, while users keep asking for the page.
+    const restart = chaos.runbook("docker compose restart frontend");
+    const seen = await whatUsersGet(chaos.stack.host.url(3000, "/"), restart);
+    const restarted = await restart;
+    expect(restarted.exitCode, restarted.stderr).toBe(0);
+    expect(restarted.stderr).toMatch(/Container sattva-streamer-frontend-1\s+(Restarting|Started)/);
+    chaos.mark("frontend restarted", seen.got);
+    chaos.results["what users got during the restart"] = seen.got;
+    chaos.results["users turned away for (s)"] = seen.outageS;
+
+    // Nothing else to do: nginx comes back with its configuration, the SPA and /api answer again.
     await chaos.recovered();
   });
 });

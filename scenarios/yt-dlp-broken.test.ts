@@ -66,6 +66,9 @@ describe("yt-dlp broken", () => {
   test.override({ updateTimer: "live" });
 
   test("the update timer is scheduled daily at 04:00 UTC", async ({ chaos }) => {
+    // The runbook's own step, verbatim: on a provisioned host it changes nothing and succeeds.
+    const enabled = await chaos.runbook("systemctl enable --now yt-dlp-update.timer");
+    expect(enabled.exitCode, enabled.stderr).toBe(0);
     const timers = await chaos.runbook("systemctl list-timers yt-dlp-update.timer");
     expect(
       timers.stdout,
@@ -77,10 +80,18 @@ describe("yt-dlp broken", () => {
     chaos,
   }) => {
     await chaos.baseline();
+    // Watching the streamer's journal as an engineer would: the traceback appears in it.
+    const watched = chaos.follow("journalctl -u sattva-streamer -f", 20_000);
     await chaos.inject(ytDlpHalfInstalled);
     await chaos.detect([unitNotActive("sattva-streamer")]);
     const journal = await chaos.stack.host.run("journalctl -u sattva-streamer -n 30 --no-pager");
     expect(journal.stdout).toMatch(/ModuleNotFoundError: No module named 'yt_dlp\.version'/);
+    const status = await chaos.runbook("systemctl status sattva-streamer");
+    expect(status.exitCode, "systemctl status of a unit that is not running exits non-zero").not.toBe(0);
+    expect(status.stdout).toMatch(/Active: (activating \(auto-restart\)|failed)/);
+    expect((await watched).stdout, "what `journalctl -f` shows as it happens").toMatch(
+      /ModuleNotFoundError: No module named 'yt_dlp\.version'/,
+    );
     expect(
       (await chaos.alert("StreamerDown")).timeToAlertMs,
       "StreamerDown must reach the receiver",
@@ -109,7 +120,8 @@ describe("yt-dlp broken", () => {
       "the extraction alert must fire",
     ).toBeDefined();
 
-    await runbookManualRecovery(chaos);
+    // The headline: the runbook's manual step updates the backend's venv, the streamer stays broken.
+    expect(await runbookManualRecovery(chaos), "the runbook's manual step fixes the streamer").toBe(false);
     await pinBackInStreamerVenv(chaos);
     await chaos.recovered();
   });

@@ -44,6 +44,8 @@ export interface RunbookStep {
   readonly command: string;
   readonly result: CommandResult;
   readonly atMs: number;
+  /** For a command that follows forever (`-f`): how long it was watched before being stopped. */
+  readonly followedForMs?: number;
 }
 
 /**
@@ -197,16 +199,49 @@ export class ChaosRun {
   runbook(command: string, timeoutMs = 120_000): Promise<CommandResult> {
     return step(`runbook: ${command}`, async () => {
       const result = await this.stack.run(command, { check: false, timeoutMs });
-      const event = this.timeline.mark(`runbook: ${command}`, `exit ${result.exitCode}`);
-      this.runbookSteps.push({ command, result, atMs: event.atMs });
-      await attachText(
-        `${command} (exit ${result.exitCode})`,
-        this.stack.deployment.redact(
-          `$ ${command}\n${result.stdout}${result.stderr === "" ? "" : `\n[stderr]\n${result.stderr}`}`,
-        ),
-      );
-      return result;
+      return this.#recordRunbookStep(command, result);
     });
+  }
+
+  /**
+   * Runs a runbook command that follows forever (`journalctl -f`, `docker logs -f`) exactly as
+   * written, for `windowMs`, then stops it with SIGINT as an engineer's Ctrl-C would; resolves with
+   * what it printed in that window. Start it before the fault (without awaiting) to see the fault
+   * appear in it, as someone watching would.
+   */
+  follow(command: string, windowMs: number): Promise<CommandResult> {
+    const seconds = Math.ceil(windowMs / 1000);
+    return (async () => {
+      const result = await this.stack.run(`timeout -s INT ${seconds} ${command}`, {
+        check: false,
+        timeoutMs: windowMs + 60_000,
+      });
+      // timeout's 124 is the window ending, not the command failing.
+      const followed = { ...result, command, exitCode: result.exitCode === 124 ? 0 : result.exitCode };
+      return this.#recordRunbookStep(command, followed, seconds * 1000);
+    })();
+  }
+
+  async #recordRunbookStep(
+    command: string,
+    result: CommandResult,
+    followedForMs?: number,
+  ): Promise<CommandResult> {
+    const watched = followedForMs === undefined ? "" : `, followed for ${followedForMs / 1000} s`;
+    const event = this.timeline.mark(`runbook: ${command}`, `exit ${result.exitCode}${watched}`);
+    this.runbookSteps.push({
+      command,
+      result,
+      atMs: event.atMs,
+      ...(followedForMs === undefined ? {} : { followedForMs }),
+    });
+    await attachText(
+      `${command} (exit ${result.exitCode}${watched})`,
+      this.stack.deployment.redact(
+        `$ ${command}\n${result.stdout}${result.stderr === "" ? "" : `\n[stderr]\n${result.stderr}`}`,
+      ),
+    );
+    return result;
   }
 
   /**
@@ -323,6 +358,7 @@ export class ChaosRun {
           durationMs: step.result.durationMs,
           stdout: step.result.stdout,
           stderr: step.result.stderr,
+          ...(step.followedForMs === undefined ? {} : { followedForMs: step.followedForMs }),
         })),
         replay: entry.replay,
       }),

@@ -21,6 +21,7 @@ export interface JournalRunbookStep {
   readonly durationMs: number;
   readonly stdout: string;
   readonly stderr: string;
+  readonly followedForMs?: number;
 }
 
 /**
@@ -84,6 +85,8 @@ export const journalSchema = z.strictObject({
       durationMs: z.number(),
       stdout: z.string(),
       stderr: z.string(),
+      /** A command that follows forever (`-f`): how long it was watched before it was stopped. */
+      followedForMs: z.number().optional(),
     }),
   ),
   replay: replaySchema,

@@ -14,6 +14,8 @@ export interface CommandRun {
   readonly scenario: string;
   readonly test: string;
   readonly exitCode: number;
+  /** A command that follows forever, watched for this long. */
+  readonly followedForMs?: number;
   /** The verdict of the test that ran it (its assertions on the command's outcome among them). */
   readonly verdict: VerdictStatus;
 }
@@ -44,7 +46,11 @@ export interface JournalSteps {
   readonly scenario: string;
   readonly test: string;
   readonly verdict: { readonly status: VerdictStatus };
-  readonly runbook: readonly { readonly command: string; readonly exitCode: number }[];
+  readonly runbook: readonly {
+    readonly command: string;
+    readonly exitCode: number;
+    readonly followedForMs?: number;
+  }[];
 }
 
 /**
@@ -62,6 +68,7 @@ export function runbookCoverage(runbook: Runbook, journals: readonly JournalStep
           scenario: journal.scenario,
           test: journal.test,
           exitCode: step.exitCode,
+          ...(step.followedForMs === undefined ? {} : { followedForMs: step.followedForMs }),
           verdict: journal.verdict.status,
         })),
     ),
@@ -73,7 +80,11 @@ export function describeRuns(row: CoverageRow): string {
   return row.runs.length === 0
     ? "not run by any scenario of this run"
     : row.runs
-        .map((run) => `${run.scenario} > ${run.test} (exit ${run.exitCode}, ${run.verdict})`)
+        .map((run) => {
+          const watched =
+            run.followedForMs === undefined ? "" : `followed for ${run.followedForMs / 1000} s, `;
+          return `${run.scenario} > ${run.test} (${watched}exit ${run.exitCode}, ${run.verdict})`;
+        })
         .join("; ");
 }
 
