@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { describeCoverage, runbookCommands, runbookCoverage, type JournalSteps } from "./coverage.ts";
+import {
+  describeCoverage,
+  describeRuns,
+  runbookCommands,
+  runbookCoverage,
+  type JournalSteps,
+} from "./coverage.ts";
 import { Runbook, RUNBOOK_FILE, RunbookSections } from "./runbook.ts";
 
 const markdown = readFileSync(RUNBOOK_FILE, "utf8");
@@ -60,5 +66,14 @@ describe("runbookCoverage", () => {
     // Not verbatim: a command wrapped in another is not the runbook's.
     expect(row("docker ps")?.runs).toEqual([]);
     expect(describeCoverage(rows)).toBe(`2 of ${rows.length} runbook commands run verbatim by a scenario`);
+  });
+
+  it("counts a runbook command run as the test's fault", () => {
+    const rows = runbookCoverage(bundled, [
+      { ...journal([]), faults: [{ params: { runbookCommand: "docker compose up -d backend" } }] },
+    ]);
+    const row = rows.find((r) => r.command === "docker compose up -d backend");
+    expect(row?.runs).toEqual([{ scenario: "nginx-502", test: "backend stopped", verdict: "passed" }]);
+    expect(row && describeRuns(row)).toBe("nginx-502 > backend stopped (as the fault, passed)");
   });
 });

@@ -13,7 +13,8 @@ export interface RunbookCommand {
 export interface CommandRun {
   readonly scenario: string;
   readonly test: string;
-  readonly exitCode: number;
+  /** Its exit code; none where the command was the test's fault (the test asserts on its outcome). */
+  readonly exitCode?: number;
   /** A command that follows forever, watched for this long. */
   readonly followedForMs?: number;
   /** The verdict of the test that ran it (its assertions on the command's outcome among them). */
@@ -51,6 +52,8 @@ export interface JournalSteps {
     readonly exitCode: number;
     readonly followedForMs?: number;
   }[];
+  /** Faults whose `runbookCommand` parameter is a runbook command, run verbatim as the fault. */
+  readonly faults?: readonly { readonly params?: Readonly<Record<string, unknown>> }[];
 }
 
 /**
@@ -61,17 +64,24 @@ export function runbookCoverage(runbook: Runbook, journals: readonly JournalStep
   const normal = (command: string) => command.trim().replace(/\s+/g, " ");
   return runbookCommands(runbook).map((command) => ({
     ...command,
-    runs: journals.flatMap((journal) =>
-      journal.runbook
-        .filter((step) => normal(step.command) === normal(command.command))
-        .map((step) => ({
-          scenario: journal.scenario,
-          test: journal.test,
-          exitCode: step.exitCode,
-          ...(step.followedForMs === undefined ? {} : { followedForMs: step.followedForMs }),
-          verdict: journal.verdict.status,
-        })),
-    ),
+    runs: journals.flatMap((journal) => {
+      const test = { scenario: journal.scenario, test: journal.test, verdict: journal.verdict.status };
+      const asFault = (journal.faults ?? []).filter(
+        (fault) =>
+          typeof fault.params?.["runbookCommand"] === "string" &&
+          normal(fault.params["runbookCommand"]) === normal(command.command),
+      );
+      return [
+        ...asFault.map(() => test),
+        ...journal.runbook
+          .filter((step) => normal(step.command) === normal(command.command))
+          .map((step) => ({
+            ...test,
+            exitCode: step.exitCode,
+            ...(step.followedForMs === undefined ? {} : { followedForMs: step.followedForMs }),
+          })),
+      ];
+    }),
   }));
 }
 
@@ -83,7 +93,8 @@ export function describeRuns(row: CoverageRow): string {
         .map((run) => {
           const watched =
             run.followedForMs === undefined ? "" : `followed for ${run.followedForMs / 1000} s, `;
-          return `${run.scenario} > ${run.test} (${watched}exit ${run.exitCode}, ${run.verdict})`;
+          const how = run.exitCode === undefined ? "as the fault" : `${watched}exit ${run.exitCode}`;
+          return `${run.scenario} > ${run.test} (${how}, ${run.verdict})`;
         })
         .join("; ");
 }

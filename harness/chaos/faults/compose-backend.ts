@@ -32,6 +32,8 @@ export function composeCommandWhileSystemdRuns(
   let result: CommandResult | undefined;
   return {
     name: `\`${command}\` while the systemd backend runs`,
+    // The runbook's own command, run verbatim as the fault: the coverage table counts it.
+    params: { runbookCommand: command },
     result: () => result,
     async inject(stack) {
       await stack.ensureComposeBackendImage();
