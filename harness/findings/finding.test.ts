@@ -11,7 +11,7 @@ import {
 } from "./finding.ts";
 import { findingsSection } from "./html.ts";
 import { findingsDocument, FindingsDocumentSchema } from "./json.ts";
-import { renderFindingsJunit } from "./junit.ts";
+import { renderFindingRecordsJunit, renderFindingsJunit } from "./junit.ts";
 import { markdownCell, renderFindingsMarkdown } from "./markdown.ts";
 import { renderFindingsText } from "./text.ts";
 
@@ -100,5 +100,36 @@ describe("findings", () => {
     expect(markup).toContain('<span class="status blocker">blocker</span>');
     expect(markup).toContain("&lt;0.0.0.0&gt; &amp; more");
     expect(markup).not.toContain("<0.0.0.0>");
+  });
+});
+
+describe("findings of a run as JUnit", () => {
+  const xml = renderFindingRecordsJunit([
+    {
+      source: "exposure audit of h1",
+      findings: [finding("info", "exposure.ssh"), finding("blocker", "exposure.db")],
+    },
+    { source: "topology audit of h1", findings: [finding("warning", "topology.unit-not-enabled")] },
+  ]);
+
+  it("is one test case per finding, a suite per source: a blocker fails, the rest pass with their text", () => {
+    expect(xml).toContain(
+      '<testsuites name="findings" tests="3" failures="1" errors="0" skipped="0" time="0">',
+    );
+    expect(xml).toContain('<testsuite name="exposure audit of h1" tests="2" failures="1"');
+    const cases = xml.split("<testcase ").slice(1);
+    expect(cases.map((c) => / name="([^"]*)"/.exec(c)?.[1])).toEqual([
+      "exposure.db redis:6379",
+      "exposure.ssh redis:6379",
+      "topology.unit-not-enabled redis:6379",
+    ]);
+    expect(cases[0]).toMatch(
+      /^classname="exposure audit of h1" name="exposure.db redis:6379" time="0"><failure message="redis publishes :6379 on every interface &#60;0.0.0.0&#62; &#38; more \| pipes">/,
+    );
+    expect(cases[1]).toContain("<system-out>info exposure.ssh at redis:6379");
+    // Each cites the runbook.
+    expect(cases[2]).toContain(
+      "the runbook (Архитектура сервисов, line 37): &#34;localhost (Redis :6379)&#34;",
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { checkStatus, findingLocation, type CheckOutcome, type Finding } from "./finding.ts";
+import { checkStatus, findingLocation, sortFindings, type CheckOutcome, type Finding } from "./finding.ts";
 
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -40,6 +40,48 @@ export function renderFindingsJunit(
     `  <testsuite name="${escapeXml(suite)}" ${head}>`,
     ...cases,
     `  </testsuite>`,
+    `</testsuites>`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * JUnit for the findings a run's tests made on their hosts (the topology and exposure audits, the
+ * runbook's contradictions): one test case per finding, a suite per source. A blocker fails; a warning
+ * or info passes with its text in system-out, so CI's test view lists every one.
+ */
+export function renderFindingRecordsJunit(
+  records: readonly { readonly source: string; readonly findings: readonly Finding[] }[],
+): string {
+  const suites = records.map((record) => {
+    const findings = sortFindings(record.findings);
+    const cases = findings.map((finding) => {
+      const name = escapeXml(`${finding.id} ${findingLocation(finding)}`);
+      const text = escapeXml(
+        `${describe(finding)}\n  the runbook (${finding.runbook.section}, line ${finding.runbook.line}): "${finding.runbook.quote}"`,
+      );
+      const body =
+        finding.severity === "blocker"
+          ? `<failure message="${escapeXml(finding.observed)}">${text}</failure>`
+          : `<system-out>${text}</system-out>`;
+      return `    <testcase classname="${escapeXml(record.source)}" name="${name}" time="0">${body}</testcase>`;
+    });
+    const failures = findings.filter((f) => f.severity === "blocker").length;
+    return [
+      `  <testsuite name="${escapeXml(record.source)}" tests="${findings.length}" failures="${failures}" errors="0" skipped="0" time="0">`,
+      ...cases,
+      "  </testsuite>",
+    ].join("\n");
+  });
+  const total = records.reduce((sum, record) => sum + record.findings.length, 0);
+  const failures = records.reduce(
+    (sum, record) => sum + record.findings.filter((f) => f.severity === "blocker").length,
+    0,
+  );
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="findings" tests="${total}" failures="${failures}" errors="0" skipped="0" time="0">`,
+    ...suites,
     `</testsuites>`,
     "",
   ].join("\n");

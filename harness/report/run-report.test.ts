@@ -58,8 +58,12 @@ it.skipIf(chromiumMissing)(
       expect(report).toEqual({
         html: path.join(reportDir, "index.html"),
         markdown: path.join(reportDir, "summary.md"),
+        findingsJunit: path.join(reportDir, "findings.xml"),
         screenshot: path.join(reportDir, "report.png"),
       });
+      // Each finding is a JUnit test case too: none is a blocker, so none fails.
+      const junit = await readFile(path.join(reportDir, "findings.xml"), "utf8");
+      expect(junit).toContain('<testsuites name="findings" tests="2" failures="0"');
       const summary = await readFile(report.markdown, "utf8");
       expect(summary).toContain("### sattva-chaos run: 1 passed, 0 failed, 0 inconclusive");
       expect(summary).toContain("Trend against the previous run (2026-11-25 09:00 UTC, container)");
@@ -89,6 +93,7 @@ it("writes the page and the summary without a screenshot where Chromium is not i
     expect(report).toEqual({
       html: path.join(reportDir, "index.html"),
       markdown: path.join(reportDir, "summary.md"),
+      findingsJunit: path.join(reportDir, "findings.xml"),
       skipped: CHROMIUM_MISSING,
     });
     expect(await readdir(reportDir)).not.toContain("report.png");

@@ -3,7 +3,8 @@ import path from "node:path";
 import { CHROMIUM_MISSING, findChromium, screenshotPage } from "./chromium.ts";
 import { appendHistory, readHistory, runRecord } from "./history.ts";
 import { renderHtml } from "./html-report.ts";
-import { readFindingsRecords } from "./findings-record.ts";
+import { readFindingsRecords, type FindingsRecord } from "./findings-record.ts";
+import { renderFindingRecordsJunit } from "../findings/junit.ts";
 import { readJournals } from "./journal.ts";
 import { renderMarkdown } from "./markdown-summary.ts";
 
@@ -20,13 +21,15 @@ export interface RunReportOptions {
 export interface RunReport {
   readonly html: string;
   readonly markdown: string;
+  /** The findings the tests made, as JUnit test cases (when there are any). */
+  readonly findingsJunit?: string;
   readonly screenshot?: string;
   readonly skipped?: string;
 }
 
 /**
  * Turns a finished run's journals into its reports in `reportDir`: index.html (the page people read),
- * summary.md (for $GITHUB_STEP_SUMMARY), the run added to history/ for the trend, and report.png, the
+ * summary.md (for $GITHUB_STEP_SUMMARY), findings.xml (the tests' findings as JUnit), the run added to history/ for the trend, and report.png, the
  * page as headless Chromium shows it. A page that logs errors or throws in Chromium is an error.
  */
 export async function writeRunReport(options: RunReportOptions): Promise<RunReport> {
@@ -46,11 +49,23 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
   const markdown = path.join(reportDir, "summary.md");
   await writeFile(html, renderHtml(run, history));
   await writeFile(markdown, renderMarkdown(run, history));
-  if ((await findChromium()) === undefined) return { html, markdown, skipped: CHROMIUM_MISSING };
+  const written = { html, markdown, ...(await writeFindingsJunit(reportDir, run.findings)) };
+  if ((await findChromium()) === undefined) return { ...written, skipped: CHROMIUM_MISSING };
   const screenshot = path.join(reportDir, "report.png");
   const { consoleErrors } = await screenshotPage(html, screenshot);
   if (consoleErrors.length > 0) {
     throw new Error(`the run report ${html} has errors in Chromium:\n${consoleErrors.join("\n")}`);
   }
-  return { html, markdown, screenshot };
+  return { ...written, screenshot };
+}
+
+/** findings.xml beside vitest's junit.xml: CI's test view lists each finding, a blocker as a failure. */
+async function writeFindingsJunit(
+  reportDir: string,
+  records: readonly FindingsRecord[],
+): Promise<{ findingsJunit?: string }> {
+  if (records.length === 0) return {};
+  const findingsJunit = path.join(reportDir, "findings.xml");
+  await writeFile(findingsJunit, renderFindingRecordsJunit(records));
+  return { findingsJunit };
 }

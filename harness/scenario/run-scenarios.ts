@@ -158,7 +158,7 @@ async function reportRun(options: RunReportOptions): Promise<void> {
   try {
     const report = await writeRunReport(options);
     process.stderr.write(
-      `report: ${report.html} (screenshot: ${report.screenshot ?? report.skipped ?? "none"}), summary ${report.markdown}\n`,
+      `report: ${report.html} (screenshot: ${report.screenshot ?? report.skipped ?? "none"}), summary ${report.markdown}${report.findingsJunit === undefined ? "" : `, findings as JUnit ${report.findingsJunit}`}\n`,
     );
     await addToJobSummary(report.markdown);
   } catch (error) {
