@@ -104,7 +104,9 @@ describe("nginx 502", () => {
     expect(curl.exitCode, "curl on the host while systemd waits RestartSec").toBe(7);
     const journal = (await watchedJournal).stdout;
     expect(journal, "what `journalctl -f` shows as it happens").toMatch(/status=9\/KILL/);
-    expect(journal).toMatch(/Scheduled restart job, restart counter is at \d+/);
+    expect(journal, "systemd schedules the restart (Restart=always)").toMatch(
+      /Scheduled restart job, restart counter is at \d+/,
+    );
 
     // No human step: systemd's own restart is the recovery under test.
     const recoveredIn = await chaos.recovered();

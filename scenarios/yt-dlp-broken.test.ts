@@ -68,7 +68,10 @@ describe("yt-dlp broken", () => {
   test("the update timer is scheduled daily at 04:00 UTC", async ({ chaos }) => {
     // The runbook's own step, verbatim: on a provisioned host it changes nothing and succeeds.
     const enabled = await chaos.runbook("systemctl enable --now yt-dlp-update.timer");
-    expect(enabled.exitCode, enabled.stderr).toBe(0);
+    expect(
+      enabled.exitCode,
+      `the runbook's \`systemctl enable --now yt-dlp-update.timer\`: ${enabled.stderr.trim()}`,
+    ).toBe(0);
     const timers = await chaos.runbook("systemctl list-timers yt-dlp-update.timer");
     expect(
       timers.stdout,

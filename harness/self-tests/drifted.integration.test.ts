@@ -41,6 +41,7 @@ const CHAOS_MODE_HAS_NO_UPSTREAM: Expected = {
  */
 const EXPECTED: Readonly<Record<string, { every: Expected; except?: Readonly<Record<string, Expected>> }>> = {
   "db-not-ready": { every: BACKEND_NEVER_STARTS },
+  firewall: { every: BACKEND_NEVER_STARTS },
   "network-chaos": { every: CHAOS_MODE_HAS_NO_UPSTREAM },
   "nginx-502": { every: BACKEND_NEVER_STARTS },
   "port-8000-conflict": { every: BACKEND_NEVER_STARTS },
@@ -50,8 +51,7 @@ const EXPECTED: Readonly<Record<string, { every: Expected; except?: Readonly<Rec
       // The runbook's own command, verbatim: this checkout calls its timer ytdlp-refresh.timer.
       "the update timer is scheduled daily at 04:00 UTC": {
         status: "failed",
-        cause:
-          /^the runbook's `systemctl list-timers yt-dlp-update\.timer` shows it at 04:00 UTC: expected 'NEXT +LEFT/,
+        cause: /^the runbook's `systemctl enable --now yt-dlp-update\.timer`: .*yt-dlp-update\.timer/,
       },
     },
   },

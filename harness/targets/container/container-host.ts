@@ -81,7 +81,8 @@ export class ContainerHost implements Host {
     const inspected = await docker([
       "inspect",
       "--format",
-      `{{${network}.IPAddress}} {{${network}.Gateway}} {{.Config.Image}}`,
+      // The image by its id: a template's tag may be gone while the host still runs from it.
+      `{{${network}.IPAddress}} {{${network}.Gateway}} {{.Image}}`,
       this.name,
     ]);
     const [address = "", gateway = "", image = ""] = inspected.stdout.trim().split(" ");

@@ -176,7 +176,7 @@ describe("ssh target on a deployed host", () => {
     expect(gate.stdout).toContain(`READY: ${ssh.url}`);
     // vitest's own report: smoke ran, the destructive files were skipped whole.
     expect(gate.stdout).toMatch(/smoke\.test\.ts \(3 tests\)/);
-    expect(gate.stdout).toMatch(/nginx-502\.test\.ts \(3 tests \| 3 skipped\)/);
+    expect(gate.stdout).toMatch(/nginx-502\.test\.ts \(4 tests \| 4 skipped\)/);
     expect(gate.stderr).toContain(`attach to the stack deployed on ${ssh.url}`);
     expect(gate.stderr).not.toMatch(/▸ provision/);
   });
