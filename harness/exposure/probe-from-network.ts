@@ -25,7 +25,8 @@ export async function probeFromDockerNetwork(
   const prober = `${host.name}-probe-${randomBytes(3).toString("hex")}`;
   const labels = { [Label.managed]: "true", [Label.owner]: currentOwner(), [Label.host]: host.name };
   const remove = async () => {
-    await docker(["rm", "-f", prober], { check: false, timeoutMs: 60_000 });
+    // -v: the image may declare volumes (the host image's /var/lib/docker); they go with the probe.
+    await docker(["rm", "-f", "-v", prober], { check: false, timeoutMs: 60_000 });
   };
   const unregister = teardownOnSignal(remove);
   try {

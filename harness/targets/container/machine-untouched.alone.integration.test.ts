@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { expect, it } from "vitest";
 import { VOLATILE_KERNEL_SETTINGS } from "../../chaos/residue.ts";
 import { ExitCode } from "../../errors.ts";
+import { docker } from "../../docker/docker-cli.ts";
 import { runLocal } from "../../host/local-command.ts";
 import { withTempDir } from "../../lifecycle/temp-dir.ts";
 import { sattvaChaos } from "../../testing/cli.ts";
@@ -38,15 +39,18 @@ async function machineState() {
   const mounts = (await readFile("/proc/self/mountinfo", "utf8"))
     .split("\n")
     .filter((line) => line.includes(" /sys/fs/cgroup"));
+  // Volumes nobody named: what a container whose image declares a volume leaves unless removed with -v.
+  const volumes = await docker(["volume", "ls", "-q"]);
   return {
     settings: await kernelSettings(),
     clockOffsetMs: clockOffsetMs(),
     firewall: rules.join("\n"),
     mounts,
+    anonymousVolumes: volumes.stdout.split("\n").filter((name) => /^[0-9a-f]{64}$/.test(name)),
   };
 }
 
-it("a whole scenario run leaves this machine's kernel settings, clock, cgroup mount and firewall as they were", async () => {
+it("a whole scenario run leaves this machine's kernel settings, clock, cgroup mount, firewall and Docker's anonymous volumes as they were", async () => {
   // Counters and the like change by themselves: those known, and those two readings a second apart show.
   const first = await kernelSettings();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -56,7 +60,8 @@ it("a whole scenario run leaves this machine's kernel settings, clock, cgroup mo
   );
 
   await withTempDir("machine", async (dir) => {
-    const run = await sattvaChaos(["run", "nginx-502", "--report", dir]);
+    // smoke's exposure audit runs probe containers beside the host; nginx-502 injects faults.
+    const run = await sattvaChaos(["run", "smoke", "nginx-502", "--report", dir]);
     expect(run.exitCode, run.stderr.slice(-3000)).toBe(ExitCode.passed);
   });
 
@@ -74,4 +79,5 @@ it("a whole scenario run leaves this machine's kernel settings, clock, cgroup mo
   );
   expect(after.mounts, "this machine's /sys/fs/cgroup mount").toEqual(before.mounts);
   expect(after.firewall, "this machine's iptables rules").toBe(before.firewall);
+  expect(after.anonymousVolumes, "Docker volumes nobody named").toEqual(before.anonymousVolumes);
 });
