@@ -27,12 +27,13 @@ describeSelfTests("smoke fails, naming the cause, on a stack broken where it loo
       /BLOCKER topology\.public-port +redis:6379\s+observed: sattva-streamer-redis-1 publishes :6379 on all interfaces; the runbook does not expose it/,
   },
   {
-    // Seen from outside: a probe on the host's network gets Redis' PONG with no password.
+    // Seen from outside: a probe on the host's network gets PostgreSQL's answer to its SSLRequest.
+    // (Its own breakage: self-tests of one breakage share the template its content keys.)
     scenario: "smoke",
-    breakage: "redis-published-publicly",
+    breakage: "postgres-published-publicly",
     grep: "outsiders",
     cause:
-      /BLOCKER exposure\.redis-reachable +:6379\s+observed: :6379 answers from outside .*Redis \(PING answered \+PONG: no password\)/,
+      /BLOCKER exposure\.db-reachable +:5432\s+observed: :5432 answers from outside .*PostgreSQL \(its SSLRequest answered/,
   },
   {
     scenario: "smoke",

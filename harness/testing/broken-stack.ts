@@ -31,6 +31,12 @@ export const BREAKAGES = {
     from: '"127.0.0.1:6379:6379"',
     to: '"6379:6379"',
   },
+  /** PostgreSQL published on every interface instead of loopback. */
+  "postgres-published-publicly": {
+    file: "docker-compose.yml",
+    from: '"127.0.0.1:5432:5432"',
+    to: '"5432:5432"',
+  },
   /** The backend unit without Restart=always: a crash is not restarted by systemd. */
   "backend-no-restart": { file: "systemd/sattva-backend.service", from: "Restart=always\n", to: "" },
   /** The backend keeps its first database connection forever: it never reconnects after PostgreSQL restarts. */
