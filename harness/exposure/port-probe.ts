@@ -1,3 +1,4 @@
+import { SSL_REQUEST } from "../network/links.ts";
 import { connect, type Socket } from "node:net";
 
 /** What answered on a port, as someone outside the host sees it. */
@@ -78,8 +79,8 @@ function httpAnswer(received: Buffer): string | undefined {
   return `HTTP ${status}${server === undefined ? "" : ` (${server})`}`;
 }
 
-/** PostgreSQL's SSLRequest: a server answers it with one byte, S or N. */
-const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
+/** PostgreSQL's SSLRequest (the link probe's, as bytes): a server answers it with one byte, S or N. */
+const POSTGRES_SSL_REQUEST = Buffer.from(SSL_REQUEST, "latin1");
 
 /**
  * What answers on address:port, tried the way each protocol is spoken: a greeting (SSH), an HTTP
@@ -109,7 +110,7 @@ export async function probePort(address: string, port: number, timeoutMs = 2_000
   const asHttp = httpAnswer(http.received);
   if (asHttp !== undefined) return { port, answered: true, protocol: "http", what: asHttp };
 
-  const postgres = await exchange(address, port, SSL_REQUEST, timeoutMs);
+  const postgres = await exchange(address, port, POSTGRES_SSL_REQUEST, timeoutMs);
   const reply = postgres.received.toString("latin1");
   if (postgres.received.length === 1 && (reply === "S" || reply === "N"))
     return {

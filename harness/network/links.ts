@@ -35,7 +35,7 @@ export interface Link {
 }
 
 /** PostgreSQL's SSLRequest: eight bytes any server answers with one byte ("N" or "S"). */
-const SSL_REQUEST = "\u0000\u0000\u0000\u0008\u0004\u00d2\u0016\u002f";
+export const SSL_REQUEST = "\u0000\u0000\u0000\u0008\u0004\u00d2\u0016\u002f";
 
 export const LINKS: Readonly<Record<LinkName, Link>> = {
   "backend-postgres": {
