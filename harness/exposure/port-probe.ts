@@ -84,9 +84,11 @@ const POSTGRES_SSL_REQUEST = Buffer.from(SSL_REQUEST, "latin1");
 
 /**
  * What answers on address:port, tried the way each protocol is spoken: a greeting (SSH), an HTTP
- * request, PostgreSQL's SSLRequest, Redis' PING. Each attempt on its own connection, within `timeoutMs`.
+ * request, PostgreSQL's SSLRequest, Redis' PING. Each attempt on its own connection, within `timeoutMs`
+ * (generous: the ports are probed side by side, often on a loaded host, and a late answer read as none
+ * would name the wrong protocol).
  */
-export async function probePort(address: string, port: number, timeoutMs = 2_000): Promise<PortAnswer> {
+export async function probePort(address: string, port: number, timeoutMs = 5_000): Promise<PortAnswer> {
   const http = await exchange(
     address,
     port,

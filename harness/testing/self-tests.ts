@@ -38,8 +38,8 @@ export function describeSelfTests(title: string, selfTests: readonly SelfTest[])
             const report = ["--report", path.join(dir, "reports")];
             const result = await sattvaChaos(["run", scenario, ...filter, "--stack", stack, ...report]);
             const output = result.stdout + result.stderr;
-            expect(result.exitCode, output).toBe(exitCode);
-            expect(output).toMatch(cause);
+            expect(result.exitCode, whatFailed(output) + output).toBe(exitCode);
+            expect(output, whatFailed(output)).toMatch(cause);
             if (replay === true) {
               // How an engineer reproduces last night's failure: the journal alone says what to run and where.
               const journals = path.join(dir, "reports", "journals", scenario);
@@ -51,8 +51,8 @@ export function describeSelfTests(title: string, selfTests: readonly SelfTest[])
                 ...report,
               ]);
               const replayed = again.stdout + again.stderr;
-              expect(again.exitCode, replayed).toBe(exitCode);
-              expect(replayed).toMatch(cause);
+              expect(again.exitCode, whatFailed(replayed) + replayed).toBe(exitCode);
+              expect(replayed, whatFailed(replayed)).toMatch(cause);
               expect(replayed).toMatch(/replay: the same verdict: failed: /);
             }
           } finally {
@@ -63,4 +63,16 @@ export function describeSelfTests(title: string, selfTests: readonly SelfTest[])
       });
     }
   });
+}
+
+/**
+ * The lines of a run's output that say what went wrong, first: a CI log shows the head of a long
+ * assertion message, and the whole output (which follows) is mostly progress.
+ */
+function whatFailed(output: string): string {
+  const telling = output
+    .split("\n")
+    .filter((line) => /\b(FAIL|failed|BLOCKER|inconclusive|Error)\b/.test(line))
+    .slice(0, 30);
+  return `what the run said went wrong:\n${telling.join("\n")}\n`;
 }
