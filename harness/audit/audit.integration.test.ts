@@ -27,6 +27,11 @@ const RUNBOOK_CONTRADICTIONS = [
   "info runbook.yt-dlp-in-backend-venv DEPLOYMENT_ARCHITECTURE.md:279 (runbook)",
 ];
 
+/** The drifted stack's own runbook (docs/) corrected the service table, and nothing else. */
+const DRIFTED_RUNBOOK_CONTRADICTIONS = RUNBOOK_CONTRADICTIONS.filter(
+  (f) => !f.includes("runbook.backend-in-docker"),
+).map((f) => f.replace(" DEPLOYMENT_ARCHITECTURE.md:", " docs/DEPLOYMENT_ARCHITECTURE.md:"));
+
 /** The bundled stack is the runbook's deployment: what it has is the runbook's, or offline's. */
 const ON_BUNDLED = [
   "info compose.backend docker-compose.yml:41 (runbook)",
@@ -156,6 +161,8 @@ const ON_FLAT = [
   "info validate.security sattva-streamer.service (runbook)",
   "info script.update update.sh:4 (runbook)",
   "info validate.security yt-dlp-update.service (runbook)",
+  // No runbook in the checkout: judged by the reference, and said so.
+  "info layout.runbook DEPLOYMENT_ARCHITECTURE.md",
 ];
 
 /** A finding as the tests name it: severity, check, where, and whether it is the runbook's own. */
@@ -191,7 +198,7 @@ describe("sattva-chaos audit", () => {
   it("names every planted drift of the drifted stack with its file and line, and fails it", async () => {
     const { exitCode, document, stderr } = await auditJson(DRIFTED_STACK);
     expect(named(document)).toEqual(
-      [...HAZARDS_ON_DRIFTED, ...LAYOUT_ON_DRIFTED, ...RUNBOOK_CONTRADICTIONS].sort(),
+      [...HAZARDS_ON_DRIFTED, ...LAYOUT_ON_DRIFTED, ...DRIFTED_RUNBOOK_CONTRADICTIONS].sort(),
     );
     expect(exitCode).toBe(ExitCode.failed);
     // Without a profile the audit says which files it looked for at the runbook's places.
@@ -231,13 +238,45 @@ describe("sattva-chaos audit", () => {
       const { exitCode, document } = await auditJson(stack);
       // The profile declares the service user: a host made by the harness creates it, so it is only worth knowing.
       const declared = HAZARDS_ON_DRIFTED.map((f) => f.replace(/^"?warning unit\.user/, "info unit.user"));
-      expect(named(document)).toEqual([...declared, ...RUNBOOK_CONTRADICTIONS].sort());
+      expect(named(document)).toEqual([...declared, ...DRIFTED_RUNBOOK_CONTRADICTIONS].sort());
       expect(exitCode).toBe(ExitCode.failed);
 
       const again = await sattvaChaos(["init", "--stack", stack]);
       expect(again.exitCode).toBe(ExitCode.usageOrEnvironment);
       expect(again.stderr).toContain(
         "sattva-chaos.json exists: expected no profile yet (pass --force to replace it)",
+      );
+    });
+  });
+
+  it("judges a checkout by its own runbook, or by the one --runbook names; one that cannot be read is bad input", async () => {
+    await withTempDir("audit-runbook", async (dir) => {
+      const stack = path.join(dir, "stack");
+      await cp(BUNDLED_STACK, stack, { recursive: true });
+      const own = path.join(stack, "DEPLOYMENT_ARCHITECTURE.md");
+      const text = await readFile(own, "utf8");
+      expect(text).toContain("sleep 10\n");
+      // The team replaced the fixed wait with a readiness loop: that contradiction is gone from its audit.
+      await writeFile(
+        own,
+        text.replace("sleep 10\n", "until docker compose exec -T db pg_isready; do sleep 1; done\n"),
+      );
+      const ids = (document: FindingsDocument) => document.findings.map((f) => f.id);
+      expect(ids((await auditJson(stack)).document)).not.toContain("runbook.sleep-10");
+      const reference = await sattvaChaos([
+        "audit",
+        "--stack",
+        stack,
+        "--runbook",
+        path.join(BUNDLED_STACK, "DEPLOYMENT_ARCHITECTURE.md"),
+        "--json",
+      ]);
+      expect(ids(FindingsDocumentSchema.parse(JSON.parse(reference.stdout)))).toContain("runbook.sleep-10");
+      expect(reference.stderr).toContain("runbook the reference runbook (DEPLOYMENT_ARCHITECTURE.md)");
+      const missing = await sattvaChaos(["audit", "--stack", stack, "--runbook", path.join(dir, "nope.md")]);
+      expect(missing.exitCode).toBe(ExitCode.usageOrEnvironment);
+      expect(missing.stderr).toMatch(
+        /--runbook .*nope\.md: cannot be read \(ENOENT\); expected the deployment's runbook/,
       );
     });
   });

@@ -51,6 +51,8 @@ const VALIDATOR_IMAGES: readonly Service[] = ["host", "nginx", "prometheus", "al
 
 export interface AuditOptions {
   readonly stack: string;
+  /** The runbook to judge the checkout by (`--runbook FILE`), instead of the checkout's own. */
+  readonly runbook?: string | undefined;
   readonly mode?: ImageMode;
   readonly progress?: (line: string) => void;
 }
@@ -73,7 +75,7 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
   const startedAt = new Date();
   const started = performance.now();
   const progress = options.progress ?? (() => undefined);
-  const reading = await readCheckout(options.stack);
+  const reading = await readCheckout(options.stack, { runbook: options.runbook });
   const images = await ensureImages({
     mode: options.mode ?? "offline",
     services: VALIDATOR_IMAGES,

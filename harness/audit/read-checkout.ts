@@ -15,6 +15,15 @@ import {
 } from "../profile/profile.ts";
 import { Checkout, UNIT_ROLES, type CheckoutText, type UnitRole } from "./checkout.ts";
 import { inferredLayoutFindings, isLayoutKey } from "./inferred-layout.ts";
+import type { Finding } from "../findings/finding.ts";
+import { RunEnv } from "../scenario/run-env.ts";
+import {
+  referenceRunbook,
+  RUNBOOK_NAME,
+  runbookFor,
+  RunbookSections,
+  useRunbook,
+} from "../runbook/runbook.ts";
 
 /**
  * A checkout read as a deployment of it would use it, with no host and no Docker: its profile (what
@@ -34,8 +43,19 @@ export interface CheckoutReading {
   readonly updateScript: CheckoutText | undefined;
 }
 
-/** Reads a checkout; a path that is no directory, no checkout, or has a bad profile is a UsageError. */
-export async function readCheckout(stack: string): Promise<CheckoutReading> {
+export interface ReadCheckoutOptions {
+  /** The runbook to judge the checkout by (`--runbook FILE`), instead of the checkout's own. */
+  readonly runbook?: string | undefined;
+}
+
+/**
+ * Reads a checkout, and makes its runbook the one under test; a path that is no directory, no
+ * checkout, or has a bad profile or runbook path is a UsageError.
+ */
+export async function readCheckout(
+  stack: string,
+  options: ReadCheckoutOptions = {},
+): Promise<CheckoutReading> {
   const dir = path.resolve(stack);
   const info = await stat(dir).catch(() => undefined);
   if (info?.isDirectory() !== true)
@@ -52,7 +72,16 @@ export async function readCheckout(stack: string): Promise<CheckoutReading> {
     profileFile ?? "the profile read from the checkout",
   );
   const checkout = await Checkout.open(dir, profile, profileFile, loaded.stated);
+  // The checkout's own runbook is the one it is judged by; every citation from here on reads it.
+  const judgedBy = runbookFor(dir, {
+    explicit: options.runbook ?? process.env[RunEnv.runbook],
+    profile: profile.runbook,
+    found: checkout.named(RUNBOOK_NAME),
+  });
+  useRunbook(judgedBy.runbook);
   checkout.layoutFindings.push(...inferredLayoutFindings(inferred));
+  if (judgedBy.reference !== undefined)
+    checkout.layoutFindings.push(referenceRunbookFinding(judgedBy.reference));
   const allUnits = await checkout.unitFiles();
   const composePaths = checkout.composeFiles();
   if (composePaths.length === 0 && allUnits.length === 0 && profileFile === undefined) {
@@ -124,6 +153,23 @@ export async function readCheckout(stack: string): Promise<CheckoutReading> {
   const updateScript = scriptPath === undefined ? undefined : await checkout.read(scriptPath);
 
   return { checkout, profile, allUnits, units, composePaths, composeYaml, missingEnvFiles, updateScript };
+}
+
+/** A checkout without a runbook of its own is judged by the reference, and says so. */
+function referenceRunbookFinding(why: string): Finding {
+  return {
+    id: "layout.runbook",
+    severity: "info",
+    kind: "drift",
+    subject: RUNBOOK_NAME,
+    runbook: referenceRunbook().cite(
+      RunbookSections.overview,
+      "Проект использует **гибридную архитектуру** деплоймента",
+    ),
+    observed: `${why}: judged by the reference runbook bundled with sattva-chaos`,
+    impact:
+      "an engineer on call has no runbook in the repository, and the harness cannot tell where the deployment's own runbook differs from the reference (`--runbook FILE` or the profile's `runbook` names it)",
+  };
 }
 
 /** `{ units: { dir: value } }` for `units.dir`. */

@@ -42,6 +42,7 @@ import { KEPT_HOST_NAME, KeptContainerTarget } from "../targets/container/kept-c
 import type { FaultPermission } from "../host/host.ts";
 import { defaultJobs, parseJobs, thisMachine } from "../scenario/jobs.ts";
 import { HostTemplate } from "../targets/container/host-template.ts";
+import { describeRunbook } from "../runbook/runbook.ts";
 import { SshHost } from "../targets/ssh/ssh-host.ts";
 import type { Target } from "../targets/target.ts";
 import { createTarget, TARGET_CHOICES, TARGET_NAMES, type TargetOptions } from "../targets/targets.ts";
@@ -49,8 +50,8 @@ import { createTarget, TARGET_CHOICES, TARGET_NAMES, type TargetOptions } from "
 const USAGE = `usage: sattva-chaos <command> [options]
 
 commands:
-  run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--mode offline|online] [--grep TEXT] [--report DIR]
-      [--keep] [--jobs N] [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new] [--allow-destructive]
+  run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--runbook FILE] [--mode offline|online]
+      [--grep TEXT] [--report DIR] [--keep] [--jobs N] [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new] [--allow-destructive]
                                                       run scenarios (all if none is named; --grep: only tests
                                                       whose name contains TEXT; --report: the HTML page,
                                                       summary, JUnit, allure results, journals and logs go
@@ -64,11 +65,11 @@ commands:
                                                       /etc/sattva-chaos/disposable
   run --replay JOURNAL [--report DIR]                 run a journal's test again the same way (its target,
                                                       stack and image mode) and say whether it ended the same
-  gate --target ${TARGET_CHOICES} [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new] [--report DIR]
+  gate --target ${TARGET_CHOICES} [--stack DIR] [--runbook FILE] [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new] [--report DIR]
                                                       release gate: the read-only suite; exit 0 = ready,
                                                       otherwise what blocks the release (JUnit in the report)
-  audit [--stack DIR] [--json] [--report DIR] [--mode offline|online]
-                                                      audit a checkout against the runbook, no host needed:
+  audit [--stack DIR] [--runbook FILE] [--json] [--report DIR] [--mode offline|online]
+                                                      audit a checkout against its runbook, no host needed:
                                                       every difference a finding (blocker, warning, info)
                                                       with file and line; exit 1 if a blocker is found
                                                       (--json: the findings document on stdout; --report:
@@ -80,7 +81,7 @@ commands:
   images list [--mode offline|online]                 show which image each service uses and where it comes from,
                                                       and the host engine templates on this machine
   vagrant box                                         build and register the offline Debian 12 box (libvirt)
-  up [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--mode offline|online]
+  up [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--runbook FILE] [--mode offline|online]
                                                       boot a host, deploy and start the stack, and leave it
                                                       up for incident work; \`run --target HOST\` reruns
                                                       scenarios on it in seconds
@@ -88,6 +89,9 @@ commands:
   shell HOST [-- command...]                          a root shell (or one command) on a host left up by \`up\` or --keep
   clean [--all]                                       remove what crashed runs left (--all: also live and kept
                                                       hosts, and the host engine templates)
+
+the runbook a checkout is judged by: --runbook FILE, else the profile's "runbook", else the checkout's own
+DEPLOYMENT_ARCHITECTURE.md, else the reference runbook bundled with sattva-chaos (a finding says so)
 
 exit codes: 0 passed, 1 a scenario failed, 2 inconclusive or baseline not met, 3 usage or environment error`;
 
@@ -102,6 +106,7 @@ function parse<const T extends NonNullable<ParseArgsConfig["options"]>>(args: st
 }
 
 const modeOption = { mode: { type: "string", default: "offline" } } as const;
+const runbookOption = { runbook: { type: "string" } } as const;
 
 async function images(args: string[]): Promise<number> {
   const [action, ...rest] = args;
@@ -152,6 +157,7 @@ async function up(args: string[]): Promise<number> {
   const { values } = parse(args, {
     target: { type: "string", default: "container" },
     stack: { type: "string", default: BUNDLED_STACK },
+    ...runbookOption,
     ...modeOption,
   });
   const target = createTarget(values.target);
@@ -160,7 +166,7 @@ async function up(args: string[]): Promise<number> {
       `up makes a host; --target ${values.target} is an existing one: use run or gate on it`,
     );
   }
-  const source = await openStackDir(values.stack);
+  const source = await openStackDir(values.stack, { runbook: values.runbook });
   const mode = parseImageMode(values.mode);
   const images = await ensureImages({ mode, progress: log });
   const host = await target.start({
@@ -333,11 +339,12 @@ async function refuseFaultsWithoutLeave(target: Target, scenarios: readonly stri
 function runEnv(
   target: Target,
   options: TargetOptions,
-  values: { stack: string; mode: string; report?: string | undefined },
+  values: { stack: string; mode: string; report?: string | undefined; runbook?: string | undefined },
 ): Record<string, string> {
   return {
     [RunEnv.target]: target.name,
     [RunEnv.stack]: values.stack,
+    ...(values.runbook === undefined ? {} : { [RunEnv.runbook]: path.resolve(values.runbook) }),
     [RunEnv.imageMode]: values.mode,
     ...targetOptionsToEnv(options),
     ...(values.report === undefined ? {} : { [RunEnv.reportDir]: path.resolve(values.report) }),
@@ -362,6 +369,7 @@ async function run(args: string[]): Promise<number> {
     "allow-destructive": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     stack: { type: "string" },
+    ...runbookOption,
     grep: { type: "string" },
     report: { type: "string" },
     replay: { type: "string" },
@@ -407,17 +415,24 @@ async function run(args: string[]): Promise<number> {
       );
   }
   const mode = parseImageMode(plan.mode);
-  const stack = await openStackDir(plan.stack);
+  const stack = await openStackDir(plan.stack, { runbook: values.runbook });
   const { target, options } = await chosenTarget({ ...values, target: plan.target });
   const jobs = jobsFor(target, values.jobs, plan.scenarios.length);
   await refuseFaultsWithoutLeave(target, plan.scenarios);
-  log(`run ${plan.scenarios.join(" ")} on ${target.name} (stack ${stack.dir}, images ${mode})`);
-  const env = runEnv(target, options, { mode, report: values.report, stack: stack.dir });
+  log(
+    `run ${plan.scenarios.join(" ")} on ${target.name} (stack ${stack.dir}, runbook ${describeRunbook()}, images ${mode})`,
+  );
+  const env = runEnv(target, options, {
+    mode,
+    report: values.report,
+    stack: stack.dir,
+    runbook: values.runbook,
+  });
   const runStarted = Date.now();
   // The checkout the run deploys is audited first: what it lacks is named, and the run goes on.
   const blockers =
     journal === undefined && target.provenance === "made" && !(target instanceof KeptContainerTarget)
-      ? await auditBeforeRun(stack.dir, mode, env[RunEnv.reportDir] ?? reportDir())
+      ? await auditBeforeRun(stack.dir, values.runbook, mode, env[RunEnv.reportDir] ?? reportDir())
       : [];
   if (values.keep) env[RunEnv.keep] = "true";
   env[RunEnv.jobs] = String(jobs);
@@ -467,8 +482,13 @@ function describeBlocker(finding: Finding): string {
  * The static audit of the checkout a run deploys: its findings go to the run's report (a findings
  * record, written since the run began), and its blockers are returned to make the run fail.
  */
-async function auditBeforeRun(stack: string, mode: ImageMode, reports: string): Promise<Finding[]> {
-  const result = await audit({ stack, mode });
+async function auditBeforeRun(
+  stack: string,
+  runbook: string | undefined,
+  mode: ImageMode,
+  reports: string,
+): Promise<Finding[]> {
+  const result = await audit({ stack, runbook, mode });
   const findings = allFindings(result.outcomes);
   await writeFindingsRecord(
     path.join(reports, "findings"),
@@ -516,6 +536,7 @@ async function gate(args: string[]): Promise<number> {
     ...targetOptions,
     target: { type: "string" },
     stack: { type: "string", default: BUNDLED_STACK },
+    ...runbookOption,
     report: { type: "string" },
     ...modeOption,
   });
@@ -524,7 +545,7 @@ async function gate(args: string[]): Promise<number> {
       `gate needs --target: the host to gate, e.g. --target ssh://deploy@staging\n\n${USAGE}`,
     );
   }
-  const stack = await openStackDir(values.stack);
+  const stack = await openStackDir(values.stack, { runbook: values.runbook });
   const { target, options } = await chosenTarget({ ...values, target: values.target });
   if (target.provenance === "existing") await connectOnce(target);
   const env = runEnv(target, options, { ...values, stack: stack.dir });
@@ -564,11 +585,17 @@ async function list(args: string[]): Promise<number> {
 async function auditCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {
     stack: { type: "string", default: BUNDLED_STACK },
+    ...runbookOption,
     json: { type: "boolean", default: false },
     report: { type: "string" },
     ...modeOption,
   });
-  const result = await audit({ stack: values.stack, mode: parseImageMode(values.mode), progress: log });
+  const result = await audit({
+    stack: values.stack,
+    runbook: values.runbook,
+    mode: parseImageMode(values.mode),
+    progress: log,
+  });
   const findings = allFindings(result.outcomes);
   if (values.json) process.stdout.write(`${JSON.stringify(auditDocument(result), null, 2)}\n`);
   else if (findings.length > 0) process.stdout.write(`${renderFindingsText(findings)}\n\n`);
@@ -584,7 +611,7 @@ async function auditCommand(args: string[]): Promise<number> {
     log(`report: ${written.join(", ")}`);
   }
   log(
-    `audit of ${checkout.dir} (${checkout.profileFile === undefined ? "no profile: the runbook's layout" : `profile ${checkout.profileFile}`}): ` +
+    `audit of ${checkout.dir} (${checkout.profileFile === undefined ? "no profile: the runbook's layout" : `profile ${checkout.profileFile}`}; runbook ${describeRunbook()}): ` +
       `${describeSeverityCounts(findings)} from ${result.outcomes.length} checks in ${(result.durationMs / 1000).toFixed(1)}s`,
   );
   return findingsExitCode(findings);

@@ -129,7 +129,7 @@ describe("findings of a run as JUnit", () => {
     expect(cases[1]).toContain("<system-out>info exposure.ssh at redis:6379");
     // Each cites the runbook.
     expect(cases[2]).toContain(
-      "the runbook (Архитектура сервисов, line 37): &#34;localhost (Redis :6379)&#34;",
+      "the runbook, line 37: Архитектура сервисов: &#34;localhost (Redis :6379)&#34;",
     );
   });
 });

@@ -33,6 +33,12 @@ export const FindingSchema = z
         section: z.string().describe("the runbook's section, headings joined by ' › '"),
         quote: z.string().describe("the runbook's own words there"),
         line: z.number().int().positive().describe("the runbook's line where the quote starts"),
+        source: z
+          .literal("reference")
+          .optional()
+          .describe(
+            "present when the deployment's runbook does not say it and the quote is the reference runbook's (bundled with sattva-chaos)",
+          ),
       })
       .describe("what the runbook says"),
     observed: z.string().describe("what the checkout or host says instead"),
@@ -102,6 +108,11 @@ export function findingsExitCode(findings: readonly Finding[]): number {
 }
 
 /** `ops/systemd/sattva-backend.service:5`, or the subject where there is no file. */
+/** The runbook's words behind a finding, for people: its section and quote, and whose runbook. */
+export function describeCitation(citation: Finding["runbook"]): string {
+  return `${citation.section}: "${citation.quote}"${citation.source === "reference" ? " (the reference runbook: the deployment's does not say it)" : ""}`;
+}
+
 export function findingLocation(finding: Finding): string {
   if (finding.file === undefined) return finding.subject;
   return finding.line === undefined ? finding.file : `${finding.file}:${finding.line}`;

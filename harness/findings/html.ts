@@ -1,5 +1,11 @@
 import { html, type Html } from "../report/html.ts";
-import { describeSeverityCounts, findingLocation, sortFindings, type Finding } from "./finding.ts";
+import {
+  describeCitation,
+  describeSeverityCounts,
+  findingLocation,
+  sortFindings,
+  type Finding,
+} from "./finding.ts";
 
 /** The Findings section of the HTML report: one card per finding, blockers first. */
 export function findingsSection(findings: readonly Finding[], heading = "Findings"): Html {
@@ -18,7 +24,7 @@ export function findingsSection(findings: readonly Finding[], heading = "Finding
             >
           </h3>
           <p>${f.observed}</p>
-          <p class="muted">the runbook, ${f.runbook.section}: <q>${f.runbook.quote}</q></p>
+          <p class="muted">the runbook, ${describeCitation(f.runbook)}</p>
           <p>
             ${f.impact}${f.scenario === undefined ? "" : html` <span class="muted">(shown by <code>sattva-chaos run ${f.scenario}</code>)</span>`}
           </p>

@@ -1,4 +1,11 @@
-import { checkStatus, findingLocation, sortFindings, type CheckOutcome, type Finding } from "./finding.ts";
+import {
+  checkStatus,
+  describeCitation,
+  findingLocation,
+  sortFindings,
+  type CheckOutcome,
+  type Finding,
+} from "./finding.ts";
 
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -58,7 +65,7 @@ export function renderFindingRecordsJunit(
     const cases = findings.map((finding) => {
       const name = escapeXml(`${finding.id} ${findingLocation(finding)}`);
       const text = escapeXml(
-        `${describe(finding)}\n  the runbook (${finding.runbook.section}, line ${finding.runbook.line}): "${finding.runbook.quote}"`,
+        `${describe(finding)}\n  the runbook, line ${finding.runbook.line}: ${describeCitation(finding.runbook)}`,
       );
       const body =
         finding.severity === "blocker"

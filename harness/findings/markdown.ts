@@ -1,4 +1,10 @@
-import { describeSeverityCounts, findingLocation, sortFindings, type Finding } from "./finding.ts";
+import {
+  describeCitation,
+  describeSeverityCounts,
+  findingLocation,
+  sortFindings,
+  type Finding,
+} from "./finding.ts";
 
 /**
  * Text for a Markdown table cell: GitHub renders inline HTML, so `<` and `&` would be read as markup,
@@ -22,7 +28,7 @@ export function renderFindingsMarkdown(findings: readonly Finding[], heading = "
     "| --- | --- | --- | --- | --- | --- |",
     ...sortFindings(findings).map(
       (f) =>
-        `| ${f.severity}${f.kind === "runbook" ? " (runbook)" : ""} | ${markdownCell(f.id)} | ${markdownCell(findingLocation(f))} | ${markdownCell(f.observed)} | ${markdownCell(`${f.runbook.section}: "${f.runbook.quote}"`)} | ${markdownCell(f.impact)}${f.scenario === undefined ? "" : ` (${markdownCell(`run ${f.scenario}`)})`} |`,
+        `| ${f.severity}${f.kind === "runbook" ? " (runbook)" : ""} | ${markdownCell(f.id)} | ${markdownCell(findingLocation(f))} | ${markdownCell(f.observed)} | ${markdownCell(describeCitation(f.runbook))} | ${markdownCell(f.impact)}${f.scenario === undefined ? "" : ` (${markdownCell(`run ${f.scenario}`)})`} |`,
     ),
     "",
   ].join("\n");

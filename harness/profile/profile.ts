@@ -99,6 +99,11 @@ export const ProfileSchema = z
       .regex(/^\/\S*[^/]$/, "expected an absolute path on the host, without a trailing slash")
       .default("/opt/sattva-streamer")
       .describe("where the stack lives on the host: the units' paths and the runbook's `cd` name it"),
+    runbook: relativePath
+      .optional()
+      .describe(
+        "the deployment's runbook, when it is not DEPLOYMENT_ARCHITECTURE.md at the checkout's root (`--runbook` overrides)",
+      ),
     compose: z
       .object({
         files: z

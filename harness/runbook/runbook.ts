@@ -1,16 +1,21 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { UsageError } from "../errors.ts";
 import { parseNginxConf, type NginxDirective } from "../parse/nginx-conf.ts";
 import { UnitFile } from "../parse/unit-file.ts";
 import type { RunbookService } from "../profile/profile.ts";
 
+/** Where a deployment's repository keeps its runbook: at its root. */
+export const RUNBOOK_NAME = "DEPLOYMENT_ARCHITECTURE.md";
+
 /**
- * The runbook under test (DEPLOYMENT_ARCHITECTURE.md, in Russian), kept verbatim beside the bundled
- * stack. What it says is read from it, not restated: its units, nginx block, update script and start
- * order are parsed from its code blocks, and every quote a finding makes is checked against its section.
+ * The reference runbook (DEPLOYMENT_ARCHITECTURE.md, in Russian), verbatim at the bundled stack's root
+ * as in the deployment's repository. A checkout's own runbook is read instead when it has one; what that
+ * one lacks (a section renamed, a unit left out) is read from this one, and said so.
  */
 export const RUNBOOK_FILE = fileURLToPath(
-  new URL("../../fixtures/runbook/DEPLOYMENT_ARCHITECTURE.md", import.meta.url),
+  new URL(`../../fixtures/stacks/bundled/${RUNBOOK_NAME}`, import.meta.url),
 );
 
 /** The runbook's words behind a finding: the section (headings joined by " › "), a quote from it, its line. */
@@ -19,6 +24,8 @@ export interface Citation {
   readonly quote: string;
   /** The runbook's line where the quote starts. */
   readonly line: number;
+  /** "reference": the runbook under test does not say it, the reference runbook does. */
+  readonly source?: "reference";
 }
 
 export interface CodeBlock {
@@ -76,25 +83,46 @@ export function parseSections(markdown: string): RunbookSection[] {
 
 export class Runbook {
   readonly file: string;
+  /** The file as findings name it: relative to the checkout when it is the checkout's. */
+  readonly name: string;
   readonly sections: readonly RunbookSection[];
+  /** Read where this runbook lacks a section or a quote (a checkout's runbook that grew apart). */
+  readonly #reference: Runbook | undefined;
 
-  constructor(markdown: string, file: string) {
+  constructor(markdown: string, file: string, reference?: Runbook, name = path.basename(file)) {
     this.file = file;
+    this.name = name;
     this.sections = parseSections(markdown);
+    this.#reference = reference;
   }
 
   section(path: string): RunbookSection {
-    const found = this.sections.find((section) => section.path === path);
+    const found = this.sections.find((section) => section.path === path) ?? this.#reference?.section(path);
     if (found === undefined) throw new Error(`the runbook has no section "${path}"`);
     return found;
   }
 
-  /** A quote from a section, checked: a citation the runbook does not contain is a bug here. */
-  cite(section: string, quote: string): Citation {
-    const found = this.section(section);
-    const offset = found.text.indexOf(quote);
-    if (offset === -1) throw new Error(`the runbook's section "${section}" does not say "${quote}"`);
+  /**
+   * The runbook's own words in a section, if it says them (never the reference's): what a contradiction
+   * of the runbook quotes, so a runbook that was corrected has no such contradiction.
+   */
+  says(section: string, quote: string): Citation | undefined {
+    const found = this.sections.find((s) => s.path === section);
+    const offset = found?.text.indexOf(quote) ?? -1;
+    if (found === undefined || offset === -1) return undefined;
     return { section, quote, line: found.line + found.text.slice(0, offset).split("\n").length - 1 };
+  }
+
+  /**
+   * A quote from a section, checked: a citation the reference runbook does not contain is a bug here.
+   * A runbook under test that does not say it is cited from the reference, marked so.
+   */
+  cite(section: string, quote: string): Citation {
+    const own = this.says(section, quote);
+    if (own !== undefined) return own;
+    if (this.#reference !== undefined)
+      return { ...this.#reference.cite(section, quote), source: "reference" };
+    throw new Error(`the runbook's section "${section}" does not say "${quote}"`);
   }
 
   /** The first code block of a section (in a given language, if named). */
@@ -109,7 +137,10 @@ export class Runbook {
     const block = this.sections
       .flatMap((section) => section.code)
       .find((c) => c.lang === "ini" && c.text.includes(`/etc/systemd/system/${name}`));
-    if (block === undefined) throw new Error(`the runbook gives no unit ${name}`);
+    if (block === undefined) {
+      if (this.#reference !== undefined) return this.#reference.unit(name);
+      throw new Error(`the runbook gives no unit ${name}`);
+    }
     return new UnitFile(name, [{ file: this.file, text: block.text }]);
   }
 
@@ -136,6 +167,7 @@ export class Runbook {
 
 /** The runbook's sections the harness cites, by what they are about. */
 export const RunbookSections = {
+  overview: "Обзор",
   why: "Почему гибридная архитектура? › Решение",
   diagram: "Архитектура сервисов",
   table: "Детальная таблица сервисов",
@@ -154,10 +186,84 @@ export const RunbookSections = {
   related: "Связанные документы",
 } as const;
 
-let loaded: Runbook | undefined;
+let reference: Runbook | undefined;
+let current: Runbook | undefined;
 
-/** The bundled runbook, read once. */
+/** The reference runbook, read once. */
+export function referenceRunbook(): Runbook {
+  reference ??= new Runbook(readFileSync(RUNBOOK_FILE, "utf8"), RUNBOOK_FILE);
+  return reference;
+}
+
+/**
+ * Reads a runbook: its text, against the reference for what it lacks. `given` names where the file came
+ * from in the message when it cannot be read (`--runbook`, the profile's `runbook`).
+ */
+export function readRunbook(file: string, given: string, name = file): Runbook {
+  if (path.resolve(file) === RUNBOOK_FILE) return referenceRunbook();
+  let markdown: string;
+  try {
+    markdown = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `${given} ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); expected the deployment's runbook, a Markdown file`,
+    );
+  }
+  const ref = referenceRunbook();
+  const read = new Runbook(markdown, path.resolve(file), ref, name);
+  if (read.sections.length === 0)
+    throw new UsageError(
+      `${given} ${file}: no "##" section in it; expected the deployment's runbook (Markdown with its sections and bash blocks)`,
+    );
+  // The same text as the reference is the reference: nothing of it is "from the reference" then.
+  return markdown === readFileSync(RUNBOOK_FILE, "utf8")
+    ? new Runbook(markdown, path.resolve(file), undefined, name)
+    : read;
+}
+
+/**
+ * The runbook a checkout is judged by: `explicit` (`--runbook FILE`), else the profile's `runbook`
+ * (relative to the checkout), else the checkout's DEPLOYMENT_ARCHITECTURE.md (`found`: the files of that
+ * name in it, shallowest first), else the reference; `reference` then says why (a checkout without a
+ * runbook is a finding, not bad input).
+ */
+export function runbookFor(
+  checkoutDir: string,
+  choice: {
+    readonly explicit?: string | undefined;
+    readonly profile?: string | undefined;
+    readonly found: readonly string[];
+  },
+): { readonly runbook: Runbook; readonly reference?: string } {
+  if (choice.explicit !== undefined && choice.explicit !== "")
+    return { runbook: readRunbook(choice.explicit, "--runbook") };
+  if (choice.profile !== undefined)
+    return {
+      runbook: readRunbook(path.join(checkoutDir, choice.profile), "the profile's runbook:", choice.profile),
+    };
+  const [own] = choice.found;
+  if (own === undefined)
+    return { runbook: referenceRunbook(), reference: `the checkout has no ${RUNBOOK_NAME}` };
+  try {
+    return { runbook: readRunbook(path.join(checkoutDir, own), "the checkout's", own) };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return { runbook: referenceRunbook(), reference: error.message };
+  }
+}
+
+/** The runbook under test, for a progress line: its name in the checkout, or "the reference runbook". */
+export function describeRunbook(rb: Runbook = runbook()): string {
+  return rb.file === RUNBOOK_FILE ? `the reference runbook (${RUNBOOK_NAME})` : rb.name;
+}
+
+/** Makes `rb` the runbook under test for this process (readCheckout does, for the checkout it reads). */
+export function useRunbook(rb: Runbook): void {
+  current = rb;
+}
+
+/** The runbook under test: the one the checkout was read with (useRunbook), else the reference. */
 export function runbook(): Runbook {
-  loaded ??= new Runbook(readFileSync(RUNBOOK_FILE, "utf8"), RUNBOOK_FILE);
-  return loaded;
+  current ??= referenceRunbook();
+  return current;
 }

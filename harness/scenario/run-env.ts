@@ -4,6 +4,8 @@ import type { TargetOptions } from "../targets/targets.ts";
 export const RunEnv = {
   target: "SATTVA_CHAOS_TARGET",
   stack: "SATTVA_CHAOS_STACK",
+  /** The runbook the stack is judged by (`--runbook FILE`), when not the checkout's own. */
+  runbook: "SATTVA_CHAOS_RUNBOOK",
   imageMode: "SATTVA_CHAOS_IMAGE_MODE",
   reportDir: "SATTVA_CHAOS_REPORT_DIR",
   sshKey: "SATTVA_CHAOS_SSH_KEY",

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { readCheckout, type CheckoutReading } from "../audit/read-checkout.ts";
+import { readCheckout, type CheckoutReading, type ReadCheckoutOptions } from "../audit/read-checkout.ts";
 import { Deployment } from "./deployment.ts";
 
 /** The reference deployment shipped with the harness, laid out like production's /opt/sattva-streamer. */
@@ -22,7 +22,7 @@ export interface StackDir {
  * it lacks is a finding, and the checks that need it are skipped. A path that is no checkout, or a bad
  * profile, is a UsageError.
  */
-export async function openStackDir(dir: string): Promise<StackDir> {
-  const reading = await readCheckout(dir);
+export async function openStackDir(dir: string, options?: ReadCheckoutOptions): Promise<StackDir> {
+  const reading = await readCheckout(dir, options);
   return { dir: reading.checkout.dir, deployment: await Deployment.of(reading), reading };
 }
