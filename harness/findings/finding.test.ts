@@ -1,4 +1,8 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { writeFindingsAllure } from "./allure.ts";
 import { ExitCode } from "../errors.ts";
 import {
   allFindings,
@@ -131,5 +135,43 @@ describe("findings of a run as JUnit", () => {
     expect(cases[2]).toContain(
       "the runbook, line 37: Архитектура сервисов: &#34;localhost (Redis :6379)&#34;",
     );
+  });
+});
+
+describe("findings of a run as allure results", () => {
+  it("writes one result per finding: a blocker failed, the rest passed, with the same id night after night", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "allure-findings-"));
+    try {
+      const records = [
+        {
+          source: "exposure audit of h1",
+          findings: [finding("info", "exposure.ssh"), finding("blocker", "exposure.db")],
+        },
+      ];
+      expect(writeFindingsAllure(dir, records, 1_000)).toBe(2);
+      writeFindingsAllure(dir, records, 2_000);
+      const results = readdirSync(dir)
+        .filter((file) => file.endsWith("-result.json"))
+        .map((file) => JSON.parse(readFileSync(path.join(dir, file), "utf8")) as Record<string, unknown>);
+      expect(results).toHaveLength(4);
+      const db = results.filter((r) => r["name"] === "exposure.db redis:6379");
+      expect(db.map((r) => r["status"])).toEqual(["failed", "failed"]);
+      expect(new Set(db.map((r) => r["historyId"])).size).toBe(1);
+      expect(db[0]).toMatchObject({
+        stage: "finished",
+        statusDetails: { message: "redis publishes :6379 on every interface <0.0.0.0> & more | pipes" },
+      });
+      expect(db[0]?.["labels"]).toEqual(
+        expect.arrayContaining([
+          { name: "suite", value: "exposure audit of h1" },
+          { name: "severity", value: "blocker" },
+        ]),
+      );
+      const ssh = results.find((r) => r["name"] === "exposure.ssh redis:6379");
+      expect(ssh?.["status"]).toBe("passed");
+      expect(ssh?.["labels"]).toEqual(expect.arrayContaining([{ name: "severity", value: "minor" }]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

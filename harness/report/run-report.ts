@@ -4,6 +4,7 @@ import { CHROMIUM_MISSING, findChromium, screenshotPage } from "./chromium.ts";
 import { appendHistory, readHistory, runRecord } from "./history.ts";
 import { renderHtml } from "./html-report.ts";
 import { readFindingsRecords, type FindingsRecord } from "./findings-record.ts";
+import { writeFindingsAllure } from "../findings/allure.ts";
 import { renderFindingRecordsJunit } from "../findings/junit.ts";
 import { readJournals } from "./journal.ts";
 import { renderMarkdown } from "./markdown-summary.ts";
@@ -29,7 +30,8 @@ export interface RunReport {
 
 /**
  * Turns a finished run's journals into its reports in `reportDir`: index.html (the page people read),
- * summary.md (for $GITHUB_STEP_SUMMARY), findings.xml (the tests' findings as JUnit), the run added to history/ for the trend, and report.png, the
+ * summary.md (for $GITHUB_STEP_SUMMARY), findings.xml and allure results (the findings as test results),
+ * the run added to history/ for the trend, and report.png, the
  * page as headless Chromium shows it. A page that logs errors or throws in Chromium is an error.
  */
 export async function writeRunReport(options: RunReportOptions): Promise<RunReport> {
@@ -49,7 +51,7 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
   const markdown = path.join(reportDir, "summary.md");
   await writeFile(html, renderHtml(run, history));
   await writeFile(markdown, renderMarkdown(run, history));
-  const written = { html, markdown, ...(await writeFindingsJunit(reportDir, run.findings)) };
+  const written = { html, markdown, ...(await writeFindingsResults(reportDir, run.findings)) };
   if ((await findChromium()) === undefined) return { ...written, skipped: CHROMIUM_MISSING };
   const screenshot = path.join(reportDir, "report.png");
   const { consoleErrors } = await screenshotPage(html, screenshot);
@@ -59,13 +61,17 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
   return { ...written, screenshot };
 }
 
-/** findings.xml beside vitest's junit.xml: CI's test view lists each finding, a blocker as a failure. */
-async function writeFindingsJunit(
+/**
+ * The run's findings as test results beside the scenarios': findings.xml beside vitest's junit.xml
+ * (CI's test view lists each, a blocker as a failure), and allure results beside allure-vitest's.
+ */
+async function writeFindingsResults(
   reportDir: string,
   records: readonly FindingsRecord[],
 ): Promise<{ findingsJunit?: string }> {
   if (records.length === 0) return {};
   const findingsJunit = path.join(reportDir, "findings.xml");
   await writeFile(findingsJunit, renderFindingRecordsJunit(records));
+  writeFindingsAllure(path.join(reportDir, "allure-results"), records);
   return { findingsJunit };
 }
