@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,7 @@ import { ExitCode } from "../errors.ts";
 import { runLocal } from "../host/local-command.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { sattvaChaos } from "../testing/cli.ts";
+import { COMMAND_HELP } from "./help.ts";
 
 // Each test starts the CLI several times; while the integration tests keep both cores busy, one start
 // alone can take seconds.
@@ -196,10 +197,42 @@ describe("bad input gets a clear message and exit code 3", { timeout: 60_000 }, 
   });
 });
 
-it("help lists the commands and the exit codes", { timeout: 60_000 }, async () => {
-  const result = await sattvaChaos(["--help"]);
-  expect(result.exitCode).toBe(ExitCode.passed);
-  expect(result.stdout).toMatch(
-    /images build[\s\S]*exit codes: 0 passed, 1 a scenario failed, 2 inconclusive/,
-  );
+describe("help and version", { timeout: 120_000 }, () => {
+  it("--help lists the commands and the exit codes; a bare command is a usage error on stderr", async () => {
+    const result = await sattvaChaos(["--help"]);
+    expect(result.exitCode).toBe(ExitCode.passed);
+    expect(result.stdout).toMatch(
+      /images build[\s\S]*exit codes: 0 passed, 1 a scenario failed \(or a blocker\), 2 inconclusive/,
+    );
+    const bare = await sattvaChaos([]);
+    expect(bare.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(bare.stdout).toBe("");
+    expect(bare.stderr).toMatch(/^sattva-chaos: no command given\n\nusage: sattva-chaos <command>/);
+  });
+
+  it("every command's --help exits 0 with its own forms, options and nothing run", async () => {
+    for (const command of Object.keys(COMMAND_HELP)) {
+      const result = await sattvaChaos([command, "--help"], {
+        DOCKER_HOST: "unix:///nonexistent/docker.sock",
+      });
+      expect(result.exitCode, `${command} --help: ${result.stderr}`).toBe(ExitCode.passed);
+      expect(result.stdout).toMatch(new RegExp(`^usage: sattva-chaos ${command}\\b`));
+    }
+    const audit = await sattvaChaos(["audit", "-h"]);
+    expect(audit.stdout).toContain("--runbook FILE");
+    expect(audit.stdout).toMatch(/examples:\n {2}sattva-chaos audit --stack \./);
+    expect((await sattvaChaos(["help", "gate"])).stdout).toMatch(/^usage: sattva-chaos gate --target/);
+    // After `--`, --help is the command's own (`shell HOST -- ls --help`), not a request for ours.
+    const shell = await sattvaChaos(["shell", "no-such-host", "--", "ls", "--help"]);
+    expect(shell.exitCode).toBe(ExitCode.usageOrEnvironment);
+  });
+
+  it("--version prints the package's version", async () => {
+    const result = await sattvaChaos(["--version"]);
+    expect(result.exitCode).toBe(ExitCode.passed);
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    expect(result.stdout).toBe(`${version}\n`);
+  });
 });

@@ -22,6 +22,7 @@ import { currentOwner, Label } from "../docker/labels.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
 import { listVmTemplates, removeVmTemplates } from "../targets/vagrant/vm-template.ts";
 import { cleanVms, vmLogin, vmNames } from "../targets/vagrant/vagrant-target.ts";
+import { commandHelp, packageVersion, usage } from "./help.ts";
 import { vagrantCommand } from "./vagrant-command.ts";
 import { assertDockerRunning, docker } from "../docker/docker-cli.ts";
 import { EnvironmentError, ExitCode, oneOf, UsageError } from "../errors.ts";
@@ -45,55 +46,7 @@ import { HostTemplate } from "../targets/container/host-template.ts";
 import { describeRunbook } from "../runbook/runbook.ts";
 import { SshHost } from "../targets/ssh/ssh-host.ts";
 import type { Target } from "../targets/target.ts";
-import { createTarget, TARGET_CHOICES, TARGET_NAMES, type TargetOptions } from "../targets/targets.ts";
-
-const USAGE = `usage: sattva-chaos <command> [options]
-
-commands:
-  run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--runbook FILE] [--mode offline|online]
-      [--grep TEXT] [--report DIR] [--keep] [--jobs N] [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new] [--allow-destructive]
-                                                      run scenarios (all if none is named; --grep: only tests
-                                                      whose name contains TEXT; --report: the HTML page,
-                                                      summary, JUnit, allure results, journals and logs go
-                                                      to DIR instead of reports/; --keep: leave the hosts
-                                                      up, \`down\` removes them; --jobs: scenario files at
-                                                      once, each on its own container host, default what
-                                                      the machine's cores and memory hold; --target HOST: a host left
-                                                      up by \`up\`). On an ssh:// host (existing, already
-                                                      deployed) only read-only scenarios run unless
-                                                      --allow-destructive is given AND the host has
-                                                      /etc/sattva-chaos/disposable
-  run --replay JOURNAL [--report DIR]                 run a journal's test again the same way (its target,
-                                                      stack and image mode) and say whether it ended the same
-  gate --target ${TARGET_CHOICES} [--stack DIR] [--runbook FILE] [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new] [--report DIR]
-                                                      release gate: the read-only suite; exit 0 = ready,
-                                                      otherwise what blocks the release (JUnit in the report)
-  audit [--stack DIR] [--runbook FILE] [--json] [--report DIR] [--mode offline|online]
-                                                      audit a checkout against its runbook, no host needed:
-                                                      every difference a finding (blocker, warning, info)
-                                                      with file and line; exit 1 if a blocker is found
-                                                      (--json: the findings document on stdout; --report:
-                                                      findings.json, junit.xml, summary.md, index.html)
-  init [--stack DIR] [--force]                        write a sattva-chaos.json profile for a checkout from
-                                                      what is in it, marking each guess; print what is missing
-  list                                                list the scenarios
-  images build [service...] [--mode offline|online]   build (offline) or pull (online) the images; cached by recipe hash
-  images list [--mode offline|online]                 show which image each service uses and where it comes from,
-                                                      and the host engine templates on this machine
-  vagrant box                                         build and register the offline Debian 12 box (libvirt)
-  up [--target ${TARGET_NAMES.join("|")}] [--stack DIR] [--runbook FILE] [--mode offline|online]
-                                                      boot a host, deploy and start the stack, and leave it
-                                                      up for incident work; \`run --target HOST\` reruns
-                                                      scenarios on it in seconds
-  down [host...]                                      remove hosts left up by \`up\` (all of them if none is named)
-  shell HOST [-- command...]                          a root shell (or one command) on a host left up by \`up\` or --keep
-  clean [--all]                                       remove what crashed runs left (--all: also live and kept
-                                                      hosts, and the host engine templates)
-
-the runbook a checkout is judged by: --runbook FILE, else the profile's "runbook", else the checkout's own
-DEPLOYMENT_ARCHITECTURE.md, else the reference runbook bundled with sattva-chaos (a finding says so)
-
-exit codes: 0 passed, 1 a scenario failed, 2 inconclusive or baseline not met, 3 usage or environment error`;
+import { createTarget, type TargetOptions } from "../targets/targets.ts";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -101,7 +54,7 @@ function parse<const T extends NonNullable<ParseArgsConfig["options"]>>(args: st
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true } as const);
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
+    throw new UsageError(`${(error as Error).message}\n\n${usage()}`);
   }
 }
 
@@ -140,7 +93,9 @@ async function images(args: string[]): Promise<number> {
     return ExitCode.passed;
   }
   if (action !== "build")
-    throw new UsageError(`unknown images action "${action ?? ""}": expected build or list\n\n${USAGE}`);
+    throw new UsageError(
+      `unknown images action "${action ?? ""}": expected build or list\n\n${commandHelp("images")}`,
+    );
   const services = positionals.length === 0 ? SERVICES : positionals.map(parseService);
   log(`images (${mode}): ${services.length} to check`);
   const started = performance.now();
@@ -542,7 +497,7 @@ async function gate(args: string[]): Promise<number> {
   });
   if (values.target === undefined) {
     throw new UsageError(
-      `gate needs --target: the host to gate, e.g. --target ssh://deploy@staging\n\n${USAGE}`,
+      `gate needs --target: the host to gate, e.g. --target ssh://deploy@staging\n\n${commandHelp("gate")}`,
     );
   }
   const stack = await openStackDir(values.stack, { runbook: values.runbook });
@@ -657,17 +612,36 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   clean: cleanCommand,
 };
 
+/** Whether the arguments ask for help (before a `--`, after which they are a command's own). */
+function asksForHelp(args: readonly string[]): boolean {
+  const own = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  return own.includes("--help") || own.includes("-h");
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
-  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined ? ExitCode.usageOrEnvironment : ExitCode.passed;
+  if (command === "--version" || command === "-V") {
+    process.stdout.write(`${packageVersion()}\n`);
+    return ExitCode.passed;
+  }
+  if (command === "help" || command === "--help" || command === "-h") {
+    const about = args[0];
+    process.stdout.write(`${about !== undefined && about in COMMANDS ? commandHelp(about) : usage()}\n`);
+    return ExitCode.passed;
+  }
+  if (command === undefined) {
+    log(`sattva-chaos: no command given\n\n${usage()}`);
+    return ExitCode.usageOrEnvironment;
+  }
+  if (command in COMMANDS && asksForHelp(args)) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return ExitCode.passed;
   }
   const handler = COMMANDS[command];
   try {
     if (handler === undefined)
       throw new UsageError(
-        `unknown command "${command}": expected one of ${Object.keys(COMMANDS).join(", ")}\n\n${USAGE}`,
+        `unknown command "${command}": expected one of ${Object.keys(COMMANDS).join(", ")}\n\n${usage()}`,
       );
     return await handler(args);
   } catch (error) {

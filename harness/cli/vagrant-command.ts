@@ -2,14 +2,9 @@ import { parseArgs } from "node:util";
 import { ExitCode, UsageError } from "../errors.ts";
 import { secondsSince } from "../format.ts";
 import { ensureBox } from "../targets/vagrant/box.ts";
+import { commandHelp } from "./help.ts";
 
 const ACTIONS = ["box"] as const;
-
-const USAGE = `usage: sattva-chaos vagrant <action>
-
-actions:
-  box    build the offline Debian 12 box for vagrant-libvirt (cached by recipe hash) and register it
-         with Vagrant; prints its name`;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -18,13 +13,13 @@ export async function vagrantCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   if (action !== "box") {
     throw new UsageError(
-      `unknown vagrant action "${action ?? ""}": expected one of ${ACTIONS.join(", ")}\n\n${USAGE}`,
+      `unknown vagrant action "${action ?? ""}": expected one of ${ACTIONS.join(", ")}\n\n${commandHelp("vagrant")}`,
     );
   }
   try {
     parseArgs({ args: rest, options: {}, allowPositionals: false, strict: true });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
+    throw new UsageError(`${(error as Error).message}\n\n${commandHelp("vagrant")}`);
   }
   const started = performance.now();
   const box = await ensureBox(log);
