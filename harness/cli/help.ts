@@ -134,6 +134,15 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     about: "A root shell (or one command) on a host left up by `up` or --keep.",
     examples: ["sattva-chaos shell sattva-chaos-host-1a2b3c4d -- systemctl status sattva-backend"],
   },
+  doctor: {
+    synopsis: [
+      `doctor [--target ${TARGET_CHOICES}] [--mode offline|online] [--ssh-key FILE] [--ssh-known-hosts FILE]`,
+    ],
+    about:
+      "Checks in seconds what a target needs on this machine (Docker and its version, disk space, the tools to build missing images, Chromium; for vagrant: root, libvirt, QEMU, Vagrant and its provider, the VM driver, the box; for ssh://: the connection, its host key, sudo), one line per check with the fix; exit 3 if something is missing. run, up and gate run the same checks first.",
+    options: [["--target T", "the target to check for (default: container)"], MODE, ...SSH],
+    examples: ["sattva-chaos doctor", "sattva-chaos doctor --target vagrant"],
+  },
   clean: {
     synopsis: ["clean [--all]"],
     about:

@@ -184,6 +184,18 @@ describe("bad input gets a clear message and exit code 3", { timeout: 60_000 }, 
     }
   });
 
+  it("run, up and doctor with Docker stopped: exit 3 naming it and the fix, before any work", async () => {
+    const stopped = { DOCKER_HOST: "unix:///nonexistent/docker.sock" };
+    for (const args of [["run", "smoke"], ["up"], ["doctor"]]) {
+      const result = await sattvaChaos(args, stopped);
+      expect(result.exitCode, result.stderr).toBe(ExitCode.usageOrEnvironment);
+      expect(result.stdout + result.stderr).toMatch(
+        /MISSING {2}Docker engine +not running or not reachable .*; fix: start it with `dockerd/,
+      );
+      expect(result.stderr).not.toContain("images (offline)");
+    }
+  });
+
   // These machines keep an end-of-life Node 20 as the system's node.
   const oldNode = "/usr/bin/node";
   const oldNodeMajor = existsSync(oldNode)
@@ -225,6 +237,16 @@ describe("help and version", { timeout: 120_000 }, () => {
     // After `--`, --help is the command's own (`shell HOST -- ls --help`), not a request for ours.
     const shell = await sattvaChaos(["shell", "no-such-host", "--", "ls", "--help"]);
     expect(shell.exitCode).toBe(ExitCode.usageOrEnvironment);
+  });
+
+  it("doctor prints one line per check with what it found, and exits 0 on this machine", async () => {
+    const result = await sattvaChaos(["doctor"]);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(ExitCode.passed);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines.length).toBeGreaterThanOrEqual(6);
+    for (const line of lines) expect(line).toMatch(/^(ok|warning|MISSING) +\S/);
+    expect(result.stdout).toMatch(/^ok +Docker engine +Docker \d+\.\d+/m);
+    expect(result.stdout).toMatch(/^(ok|warning) +disk space +\d+(\.\d)? GiB free in \//m);
   });
 
   it("--version prints the package's version", async () => {

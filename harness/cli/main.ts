@@ -23,6 +23,8 @@ import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
 import { listVmTemplates, removeVmTemplates } from "../targets/vagrant/vm-template.ts";
 import { cleanVms, vmLogin, vmNames } from "../targets/vagrant/vagrant-target.ts";
 import { commandHelp, packageVersion, usage } from "./help.ts";
+import { preflightChecks } from "../preflight/checks.ts";
+import { assertPreflight, describePreflight, runPreflight } from "../preflight/preflight.ts";
 import { vagrantCommand } from "./vagrant-command.ts";
 import { assertDockerRunning, docker } from "../docker/docker-cli.ts";
 import { EnvironmentError, ExitCode, oneOf, UsageError } from "../errors.ts";
@@ -123,6 +125,7 @@ async function up(args: string[]): Promise<number> {
   }
   const source = await openStackDir(values.stack, { runbook: values.runbook });
   const mode = parseImageMode(values.mode);
+  await preflight(target, mode, "up");
   const images = await ensureImages({ mode, progress: log });
   const host = await target.start({
     imageMode: mode,
@@ -244,14 +247,14 @@ const targetOptions = {
   "ssh-accept-new": { type: "boolean", default: false },
 } as const;
 
-/** The target of `--target` with its options, checked; Docker is needed only where hosts are made. */
-async function chosenTarget(values: {
+/** The target of `--target` with its options, checked (what it needs on this machine: preflight). */
+function chosenTarget(values: {
   target: string;
   "ssh-key"?: string | undefined;
   "ssh-known-hosts"?: string | undefined;
   "ssh-accept-new"?: boolean | undefined;
   "allow-destructive"?: boolean | undefined;
-}): Promise<{ target: Target; options: TargetOptions }> {
+}): { target: Target; options: TargetOptions } {
   const options: TargetOptions = {
     ...(values["ssh-key"] === undefined ? {} : { key: path.resolve(values["ssh-key"]) }),
     ...(values["ssh-known-hosts"] === undefined
@@ -261,8 +264,35 @@ async function chosenTarget(values: {
     allowDestructive: values["allow-destructive"] === true,
   };
   const target = createTarget(values.target, options);
-  if (target.provenance === "made") await assertDockerRunning();
   return { target, options };
+}
+
+/**
+ * Checks, in seconds, what a target that makes hosts needs on this machine, and stops (exit 3) naming
+ * what is missing and how to fix it, before any work; warnings are printed and the command goes on.
+ * An existing host is checked by connecting to it (connectOnce).
+ */
+async function preflight(target: Target, mode: ImageMode, command: string): Promise<void> {
+  if (target.provenance === "existing") return;
+  const results = await runPreflight(preflightChecks(target, mode));
+  for (const warning of results.filter((r) => r.status === "warning"))
+    log(`preflight: ${describePreflight([warning])}`);
+  assertPreflight(results, command);
+}
+
+/** `doctor`: every check a target needs, one line each, with the fix; exit 3 if something is missing. */
+async function doctor(args: string[]): Promise<number> {
+  const { values } = parse(args, { ...targetOptions, ...modeOption });
+  const { target } = chosenTarget(values);
+  const mode = parseImageMode(values.mode);
+  log(
+    `doctor: what the ${target.name} target needs${target.provenance === "made" ? ` (${mode} images)` : ""}`,
+  );
+  const results = await runPreflight(preflightChecks(target, mode));
+  process.stdout.write(`${describePreflight(results)}\n`);
+  const missing = results.filter((r) => r.status === "missing").length;
+  log(missing === 0 ? "doctor: nothing missing" : `doctor: ${missing} missing`);
+  return missing === 0 ? ExitCode.passed : ExitCode.usageOrEnvironment;
 }
 
 /**
@@ -371,7 +401,8 @@ async function run(args: string[]): Promise<number> {
   }
   const mode = parseImageMode(plan.mode);
   const stack = await openStackDir(plan.stack, { runbook: values.runbook });
-  const { target, options } = await chosenTarget({ ...values, target: plan.target });
+  const { target, options } = chosenTarget({ ...values, target: plan.target });
+  await preflight(target, mode, "run");
   const jobs = jobsFor(target, values.jobs, plan.scenarios.length);
   await refuseFaultsWithoutLeave(target, plan.scenarios);
   log(
@@ -501,7 +532,8 @@ async function gate(args: string[]): Promise<number> {
     );
   }
   const stack = await openStackDir(values.stack, { runbook: values.runbook });
-  const { target, options } = await chosenTarget({ ...values, target: values.target });
+  const { target, options } = chosenTarget({ ...values, target: values.target });
+  await preflight(target, parseImageMode(values.mode), "gate");
   if (target.provenance === "existing") await connectOnce(target);
   const env = runEnv(target, options, { ...values, stack: stack.dir });
   log(`release gate on ${target.name}: the read-only suite`);
@@ -610,6 +642,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   down,
   shell,
   clean: cleanCommand,
+  doctor,
 };
 
 /** Whether the arguments ask for help (before a `--`, after which they are a command's own). */

@@ -7,7 +7,8 @@ export function docker(args: readonly string[], options: LocalCommandOptions = {
   return runLocal("docker", args, options);
 }
 
-const HOW_TO_START =
+/** How to get a Docker engine running on this machine. */
+export const HOW_TO_START =
   "start it with `dockerd > /var/log/dockerd.log 2>&1 &` (machines without systemd) " +
   "or `sudo systemctl start docker`; install it with `apt-get install docker.io` if it is missing";
 

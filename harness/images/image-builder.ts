@@ -15,11 +15,14 @@ import {
   SERVICES,
   type GoBinary,
   type ImageMode,
+  type ImageSource,
   type Service,
 } from "./catalogue.ts";
 import { buildDebianBase, debianBase } from "./debian-base.ts";
 import { recipeHash } from "./recipe-hash.ts";
 
+/** The mirror the official Debian image's apt uses, passed to recipes built on it. */
+const ONLINE_MIRROR = "http://deb.debian.org/debian";
 const RECIPES_DIR = fileURLToPath(new URL("../../fixtures/images/", import.meta.url));
 const LOG_DIR = fileURLToPath(new URL("../../reports/image-builds/", import.meta.url));
 
@@ -93,6 +96,52 @@ async function installGoBinaries(binaries: readonly GoBinary[], into: string): P
  * pulling (online) only what is missing. Images are tagged by the hash of their recipe, so an
  * unchanged recipe is found in seconds and a changed one gets a new tag.
  */
+/** The tag a recipe's image gets: its service and the hash of everything that goes into it. */
+async function recipeRef(
+  service: Service,
+  source: Extract<ImageSource, { kind: "build" }>,
+  buildArgs: { readonly BASE: string; readonly MIRROR: string },
+  salt: string,
+): Promise<{ ref: string; hash: string }> {
+  const recipeDir = path.join(RECIPES_DIR, source.recipe);
+  const hash = await recipeHash(recipeDir, { buildArgs, goBinaries: source.goBinaries ?? [], salt });
+  return { ref: `${BUILT_HERE}${service}:${hash}`, hash };
+}
+
+/** What ensureImages would still have to make on this machine, and the tools and access that takes. */
+export interface ImagesToMake {
+  readonly missing: readonly Service[];
+  /** "debootstrap" (the offline base), "go" (binaries built into images), "registry" (pulls). */
+  readonly needs: ReadonlySet<"debootstrap" | "go" | "registry">;
+}
+
+/** The images of `mode` not on this machine yet, without making any (for the preflight). */
+export async function imagesToMake(
+  mode: ImageMode,
+  services: readonly Service[] = SERVICES,
+): Promise<ImagesToMake> {
+  const missing: Service[] = [];
+  const needs = new Set<"debootstrap" | "go" | "registry">();
+  const base = mode === "online" ? { ref: ONLINE_BASE, mirror: ONLINE_MIRROR } : await debianBase("");
+  const baseMissing = !(await imageExists(base.ref));
+  for (const service of services) {
+    const source = CATALOGUE[service][mode];
+    if (source.kind === "unavailable") continue;
+    if (source.kind === "pull") {
+      if (await imageExists(source.ref)) continue;
+      missing.push(service);
+      needs.add("registry");
+      continue;
+    }
+    const { ref } = await recipeRef(service, source, { BASE: base.ref, MIRROR: base.mirror }, "");
+    if (await imageExists(ref)) continue;
+    missing.push(service);
+    if (baseMissing) needs.add(mode === "online" ? "registry" : "debootstrap");
+    if ((source.goBinaries ?? []).length > 0) needs.add("go");
+  }
+  return { missing, needs };
+}
+
 export async function ensureImages(options: EnsureImagesOptions): Promise<Map<Service, ResolvedImage>> {
   await assertDockerRunning();
   const progress = options.progress ?? (() => undefined);
@@ -107,7 +156,7 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Map<Se
     if (baseRef !== undefined) return baseRef;
     if (options.mode === "online") {
       baseRef = ONLINE_BASE;
-      mirror = "http://deb.debian.org/debian";
+      mirror = ONLINE_MIRROR;
       if (!(await imageExists(baseRef))) await docker(["pull", baseRef], { timeoutMs: 10 * 60_000 });
       return baseRef;
     }
@@ -145,8 +194,7 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Map<Se
     const base = await ensureBase();
     const recipeDir = path.join(RECIPES_DIR, source.recipe);
     const buildArgs = { BASE: base, MIRROR: mirror };
-    const hash = await recipeHash(recipeDir, { buildArgs, goBinaries: source.goBinaries ?? [], salt });
-    const ref = `${BUILT_HERE}${service}:${hash}`;
+    const { ref, hash } = await recipeRef(service, source, buildArgs, salt);
     resolved.set(service, { service, ref });
     if (await imageExists(ref)) {
       progress(`${prefix} ${ref}  cached`);

@@ -252,10 +252,14 @@ export async function registerBox(
  * filesystem image (ensureBoxImage), cached by that image's recipe hash, so an unchanged recipe costs a
  * `vagrant box list`.
  */
-export async function ensureBox(progress: (line: string) => void = () => undefined): Promise<Required<Box>> {
+/** The box of the current recipe: its name in Vagrant and its file, made or not. */
+export async function currentBox(): Promise<Required<Box>> {
   const { hash } = await boxRecipe();
-  const name = `sattva-chaos/debian-12-${hash}`;
-  const file = path.join(boxesDir(), `debian-12-${hash}.box`);
+  return { name: `sattva-chaos/debian-12-${hash}`, file: path.join(boxesDir(), `debian-12-${hash}.box`) };
+}
+
+export async function ensureBox(progress: (line: string) => void = () => undefined): Promise<Required<Box>> {
+  const { name, file } = await currentBox();
   if (await exists(file)) {
     progress(`box: ${file} cached`);
   } else {

@@ -163,7 +163,8 @@ async function findProgram(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-async function assertPrograms(): Promise<Record<string, string>> {
+/** The programs libvirt, QEMU and Vagrant need that this machine has, and the packages of those it lacks. */
+export async function libvirtPrograms(): Promise<{ found: Record<string, string>; missing: string[] }> {
   const found: Record<string, string> = {};
   const missing = new Set<string>();
   for (const [program, pkg] of Object.entries(REQUIRED_PROGRAMS)) {
@@ -171,10 +172,19 @@ async function assertPrograms(): Promise<Record<string, string>> {
     if (file === undefined) missing.add(pkg);
     else found[program] = file;
   }
-  if (missing.size > 0) {
+  return { found, missing: [...missing] };
+}
+
+/** How to install what libvirtPrograms found missing. */
+export function installLibvirt(missing: readonly string[]): string {
+  return `apt-get install ${[...missing, "vagrant-libvirt"].join(" ")}`;
+}
+
+async function assertPrograms(): Promise<Record<string, string>> {
+  const { found, missing } = await libvirtPrograms();
+  if (missing.length > 0) {
     throw new EnvironmentError(
-      `Vagrant VMs need libvirt, QEMU and Vagrant: install them with ` +
-        `\`apt-get install ${[...missing, "vagrant-libvirt"].join(" ")}\``,
+      `Vagrant VMs need libvirt, QEMU and Vagrant: install them with \`${installLibvirt(missing)}\``,
     );
   }
   return found;

@@ -50,7 +50,7 @@ export class VagrantHost extends SshHost {
 }
 
 /** KVM does not run stock guests on every machine (nested hypervisors); TCG (`qemu`) always works. */
-function vagrantDriver(): string {
+export function vagrantDriver(): string {
   return process.env["SATTVA_VM_LIBVIRT_DRIVER"] ?? "qemu";
 }
 
