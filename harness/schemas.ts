@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { FindingsDocumentSchema } from "./findings/json.ts";
 import { ProfileSchema } from "./profile/profile.ts";
+import { RunResultsSchema } from "./results/run-results.ts";
+import { ScenarioListSchema } from "./results/scenario-list.ts";
 
 /**
  * The documented JSON Schemas, generated from the zod schemas the harness validates with, so the
@@ -21,6 +23,20 @@ export const SCHEMA_FILES: readonly { readonly file: string; readonly schema: ()
     schema: () => ({
       title: "sattva-chaos findings (audit --json, findings.json)",
       ...z.toJSONSchema(FindingsDocumentSchema),
+    }),
+  },
+  {
+    file: fileURLToPath(new URL("./results/run-results.schema.json", import.meta.url)),
+    schema: () => ({
+      title: "sattva-chaos run results (run --json, gate --json)",
+      ...z.toJSONSchema(RunResultsSchema),
+    }),
+  },
+  {
+    file: fileURLToPath(new URL("./results/scenario-list.schema.json", import.meta.url)),
+    schema: () => ({
+      title: "sattva-chaos scenario list (list --json)",
+      ...z.toJSONSchema(ScenarioListSchema),
     }),
   },
 ];

@@ -29,7 +29,11 @@ export default defineConfig({
     reporters: [
       "default",
       ["junit", { outputFile: reportDir("junit.xml") }],
+      // vitest's own results, read back by `run` for its exit code and `--json` (results/run-results.ts).
+      ["json", { outputFile: reportDir("vitest.json") }],
       ["allure-vitest/reporter", { resultsDir: reportDir("allure-results") }],
+      // Explicit reporters replace vitest's default choice: under GitHub Actions, failures are annotations.
+      ...(process.env["GITHUB_ACTIONS"] === "true" ? ["github-actions" as const] : []),
     ],
     projects: [
       {

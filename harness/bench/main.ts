@@ -86,7 +86,7 @@ async function measure(files: readonly string[], env: Record<string, string>, ti
       exitCode: run.exitCode,
       wall,
       files: figures,
-      tests: await testTimes(path.join(dir, "junit.xml")),
+      tests: await testTimes(dir),
     };
   });
 }

@@ -31,7 +31,7 @@ interface Journal {
 
 const started = Date.now();
 const suiteStart = performance.now();
-const exitCode = await runScenarios(SCENARIOS, undefined, {
+const { exitCode } = await runScenarios(SCENARIOS, undefined, {
   [RunEnv.target]: "container",
   [RunEnv.stack]: BUNDLED_STACK,
   [RunEnv.imageMode]: "offline",

@@ -3,7 +3,6 @@
 // the real command line. Prints per target the time to a ready host (for the VM: `vagrant up` to
 // SSH-ready), image loading, provisioning in the host, each test's wall time, and the ratios.
 // Run: npm run bench:targets   (about a quarter of an hour: the VM runs under software emulation)
-import path from "node:path";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { sattvaChaos } from "../testing/cli.ts";
 import { testTimes } from "./test-times.ts";
@@ -60,7 +59,7 @@ async function measure(target: (typeof TARGETS)[number]): Promise<Measured> {
       if (seen.length > 0) phases[`${name} (${seen.length}×, total)`] = seen.reduce((a, b) => a + b, 0);
     }
     const tests = Object.fromEntries(
-      Object.entries(await testTimes(path.join(dir, "junit.xml"))).map(([name, s]) => [name.slice(0, 70), s]),
+      Object.entries(await testTimes(dir)).map(([name, s]) => [name.slice(0, 70), s]),
     );
     if (run.timedOut)
       process.stderr.write(`bench: the run on ${target} passed its deadline and was stopped\n`);

@@ -37,8 +37,8 @@ const SSH = [
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   run: {
     synopsis: [
-      `run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--runbook FILE] [--mode offline|online] [--grep TEXT] [--report DIR] [--keep] [--jobs N] [--allow-destructive]`,
-      "run --replay JOURNAL [--report DIR]",
+      `run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--runbook FILE] [--mode offline|online] [--grep TEXT] [--report DIR] [--keep] [--jobs N] [--allow-destructive] [--json]`,
+      "run --replay JOURNAL [--report DIR] [--json]",
     ],
     about:
       "Runs scenarios (all if none is named) against the stack on a disposable host, each fault healed and each verdict proven; --replay runs a journal's test again the same way and says whether it ended the same.",
@@ -63,6 +63,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       ],
       ...SSH,
       ["--replay JOURNAL", "the journal of a test to run again (its target, stack and image mode)"],
+      [
+        "--json",
+        "the results on stdout (schema: harness/results/run-results.schema.json), vitest's output on stderr",
+      ],
     ],
     examples: [
       "sattva-chaos run",
@@ -73,11 +77,19 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   },
   gate: {
     synopsis: [
-      `gate --target ${TARGET_CHOICES} [--stack DIR] [--runbook FILE] [--report DIR] [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new]`,
+      `gate --target ${TARGET_CHOICES} [--stack DIR] [--runbook FILE] [--report DIR] [--json] [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new]`,
     ],
     about:
       "The release gate: the read-only suite against the host about to take a rollout. Exit 0 = READY; otherwise it prints what blocks the release (JUnit in the report).",
-    options: [["--target T", "the host to gate (required)"], STACK, RUNBOOK, REPORT, MODE, ...SSH],
+    options: [
+      ["--target T", "the host to gate (required)"],
+      STACK,
+      RUNBOOK,
+      REPORT,
+      ["--json", "the results on stdout, with `ready` (schema: harness/results/run-results.schema.json)"],
+      MODE,
+      ...SSH,
+    ],
     examples: ["sattva-chaos gate --target ssh://deploy@staging --ssh-key ~/.ssh/staging"],
   },
   audit: {
@@ -103,7 +115,16 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
     examples: ["sattva-chaos init --stack . && sattva-chaos audit --stack ."],
   },
-  list: { synopsis: ["list"], about: "Lists the scenarios." },
+  list: {
+    synopsis: ["list [--json]"],
+    about: "Lists the scenarios.",
+    options: [
+      [
+        "--json",
+        "each scenario with its tests and which are read-only (schema: harness/results/scenario-list.schema.json)",
+      ],
+    ],
+  },
   images: {
     synopsis: ["images build [service...] [--mode offline|online]", "images list [--mode offline|online]"],
     about:

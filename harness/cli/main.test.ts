@@ -8,6 +8,7 @@ import { ExitCode } from "../errors.ts";
 import { runLocal } from "../host/local-command.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { sattvaChaos } from "../testing/cli.ts";
+import { ScenarioListSchema } from "../results/scenario-list.ts";
 import { COMMAND_HELP } from "./help.ts";
 
 // Each test starts the CLI several times; while the integration tests keep both cores busy, one start
@@ -247,6 +248,16 @@ describe("help and version", { timeout: 120_000 }, () => {
     for (const line of lines) expect(line).toMatch(/^(ok|warning|MISSING) +\S/);
     expect(result.stdout).toMatch(/^ok +Docker engine +Docker \d+\.\d+/m);
     expect(result.stdout).toMatch(/^(ok|warning) +disk space +\d+(\.\d)? GiB free in \//m);
+  });
+
+  it("list --json: every scenario with its tests, the release gate's marked, valid against its schema", async () => {
+    const result = await sattvaChaos(["list", "--json"]);
+    expect(result.exitCode, result.stderr).toBe(ExitCode.passed);
+    const list = ScenarioListSchema.parse(JSON.parse(result.stdout));
+    const smoke = list.scenarios.find((s) => s.name === "smoke");
+    expect(smoke?.tests.length).toBeGreaterThanOrEqual(3);
+    expect(smoke?.tests.every((t) => t.readOnly)).toBe(true);
+    expect(list.scenarios.find((s) => s.name === "nginx-502")?.tests.some((t) => t.readOnly)).toBe(false);
   });
 
   it("--version prints the package's version", async () => {

@@ -13,6 +13,7 @@ import {
   findingsExitCode,
   type Finding,
 } from "../findings/finding.ts";
+import { annotateFindings } from "../findings/github.ts";
 import { renderFindingsText } from "../findings/text.ts";
 import { PROFILE_FILE } from "../profile/profile.ts";
 import { profileJson, proposeProfile } from "../profile/init.ts";
@@ -36,7 +37,22 @@ import type { Verdict } from "../chaos/verdict.ts";
 import { whyNotPassed } from "../report/run-summary.ts";
 import type { CurrentJournal } from "../report/journal.ts";
 import { faultDifferences, readReplayableJournal, stackCommit } from "../scenario/replay.ts";
-import { failuresIn, listScenarios, listTests, READ_ONLY, runScenarios } from "../scenario/run-scenarios.ts";
+import {
+  listScenarios,
+  listTests,
+  READ_ONLY,
+  runScenarios,
+  type ScenarioRun,
+} from "../scenario/run-scenarios.ts";
+import {
+  countTests,
+  failingTests,
+  RUN_RESULTS_VERSION,
+  RunResultsSchema,
+  STATUS_OF_EXIT,
+  type RunResults,
+} from "../results/run-results.ts";
+import { scenarioList, ScenarioListSchema } from "../results/scenario-list.ts";
 import { secondsSince } from "../format.ts";
 import { HOST_PORTS, STACK_PORTS } from "../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
@@ -360,6 +376,7 @@ async function run(args: string[]): Promise<number> {
     replay: { type: "string" },
     mode: { type: "string" },
     jobs: { type: "string" },
+    json: { type: "boolean", default: false },
   });
   const journal = values.replay === undefined ? undefined : await readReplayableJournal(values.replay);
   let plan: RunPlan;
@@ -429,19 +446,59 @@ async function run(args: string[]): Promise<number> {
     if (!values.keep) await target.endRun?.(runId);
   };
   const unregister = teardownOnSignal(endRun);
-  let status: number;
+  let scenarioRun: ScenarioRun;
   try {
-    status = await runScenarios(plan.scenarios, plan.grep, env, undefined, runStarted);
+    scenarioRun = await runScenarios(plan.scenarios, plan.grep, env, {
+      startedAt: runStarted,
+      quiet: values.json,
+    });
   } finally {
     unregister();
     await endRun();
   }
   if (journal !== undefined) await compareReplay(journal, env[RunEnv.reportDir] ?? reportDir());
-  if (blockers.length === 0) return status;
-  log(
-    `the checkout ${stack.dir} has ${blockers.length} blocker(s):\n${blockers.map((b) => `  ${describeBlocker(b)}`).join("\n")}`,
-  );
-  return status === ExitCode.passed ? ExitCode.failed : status;
+  if (blockers.length > 0)
+    log(
+      `the checkout ${stack.dir} has ${blockers.length} blocker(s):\n${blockers.map((b) => `  ${describeBlocker(b)}`).join("\n")}`,
+    );
+  const status =
+    blockers.length > 0 && scenarioRun.exitCode === ExitCode.passed ? ExitCode.failed : scenarioRun.exitCode;
+  if (values.json) {
+    const blocking = [...failingTests(scenarioRun.tests), ...blockers.map(describeBlocker)];
+    await printResults("run", scenarioRun, { target: target.name, startedMs: runStarted, status, blocking });
+  }
+  return status;
+}
+
+/** The run's results document (`--json`) on stdout, checked against its schema. */
+async function printResults(
+  command: RunResults["command"],
+  scenarioRun: ScenarioRun,
+  run: {
+    readonly target: string;
+    readonly startedMs: number;
+    readonly status: number;
+    readonly blocking: readonly string[];
+    readonly ready?: boolean;
+  },
+): Promise<void> {
+  const findings = await readFindingsRecords(path.join(scenarioRun.reportDir, "findings"), run.startedMs);
+  const document = RunResultsSchema.parse({
+    schemaVersion: RUN_RESULTS_VERSION,
+    command,
+    status: STATUS_OF_EXIT[run.status] ?? "failed",
+    exitCode: run.status,
+    ...(run.ready === undefined ? {} : { ready: run.ready }),
+    blocking: [...run.blocking],
+    target: run.target,
+    startedAt: new Date(run.startedMs).toISOString(),
+    durationMs: Date.now() - run.startedMs,
+    counts: countTests(scenarioRun.tests),
+    tests: [...scenarioRun.tests],
+    findings: findings.map((record) => ({ source: record.source, findings: record.findings })),
+    reports: scenarioRun.reports,
+  } satisfies RunResults);
+  process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
 }
 
 /**
@@ -476,6 +533,7 @@ async function auditBeforeRun(
 ): Promise<Finding[]> {
   const result = await audit({ stack, runbook, mode });
   const findings = allFindings(result.outcomes);
+  annotateFindings(findings, result.checkout.dir, process.stderr);
   await writeFindingsRecord(
     path.join(reports, "findings"),
     "static-audit",
@@ -524,6 +582,7 @@ async function gate(args: string[]): Promise<number> {
     stack: { type: "string", default: BUNDLED_STACK },
     ...runbookOption,
     report: { type: "string" },
+    json: { type: "boolean", default: false },
     ...modeOption,
   });
   if (values.target === undefined) {
@@ -538,7 +597,10 @@ async function gate(args: string[]): Promise<number> {
   const env = runEnv(target, options, { ...values, stack: stack.dir });
   log(`release gate on ${target.name}: the read-only suite`);
   const startedMs = Date.now();
-  const status = await runScenarios(await listScenarios(), undefined, env, READ_ONLY);
+  const scenarioRun = await runScenarios(await listScenarios(), undefined, env, {
+    tagsFilter: READ_ONLY,
+    quiet: values.json,
+  });
   const report = env[RunEnv.reportDir] ?? reportDir();
   const junit = path.join(report, "junit.xml");
   // A blocker the suite found (the exposure audit's backend past nginx, say) blocks the release even
@@ -546,25 +608,41 @@ async function gate(args: string[]): Promise<number> {
   const blockers = (await readFindingsRecords(path.join(report, "findings"), startedMs))
     .flatMap((record) => record.findings)
     .filter((finding) => finding.severity === "blocker");
-  if (status === ExitCode.passed && blockers.length === 0) {
-    process.stdout.write(`READY: ${target.name} passed the read-only suite (JUnit: ${junit})\n`);
-    return status;
-  }
-  const failures = status === ExitCode.passed ? [] : await failuresIn(junit);
+  annotateFindings(blockers, stack.dir, process.stderr);
   const reasons = [
-    ...failures,
+    ...failingTests(scenarioRun.tests),
     ...blockers.map((finding) => `${finding.id} ${finding.subject}: ${finding.observed}`),
   ];
-  process.stdout.write(
-    `NOT READY: ${target.name}; ${reasons.length} check(s) block the release (JUnit: ${junit})\n` +
-      reasons.map((reason) => `  - ${reason}\n`).join(""),
-  );
-  return status === ExitCode.passed ? ExitCode.failed : status;
+  const ready = scenarioRun.exitCode === ExitCode.passed && reasons.length === 0;
+  const status = ready || scenarioRun.exitCode !== ExitCode.passed ? scenarioRun.exitCode : ExitCode.failed;
+  const say = (text: string) => (values.json ? process.stderr : process.stdout).write(text);
+  if (ready) say(`READY: ${target.name} passed the read-only suite (JUnit: ${junit})\n`);
+  else
+    say(
+      `NOT READY: ${target.name}; ${reasons.length} check(s) block the release (JUnit: ${junit})\n` +
+        reasons.map((reason) => `  - ${reason}\n`).join(""),
+    );
+  if (values.json)
+    await printResults("gate", scenarioRun, {
+      target: target.name,
+      startedMs,
+      status,
+      blocking: reasons,
+      ready,
+    });
+  return status;
 }
 
 async function list(args: string[]): Promise<number> {
-  parse(args, {});
-  for (const scenario of await listScenarios()) process.stdout.write(`${scenario}\n`);
+  const { values } = parse(args, { json: { type: "boolean", default: false } });
+  const scenarios = await listScenarios();
+  if (!values.json) {
+    for (const scenario of scenarios) process.stdout.write(`${scenario}\n`);
+    return ExitCode.passed;
+  }
+  const [tests, readOnly] = await Promise.all([listTests(scenarios), listTests(scenarios, READ_ONLY)]);
+  const document = ScenarioListSchema.parse(scenarioList(scenarios, tests, readOnly));
+  process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   return ExitCode.passed;
 }
 
@@ -584,6 +662,7 @@ async function auditCommand(args: string[]): Promise<number> {
     progress: log,
   });
   const findings = allFindings(result.outcomes);
+  annotateFindings(findings, result.checkout.dir, values.json ? process.stderr : process.stdout);
   if (values.json) process.stdout.write(`${JSON.stringify(auditDocument(result), null, 2)}\n`);
   else if (findings.length > 0) process.stdout.write(`${renderFindingsText(findings)}\n\n`);
   const { checkout } = result;

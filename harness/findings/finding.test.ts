@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeFindingsAllure } from "./allure.ts";
+import { renderAnnotations } from "./github.ts";
 import { ExitCode } from "../errors.ts";
 import {
   allFindings,
@@ -173,5 +174,30 @@ describe("findings of a run as allure results", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("findings as GitHub Actions annotations", () => {
+  it("annotates blockers and warnings at their file and line in the workspace, escaped; info is not", () => {
+    const lines = renderAnnotations(
+      [
+        finding("blocker", "compose.public-ports", "deploy/docker-compose.yml", 18),
+        finding("warning", "unit.restart", "ops/sattva-backend.service"),
+        finding("info", "runbook.cron", "DEPLOYMENT_ARCHITECTURE.md", 24),
+      ],
+      "/work/repo/stack",
+      "/work/repo",
+    );
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^::error file=stack\/deploy\/docker-compose\.yml,line=18,title=compose\.public-ports redis%3A6379::redis publishes :6379 on every interface/,
+    );
+    expect(lines[0]).toContain("%0A");
+    expect(lines[0]).not.toContain("\n");
+    expect(lines[1]).toMatch(/^::warning file=stack\/ops\/sattva-backend\.service,title=unit\.restart /);
+    // A checkout outside the workspace is named by its absolute path.
+    expect(renderAnnotations([finding("blocker", "x", "a.yml", 1)], "/elsewhere", "/work/repo")[0]).toMatch(
+      /^::error file=\/elsewhere\/a\.yml,line=1,/,
+    );
   });
 });

@@ -30,15 +30,21 @@ describe("the preflight", () => {
 
   it("stops with an environment error naming only what is missing; warnings let the command go on", () => {
     const warning = { check: "Chromium", status: "warning", detail: "no screenshot" } as const;
-    expect(() => assertPreflight([warning], "run")).not.toThrow();
+    expect(() => {
+      assertPreflight([warning], "run");
+    }).not.toThrow();
     const missing = {
       check: "debootstrap",
       status: "missing",
       detail: "not found",
       fix: "apt-get install debootstrap",
     } as const;
-    expect(() => assertPreflight([warning, missing], "run")).toThrow(EnvironmentError);
-    expect(() => assertPreflight([warning, missing], "run")).toThrow(
+    expect(() => {
+      assertPreflight([warning, missing], "run");
+    }).toThrow(EnvironmentError);
+    expect(() => {
+      assertPreflight([warning, missing], "run");
+    }).toThrow(
       /^run cannot start: .*\nMISSING {2}debootstrap {2}not found; fix: apt-get install debootstrap$/,
     );
   });

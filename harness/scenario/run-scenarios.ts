@@ -1,14 +1,20 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { ExitCode } from "../errors.ts";
 import { stopProcessGroup } from "../lifecycle/process-group.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { readJournals } from "../report/journal.ts";
 import { addToJobSummary } from "../report/job-summary.ts";
 import { writeRunReport, type RunReportOptions } from "../report/run-report.ts";
+import {
+  readVitestReport,
+  runExitCode,
+  testResults,
+  VITEST_RESULTS,
+  type TestResult,
+} from "../results/run-results.ts";
 import { reportDir } from "./report-dir.ts";
 import { RunEnv, scenarioProcessEnv } from "./run-env.ts";
 
@@ -26,20 +32,13 @@ export async function listScenarios(): Promise<string[]> {
     .sort();
 }
 
-/** Failed and errored tests of the last vitest run, from its JUnit report (written by the config). */
-async function failedTestCount(junitReport: string): Promise<number> {
-  const junit = await readFile(junitReport, "utf8").catch(() => "");
-  const counts = /<testsuites [^>]*failures="(\d+)" errors="(\d+)"/.exec(junit);
-  return counts === null ? Number.NaN : Number(counts[1]) + Number(counts[2]);
-}
-
 /** Tests of scenario files tagged read-only (`// @module-tag read-only`): the release gate's suite. */
 export const READ_ONLY = "read-only";
 
 const scenarioFiles = (names: readonly string[]) => names.map((name) => `scenarios/${name}${SUFFIX}`);
 
-/** "file > test" names of the tests in these scenarios that match a vitest tags filter, without running them. */
-export async function listTests(names: readonly string[], tagsFilter: string): Promise<string[]> {
+/** "file > test" names of the tests in these scenarios (that match a vitest tags filter), without running them. */
+export async function listTests(names: readonly string[], tagsFilter?: string): Promise<string[]> {
   return withTempDir("list", async (dir) => {
     const out = path.join(dir, "tests.json");
     await execa(
@@ -49,8 +48,7 @@ export async function listTests(names: readonly string[], tagsFilter: string): P
         "list",
         "--config",
         VITEST_CONFIG,
-        "--tags-filter",
-        tagsFilter,
+        ...(tagsFilter === undefined ? [] : ["--tags-filter", tagsFilter]),
         `--json=${out}`,
         ...scenarioFiles(names),
       ],
@@ -61,44 +59,38 @@ export async function listTests(names: readonly string[], tagsFilter: string): P
   });
 }
 
-/** An attribute value of the JUnit report as text (vitest escapes newlines as &#x0A;). */
-export function unescapeXml(text: string): string {
-  return text
-    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
-    .replaceAll("&quot;", '"')
-    .replaceAll("&apos;", "'")
-    .replaceAll("&lt;", "<")
-    .replaceAll("&gt;", ">")
-    .replaceAll("&amp;", "&");
-}
-
-/** Each failed test of a JUnit report with the first line of its failure: what blocks a release. */
-export async function failuresIn(junitReport: string): Promise<string[]> {
-  const junit = await readFile(junitReport, "utf8").catch(() => "");
-  const failures: string[] = [];
-  for (const match of junit.matchAll(
-    /<testcase [^>]*name="([^"]*)"[^>]*>\s*<(?:failure|error) message="([^"]*)"/g,
-  )) {
-    const [, name = "", message = ""] = match;
-    failures.push(`${unescapeXml(name)}: ${unescapeXml(message).trim().split("\n").slice(0, 3).join(" / ")}`);
-  }
-  return failures;
+/** A finished run of scenario files: its exit code, each test's result, and the reports it wrote. */
+export interface ScenarioRun {
+  readonly exitCode: number;
+  /** Where its reports, journals and findings records are. */
+  readonly reportDir: string;
+  readonly tests: readonly TestResult[];
+  /** Report files by kind (html, summary, junit, findingsJunit, allure, journals, screenshot). */
+  readonly reports: Readonly<Record<string, string>>;
 }
 
 /**
- * Runs scenario files with vitest, output streamed as it comes, and returns the documented exit code:
- * 0 all passed, 1 a scenario failed, 2 none failed but one was inconclusive (its baseline did not hold).
+ * Runs scenario files with vitest, output streamed as it comes (to stderr with `quiet`, so stdout
+ * carries only a JSON document), and returns the documented exit code: 0 all passed, 1 a scenario
+ * failed, 2 none failed but one was inconclusive (its baseline did not hold), with vitest's results.
  */
 export async function runScenarios(
   names: readonly string[],
   grep: string | undefined,
   env: Record<string, string>,
-  tagsFilter?: string,
-  /** When the run began (ms since the epoch), if before this call: what it wrote since is in its report. */
-  startedAt = Date.now(),
-): Promise<number> {
-  const started = startedAt;
+  options: {
+    readonly tagsFilter?: string | undefined;
+    /** When the run began (ms since the epoch), if before this call: what it wrote since is in its report. */
+    readonly startedAt?: number;
+    /** vitest's own output to stderr: stdout is kept for a JSON document (`--json`). */
+    readonly quiet?: boolean;
+  } = {},
+): Promise<ScenarioRun> {
+  const started = options.startedAt ?? Date.now();
+  const { tagsFilter } = options;
   const reports = env[RunEnv.reportDir] ?? reportDir();
+  // A report of an earlier run must not be read as this one's.
+  await rm(path.join(reports, VITEST_RESULTS), { force: true });
   const vitest = execa(
     process.execPath,
     [
@@ -106,7 +98,6 @@ export async function runScenarios(
       "run",
       "--config",
       VITEST_CONFIG,
-      // --grep is text, not a pattern: test names have parentheses and dots.
       ...(grep === undefined ? [] : ["-t", RegExp.escape(grep)]),
       ...(tagsFilter === undefined ? [] : ["--tags-filter", tagsFilter]),
       ...scenarioFiles(names),
@@ -115,11 +106,8 @@ export async function runScenarios(
       cwd: ROOT,
       env: scenarioProcessEnv({ ...env, [RunEnv.reportDir]: reports }),
       extendEnv: false,
-      // Not the terminal's input: out of the foreground process group, reading it would stop vitest.
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", options.quiet === true ? 2 : "inherit", "inherit"],
       reject: false,
-      // Its own process group: a signal to this process reaches vitest and its scenario processes only
-      // through the teardown below, which waits for them to heal and dispose before the run ends.
       detached: true,
     },
   );
@@ -127,26 +115,29 @@ export async function runScenarios(
   const unregister =
     pid === undefined ? () => undefined : teardownOnSignal((signal) => stopProcessGroup(pid, signal));
   const result = await vitest.finally(unregister);
-  const exitCode = await exitCodeOf(result.exitCode ?? 1, reports, started);
-  await reportRun({
+  const vitestReport = await readVitestReport(reports);
+  const journals = await readJournals(path.join(reports, "journals"), started);
+  const tests = vitestReport === undefined ? [] : testResults(vitestReport, ROOT, journals);
+  const exitCode = runExitCode(result.exitCode ?? 1, tests);
+  const written = await reportRun({
     reportDir: reports,
     sinceMs: started,
     target: env[RunEnv.target] ?? "container",
     exitCode,
     runId: env[RunEnv.runId] ?? "run",
   });
-  return exitCode;
-}
-
-/** The documented exit code of a vitest run: inconclusive when every failed test was inconclusive. */
-async function exitCodeOf(vitestExitCode: number, reports: string, started: number): Promise<number> {
-  if (vitestExitCode === 0) return ExitCode.passed;
-  // Inconclusive runs fail their vitest test; if they are all the failures there were, say so.
-  const inconclusive = (await readJournals(path.join(reports, "journals"), started)).filter(
-    (journal) => journal.verdict.status === "inconclusive",
-  ).length;
-  const failedTests = await failedTestCount(path.join(reports, "junit.xml"));
-  return inconclusive > 0 && inconclusive === failedTests ? ExitCode.inconclusive : ExitCode.failed;
+  return {
+    exitCode,
+    reportDir: reports,
+    tests,
+    reports: {
+      junit: path.join(reports, "junit.xml"),
+      vitest: path.join(reports, VITEST_RESULTS),
+      allure: path.join(reports, "allure-results"),
+      journals: path.join(reports, "journals"),
+      ...written,
+    },
+  };
 }
 
 /**
@@ -154,14 +145,21 @@ async function exitCodeOf(vitestExitCode: number, reports: string, started: numb
  * page when there is one ($GITHUB_STEP_SUMMARY). A report that cannot be written is said, and does not
  * change the run's verdict.
  */
-async function reportRun(options: RunReportOptions): Promise<void> {
+async function reportRun(options: RunReportOptions): Promise<Record<string, string>> {
   try {
     const report = await writeRunReport(options);
     process.stderr.write(
       `report: ${report.html} (screenshot: ${report.screenshot ?? report.skipped ?? "none"}), summary ${report.markdown}${report.findingsJunit === undefined ? "" : `, findings as JUnit ${report.findingsJunit}`}\n`,
     );
     await addToJobSummary(report.markdown);
+    return {
+      html: report.html,
+      summary: report.markdown,
+      ...(report.findingsJunit === undefined ? {} : { findingsJunit: report.findingsJunit }),
+      ...(report.screenshot === undefined ? {} : { screenshot: report.screenshot }),
+    };
   } catch (error) {
     process.stderr.write(`report: not written: ${(error as Error).message}\n`);
+    return {};
   }
 }

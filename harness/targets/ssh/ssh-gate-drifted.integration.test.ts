@@ -72,12 +72,12 @@ it("provisions the drifted stack idempotently, then gates it over SSH: NOT READY
       expect(gate.exitCode, gate.stderr.slice(-3000)).toBe(ExitCode.failed);
       expect(gate.stdout).toContain(`NOT READY: ${ssh.url}`);
       expect(gate.stdout).toMatch(
-        /- the documented deployment reaches its steady state: steady state does not hold/,
+        /- smoke > the documented deployment reaches its steady state: steady state does not hold/,
       );
-      expect(gate.stdout).toMatch(/- the running host matches the documented architecture/);
+      expect(gate.stdout).toMatch(/- smoke > the running host matches the documented architecture/);
       // Its Redis is published on every interface: outsiders reach it, seen from this machine.
       expect(gate.stdout).toMatch(
-        /- outsiders reach the frontend and nothing the deployment does not mean to show/,
+        /- smoke > outsiders reach the frontend and nothing the deployment does not mean to show/,
       );
       expect(gate.stdout).toMatch(/- exposure\.redis-reachable :6379: .*Redis/);
       // Read by the checkout's names: its units and compose services, not the bundled stack's.

@@ -18,6 +18,7 @@ import { BUNDLED_STACK, openStackDir } from "../../stack/stack-layout.ts";
 import { Stack } from "../../stack/stack.ts";
 import { runLocal } from "../../host/local-command.ts";
 import { listScenarios } from "../../scenario/run-scenarios.ts";
+import { RunResultsSchema } from "../../results/run-results.ts";
 import { PLAIN_OUTPUT, sattvaChaos } from "../../testing/cli.ts";
 import { provisionedContent } from "../../testing/host-fingerprint.ts";
 import { openSshAccess, type SshAccess } from "../../testing/ssh-access.ts";
@@ -160,14 +161,19 @@ describe("ssh target on a deployed host", () => {
   });
 
   it("gates the release: not ready while outsiders reach the backend and the monitoring as the runbook publishes them; ready once closed to them", async () => {
-    const exposed = await sattvaChaos(["gate", ...sshArgs, ...report("gate-exposed")]);
+    // As a CI job reads it: the results document on stdout, the verdict line on stderr.
+    const exposed = await sattvaChaos(["gate", ...sshArgs, ...report("gate-exposed"), "--json"]);
     expect(exposed.exitCode, exposed.stderr.slice(-3000)).toBe(ExitCode.failed);
-    expect(exposed.stdout).toContain(`NOT READY: ${ssh.url}`);
+    expect(exposed.stderr).toContain(`NOT READY: ${ssh.url}`);
+    const results = RunResultsSchema.parse(JSON.parse(exposed.stdout));
+    expect(results).toMatchObject({ command: "gate", ready: false, status: "failed", exitCode: 1 });
+    expect(results.counts.failed).toBe(0);
+    const blocking = results.blocking.join("\n");
     // Seen from this machine at the host's address, not through the tunnel.
-    expect(exposed.stdout).toMatch(/- exposure\.backend-bypasses-nginx :8000: .*HTTP/);
-    expect(exposed.stdout).toMatch(/- exposure\.prometheus-reachable :9090: /);
-    expect(exposed.stdout).toMatch(/- exposure\.alertmanager-reachable :9093: /);
-    expect(exposed.stdout, "the loopback-published database is not reached").not.toMatch(/:5432/);
+    expect(blocking).toMatch(/^exposure\.backend-bypasses-nginx :8000: .*HTTP/m);
+    expect(blocking).toMatch(/^exposure\.prometheus-reachable :9090: /m);
+    expect(blocking).toMatch(/^exposure\.alertmanager-reachable :9093: /m);
+    expect(blocking, "the loopback-published database is not reached").not.toMatch(/:5432/);
 
     const { address } = await host.outside();
     await closeToOutsiders(host, { address, hostPorts: [8000], publishedPorts: [3001, 9090, 9093] });
@@ -219,7 +225,7 @@ describe("ssh target on a deployed host", () => {
       expect(gate.exitCode, gate.stderr.slice(-3000)).toBe(ExitCode.failed);
       expect(gate.stdout).toContain(`NOT READY: ${ssh.url}`);
       expect(gate.stdout).toMatch(
-        /- the documented deployment reaches its steady state: steady state does not hold/,
+        /- smoke > the documented deployment reaches its steady state: steady state does not hold/,
       );
     } finally {
       await host.run("systemctl start sattva-streamer");
