@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
+import { withPostgres } from "../probes/postgres.ts";
 import { request } from "undici";
 import { looseObject, looseText } from "../parse/loose-json.ts";
 import type { Stack } from "../stack/stack.ts";
@@ -130,21 +131,8 @@ export class Markers {
     });
   }
 
-  async #withDatabase<T>(use: (db: pg.Client) => Promise<T>): Promise<T> {
-    const connection = await this.#stack.postgresConnection();
-    const db = new pg.Client({ ...connection, connectionTimeoutMillis: 10_000, query_timeout: 10_000 });
-    try {
-      await db.connect();
-    } catch (error) {
-      throw new Error(
-        `PostgreSQL at ${connection.host}:${connection.port} (database ${connection.database}, user ${connection.user}) did not accept the harness's connection: ${(error as Error).message}`,
-      );
-    }
-    try {
-      return await use(db);
-    } finally {
-      await db.end();
-    }
+  #withDatabase<T>(use: (db: pg.Client) => Promise<T>): Promise<T> {
+    return withPostgres(this.#stack, use);
   }
 
   async #post(id: string, payload: string, timeoutMs: number): Promise<{ status: number; body: string }> {

@@ -1,4 +1,5 @@
 import type { Stack } from "../stack/stack.ts";
+import { withRedis } from "./redis.ts";
 
 /** What the streamer publishes to Redis on every loop (see fixtures/stacks/bundled/streamer/main.py). */
 export interface Heartbeat {
@@ -10,15 +11,19 @@ export interface Heartbeat {
   readonly ageSeconds: number;
 }
 
-/** The streamer's heartbeat read straight from Redis, or undefined when there is none. */
+/**
+ * The streamer's heartbeat read straight from Redis (through its published port), or undefined when
+ * there is none; its age by Redis' own clock (TIME), the host's, whatever this machine's says.
+ */
 export async function readHeartbeat(stack: Stack): Promise<Heartbeat | undefined> {
-  const redis = stack.deployment.service("redis") ?? "redis";
-  const read = await stack.run(
-    `docker compose ${stack.deployment.composeFileArgs} exec -T ${redis} redis-cli GET sattva:streamer:heartbeat; date +%s.%N`,
-    { check: false },
-  );
-  const [text = "", now = "0"] = read.stdout.trim().split("\n");
-  if (!text.startsWith("{")) return undefined;
-  const heartbeat = JSON.parse(text) as Omit<Heartbeat, "ageSeconds">;
-  return { ...heartbeat, ageSeconds: Number(now) - heartbeat.ts };
+  const read = await withRedis(stack, async (redis) => {
+    const [text, [seconds = "0", micros = "0"]] = await Promise.all([
+      redis.get("sattva:streamer:heartbeat"),
+      redis.time(),
+    ]);
+    return { text, now: Number(seconds) + Number(micros) / 1e6 };
+  });
+  if (read.text?.startsWith("{") !== true) return undefined;
+  const heartbeat = JSON.parse(read.text) as Omit<Heartbeat, "ageSeconds">;
+  return { ...heartbeat, ageSeconds: read.now - heartbeat.ts };
 }

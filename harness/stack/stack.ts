@@ -7,8 +7,9 @@ import type { CommandResult } from "../host/command.ts";
 import type { Host } from "../host/host.ts";
 import { isBuiltHere, type ResolvedImage } from "../images/image-builder.ts";
 import type { Service } from "../images/catalogue.ts";
+import { postgresReady } from "../probes/postgres.ts";
 import { InconclusiveError } from "../chaos/verdict.ts";
-import { looseObject, looseText } from "../parse/loose-json.ts";
+import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
 import { hashTree } from "../lifecycle/tree-hash.ts";
 import { runbook } from "../runbook/runbook.ts";
 import type { HostProvisioning } from "../targets/target.ts";
@@ -153,6 +154,7 @@ export class Stack {
   /** Compose builds provisioning could not make offline (read at the start). */
   #unbuilt: readonly SkippedService[] = [];
   #postgres: Promise<PostgresConnection> | undefined;
+  #composeConfig: Promise<Record<string, unknown>> | undefined;
 
   /** A stack to provision on a host the harness made, with the harness's images. */
   constructor(host: Host, source: StackDir, images: ReadonlyMap<Service, ResolvedImage>) {
@@ -228,20 +230,38 @@ export class Stack {
       const db = this.deployment.service("db");
       if (db === undefined)
         throw new InconclusiveError("the checkout deploys no PostgreSQL to write marker rows in");
-      const config = await this.compose("config --format json");
-      const services = looseObject(looseObject(JSON.parse(config.stdout) as unknown)["services"]);
-      const env = looseObject(looseObject(services[db])["environment"]);
+      const env = looseObject((await this.#composeService(db))["environment"]);
       const user = looseText(env["POSTGRES_USER"], "postgres");
-      // The runbook binds PostgreSQL to the host's loopback (127.0.0.1:5432:5432).
       return {
         host: "127.0.0.1",
-        port: await this.host.loopbackPort(5432),
+        port: await this.host.loopbackPort(await this.publishedPort(db, 5432)),
         user,
         password: looseText(env["POSTGRES_PASSWORD"]),
         database: looseText(env["POSTGRES_DB"], user),
       };
     })();
     return this.#postgres;
+  }
+
+  /**
+   * The host port compose publishes a service's container port on, as the services on the host reach
+   * it (the runbook's `127.0.0.1:5432:5432`); the container port itself when it publishes none, where
+   * nothing on the host reaches it and a probe there says so.
+   */
+  async publishedPort(service: string, containerPort: number): Promise<number> {
+    const { ports } = await this.#composeService(service);
+    const published = looseList(ports)
+      .map((entry) => looseObject(entry))
+      .find((entry) => Number(entry["target"]) === containerPort)?.["published"];
+    return published === undefined ? containerPort : Number(published);
+  }
+
+  /** A compose service as `docker compose config` resolves it (read once per stack). */
+  async #composeService(service: string): Promise<Record<string, unknown>> {
+    this.#composeConfig ??= this.compose("config --format json").then((config) =>
+      looseObject(looseObject(JSON.parse(config.stdout) as unknown)["services"]),
+    );
+    return looseObject((await this.#composeConfig)[service]);
   }
 
   /**
@@ -373,13 +393,13 @@ export class Stack {
         await until(
           `PostgreSQL (compose service ${db}) to accept connections`,
           async () => {
-            const ready = await this.compose(`exec -T ${db} pg_isready -q`, { check: false });
-            if (ready.exitCode === 0) return { ready: true, detail: "pg_isready exit 0" };
+            const ready = await postgresReady(this);
+            if (ready.ok) return { ready: true, detail: ready.detail };
             const state = (
               await this.compose(`ps -a --format {{.State}} ${db}`, { check: false })
             ).stdout.trim();
             if (state === "exited" || state === "dead" || state === "") gone = state || "not created";
-            return { ready: gone !== undefined, detail: `pg_isready exit ${ready.exitCode}` };
+            return { ready: gone !== undefined, detail: ready.detail };
           },
           250,
         ).waitUntilReady(120_000);

@@ -1,3 +1,5 @@
+import { postgresReady } from "../probes/postgres.ts";
+import { withRedis } from "../probes/redis.ts";
 import { readHeartbeat } from "../probes/heartbeat.ts";
 import { httpGet, httpGetJson } from "../probes/http.ts";
 import { describeListeners, listenersOn } from "../probes/ports.ts";
@@ -181,20 +183,21 @@ const nginxProxiesApi = check(
   },
 );
 
+// Both reached as the services on the host reach them: through the published port (pg, ioredis).
 const postgresAnswers = check("PostgreSQL answers", (stack) =>
-  needs(stack.deployment.service("db"), "the checkout deploys no PostgreSQL", async (db) => {
-    const ready = await stack.compose(`exec -T ${db} pg_isready`, { check: false });
-    return { ok: ready.exitCode === 0, detail: `pg_isready: ${(ready.stdout + ready.stderr).trim()}` };
-  }),
+  needs(stack.deployment.service("db"), "the checkout deploys no PostgreSQL", () => postgresReady(stack)),
 );
 
 const redisAnswers = check("Redis answers", (stack) =>
-  needs(stack.deployment.service("redis"), "the checkout deploys no Redis", async (redis) => {
-    const ping = await stack.compose(`exec -T ${redis} redis-cli ping`, { check: false });
-    return {
-      ok: ping.stdout.trim() === "PONG",
-      detail: `redis-cli ping: ${(ping.stdout + ping.stderr).trim()}`,
-    };
+  needs(stack.deployment.service("redis"), "the checkout deploys no Redis", async () => {
+    try {
+      return await withRedis(stack, async (redis, where) => {
+        // A reply at all is PONG (anything else is an error, caught below).
+        return { ok: true, detail: `PING to ${where}: ${await redis.ping()}` };
+      });
+    } catch (error) {
+      return { ok: false, detail: (error as Error).message };
+    }
   }),
 );
 
@@ -330,19 +333,22 @@ const streamerAlive = check("the streamer is alive (its profile's liveness signa
       };
     }
     case "redis-key": {
-      const redis = stack.deployment.service("redis");
-      if (redis === undefined)
+      if (stack.deployment.service("redis") === undefined)
         return { ok: false, detail: "the liveness signal is a Redis key, but the checkout deploys no Redis" };
-      const idle = await stack.compose(`exec -T ${redis} redis-cli OBJECT IDLETIME ${liveness.key}`, {
-        check: false,
-      });
-      const seconds = Number(idle.stdout.trim());
-      if (idle.stdout.trim() === "" || !Number.isFinite(seconds))
-        return { ok: false, detail: `Redis has no key ${liveness.key}` };
-      return {
-        ok: seconds <= liveness.maxAgeSeconds,
-        detail: `${liveness.key} last written ${seconds} s ago (at most ${liveness.maxAgeSeconds} s)`,
-      };
+      try {
+        return await withRedis(stack, async (redis, where) => {
+          // OBJECT IDLETIME: seconds since the key was last written or read; null when there is none.
+          const seconds = await redis.object("IDLETIME", liveness.key);
+          if (typeof seconds !== "number")
+            return { ok: false, detail: `${where} has no key ${liveness.key}` };
+          return {
+            ok: seconds <= liveness.maxAgeSeconds,
+            detail: `${liveness.key} last written ${seconds} s ago (at most ${liveness.maxAgeSeconds} s)`,
+          };
+        });
+      } catch (error) {
+        return { ok: false, detail: (error as Error).message };
+      }
     }
   }
 });
