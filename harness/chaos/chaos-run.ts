@@ -11,7 +11,7 @@ import type { Fault, Symptom } from "./fault.ts";
 import { DeadManSwitch } from "./dead-man-switch.ts";
 import { Markers } from "./markers.ts";
 import { takeHostSnapshot, type HostSnapshot } from "./residue.ts";
-import { Timeline } from "./timeline.ts";
+import { Timeline, Moment, runbookMoment } from "./timeline.ts";
 import { JOURNAL_VERSION, journalSchema, type ReplayRecord } from "../report/journal.ts";
 import { InconclusiveError, type Verdict } from "./verdict.ts";
 
@@ -87,10 +87,10 @@ export class ChaosRun {
         `the steady state did not hold before the fault:\n${describeSteadyState(steady)}`,
       );
     }
-    this.timeline.mark("steady state holds");
+    this.timeline.mark(Moment.steadyStateHolds);
     this.hostBefore = await takeHostSnapshot(this.stack);
     await this.markers.write(MARKERS_PER_RUN);
-    this.timeline.mark("markers written", `${this.markers.count} rows in ${this.markers.where}`);
+    this.timeline.mark(Moment.markersWritten, `${this.markers.count} rows in ${this.markers.where}`);
     return steady;
   }
 
@@ -107,7 +107,7 @@ export class ChaosRun {
     this.#everInjected.push(fault);
     await this.#deadMan.add(fault.healOnHost(this.stack));
     this.#injectedAtEpoch = await hostNow(this.stack);
-    const injected = this.timeline.mark("fault injected", fault.name);
+    const injected = this.timeline.mark(Moment.faultInjected, fault.name);
     const record: FaultRecord = { name: fault.name, params: fault.params ?? {}, injectedAtMs: injected.atMs };
     this.faults.push(record);
     await fault.inject(this.stack);
@@ -119,7 +119,7 @@ export class ChaosRun {
         `fault "${fault.name}" could not be shown to apply: ${(error as Error).message}`,
       );
     }
-    this.timeline.mark("fault proven", evidence);
+    this.timeline.mark(Moment.faultProven, evidence);
     record.evidence = evidence;
     await attachText(`proof: ${fault.name}`, evidence);
     return evidence;
@@ -133,7 +133,7 @@ export class ChaosRun {
   }
 
   async #detect(symptoms: readonly Symptom[], timeoutMs: number): Promise<Detection> {
-    const injectedAt = this.timeline.events.find((e) => e.label === "fault injected")?.atMs ?? 0;
+    const injectedAt = this.timeline.events.find((e) => e.label === Moment.faultInjected)?.atMs ?? 0;
     let found: { symptom: string; seen: string } | undefined;
     await until(
       `one of: ${symptoms.map((s) => s.name).join(", ")}`,
@@ -152,8 +152,11 @@ export class ChaosRun {
       250,
     ).waitUntilReady(timeoutMs * this.stack.host.slowdown);
     if (found === undefined) throw new Error("unreachable: detection resolved without a symptom");
-    const first = !this.timeline.events.some((e) => e.label === "detected");
-    const event = this.timeline.mark(first ? "detected" : "seen", `${found.symptom}: ${found.seen}`);
+    const first = !this.timeline.events.some((e) => e.label === Moment.detected);
+    const event = this.timeline.mark(
+      first ? Moment.detected : Moment.seen,
+      `${found.symptom}: ${found.seen}`,
+    );
     const detection = { ...found, timeToDetectMs: event.atMs - injectedAt };
     // The first symptom is the detection; later ones (a crash loop after the port conflict) are timed too.
     if (first) {
@@ -171,7 +174,7 @@ export class ChaosRun {
   }
 
   async #alert(name: string, timeoutMs: number): Promise<AlertResult> {
-    const injectedAt = this.timeline.events.find((e) => e.label === "fault injected")?.atMs ?? 0;
+    const injectedAt = this.timeline.events.find((e) => e.label === Moment.faultInjected)?.atMs ?? 0;
     try {
       await until(
         `alert ${name} to fire`,
@@ -186,18 +189,18 @@ export class ChaosRun {
         1_000,
       ).waitUntilReady(timeoutMs * this.stack.host.slowdown);
     } catch {
-      this.timeline.mark("alert did not fire", name);
+      this.timeline.mark(Moment.alertDidNotFire, name);
       this.results[`time to alert ${name} (s)`] = "did not fire";
       return { name, timeToAlertMs: undefined };
     }
-    const event = this.timeline.mark("alert fired", name);
+    const event = this.timeline.mark(Moment.alertFired, name);
     this.results[`time to alert ${name} (s)`] = (event.atMs - injectedAt) / 1000;
     return { name, timeToAlertMs: event.atMs - injectedAt };
   }
 
   /** Runs one of the runbook's commands exactly as written, in /opt/sattva-streamer, keeping its output. */
   runbook(command: string, timeoutMs = 120_000): Promise<CommandResult> {
-    return step(`runbook: ${command}`, async () => {
+    return step(runbookMoment(command), async () => {
       const result = await this.stack.run(command, { check: false, timeoutMs });
       return this.#recordRunbookStep(command, result);
     });
@@ -228,7 +231,7 @@ export class ChaosRun {
     followedForMs?: number,
   ): Promise<CommandResult> {
     const watched = followedForMs === undefined ? "" : `, followed for ${followedForMs / 1000} s`;
-    const event = this.timeline.mark(`runbook: ${command}`, `exit ${result.exitCode}${watched}`);
+    const event = this.timeline.mark(runbookMoment(command), `exit ${result.exitCode}${watched}`);
     this.runbookSteps.push({
       command,
       result,
@@ -252,7 +255,7 @@ export class ChaosRun {
   async hold(ms: number, since: number, why: string): Promise<void> {
     const left = ms - (performance.now() - since);
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
-    this.timeline.mark("held", `${(ms / 1000).toFixed(0)} s: ${why}`);
+    this.timeline.mark(Moment.held, `${(ms / 1000).toFixed(0)} s: ${why}`);
   }
 
   /** Marks a moment of the scenario's own (e.g. "systemd restarted the backend"). */
@@ -269,15 +272,15 @@ export class ChaosRun {
   }
 
   async #recovered(): Promise<number> {
-    const injectedAt = this.timeline.events.find((e) => e.label === "fault injected")?.atMs ?? 0;
+    const injectedAt = this.timeline.events.find((e) => e.label === Moment.faultInjected)?.atMs ?? 0;
     const steady = await checkSteadyState(this.stack, { settle: true, failFast: true });
     if (!steady.holds)
       throw new Error(`the stack did not return to its steady state:\n${describeSteadyState(steady)}`);
-    const event = this.timeline.mark("steady state back");
+    const event = this.timeline.mark(Moment.steadyStateBack);
     const lost = await this.markers.missing();
     if (lost.length > 0)
       throw new Error(`data lost: ${lost.length} of ${this.markers.count} markers: ${lost.join(", ")}`);
-    this.timeline.mark("markers intact", `${this.markers.count} rows`);
+    this.timeline.mark(Moment.markersIntact, `${this.markers.count} rows`);
     const timeToRecover = event.atMs - injectedAt;
     this.results["time to recover (s)"] = timeToRecover / 1000;
     return timeToRecover;
@@ -306,7 +309,7 @@ export class ChaosRun {
         unhealed.push(`${fault.name}: ${(error as Error).message}`);
         continue;
       }
-      const healed = this.timeline.mark("healed", fault.name);
+      const healed = this.timeline.mark(Moment.healed, fault.name);
       const record = this.faults.findLast((f) => f.name === fault.name);
       if (record !== undefined) record.healedAtMs = healed.atMs;
     }

@@ -1,3 +1,32 @@
+/**
+ * The moments a chaos run marks itself, by name: the journal keeps their text, and the reports draw
+ * each kind its own way (timeline-svg.ts). A scenario's own marks (`chaos.mark`) are free text.
+ */
+export const Moment = {
+  steadyStateHolds: "steady state holds",
+  markersWritten: "markers written",
+  faultInjected: "fault injected",
+  faultProven: "fault proven",
+  /** The first symptom seen; later ones are `seen`. */
+  detected: "detected",
+  seen: "seen",
+  alertFired: "alert fired",
+  alertDidNotFire: "alert did not fire",
+  held: "held",
+  steadyStateBack: "steady state back",
+  markersIntact: "markers intact",
+  healed: "healed",
+} as const;
+export type Moment = (typeof Moment)[keyof typeof Moment];
+
+/** A runbook command run verbatim is marked `runbook: <command>`. */
+export const runbookMoment = (command: string): string => `runbook: ${command}`;
+
+/** The command of a `runbook: …` mark, or undefined for any other. */
+export function runbookCommandOf(label: string): string | undefined {
+  return label.startsWith("runbook: ") ? label.slice("runbook: ".length) : undefined;
+}
+
 /** One moment of a scenario, in milliseconds since the scenario started. */
 export interface TimelineEvent {
   readonly atMs: number;

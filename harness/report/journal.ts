@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import type { TimelineEvent } from "../chaos/timeline.ts";
+import { Moment, type TimelineEvent } from "../chaos/timeline.ts";
 import type { Verdict } from "../chaos/verdict.ts";
 import { z } from "zod";
 
@@ -142,9 +142,9 @@ export async function readJournals(dir: string, sinceMs = 0): Promise<Journal[]>
 export function faultsOf(journal: Journal): readonly JournalFault[] {
   if (journal.faults !== undefined) return journal.faults;
   const labelled = (label: string) => journal.timeline.filter((e) => e.label === label);
-  // ChaosRun marks "fault proven" right after each "fault injected", so the nth proves the nth.
-  const proofs = labelled("fault proven");
-  return labelled("fault injected").map((injected, index) => {
+  // ChaosRun marks a fault proven right after each fault injected, so the nth proves the nth.
+  const proofs = labelled(Moment.faultProven);
+  return labelled(Moment.faultInjected).map((injected, index) => {
     const evidence = proofs[index]?.detail;
     return {
       name: injected.detail ?? "unnamed fault",

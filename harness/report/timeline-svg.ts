@@ -1,4 +1,4 @@
-import type { TimelineEvent } from "../chaos/timeline.ts";
+import { Moment, runbookCommandOf, type TimelineEvent } from "../chaos/timeline.ts";
 import { html, type Html } from "./html.ts";
 import { formatSeconds, truncate } from "./run-summary.ts";
 
@@ -27,22 +27,24 @@ export const MARKER_KINDS = {
 
 export type MarkerKindName = keyof typeof MARKER_KINDS;
 
-const KIND_OF_LABEL: Readonly<Record<string, MarkerKindName>> = {
-  "steady state holds": "baseline",
-  "markers written": "baseline",
-  "fault injected": "fault",
-  "fault proven": "proven",
-  detected: "detected",
-  seen: "detected",
-  "alert fired": "alert",
-  "alert did not fire": "noAlert",
-  "steady state back": "recovered",
-  "markers intact": "recovered",
-  healed: "healed",
+const KIND_OF_MOMENT: Readonly<Record<Moment, MarkerKindName>> = {
+  [Moment.steadyStateHolds]: "baseline",
+  [Moment.markersWritten]: "baseline",
+  [Moment.faultInjected]: "fault",
+  [Moment.faultProven]: "proven",
+  [Moment.detected]: "detected",
+  [Moment.seen]: "detected",
+  [Moment.alertFired]: "alert",
+  [Moment.alertDidNotFire]: "noAlert",
+  [Moment.held]: "other",
+  [Moment.steadyStateBack]: "recovered",
+  [Moment.markersIntact]: "recovered",
+  [Moment.healed]: "healed",
 };
 
 function kindOf(label: string): MarkerKindName {
-  return label.startsWith("runbook: ") ? "runbook" : (KIND_OF_LABEL[label] ?? "other");
+  if (runbookCommandOf(label) !== undefined) return "runbook";
+  return label in KIND_OF_MOMENT ? KIND_OF_MOMENT[label as Moment] : "other";
 }
 
 /** A marker of this kind centred on (x, y). */
@@ -112,9 +114,9 @@ function placeLabels(events: readonly TimelineEvent[], xOf: (ms: number) => numb
 
 /** Shades the fault's window: from the fault injected to the steady state back (or the end). */
 function faultWindow(events: readonly TimelineEvent[], xOf: (ms: number) => number, endMs: number): Html {
-  const injected = events.find((e) => e.label === "fault injected");
+  const injected = events.find((e) => e.label === Moment.faultInjected);
   if (injected === undefined) return html``;
-  const back = events.find((e) => e.label === "steady state back" && e.atMs >= injected.atMs);
+  const back = events.find((e) => e.label === Moment.steadyStateBack && e.atMs >= injected.atMs);
   const from = xOf(injected.atMs);
   const to = xOf(back?.atMs ?? endMs);
   return html`<rect
