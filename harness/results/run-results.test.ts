@@ -9,16 +9,29 @@ const report = {
     {
       name: "/repo/scenarios/nginx-502.test.ts",
       assertionResults: [
-        { fullName: "nginx 502 > backend stopped", status: "passed", duration: 41_000, failureMessages: [] },
+        {
+          fullName: "nginx 502 > backend stopped",
+          title: "backend stopped",
+          status: "passed",
+          duration: 41_000,
+          failureMessages: [],
+        },
         {
           fullName: "nginx 502 > backend on the wrong port",
+          title: "backend on the wrong port",
           status: "failed",
           duration: 12_000,
           failureMessages: [
             "AssertionError: nginx answers 200, expected 502\n    at scenarios/nginx-502.test.ts:40:5",
           ],
         },
-        { fullName: "nginx 502 > restart frontend", status: "skipped", duration: null, failureMessages: [] },
+        {
+          fullName: "nginx 502 > restart frontend",
+          title: "restart frontend",
+          status: "skipped",
+          duration: null,
+          failureMessages: [],
+        },
       ],
     },
     {
@@ -26,6 +39,7 @@ const report = {
       assertionResults: [
         {
           fullName: "the documented deployment reaches its steady state",
+          title: "the documented deployment reaches its steady state",
           status: "failed",
           duration: 30_000,
           failureMessages: ["InconclusiveError: the baseline did not hold: redis down\n    at fixture"],
@@ -49,7 +63,7 @@ const journal = (test: string, verdict: Journal["verdict"]): Journal => ({
 
 describe("a run's results, from vitest's own report and the journals", () => {
   const tests = testResults(report, "/repo", [
-    journal("nginx 502 > backend stopped", { status: "passed" }),
+    journal("backend stopped", { status: "passed" }),
     journal("nginx 502 > backend on the wrong port", { status: "failed", cause: "nginx answers 200" }),
   ]);
 

@@ -18,6 +18,7 @@ const VitestReportSchema = z.object({
       assertionResults: z.array(
         z.object({
           fullName: z.string(),
+          title: z.string(),
           status: z.string(),
           duration: z.number().nullish(),
           failureMessages: z.array(z.string()).nullish(),
@@ -101,7 +102,10 @@ export function testResults(report: VitestReport, root: string, journals: readon
     const relative = path.relative(root, file.name);
     const scenario = path.basename(file.name).replace(/(\.integration)?\.test\.ts$/, "");
     return file.assertionResults.map((test): TestResult => {
-      const journal = journals.find((j) => j.scenario === scenario && j.test === test.fullName);
+      // A journal names its test by its title (ChaosRun); older ones by the full name.
+      const journal = journals.find(
+        (j) => j.scenario === scenario && (j.test === test.title || j.test === test.fullName),
+      );
       const error = test.failureMessages?.[0];
       const failed = test.status === "failed";
       const inconclusive =
