@@ -28,6 +28,10 @@ const REPORT = [
   "--report DIR",
   "where the HTML page, summary, JUnit, allure results, journals and logs go (default: reports/)",
 ] as const;
+const METRICS = [
+  "--metrics FILE",
+  "the results as metrics (exit code, tests, times to detect, alert and recover, findings) for the node exporter's textfile collector",
+] as const;
 const SSH = [
   ["--ssh-key FILE", "the private key for an ssh:// target"],
   ["--ssh-known-hosts FILE", "the known_hosts file to check its host key against"],
@@ -37,8 +41,8 @@ const SSH = [
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   run: {
     synopsis: [
-      `run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--runbook FILE] [--mode offline|online] [--grep TEXT] [--report DIR] [--keep] [--jobs N] [--allow-destructive] [--json]`,
-      "run --replay JOURNAL [--report DIR] [--json]",
+      `run [scenario...] [--target ${TARGET_CHOICES}] [--stack DIR] [--runbook FILE] [--mode offline|online] [--grep TEXT] [--report DIR] [--keep] [--jobs N] [--allow-destructive] [--json] [--metrics FILE]`,
+      "run --replay JOURNAL [--report DIR] [--json] [--metrics FILE]",
     ],
     about:
       "Runs scenarios (all if none is named) against the stack on a disposable host, each fault healed and each verdict proven; --replay runs a journal's test again the same way and says whether it ended the same.",
@@ -67,6 +71,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
         "--json",
         "the results on stdout (schema: harness/results/run-results.schema.json), vitest's output on stderr",
       ],
+      METRICS,
     ],
     examples: [
       "sattva-chaos run",
@@ -77,7 +82,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   },
   gate: {
     synopsis: [
-      `gate --target ${TARGET_CHOICES} [--stack DIR] [--runbook FILE] [--report DIR] [--json] [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new]`,
+      `gate --target ${TARGET_CHOICES} [--stack DIR] [--runbook FILE] [--report DIR] [--json] [--metrics FILE] [--ssh-key FILE] [--ssh-known-hosts FILE] [--ssh-accept-new]`,
     ],
     about:
       "The release gate: the read-only suite against the host about to take a rollout. Exit 0 = READY; otherwise it prints what blocks the release (JUnit in the report).",
@@ -87,6 +92,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       RUNBOOK,
       REPORT,
       ["--json", "the results on stdout, with `ready` (schema: harness/results/run-results.schema.json)"],
+      METRICS,
       MODE,
       ...SSH,
     ],

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { stat, writeFile } from "node:fs/promises";
+import { rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { execa } from "execa";
@@ -52,6 +52,7 @@ import {
   STATUS_OF_EXIT,
   type RunResults,
 } from "../results/run-results.ts";
+import { renderMetrics } from "../results/metrics.ts";
 import { scenarioList, ScenarioListSchema } from "../results/scenario-list.ts";
 import { secondsSince } from "../format.ts";
 import { HOST_PORTS, STACK_PORTS } from "../stack-ports.ts";
@@ -377,6 +378,7 @@ async function run(args: string[]): Promise<number> {
     mode: { type: "string" },
     jobs: { type: "string" },
     json: { type: "boolean", default: false },
+    metrics: { type: "string" },
   });
   const journal = values.replay === undefined ? undefined : await readReplayableJournal(values.replay);
   let plan: RunPlan;
@@ -463,15 +465,21 @@ async function run(args: string[]): Promise<number> {
     );
   const status =
     blockers.length > 0 && scenarioRun.exitCode === ExitCode.passed ? ExitCode.failed : scenarioRun.exitCode;
-  if (values.json) {
-    const blocking = [...failingTests(scenarioRun.tests), ...blockers.map(describeBlocker)];
-    await printResults("run", scenarioRun, { target: target.name, startedMs: runStarted, status, blocking });
-  }
+  const blocking = [...failingTests(scenarioRun.tests), ...blockers.map(describeBlocker)];
+  await publishResults(
+    "run",
+    scenarioRun,
+    { target: target.name, startedMs: runStarted, status, blocking },
+    values,
+  );
   return status;
 }
 
-/** The run's results document (`--json`) on stdout, checked against its schema. */
-async function printResults(
+/**
+ * The run's results document, checked against its schema: on stdout with `--json`, as metrics in
+ * `--metrics FILE` (the node exporter's textfile format).
+ */
+async function publishResults(
   command: RunResults["command"],
   scenarioRun: ScenarioRun,
   run: {
@@ -481,7 +489,9 @@ async function printResults(
     readonly blocking: readonly string[];
     readonly ready?: boolean;
   },
+  outputs: { readonly json: boolean; readonly metrics?: string | undefined },
 ): Promise<void> {
+  if (!outputs.json && outputs.metrics === undefined) return;
   const findings = await readFindingsRecords(path.join(scenarioRun.reportDir, "findings"), run.startedMs);
   const document = RunResultsSchema.parse({
     schemaVersion: RUN_RESULTS_VERSION,
@@ -498,7 +508,14 @@ async function printResults(
     findings: findings.map((record) => ({ source: record.source, findings: record.findings })),
     reports: scenarioRun.reports,
   } satisfies RunResults);
-  process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  if (outputs.metrics !== undefined) {
+    // Written whole, then renamed: the textfile collector never reads half a file.
+    const file = path.resolve(outputs.metrics);
+    await writeFile(`${file}.tmp`, renderMetrics(document));
+    await rename(`${file}.tmp`, file);
+    log(`metrics: ${file}`);
+  }
+  if (outputs.json) process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
 }
 
 /**
@@ -583,6 +600,7 @@ async function gate(args: string[]): Promise<number> {
     ...runbookOption,
     report: { type: "string" },
     json: { type: "boolean", default: false },
+    metrics: { type: "string" },
     ...modeOption,
   });
   if (values.target === undefined) {
@@ -622,14 +640,12 @@ async function gate(args: string[]): Promise<number> {
       `NOT READY: ${target.name}; ${reasons.length} check(s) block the release (JUnit: ${junit})\n` +
         reasons.map((reason) => `  - ${reason}\n`).join(""),
     );
-  if (values.json)
-    await printResults("gate", scenarioRun, {
-      target: target.name,
-      startedMs,
-      status,
-      blocking: reasons,
-      ready,
-    });
+  await publishResults(
+    "gate",
+    scenarioRun,
+    { target: target.name, startedMs, status, blocking: reasons, ready },
+    values,
+  );
   return status;
 }
 
