@@ -75,9 +75,14 @@ describe("db not ready", () => {
 
     // The runbook's order, verbatim where it can be: each command runs in the stack's root (so the
     // `cd` is the runbook's, not what makes the rest work). Its compose line names Grafana, which has
-    // no image offline: that one step is the harness's, the same services less Grafana.
+    // no image offline: that step runs adapted (the same services less Grafana), and the journal says
+    // so, so the coverage table names it as an exception rather than as the runbook's line.
     expect((await chaos.runbook("cd /opt/sattva-streamer")).exitCode).toBe(0);
-    const up = await chaos.stack.startComposeServices();
+    const composeUp = chaos.stack.documentedComposeUp;
+    const up =
+      composeUp.why === undefined
+        ? await chaos.runbook(composeUp.runbook, 5 * 60_000)
+        : await chaos.runbookAdapted(composeUp.runbook, composeUp.run, composeUp.why, 5 * 60_000);
     expect(up.exitCode, up.stderr).toBe(0);
     const composeUpAt = performance.now();
     const sleep = await chaos.runbook("sleep 10");

@@ -46,6 +46,8 @@ export interface RunbookStep {
   readonly atMs: number;
   /** For a command that follows forever (`-f`): how long it was watched before being stopped. */
   readonly followedForMs?: number;
+  /** A runbook command this host cannot run as written: what ran instead, and why. */
+  readonly adapted?: { readonly ran: string; readonly why: string };
 }
 
 /**
@@ -207,6 +209,18 @@ export class ChaosRun {
   }
 
   /**
+   * Runs a runbook command this host cannot run as written as `ran` instead (a service with no image
+   * offline left out), recorded as the runbook's command adapted, with why: the coverage table names
+   * it as an exception, never as the command run verbatim.
+   */
+  runbookAdapted(command: string, ran: string, why: string, timeoutMs = 120_000): Promise<CommandResult> {
+    return step(`${runbookMoment(command)} (adapted: ${ran})`, async () => {
+      const result = await this.stack.run(ran, { check: false, timeoutMs });
+      return this.#recordRunbookStep(command, result, undefined, { ran, why });
+    });
+  }
+
+  /**
    * Runs a runbook command that follows forever (`journalctl -f`, `docker logs -f`) exactly as
    * written, for `windowMs`, then stops it with SIGINT as an engineer's Ctrl-C would; resolves with
    * what it printed in that window. Start it before the fault (without awaiting) to see the fault
@@ -229,14 +243,17 @@ export class ChaosRun {
     command: string,
     result: CommandResult,
     followedForMs?: number,
+    adapted?: RunbookStep["adapted"],
   ): Promise<CommandResult> {
     const watched = followedForMs === undefined ? "" : `, followed for ${followedForMs / 1000} s`;
-    const event = this.timeline.mark(runbookMoment(command), `exit ${result.exitCode}${watched}`);
+    const how = adapted === undefined ? "" : `, adapted: ${adapted.ran} (${adapted.why})`;
+    const event = this.timeline.mark(runbookMoment(command), `exit ${result.exitCode}${watched}${how}`);
     this.runbookSteps.push({
       command,
       result,
       atMs: event.atMs,
       ...(followedForMs === undefined ? {} : { followedForMs }),
+      ...(adapted === undefined ? {} : { adapted }),
     });
     await attachText(
       `${command} (exit ${result.exitCode}${watched})`,
@@ -362,6 +379,7 @@ export class ChaosRun {
           stdout: step.result.stdout,
           stderr: step.result.stderr,
           ...(step.followedForMs === undefined ? {} : { followedForMs: step.followedForMs }),
+          ...(step.adapted === undefined ? {} : { adapted: step.adapted }),
         })),
         replay: entry.replay,
       }),

@@ -22,6 +22,8 @@ export interface JournalRunbookStep {
   readonly stdout: string;
   readonly stderr: string;
   readonly followedForMs?: number;
+  /** A runbook command this host could not run as written: what ran instead, and why. */
+  readonly adapted?: { readonly ran: string; readonly why: string };
 }
 
 /**
@@ -87,6 +89,8 @@ export const journalSchema = z.strictObject({
       stderr: z.string(),
       /** A command that follows forever (`-f`): how long it was watched before it was stopped. */
       followedForMs: z.number().optional(),
+      /** A command this host could not run as written: what ran instead, and why. */
+      adapted: z.strictObject({ ran: z.string(), why: z.string() }).optional(),
     }),
   ),
   replay: replaySchema,

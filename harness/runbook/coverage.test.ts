@@ -68,6 +68,24 @@ describe("runbookCoverage", () => {
     expect(describeCoverage(rows)).toBe(`2 of ${rows.length} runbook commands run verbatim by a scenario`);
   });
 
+  it("names a command run only adapted to the host, with why, and never counts it as run verbatim", () => {
+    const up = "docker compose up -d db redis frontend prometheus grafana alertmanager";
+    const adapted = {
+      ran: "docker compose up -d db redis frontend prometheus alertmanager",
+      why: "grafana: skipped: needs image grafana offline",
+    };
+    const rows = runbookCoverage(bundled, [
+      { ...journal([]), runbook: [{ command: up, exitCode: 0, adapted }] },
+    ]);
+    const row = rows.find((r) => r.command === up);
+    expect(row && describeRuns(row)).toBe(
+      `nginx-502 > backend stopped (not as written: ran \`${adapted.ran}\` (${adapted.why}), exit 0, passed)`,
+    );
+    expect(describeCoverage(rows)).toBe(
+      `0 of ${rows.length} runbook commands run verbatim by a scenario; 1 only adapted to this host (why in its row)`,
+    );
+  });
+
   it("counts a runbook command run as the test's fault", () => {
     const rows = runbookCoverage(bundled, [
       { ...journal([]), faults: [{ params: { runbookCommand: "docker compose up -d backend" } }] },

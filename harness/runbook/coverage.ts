@@ -17,6 +17,8 @@ export interface CommandRun {
   readonly exitCode?: number;
   /** A command that follows forever, watched for this long. */
   readonly followedForMs?: number;
+  /** Not run as written: what ran instead, and why (an exception, not coverage). */
+  readonly adapted?: { readonly ran: string; readonly why: string };
   /** The verdict of the test that ran it (its assertions on the command's outcome among them). */
   readonly verdict: VerdictStatus;
 }
@@ -51,6 +53,7 @@ export interface JournalSteps {
     readonly command: string;
     readonly exitCode: number;
     readonly followedForMs?: number;
+    readonly adapted?: { readonly ran: string; readonly why: string };
   }[];
   /** Faults whose `runbookCommand` parameter is a runbook command, run verbatim as the fault. */
   readonly faults?: readonly { readonly params?: Readonly<Record<string, unknown>> }[];
@@ -79,13 +82,20 @@ export function runbookCoverage(runbook: Runbook, journals: readonly JournalStep
             ...test,
             exitCode: step.exitCode,
             ...(step.followedForMs === undefined ? {} : { followedForMs: step.followedForMs }),
+            ...(step.adapted === undefined ? {} : { adapted: step.adapted }),
           })),
       ];
     }),
   }));
 }
 
-/** Who ran a runbook command: "nginx-502 > backend stopped (exit 7, passed)", or that no scenario did. */
+/** Whether some test ran the command as written (not only adapted). */
+const verbatim = (row: CoverageRow) => row.runs.some((run) => run.adapted === undefined);
+
+/**
+ * Who ran a runbook command: "nginx-502 > backend stopped (exit 7, passed)", an adaptation with why,
+ * or that no scenario did.
+ */
 export function describeRuns(row: CoverageRow): string {
   return row.runs.length === 0
     ? "not run by any scenario of this run"
@@ -94,13 +104,18 @@ export function describeRuns(row: CoverageRow): string {
           const watched =
             run.followedForMs === undefined ? "" : `followed for ${run.followedForMs / 1000} s, `;
           const how = run.exitCode === undefined ? "as the fault" : `${watched}exit ${run.exitCode}`;
-          return `${run.scenario} > ${run.test} (${how}, ${run.verdict})`;
+          const adapted =
+            run.adapted === undefined
+              ? ""
+              : `not as written: ran \`${run.adapted.ran}\` (${run.adapted.why}), `;
+          return `${run.scenario} > ${run.test} (${adapted}${how}, ${run.verdict})`;
         })
         .join("; ");
 }
 
-/** "21 of 29 runbook commands run verbatim by a scenario". */
+/** "28 of 29 runbook commands run verbatim by a scenario; 1 only adapted (why in its row)". */
 export function describeCoverage(rows: readonly CoverageRow[]): string {
-  const run = rows.filter((row) => row.runs.length > 0).length;
-  return `${run} of ${rows.length} runbook commands run verbatim by a scenario`;
+  const run = rows.filter(verbatim).length;
+  const adapted = rows.filter((row) => row.runs.length > 0 && !verbatim(row)).length;
+  return `${run} of ${rows.length} runbook commands run verbatim by a scenario${adapted === 0 ? "" : `; ${adapted} only adapted to this host (why in its row)`}`;
 }

@@ -435,6 +435,28 @@ export class Stack {
     return `docker compose ${this.deployment.composeFileArgs} ${this.composeUpArgs}`.replace(/ {2,}/g, " ");
   }
 
+  /**
+   * The runbook's step 1 as it can run here: its own words, and, where this host cannot run them as
+   * written (a service with no image offline, names the checkout changed), the command run instead
+   * and why. Reports name the adaptation; they never count it as the runbook's command run verbatim.
+   */
+  get documentedComposeUp(): { readonly runbook: string; readonly run: string; readonly why?: string } {
+    const written = runbook().composeUp.command;
+    const run = this.composeUpCommand;
+    if (run === written) return { runbook: written, run };
+    const reasons = [
+      ...this.skipped.map((s) => `${s.service}: ${s.reason}`),
+      ...(this.deployment.composeFileArgs.trim() === ""
+        ? []
+        : [`the checkout's compose files: ${this.deployment.composeFileArgs.trim()}`]),
+    ];
+    return {
+      runbook: written,
+      run,
+      why: reasons.join("; ") || "the checkout names its services differently",
+    };
+  }
+
   startComposeServices(): Promise<CommandResult> {
     return this.compose(this.composeUpArgs, { timeoutMs: 5 * 60_000 });
   }
