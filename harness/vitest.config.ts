@@ -18,7 +18,7 @@ const jobs = Number(
  * Integration files that build, damage and prune the host templates every other file's hosts start
  * from, and assert what they find: they run one after another once the rest is done.
  */
-const ALONE = "harness/**/*.alone.integration.test.ts";
+const ALONE = "harness/**/*.alone.integration.test.{ts,js}";
 
 // Unit tests sit beside the code and need no Docker; integration tests boot real hosts.
 export default defineConfig({
@@ -40,8 +40,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["harness/**/*.test.ts"],
-          exclude: ["harness/**/*.integration.test.ts", "harness/**/*.vm.test.ts"],
+          include: ["harness/**/*.test.{ts,js}"],
+          exclude: ["harness/**/*.integration.test.{ts,js}", "harness/**/*.vm.test.{ts,js}"],
         },
       },
       {
@@ -64,7 +64,7 @@ export default defineConfig({
           tags: [
             { name: "read-only", description: "checks that change nothing on the host (the release gate)" },
           ],
-          include: ["harness/**/*.integration.test.ts", "scenarios/**/*.test.ts"],
+          include: ["harness/**/*.integration.test.{ts,js}", "scenarios/**/*.test.{ts,js}"],
           exclude: [ALONE],
           // After the unit tests, side by side.
           sequence: { groupOrder: 1 },
@@ -86,7 +86,7 @@ export default defineConfig({
           // they would double the main CI's time.
           name: "vm",
           sequence: { groupOrder: 3 },
-          include: ["harness/**/*.vm.test.ts"],
+          include: ["harness/**/*.vm.test.{ts,js}"],
           testTimeout: 45 * 60_000,
           hookTimeout: 15 * 60_000,
           fileParallelism: false,

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { docker } from "../docker/docker-cli.ts";
 import { currentOwner, Label, labelArgs } from "../docker/labels.ts";
@@ -7,7 +8,8 @@ import { InconclusiveError } from "../chaos/verdict.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
 import type { PortAnswer } from "./port-probe.ts";
 
-const PROBE_CLI = fileURLToPath(new URL("./probe-cli.ts", import.meta.url));
+/** Beside this module, whether it runs from the sources (.ts) or the installed package (.js). */
+const PROBE_CLI = fileURLToPath(new URL(`./probe-cli${path.extname(import.meta.url)}`, import.meta.url));
 
 /**
  * Probes `ports` of `address` from another machine on the Docker network `network`: a container there

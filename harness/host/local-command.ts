@@ -17,6 +17,8 @@ export interface LocalCommandOptions {
   /** Throw CommandError on a non-zero exit (default true). */
   readonly check?: boolean;
   readonly env?: Readonly<Record<string, string>>;
+  /** The working directory (this process's unless given). */
+  readonly cwd?: string;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function runLocal(
     ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     ...(options.killAfterMs === undefined ? {} : { forceKillAfterDelay: options.killAfterMs }),
     ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   if (child.code === "ENOENT") {
     throw new EnvironmentError(`"${file}" was not found on PATH; install it (see the README's setup)`);

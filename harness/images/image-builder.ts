@@ -8,6 +8,7 @@ import { assertDockerRunning, docker } from "../docker/docker-cli.ts";
 import { Label, labelArgs } from "../docker/labels.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { secondsSince } from "../format.ts";
+import { reportDir } from "../scenario/report-dir.ts";
 import {
   CATALOGUE,
   LOCAL_ONLY,
@@ -24,7 +25,6 @@ import { recipeHash } from "./recipe-hash.ts";
 /** The mirror the official Debian image's apt uses, passed to recipes built on it. */
 const ONLINE_MIRROR = "http://deb.debian.org/debian";
 const RECIPES_DIR = fileURLToPath(new URL("../../fixtures/images/", import.meta.url));
-const LOG_DIR = fileURLToPath(new URL("../../reports/image-builds/", import.meta.url));
 
 /** Images built by the harness are named `sattva-chaos/<service>:<recipe hash>`. */
 const BUILT_HERE = "sattva-chaos/";
@@ -65,8 +65,8 @@ export async function keepLogOnFailure<T>(name: string, build: () => Promise<T>)
     return await build();
   } catch (error) {
     if (error instanceof CommandError) {
-      await mkdir(LOG_DIR, { recursive: true });
-      const file = path.join(LOG_DIR, `${name}.log`);
+      await mkdir(reportDir("image-builds"), { recursive: true });
+      const file = reportDir("image-builds", `${name}.log`);
       await writeFile(file, `${error.command}\n\n${error.stdout}\n${error.stderr}`);
       error.message += `\n(full build log: ${file})`;
     }

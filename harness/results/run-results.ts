@@ -100,7 +100,7 @@ const FAILURE_LINES = 3;
 export function testResults(report: VitestReport, root: string, journals: readonly Journal[]): TestResult[] {
   return report.testResults.flatMap((file) => {
     const relative = path.relative(root, file.name);
-    const scenario = path.basename(file.name).replace(/(\.integration)?\.test\.ts$/, "");
+    const scenario = path.basename(file.name).replace(/(\.integration)?\.test\.[jt]s$/, "");
     return file.assertionResults.map((test): TestResult => {
       // A journal names its test by its title (ChaosRun); older ones by the full name.
       const journal = journals.find(

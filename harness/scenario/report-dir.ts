@@ -2,7 +2,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunEnv } from "./run-env.ts";
 
-const DEFAULT_REPORT_DIR = fileURLToPath(new URL("../../reports/", import.meta.url));
+/**
+ * reports/ of the harness's checkout, or, where the harness is installed in a deployment's repository
+ * (under node_modules), reports/ of the directory it is run from.
+ */
+const DEFAULT_REPORT_DIR = fileURLToPath(import.meta.url).includes(`${path.sep}node_modules${path.sep}`)
+  ? path.resolve("reports")
+  : fileURLToPath(new URL("../../reports/", import.meta.url));
 
 /** Where this run's journals, logs and JUnit report go: `run --report DIR`, else reports/. */
 export function reportDir(...parts: string[]): string {

@@ -1,4 +1,5 @@
 import { readdir, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -20,9 +21,15 @@ import { RunEnv, scenarioProcessEnv } from "./run-env.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SCENARIOS_DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
-const VITEST_CONFIG = fileURLToPath(new URL("../vitest.config.ts", import.meta.url));
-const VITEST = fileURLToPath(new URL("../../node_modules/vitest/vitest.mjs", import.meta.url));
-const SUFFIX = ".test.ts";
+/** ".ts" in the repository, ".js" in the installed package (compiled when packed). */
+const EXT = path.extname(fileURLToPath(import.meta.url));
+const VITEST_CONFIG = fileURLToPath(new URL(`../vitest.config${EXT}`, import.meta.url));
+// Where npm put vitest: beside this package when it is installed in another project, ours otherwise.
+const VITEST = path.join(
+  path.dirname(createRequire(import.meta.url).resolve("vitest/package.json")),
+  "vitest.mjs",
+);
+const SUFFIX = `.test${EXT}`;
 
 /** Scenario names: the files of scenarios/, without `.test.ts`. */
 export async function listScenarios(): Promise<string[]> {

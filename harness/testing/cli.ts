@@ -16,12 +16,22 @@ export const CLI_BIN = fileURLToPath(new URL("../cli/bin.js", import.meta.url));
 export function sattvaChaos(
   args: readonly string[],
   env: Record<string, string> = {},
-  { timeoutMs = 30 * 60_000 }: { timeoutMs?: number } = {},
+  {
+    timeoutMs = 30 * 60_000,
+    bin = CLI_BIN,
+    cwd,
+  }: {
+    timeoutMs?: number;
+    /** Another installation's entry point (an installed package's). */
+    bin?: string;
+    cwd?: string;
+  } = {},
 ): Promise<CommandResult> {
-  return runLocal(process.execPath, [CLI_BIN, ...args], {
+  return runLocal(process.execPath, [bin, ...args], {
     check: false,
     env: { ...PLAIN_OUTPUT, ...env },
     timeoutMs,
     killAfterMs: 5 * 60_000,
+    ...(cwd === undefined ? {} : { cwd }),
   });
 }
