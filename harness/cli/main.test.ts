@@ -166,6 +166,14 @@ describe("bad input gets a clear message and exit code 3", { timeout: 60_000 }, 
     expect(option.stderr).toContain("--everything");
   });
 
+  it("--metrics into a directory that does not exist, before any work", async () => {
+    const result = await sattvaChaos(["run", "smoke", "--metrics", "/nonexistent/dir/sattva.prom"]);
+    expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(result.stderr).toContain(
+      "--metrics /nonexistent/dir/sattva.prom: no directory /nonexistent/dir (expected a file in an existing directory)",
+    );
+  });
+
   it("--jobs that is no count, or above 1 where a run's files share one host", async () => {
     const count = await sattvaChaos(["run", "smoke", "--jobs", "two"]);
     expect(count.exitCode).toBe(ExitCode.usageOrEnvironment);

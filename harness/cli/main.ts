@@ -52,7 +52,7 @@ import {
   STATUS_OF_EXIT,
   type RunResults,
 } from "../results/run-results.ts";
-import { renderMetrics } from "../results/metrics.ts";
+import { checkMetricsFile, renderMetrics } from "../results/metrics.ts";
 import { scenarioList, ScenarioListSchema } from "../results/scenario-list.ts";
 import { secondsSince } from "../format.ts";
 import { HOST_PORTS, STACK_PORTS } from "../stack-ports.ts";
@@ -380,6 +380,7 @@ async function run(args: string[]): Promise<number> {
     json: { type: "boolean", default: false },
     metrics: { type: "string" },
   });
+  checkMetricsFile(values.metrics);
   const journal = values.replay === undefined ? undefined : await readReplayableJournal(values.replay);
   let plan: RunPlan;
   if (journal === undefined) {
@@ -603,6 +604,7 @@ async function gate(args: string[]): Promise<number> {
     metrics: { type: "string" },
     ...modeOption,
   });
+  checkMetricsFile(values.metrics);
   if (values.target === undefined) {
     throw new UsageError(
       `gate needs --target: the host to gate, e.g. --target ssh://deploy@staging\n\n${commandHelp("gate")}`,

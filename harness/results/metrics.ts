@@ -1,4 +1,32 @@
+import { accessSync, constants, statSync } from "node:fs";
+import path from "node:path";
+import { UsageError } from "../errors.ts";
 import type { RunResults } from "./run-results.ts";
+
+/**
+ * Checks `--metrics FILE` before the run, not after twenty minutes of it: its directory must exist and
+ * be writable (the file is written there, then renamed into place).
+ */
+export function checkMetricsFile(file: string | undefined): void {
+  if (file === undefined) return;
+  const dir = path.dirname(path.resolve(file));
+  const isDir = (() => {
+    try {
+      return statSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
+  })();
+  if (!isDir)
+    throw new UsageError(`--metrics ${file}: no directory ${dir} (expected a file in an existing directory)`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(
+      `--metrics ${file}: ${dir} is not writable (expected a directory this user can write)`,
+    );
+  }
+}
 
 /** A label value in the text exposition format: backslash, double quote and newline escaped. */
 const labelValue = (text: string) =>
