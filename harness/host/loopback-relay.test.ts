@@ -1,4 +1,5 @@
 import { connect, createServer, type AddressInfo } from "node:net";
+import { execa } from "execa";
 import { expect, it } from "vitest";
 import { LoopbackRelays } from "./loopback-relay.ts";
 
@@ -33,3 +34,23 @@ it("relays a connection to a port on the host's loopback through a process run t
     echo.close();
   }
 });
+
+it(
+  "does not keep a process alive by listening: a command that leaves a host up still exits",
+  { timeout: 30_000 },
+  async () => {
+    const script = `
+    import { createServer } from "node:net";
+    import { LoopbackRelays } from ${JSON.stringify(new URL("./loopback-relay.ts", import.meta.url).href)};
+    const server = createServer((socket) => socket.end("hi"));
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const relays = new LoopbackRelays((line) => ["bash", "-c", line]);
+    process.stdout.write(String(await relays.port(server.address().port)));
+    server.close();
+  `;
+    // Without its relays unref'd the child never exits, and execa's timeout fails the test.
+    const child = await execa(process.execPath, ["--input-type=module", "-e", script], { timeout: 20_000 });
+    expect(Number(child.stdout)).toBeGreaterThan(0);
+    expect(child.exitCode).toBe(0);
+  },
+);

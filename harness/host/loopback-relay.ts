@@ -49,6 +49,9 @@ export class LoopbackRelays {
     return new Promise((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => {
+        // A listener alone does not keep the process alive: `up` ends once it has said the host is up,
+        // its probes' relays still listening (their connections, while open, do keep it alive).
+        server.unref();
         resolve(server);
       });
     });
