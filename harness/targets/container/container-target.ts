@@ -11,7 +11,7 @@ import { teardownOnSignal } from "../../lifecycle/teardown-on-signal.ts";
 import { provisionHost, type HostOptions, type Target } from "../target.ts";
 import { hostReady } from "../../waits/host-waits.ts";
 import { BOOT_TIMEOUT_MS, ContainerHost, type HostContainer } from "./container-host.ts";
-import { HostTemplate } from "./host-template.ts";
+import { HostTemplate, TemplateGoneError } from "./host-template.ts";
 import { releaseHeldUnits } from "../held-units.ts";
 import { captureHost } from "./capture.ts";
 import { HostBaseline } from "./host-baseline.ts";
@@ -85,6 +85,7 @@ export class ContainerTarget implements Target {
 async function startProvisioned(
   context: StartContext,
   engine: HostTemplate | undefined,
+  attempt = 1,
 ): Promise<ContainerHost> {
   const { options, progress } = context;
   const provisioning = options.provisioning;
@@ -130,7 +131,15 @@ async function startProvisioned(
     progress(`${template.title}: built in ${secondsSince(building)}`);
     return ensured.value;
   }
-  const host = await startHost(context, template);
+  let host: ContainerHost;
+  try {
+    host = await startHost(context, template);
+  } catch (error) {
+    // Another run pruned or rebuilt it between our finding it and copying it: once more, which builds it.
+    if (!(error instanceof TemplateGoneError) || attempt > 1) throw error;
+    progress(`${error.message}; starting the host again`);
+    return startProvisioned(context, engine, attempt + 1);
+  }
   await disposedOnFailure(host, () => releaseHeldUnits(host, provisioning.heldUnits));
   progress(`host ${host.name}: provisioned: a copy of ${template.title}`);
   return host;

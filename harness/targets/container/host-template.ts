@@ -260,6 +260,8 @@ export class HostTemplate {
           await this.remove();
           throw error;
         }
+        // Used now: a run pruning at this moment keeps it (it was created a build ago).
+        await markUsed(this.key);
         await this.#pruneOthers();
         return { built: true, value } as const;
       },
@@ -292,8 +294,7 @@ export class HostTemplate {
       // its engine's first start.
       after: `rm -f ${at.to}/${MARKER} ${at.to}/engine-id ${at.to}/network/files/local-kv.db`,
     }));
-    if (copied.exitCode === 42)
-      throw new Error(`${this.title} (volume ${this.volume}) is not finished; run again to rebuild it`);
+    if (copied.exitCode === 42) throw new TemplateGoneError(this.title, this.volume);
     if (copied.exitCode !== 0)
       throw new Error(`copying ${this.title} into ${volume} failed: ${copied.stderr.trim()}`);
   }
@@ -343,6 +344,17 @@ export class HostTemplate {
       const removed = await docker(["volume", "rm", old.volume], { check: false });
       if (removed.exitCode === 0) await new HostTemplate(old.key, old.kind, this.#helperImage).remove();
     }
+  }
+}
+
+/**
+ * A template found finished, then gone (or unfinished) by the time a host copied it: another run
+ * pruned or rebuilt it in between. The host is started again, which builds it anew.
+ */
+export class TemplateGoneError extends Error {
+  override readonly name = "TemplateGoneError";
+  constructor(title: string, volume: string) {
+    super(`${title} (volume ${volume}) was removed or is unfinished while this host copied it`);
   }
 }
 
