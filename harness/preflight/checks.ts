@@ -1,6 +1,5 @@
 import { constants } from "node:fs";
 import { access, statfs } from "node:fs/promises";
-import path from "node:path";
 import { docker, HOW_TO_START } from "../docker/docker-cli.ts";
 import type { ImageMode } from "../images/catalogue.ts";
 import { imagesToMake } from "../images/image-builder.ts";
@@ -10,7 +9,7 @@ import { machineResolver } from "../targets/container/resolver.ts";
 import { SshTarget } from "../targets/ssh/ssh-target.ts";
 import type { Target } from "../targets/target.ts";
 import { currentBox, registeredBoxes } from "../targets/vagrant/box.ts";
-import { installLibvirt, libvirtPrograms } from "../targets/vagrant/libvirt.ts";
+import { findProgram, installLibvirt, libvirtPrograms } from "../targets/vagrant/libvirt.ts";
 import { vagrantDriver } from "../targets/vagrant/vagrant-target.ts";
 import { runLocal } from "../host/local-command.ts";
 import type { PreflightCheck, PreflightResult } from "./preflight.ts";
@@ -18,21 +17,6 @@ import type { PreflightCheck, PreflightResult } from "./preflight.ts";
 const GIB = 1024 ** 3;
 /** The oldest engine the harness is known to work with (Debian 12's docker.io). */
 const MIN_DOCKER = [20, 10] as const;
-
-/** Whether `program` is an executable on PATH (or in the sbin directories root has). */
-async function onPath(program: string): Promise<boolean> {
-  const dirs = [...(process.env["PATH"] ?? "").split(":"), "/usr/sbin", "/sbin"].filter((d) => d !== "");
-  for (const dir of dirs) {
-    if (
-      await access(path.join(dir, program), constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return true;
-  }
-  return false;
-}
 
 const ok = (check: string, detail: string): PreflightResult => ({ check, status: "ok", detail });
 
@@ -101,7 +85,7 @@ function images(mode: ImageMode): PreflightCheck {
       for (const [tool, pkg] of Object.entries(tools)) {
         if (!needs.has(tool as keyof typeof tools)) continue;
         results.push(
-          (await onPath(tool))
+          (await findProgram(tool)) !== undefined
             ? ok(tool, `found (needed to build the ${mode} images)`)
             : {
                 check: tool,
@@ -129,7 +113,7 @@ const exposureProbe: PreflightCheck = {
   check: "exposure probe",
   async run() {
     const root = process.getuid?.() === 0;
-    if (root && (await onPath("nsenter")))
+    if (root && (await findProgram("nsenter")) !== undefined)
       return ok(this.check, "root and nsenter: outsiders' view can be probed");
     return {
       check: this.check,

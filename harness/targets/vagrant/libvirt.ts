@@ -154,8 +154,8 @@ async function answers(): Promise<boolean> {
   );
 }
 
-/** The daemons live in /sbin, which a user's PATH may lack. */
-async function findProgram(name: string): Promise<string | undefined> {
+/** A program on PATH or in the sbin directories (the daemons live there, which a user's PATH may lack). */
+export async function findProgram(name: string): Promise<string | undefined> {
   const dirs = [...(process.env["PATH"] ?? "").split(":"), "/usr/sbin", "/sbin"].filter((dir) => dir !== "");
   for (const file of dirs.map((dir) => path.join(dir, name))) {
     if (await exists(file, constants.X_OK)) return file;
