@@ -1,4 +1,5 @@
 import { postgresReady } from "../probes/postgres.ts";
+import type { Redis } from "ioredis";
 import { withRedis } from "../probes/redis.ts";
 import { readHeartbeat } from "../probes/heartbeat.ts";
 import { httpGet, httpGetJson } from "../probes/http.ts";
@@ -189,17 +190,26 @@ const postgresAnswers = check("PostgreSQL answers", (stack) =>
 );
 
 const redisAnswers = check("Redis answers", (stack) =>
-  needs(stack.deployment.service("redis"), "the checkout deploys no Redis", async () => {
-    try {
-      return await withRedis(stack, async (redis, where) => {
-        // A reply at all is PONG (anything else is an error, caught below).
-        return { ok: true, detail: `PING to ${where}: ${await redis.ping()}` };
-      });
-    } catch (error) {
-      return { ok: false, detail: (error as Error).message };
-    }
-  }),
+  needs(stack.deployment.service("redis"), "the checkout deploys no Redis", () =>
+    // A reply at all is PONG (anything else is an error: not ok, with its message).
+    lookInRedis(stack, async (redis, where) => ({
+      ok: true,
+      detail: `PING to ${where}: ${await redis.ping()}`,
+    })),
+  ),
 );
+
+/** A look through Redis: a connection or command that fails is a failed look, saying why. */
+async function lookInRedis(
+  stack: Stack,
+  look: (redis: Redis, where: string) => Promise<{ ok: boolean; detail: string }>,
+): Promise<{ ok: boolean; detail: string }> {
+  try {
+    return await withRedis(stack, look);
+  } catch (error) {
+    return { ok: false, detail: (error as Error).message };
+  }
+}
 
 interface PrometheusTargets {
   data: {
@@ -335,20 +345,15 @@ const streamerAlive = check("the streamer is alive (its profile's liveness signa
     case "redis-key": {
       if (stack.deployment.service("redis") === undefined)
         return { ok: false, detail: "the liveness signal is a Redis key, but the checkout deploys no Redis" };
-      try {
-        return await withRedis(stack, async (redis, where) => {
-          // OBJECT IDLETIME: seconds since the key was last written or read; null when there is none.
-          const seconds = await redis.object("IDLETIME", liveness.key);
-          if (typeof seconds !== "number")
-            return { ok: false, detail: `${where} has no key ${liveness.key}` };
-          return {
-            ok: seconds <= liveness.maxAgeSeconds,
-            detail: `${liveness.key} last written ${seconds} s ago (at most ${liveness.maxAgeSeconds} s)`,
-          };
-        });
-      } catch (error) {
-        return { ok: false, detail: (error as Error).message };
-      }
+      return lookInRedis(stack, async (redis, where) => {
+        // OBJECT IDLETIME: seconds since the key was last written or read; null when there is none.
+        const seconds = await redis.object("IDLETIME", liveness.key);
+        if (typeof seconds !== "number") return { ok: false, detail: `${where} has no key ${liveness.key}` };
+        return {
+          ok: seconds <= liveness.maxAgeSeconds,
+          detail: `${liveness.key} last written ${seconds} s ago (at most ${liveness.maxAgeSeconds} s)`,
+        };
+      });
     }
   }
 });
