@@ -12,7 +12,7 @@ describeSelfTests("smoke fails, naming the cause, on a stack broken where it loo
     scenario: "smoke",
     breakage: "backend-loopback-only",
     cause:
-      /failed\s+the backend answers the frontend container at 172\.17\.0\.1:8000: .*:8000 listeners: 127\.0\.0\.1:8000/,
+      /failed\s+the backend answers the frontend container at 172\.17\.0\.1:8000: .*failed: Connection refused\.\); :8000 listeners: 127\.0\.0\.1:8000/,
   },
   {
     scenario: "smoke",

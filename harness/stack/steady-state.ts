@@ -131,18 +131,19 @@ const backendReachableFromDocker = check(
   (stack) =>
     needs(stack.deployment.service("frontend"), "the checkout deploys no frontend", async (frontend) => {
       const { port, health } = stack.deployment.profile.backend;
+      // Not -q: GNU wget then says why it failed (refused, no route, timed out), as busybox's always
+      // does. -T bounds each attempt (GNU wget retries a read error up to 20 times by default).
       const probe = await stack.compose(
-        `exec -T ${frontend} wget -q -O- http://172.17.0.1:${port}${health[0] ?? "/health"}`,
-        {
-          check: false,
-        },
+        `exec -T ${frontend} wget -T 5 -O- http://172.17.0.1:${port}${health[0] ?? "/health"}`,
+        { check: false, timeoutMs: 30_000 },
       );
       if (probe.exitCode === 0)
         return { ok: true, detail: `wget from the frontend container: ${probe.stdout.trim()}` };
+      const said = probe.stderr.trim().split("\n").at(-1)?.trim();
       const addresses = describeListeners(await listenersOn(stack.host, port));
       return {
         ok: false,
-        detail: `wget from the frontend container failed (${probe.stderr.trim() || `exit ${probe.exitCode}`}); :${port} listeners: ${addresses}`,
+        detail: `wget from the frontend container failed (exit ${probe.exitCode}${said ? `: ${said}` : ""}); :${port} listeners: ${addresses}`,
       };
     }),
 );
