@@ -1,4 +1,4 @@
-import { connect, createServer, type AddressInfo } from "node:net";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { execa } from "execa";
 import { expect, it } from "vitest";
 import { LoopbackRelays } from "./loopback-relay.ts";
@@ -54,3 +54,53 @@ it(
     expect(child.exitCode).toBe(0);
   },
 );
+
+/** A server on this machine's loopback whose next connection's close is reported. */
+async function serverSeeingCloses(onConnection: (socket: Socket) => void) {
+  const closed: Promise<void>[] = [];
+  const server = createServer((socket) => {
+    closed.push(
+      new Promise((resolve) =>
+        socket.once("close", () => {
+          resolve();
+        }),
+      ),
+    );
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, port: (server.address() as AddressInfo).port, closed };
+}
+
+it("ends the server's connection when the client closes its own", { timeout: 20_000 }, async () => {
+  const { server, port, closed } = await serverSeeingCloses((socket) =>
+    socket.on("data", (d) => socket.write(d)),
+  );
+  // As with `docker exec`, killing the local process does not signal the relay: its stdin just ends.
+  const relays = new LoopbackRelays((script) => ["sh", "-c", 'trap "" TERM; bash -c "$1"', "sh", script]);
+  try {
+    const local = await relays.port(port);
+    expect(await roundTrip(local, "ping")).toBe("ping");
+    await closed[0];
+    expect(closed).toHaveLength(1);
+  } finally {
+    await relays.close();
+    server.close();
+  }
+});
+
+it("ends the client's connection when the server closes its own", { timeout: 20_000 }, async () => {
+  const { server, port } = await serverSeeingCloses((socket) => socket.end("bye"));
+  const relays = new LoopbackRelays((script) => ["bash", "-c", script]);
+  try {
+    const socket = connect(await relays.port(port), "127.0.0.1");
+    const said: Buffer[] = [];
+    socket.on("data", (data: Buffer) => said.push(data));
+    // The client sends nothing: only the server's close can end the connection.
+    await new Promise((resolve) => socket.once("close", resolve));
+    expect(Buffer.concat(said).toString()).toBe("bye");
+  } finally {
+    await relays.close();
+    server.close();
+  }
+});
