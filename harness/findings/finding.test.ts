@@ -16,7 +16,7 @@ import {
 } from "./finding.ts";
 import { findingsSection } from "./html.ts";
 import { findingsDocument, FindingsDocumentSchema } from "./json.ts";
-import { renderFindingRecordsJunit, renderFindingsJunit } from "./junit.ts";
+import { addFindingsToJunit, renderFindingRecordsJunit, renderFindingsJunit } from "./junit.ts";
 import { markdownCell, renderFindingsMarkdown } from "./markdown.ts";
 import { renderFindingsText } from "./text.ts";
 
@@ -109,19 +109,42 @@ describe("findings", () => {
 });
 
 describe("findings of a run as JUnit", () => {
-  const xml = renderFindingRecordsJunit([
+  const records = [
     {
       source: "exposure audit of h1",
       findings: [finding("info", "exposure.ssh"), finding("blocker", "exposure.db")],
     },
     { source: "topology audit of h1", findings: [finding("warning", "topology.unit-not-enabled")] },
-  ]);
+  ];
+  const xml = renderFindingRecordsJunit(records);
+
+  it("join the scenarios' JUnit as suites of their own, the totals raised to count them, once", () => {
+    const vitest = [
+      '<?xml version="1.0" encoding="UTF-8" ?>',
+      '<testsuites name="vitest tests" tests="5" failures="1" errors="0" time="12.5">',
+      '    <testsuite name="scenarios/smoke.test.ts" tests="5" failures="1">',
+      "    </testsuite>",
+      "</testsuites>",
+      "",
+    ].join("\n");
+    const joined = addFindingsToJunit(vitest, records);
+    expect(joined).toContain(
+      '<testsuites name="vitest tests" tests="8" failures="2" errors="0" time="12.5">',
+    );
+    expect(joined.indexOf('<testsuite name="findings: exposure audit of h1"')).toBeGreaterThan(
+      joined.indexOf('<testsuite name="scenarios/smoke.test.ts"'),
+    );
+    expect(joined).toMatch(/<\/testsuite>\n<\/testsuites>\n$/);
+    expect(joined.split("<testcase ")).toHaveLength(4);
+    expect(addFindingsToJunit(joined, records), "written a second time").toBe(joined);
+    expect(addFindingsToJunit(vitest, []), "no findings").toBe(vitest);
+  });
 
   it("is one test case per finding, a suite per source: a blocker fails, the rest pass with their text", () => {
     expect(xml).toContain(
       '<testsuites name="findings" tests="3" failures="1" errors="0" skipped="0" time="0">',
     );
-    expect(xml).toContain('<testsuite name="exposure audit of h1" tests="2" failures="1"');
+    expect(xml).toContain('<testsuite name="findings: exposure audit of h1" tests="2" failures="1"');
     const cases = xml.split("<testcase ").slice(1);
     expect(cases.map((c) => / name="([^"]*)"/.exec(c)?.[1])).toEqual([
       "exposure.db redis:6379",

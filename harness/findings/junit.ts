@@ -52,15 +52,14 @@ export function renderFindingsJunit(
   ].join("\n");
 }
 
-/**
- * JUnit for the findings a run's tests made on their hosts (the topology and exposure audits, the
- * runbook's contradictions): one test case per finding, a suite per source. A blocker fails; a warning
- * or info passes with its text in system-out, so CI's test view lists every one.
- */
-export function renderFindingRecordsJunit(
-  records: readonly { readonly source: string; readonly findings: readonly Finding[] }[],
-): string {
-  const suites = records.map((record) => {
+/** How the findings' suites are named (each source's name follows). */
+const FINDINGS_SUITE = "findings: ";
+
+type FindingRecords = readonly { readonly source: string; readonly findings: readonly Finding[] }[];
+
+/** One `<testsuite>` per source: a test case per finding, a blocker failing, the rest in system-out. */
+function findingSuites(records: FindingRecords): string[] {
+  return records.map((record) => {
     const findings = sortFindings(record.findings);
     const cases = findings.map((finding) => {
       const name = escapeXml(`${finding.id} ${findingLocation(finding)}`);
@@ -73,23 +72,54 @@ export function renderFindingRecordsJunit(
           : `<system-out>${text}</system-out>`;
       return `    <testcase classname="${escapeXml(record.source)}" name="${name}" time="0">${body}</testcase>`;
     });
-    const failures = findings.filter((f) => f.severity === "blocker").length;
     return [
-      `  <testsuite name="${escapeXml(record.source)}" tests="${findings.length}" failures="${failures}" errors="0" skipped="0" time="0">`,
+      `  <testsuite name="${escapeXml(`${FINDINGS_SUITE}${record.source}`)}" tests="${findings.length}" failures="${blockerCount(findings)}" errors="0" skipped="0" time="0">`,
       ...cases,
       "  </testsuite>",
     ].join("\n");
   });
+}
+
+const blockerCount = (findings: readonly Finding[]) =>
+  findings.filter((f) => f.severity === "blocker").length;
+
+/**
+ * JUnit for the findings a run's tests made on their hosts (the topology and exposure audits, the
+ * runbook's contradictions): one test case per finding, a suite per source. A blocker fails; a warning
+ * or info passes with its text in system-out, so CI's test view lists every one.
+ */
+export function renderFindingRecordsJunit(records: FindingRecords): string {
   const total = records.reduce((sum, record) => sum + record.findings.length, 0);
-  const failures = records.reduce(
-    (sum, record) => sum + record.findings.filter((f) => f.severity === "blocker").length,
-    0,
-  );
+  const failures = records.reduce((sum, record) => sum + blockerCount(record.findings), 0);
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<testsuites name="findings" tests="${total}" failures="${failures}" errors="0" skipped="0" time="0">`,
-    ...suites,
+    ...findingSuites(records),
     `</testsuites>`,
     "",
   ].join("\n");
+}
+
+/**
+ * vitest's junit.xml with the findings' suites added after the scenarios' and the root's counts raised
+ * to match, for CI that reads one JUnit file. Returned as it was without a root or with them already.
+ */
+export function addFindingsToJunit(junit: string, records: FindingRecords): string {
+  const root = /<testsuites\b[^>]*>/.exec(junit);
+  const end = junit.lastIndexOf("</testsuites>");
+  // Written once: a report written again for the same run does not add them twice.
+  if (root === null || end === -1 || records.length === 0 || junit.includes(FINDINGS_SUITE)) return junit;
+  const raise = (tag: string, attribute: string, by: number) =>
+    tag.replace(new RegExp(`\\b${attribute}="(\\d+)"`), (_, n: string) => `${attribute}="${Number(n) + by}"`);
+  const added = records.reduce((sum, record) => sum + record.findings.length, 0);
+  const failed = records.reduce((sum, record) => sum + blockerCount(record.findings), 0);
+  const raised = raise(raise(root[0], "tests", added), "failures", failed);
+  return (
+    junit.slice(0, root.index) +
+    raised +
+    junit.slice(root.index + root[0].length, end) +
+    findingSuites(records).join("\n") +
+    "\n" +
+    junit.slice(end)
+  );
 }

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, expect, it, vi } from "vitest";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
@@ -83,6 +83,8 @@ it.skipIf(chromiumMissing)(
 it("writes the page and the summary without a screenshot where Chromium is not installed", async () => {
   await withRunReportDir(async (reportDir, sinceMs) => {
     vi.stubEnv("PATH", reportDir);
+    const vitestJunit = '<testsuites name="vitest tests" tests="1" failures="0">\n</testsuites>\n';
+    await writeFile(path.join(reportDir, "junit.xml"), vitestJunit);
     const report = await writeRunReport({
       reportDir,
       sinceMs,
@@ -97,5 +99,9 @@ it("writes the page and the summary without a screenshot where Chromium is not i
       skipped: CHROMIUM_MISSING,
     });
     expect(await readdir(reportDir)).not.toContain("report.png");
+    // The findings join the scenarios' JUnit as well, for CI that reads that one file.
+    expect(await readFile(path.join(reportDir, "junit.xml"), "utf8")).toContain(
+      '<testsuites name="vitest tests" tests="3" failures="0">\n  <testsuite name="findings: topology audit of host-1"',
+    );
   });
 });

@@ -1,11 +1,11 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CHROMIUM_MISSING, findChromium, screenshotPage } from "./chromium.ts";
 import { appendHistory, readHistory, runRecord } from "./history.ts";
 import { renderHtml } from "./html-report.ts";
 import { readFindingsRecords, type FindingsRecord } from "./findings-record.ts";
 import { writeFindingsAllure } from "../findings/allure.ts";
-import { renderFindingRecordsJunit } from "../findings/junit.ts";
+import { renderFindingRecordsJunit, addFindingsToJunit } from "../findings/junit.ts";
 import { readJournals } from "./journal.ts";
 import { renderMarkdown } from "./markdown-summary.ts";
 
@@ -62,8 +62,9 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
 }
 
 /**
- * The run's findings as test results beside the scenarios': findings.xml beside vitest's junit.xml
- * (CI's test view lists each, a blocker as a failure), and allure results beside allure-vitest's.
+ * The run's findings as test results beside the scenarios': in vitest's junit.xml and alone in
+ * findings.xml (CI's test view lists each, a blocker as a failure), and allure results beside
+ * allure-vitest's.
  */
 async function writeFindingsResults(
   reportDir: string,
@@ -72,6 +73,9 @@ async function writeFindingsResults(
   if (records.length === 0) return {};
   const findingsJunit = path.join(reportDir, "findings.xml");
   await writeFile(findingsJunit, renderFindingRecordsJunit(records));
+  const junit = path.join(reportDir, "junit.xml");
+  const scenarios = await readFile(junit, "utf8").catch(() => undefined);
+  if (scenarios !== undefined) await writeFile(junit, addFindingsToJunit(scenarios, records));
   writeFindingsAllure(path.join(reportDir, "allure-results"), records);
   return { findingsJunit };
 }
