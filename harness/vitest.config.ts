@@ -15,8 +15,9 @@ const jobs = Number(
   process.env[RunEnv.jobs] ?? (target === "container" ? defaultJobs(thisMachine(), Infinity) : 1),
 );
 /**
- * Integration files that build, damage and prune the host templates every other file's hosts start
- * from, and assert what they find: they run one after another once the rest is done.
+ * Integration files that act on what every other file uses (they build, damage and prune the host
+ * templates all hosts start from; `clean` removes every host a dead run left) and assert what they
+ * find: they run one after another once the rest is done.
  */
 const ALONE = "harness/**/*.alone.integration.test.{ts,js}";
 

@@ -1,3 +1,6 @@
+// `clean` removes what runs killed before their teardown left: every host whose run is dead, on this
+// machine. Alone: beside other files, it also took the host a SIGKILLed harness left to the dead-man
+// switch test, which was still watching the switch heal it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
