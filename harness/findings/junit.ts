@@ -83,17 +83,24 @@ function findingSuites(records: FindingRecords): string[] {
 const blockerCount = (findings: readonly Finding[]) =>
   findings.filter((f) => f.severity === "blocker").length;
 
+/** How many findings the records hold (test cases), and how many are blockers (failures). */
+function countCases(records: FindingRecords): { tests: number; failures: number } {
+  return {
+    tests: records.reduce((sum, record) => sum + record.findings.length, 0),
+    failures: records.reduce((sum, record) => sum + blockerCount(record.findings), 0),
+  };
+}
+
 /**
  * JUnit for the findings a run's tests made on their hosts (the topology and exposure audits, the
  * runbook's contradictions): one test case per finding, a suite per source. A blocker fails; a warning
  * or info passes with its text in system-out, so CI's test view lists every one.
  */
 export function renderFindingRecordsJunit(records: FindingRecords): string {
-  const total = records.reduce((sum, record) => sum + record.findings.length, 0);
-  const failures = records.reduce((sum, record) => sum + blockerCount(record.findings), 0);
+  const { tests, failures } = countCases(records);
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<testsuites name="findings" tests="${total}" failures="${failures}" errors="0" skipped="0" time="0">`,
+    `<testsuites name="findings" tests="${tests}" failures="${failures}" errors="0" skipped="0" time="0">`,
     ...findingSuites(records),
     `</testsuites>`,
     "",
@@ -111,9 +118,8 @@ export function addFindingsToJunit(junit: string, records: FindingRecords): stri
   if (root === null || end === -1 || records.length === 0 || junit.includes(FINDINGS_SUITE)) return junit;
   const raise = (tag: string, attribute: string, by: number) =>
     tag.replace(new RegExp(`\\b${attribute}="(\\d+)"`), (_, n: string) => `${attribute}="${Number(n) + by}"`);
-  const added = records.reduce((sum, record) => sum + record.findings.length, 0);
-  const failed = records.reduce((sum, record) => sum + blockerCount(record.findings), 0);
-  const raised = raise(raise(root[0], "tests", added), "failures", failed);
+  const { tests, failures } = countCases(records);
+  const raised = raise(raise(root[0], "tests", tests), "failures", failures);
   return (
     junit.slice(0, root.index) +
     raised +
