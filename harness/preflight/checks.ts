@@ -9,8 +9,9 @@ import { machineResolver } from "../targets/container/resolver.ts";
 import { SshTarget } from "../targets/ssh/ssh-target.ts";
 import type { Target } from "../targets/target.ts";
 import { currentBox, registeredBoxes } from "../targets/vagrant/box.ts";
-import { findProgram, installLibvirt, libvirtPrograms } from "../targets/vagrant/libvirt.ts";
+import { installLibvirt, libvirtPrograms } from "../targets/vagrant/libvirt.ts";
 import { vagrantDriver } from "../targets/vagrant/vagrant-target.ts";
+import { findProgram } from "../host/find-program.ts";
 import { runLocal } from "../host/local-command.ts";
 import type { PreflightCheck, PreflightResult } from "./preflight.ts";
 

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { access, constants, writeFile } from "node:fs/promises";
-import path from "node:path";
+import { writeFile } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { EnvironmentError } from "../errors.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
+import { findProgram } from "../host/find-program.ts";
 import { DevToolsPipe } from "./devtools-pipe.ts";
 
 export const CHROMIUM_MISSING = "chromium is not installed (apt-get install chromium)";
@@ -40,15 +40,11 @@ const FLAGS = [
 /** Debian's browser, then Google Chrome's (as CI runners carry it): both speak the same DevTools protocol. */
 const BROWSERS = ["chromium", "google-chrome"];
 
-/** Where a Chromium browser is on PATH, or undefined when none is installed. */
+/** Where a Chromium browser is installed, or undefined when none is. */
 export async function findChromium(): Promise<string | undefined> {
-  const dirs = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
-  for (const file of BROWSERS.flatMap((browser) => dirs.map((dir) => path.join(dir, browser)))) {
-    const executable = await access(file, constants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (executable) return file;
+  for (const browser of BROWSERS) {
+    const file = await findProgram(browser);
+    if (file !== undefined) return file;
   }
   return undefined;
 }

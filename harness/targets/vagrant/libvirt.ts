@@ -5,6 +5,7 @@ import { currentOwner, isOwnerAlive, processStartTime } from "../../docker/label
 import { EnvironmentError } from "../../errors.ts";
 import { secondsSince } from "../../format.ts";
 import type { CommandResult } from "../../host/command.ts";
+import { findProgram } from "../../host/find-program.ts";
 import { runLocal } from "../../host/local-command.ts";
 import { teardownOnSignal } from "../../lifecycle/teardown-on-signal.ts";
 import { until } from "../../waits/wait.ts";
@@ -152,15 +153,6 @@ async function answers(): Promise<boolean> {
   return (
     (await runLocal("virsh", ["-c", URI, "version"], { timeoutMs: 10_000, check: false })).exitCode === 0
   );
-}
-
-/** A program on PATH or in the sbin directories (the daemons live there, which a user's PATH may lack). */
-export async function findProgram(name: string): Promise<string | undefined> {
-  const dirs = [...(process.env["PATH"] ?? "").split(":"), "/usr/sbin", "/sbin"].filter((dir) => dir !== "");
-  for (const file of dirs.map((dir) => path.join(dir, name))) {
-    if (await exists(file, constants.X_OK)) return file;
-  }
-  return undefined;
 }
 
 /** The programs libvirt, QEMU and Vagrant need that this machine has, and the packages of those it lacks. */
