@@ -115,7 +115,13 @@ export function addFindingsToJunit(junit: string, records: FindingRecords): stri
   const root = /<testsuites\b[^>]*>/.exec(junit);
   const end = junit.lastIndexOf("</testsuites>");
   // Written once: a report written again for the same run does not add them twice.
-  if (root === null || end === -1 || records.length === 0 || junit.includes(FINDINGS_SUITE)) return junit;
+  if (
+    root === null ||
+    end === -1 ||
+    records.length === 0 ||
+    junit.includes(`<testsuite name="${FINDINGS_SUITE}`)
+  )
+    return junit;
   const raise = (tag: string, attribute: string, by: number) =>
     tag.replace(new RegExp(`\\b${attribute}="(\\d+)"`), (_, n: string) => `${attribute}="${Number(n) + by}"`);
   const { tests, failures } = countCases(records);
