@@ -51,8 +51,11 @@ describe("nginx 502", () => {
     chaos,
   }) => {
     await chaos.baseline();
-    // Watching nginx's log as the backend goes: the refused upstream connections appear in it.
-    const watchedNginx = chaos.follow(FOLLOW_NGINX_LOGS, 15_000);
+    // Watching nginx's log as the backend goes, until the refused upstream connections appear in it.
+    const watchedNginx = chaos.follow(FOLLOW_NGINX_LOGS, {
+      until: "(111: Connection refused)",
+      atMostMs: 15_000,
+    });
     await chaos.inject(backendStopped);
 
     const detection = await chaos.detect([apiHealthStatus(502)]);
@@ -94,8 +97,11 @@ describe("nginx 502", () => {
     await chaos.baseline();
     const restartsBefore = await unitRestarts(chaos.stack.host, "sattva-backend");
     const crash = backendKilled();
-    // Watching the backend's journal through the crash and past RestartSec: the kill and the restart.
-    const watchedJournal = chaos.follow(FOLLOW_BACKEND_LOG, 20_000);
+    // Watching the backend's journal through the crash and past RestartSec: the kill, then the restart.
+    const watchedJournal = chaos.follow(FOLLOW_BACKEND_LOG, {
+      until: "Scheduled restart job",
+      atMostMs: 20_000,
+    });
     await chaos.inject(crash);
 
     const detection = await chaos.detect([apiHealthStatus(502)]);

@@ -83,8 +83,11 @@ describe("yt-dlp broken", () => {
     chaos,
   }) => {
     await chaos.baseline();
-    // Watching the streamer's journal as an engineer would: the traceback appears in it.
-    const watched = chaos.follow("journalctl -u sattva-streamer -f", 20_000);
+    // Watching the streamer's journal as an engineer would, until the traceback appears in it.
+    const watched = chaos.follow("journalctl -u sattva-streamer -f", {
+      until: "ModuleNotFoundError",
+      atMostMs: 20_000,
+    });
     await chaos.inject(ytDlpHalfInstalled);
     await chaos.detect([unitNotActive("sattva-streamer")]);
     const journal = await chaos.stack.host.run("journalctl -u sattva-streamer -n 30 --no-pager");

@@ -9,6 +9,7 @@ import { until } from "../waits/wait.ts";
 import { hostNow, receivedAlerts } from "./alerts.ts";
 import type { Fault, Symptom } from "./fault.ts";
 import { DeadManSwitch } from "./dead-man-switch.ts";
+import { followScript } from "./follow.ts";
 import { Markers } from "./markers.ts";
 import { takeHostSnapshot, type HostSnapshot } from "./residue.ts";
 import { Timeline, Moment, runbookMoment } from "./timeline.ts";
@@ -222,20 +223,18 @@ export class ChaosRun {
 
   /**
    * Runs a runbook command that follows forever (`journalctl -f`, `docker logs -f`) exactly as
-   * written, for `windowMs`, then stops it with SIGINT as an engineer's Ctrl-C would; resolves with
-   * what it printed in that window. Start it before the fault (without awaiting) to see the fault
-   * appear in it, as someone watching would.
+   * written, until `until` appears in its output or for `atMostMs`, then stops it with SIGINT as an
+   * engineer's Ctrl-C would once they saw it; resolves with what it printed. Start it before the fault
+   * (without awaiting) to see the fault appear in it, as someone watching would.
    */
-  follow(command: string, windowMs: number): Promise<CommandResult> {
-    const seconds = Math.ceil(windowMs / 1000);
+  follow(command: string, { until, atMostMs }: { until: string; atMostMs: number }): Promise<CommandResult> {
     return (async () => {
-      const result = await this.stack.run(`timeout -s INT ${seconds} ${command}`, {
+      const result = await this.stack.run(followScript(command, until, atMostMs), {
         check: false,
-        timeoutMs: windowMs + 60_000,
+        timeoutMs: atMostMs + 60_000,
       });
-      // timeout's 124 is the window ending, not the command failing.
-      const followed = { ...result, command, exitCode: result.exitCode === 124 ? 0 : result.exitCode };
-      return this.#recordRunbookStep(command, followed, seconds * 1000);
+      const watchedMs = Math.round(result.durationMs / 100) * 100;
+      return this.#recordRunbookStep(command, { ...result, command }, watchedMs);
     })();
   }
 
