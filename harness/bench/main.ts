@@ -39,7 +39,7 @@ interface FileFigures {
   readonly inFaults: number;
   readonly floor: number;
   readonly tests: number;
-  /** From the file's first progress line to its last journal. */
+  /** Its tests' time as vitest reports it (the first test's includes the host and the start). */
   readonly wall: number;
 }
 
@@ -59,6 +59,7 @@ async function measure(files: readonly string[], env: Record<string, string>, ti
     const wall = (performance.now() - started) / 1000;
     if (run.exitCode !== 0) process.stderr.write(run.stderr.slice(-3000));
     const journals = await readJournals(path.join(dir, "journals"), startedAt);
+    const tests = await testTimes(dir);
     const figures = new Map<string, FileFigures>();
     for (const file of files) {
       const lines = run.stderr.split("\n").filter((line) => line.includes(`▸ [${file}] `));
@@ -77,18 +78,22 @@ async function measure(files: readonly string[], env: Record<string, string>, ti
         steadyState: sum(own, (j) => atMs(j, "steady state holds") / 1000),
         inFaults: sum(own, (j) => faultSeconds(j)),
         floor: sum(own, (j) => timerFloor(j, timers)),
-        tests: own.length,
-        wall:
-          sum(own, (j) => (j.durationMs ?? 0) / 1000) + (phases["host ready"] ?? 0) + (phases["start"] ?? 0),
+        ...fileTime(tests, file),
       });
     }
     return {
       exitCode: run.exitCode,
       wall,
       files: figures,
-      tests: await testTimes(dir),
+      tests,
     };
   });
+}
+
+/** A file's tests (every one, with or without a journal) and their time summed. */
+function fileTime(tests: Record<string, number>, file: string): { tests: number; wall: number } {
+  const own = Object.entries(tests).filter(([name]) => name.startsWith(`${file} > `));
+  return { tests: own.length, wall: sum(own, ([, seconds]) => seconds) };
 }
 
 function sum<T>(items: readonly T[], of: (item: T) => number): number {
