@@ -58,7 +58,11 @@ export async function provisionHost(
 ): Promise<void> {
   progress(`host ${host.name}: provisioning the stack…`);
   const report = await provisioning.provision(host);
-  const changes = report.changes.length === 0 ? "nothing to change" : `${report.changes.length} change(s)`;
+  // Named, not only counted: a change on a host that should need none is what someone must look at.
+  const changes =
+    report.changes.length === 0
+      ? "nothing to change"
+      : `${report.changes.length} change(s): ${report.changes.join("; ")}`;
   progress(`host ${host.name}: provisioned in ${(report.durationMs / 1000).toFixed(1)}s (${changes})`);
 }
 

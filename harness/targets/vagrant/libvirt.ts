@@ -88,6 +88,11 @@ interface LibvirtState {
   /** Names present when the run began: only newer ones are removed. */
   networksAtStart: string[];
   volumesAtStart: string[];
+  /**
+   * Pools defined persistently when the run began (absent in records of older versions). vagrant-libvirt
+   * defines POOL persistently, in /etc/libvirt/storage, whenever it finds none: that definition is ours.
+   */
+  persistentPoolsAtStart?: string[];
 }
 
 /**
@@ -334,6 +339,13 @@ async function removeLibvirtObjects(
     }
     if (state.createdPool) await attempt(`pool ${POOL}`, () => virsh(["pool-destroy", POOL]));
   }
+  const persistent = await names(["pool-list", "--all", "--persistent", "--name"]);
+  if (persistent.includes(POOL) && state.persistentPoolsAtStart?.includes(POOL) === false) {
+    await attempt(`pool ${POOL} (defined by vagrant-libvirt during the run)`, async () => {
+      await virsh(["pool-destroy", POOL], false);
+      await virsh(["pool-undefine", POOL]);
+    });
+  }
   const active = await names(["net-list", "--name"]);
   for (const network of await names(["net-list", "--all", "--name"])) {
     const isNew = !state.networksAtStart.includes(network);
@@ -494,6 +506,7 @@ export async function startLibvirt(
       );
     }
     state.networksAtStart = await names(["net-list", "--all", "--name"]);
+    state.persistentPoolsAtStart = await names(["pool-list", "--all", "--persistent", "--name"]);
     if ((await names(["pool-list", "--all", "--name"])).includes(POOL)) {
       state.volumesAtStart = parseVolumeList((await virsh(["vol-list", "--pool", POOL])).stdout);
     } else {

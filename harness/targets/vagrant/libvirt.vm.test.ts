@@ -38,7 +38,8 @@ it("starts libvirtd with a default pool and leaves the machine as it was when st
 
 it("a run killed with SIGKILL leaves libvirt to `clean`, which removes its daemons, domains and pool", async () => {
   const qemuConf = await readFile("/etc/libvirt/qemu.conf");
-  // The run defines a domain and a network, as vagrant-libvirt would, then dies without stopping.
+  // The run defines a domain and a network, and makes the pool persistent, as vagrant-libvirt would,
+  // then dies without stopping.
   const script = `
     import { startLibvirt } from ${JSON.stringify(LIBVIRT_MODULE)};
     import { execFileSync } from "node:child_process";
@@ -50,6 +51,7 @@ it("a run killed with SIGKILL leaves libvirt to `clean`, which removes its daemo
     };
     define("define", "<domain type='qemu'><name>sattva-chaos-vm-orphan_default</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>");
     define("net-define", "<network><name>sattva-chaos-orphan</name><bridge name='scorphan0'/></network>");
+    define("pool-define", execFileSync("virsh", ["-c", libvirt.uri, "pool-dumpxml", libvirt.poolName]).toString());
     console.log("ready");
     setInterval(() => undefined, 1000);
   `;
@@ -73,10 +75,12 @@ it("a run killed with SIGKILL leaves libvirt to `clean`, which removes its daemo
       "domain sattva-chaos-vm-orphan_default",
       "network sattva-chaos-orphan",
       "pool default",
+      "pool default (defined by vagrant-libvirt during the run)",
       "/etc/libvirt/qemu.conf restored",
     ]),
   );
   expect(removed.join("\n")).toMatch(/^libvirtd \(pid \d+\)$/m);
+  expect(await pathExists("/etc/libvirt/storage/default.xml")).toBe(false);
   expect(await liveProcesses("libvirtd")).toEqual([]);
   expect(await liveProcesses("virtlogd")).toEqual([]);
   expect(await pathExists("/var/lib/sattva-chaos/libvirt/pool")).toBe(false);
