@@ -1,5 +1,5 @@
 import { docker } from "../../docker/docker-cli.ts";
-import { CommandError } from "../../host/command.ts";
+import { CommandError, type CommandResult } from "../../host/command.ts";
 import { labelArgs } from "../../docker/labels.ts";
 
 /**
@@ -22,16 +22,26 @@ export function pickFreeSubnet(
   return free[Math.floor(random() * free.length)];
 }
 
+/**
+ * The subnets a `docker network inspect` of many ids printed. A concurrent run may remove a network
+ * between `ls` and `inspect`: its subnet is free then, so "not found" for some ids is expected; any
+ * other failure is not.
+ */
+export function subnetsFromInspect(inspected: CommandResult): Set<string> {
+  const unexpected = inspected.stderr
+    .split("\n")
+    .some((line) => line.trim() !== "" && !/network \S+ not found/i.test(line));
+  if (inspected.timedOut || (inspected.exitCode !== 0 && unexpected)) throw new CommandError(inspected);
+  return new Set(inspected.stdout.split(/\s+/).filter((subnet) => subnet !== ""));
+}
+
 async function subnetsInUse(): Promise<Set<string>> {
   const ids = (await docker(["network", "ls", "-q"])).stdout.split("\n").filter((id) => id !== "");
-  const inspected = await docker([
-    "network",
-    "inspect",
-    "--format",
-    "{{range .IPAM.Config}}{{.Subnet}} {{end}}",
-    ...ids,
-  ]);
-  return new Set(inspected.stdout.split(/\s+/).filter((subnet) => subnet !== ""));
+  const inspected = await docker(
+    ["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}", ...ids],
+    { check: false },
+  );
+  return subnetsFromInspect(inspected);
 }
 
 /** Creates the network, retrying with another subnet if a concurrent run took the chosen one. */
