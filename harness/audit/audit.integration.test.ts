@@ -1,7 +1,7 @@
 // The static audit against the bundled stack, the drifted stack (with and without the profile init
 // writes for it) and copies broken for each validator: the exact findings, by severity, check, file
 // and line. Needs Docker (the validators run in the harness's images), no host.
-import { cp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -278,6 +278,53 @@ describe("sattva-chaos audit", () => {
       expect(missing.stderr).toMatch(
         /--runbook .*nope\.md: cannot be read \(ENOENT\); expected the deployment's runbook/,
       );
+    });
+  });
+
+  it("reads an update run from cron instead of the timer, and a port set through the unit's Environment=", async () => {
+    await withTempDir("audit-cron", async (dir) => {
+      const stack = path.join(dir, "cron");
+      await cp(BUNDLED_STACK, stack, { recursive: true });
+      await rm(path.join(stack, "systemd/yt-dlp-update.timer"));
+      await rm(path.join(stack, "systemd/yt-dlp-update.service"));
+      await mkdir(path.join(stack, "deploy/cron.d"), { recursive: true });
+      await writeFile(
+        path.join(stack, "deploy/cron.d/yt-dlp-update"),
+        "# yt-dlp, daily\n30 3 * * * root /opt/sattva-streamer/scripts/yt-dlp-update.sh >> /var/log/yt-dlp-update.log 2>&1\n",
+      );
+      await chmod(path.join(stack, "scripts/yt-dlp-update.sh"), 0o644);
+      const unit = path.join(stack, "systemd/sattva-backend.service");
+      const text = await readFile(unit, "utf8");
+      expect(text).toContain("--port 8000");
+      await writeFile(
+        unit,
+        text
+          .replace("--port 8000", "--port ${API_PORT}")
+          .replace("[Service]\n", "[Service]\nEnvironment=API_PORT=8010\n"),
+      );
+      const { document } = await auditJson(stack);
+      const found = named(document);
+      expect(found).toEqual(
+        expect.arrayContaining([
+          "warning update.cron deploy/cron.d/yt-dlp-update:2",
+          "blocker script.update scripts/yt-dlp-update.sh:1",
+        ]),
+      );
+      const cron = document.findings.filter((f) => f.id === "update.cron").map((f) => f.observed);
+      expect(cron).toEqual([
+        expect.stringContaining(
+          "the update runs from cron (`30 3 * * * root /opt/sattva-streamer/scripts/yt-dlp-update.sh",
+        ),
+        "cron runs it daily at 03:30, not 04:00",
+      ]);
+      const missingTimer = document.findings.find(
+        (f) => f.id === "layout.missing" && f.subject.includes("yt-dlp-update.timer"),
+      );
+      expect(missingTimer?.impact).toContain("cron runs the update instead (deploy/cron.d/yt-dlp-update:2)");
+      // The backend listens on the port its Environment= sets: nginx's 172.17.0.1:8000 reaches nothing.
+      expect(
+        document.findings.find((f) => f.id === "nginx.proxy" && f.severity === "blocker")?.observed,
+      ).toContain("8010");
     });
   });
 

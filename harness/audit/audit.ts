@@ -96,6 +96,7 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
     compose: { files: reading.composeYaml, model, missingEnvFiles: reading.missingEnvFiles },
     ...configs,
     updateScript: reading.updateScript,
+    updateCron: reading.updateCron,
     ...(await checkoutFacts(reading, model)),
     composeWarnings: [
       ...new Set(

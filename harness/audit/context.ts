@@ -1,4 +1,5 @@
 import type { Check, Finding } from "../findings/finding.ts";
+import type { CronEntry } from "../parse/crontab.ts";
 import type { NginxDirective } from "../parse/nginx-conf.ts";
 import type { UnitFile } from "../parse/unit-file.ts";
 import type { YamlFile } from "../parse/yaml-file.ts";
@@ -33,6 +34,8 @@ export interface AuditContext {
   readonly rules: readonly YamlFile[];
   readonly alertmanager: YamlFile | undefined;
   readonly updateScript: CheckoutText | undefined;
+  /** Cron entries that run the yt-dlp update. */
+  readonly updateCron: readonly CronEntry[];
   /** The Dockerfiles compose builds from, by checkout path. */
   readonly dockerfiles: ReadonlyMap<string, string>;
   /** Each env example in the checkout, with the variables it leaves for someone to fill. */

@@ -3,6 +3,7 @@ import path from "node:path";
 import { UsageError } from "../errors.ts";
 import type { UnitFile } from "../parse/unit-file.ts";
 import { commandWords } from "../parse/unit-file.ts";
+import { isCronFile, parseCronFile, type CronEntry } from "../parse/crontab.ts";
 import type { YamlFile } from "../parse/yaml-file.ts";
 import { proposeProfile } from "../profile/init.ts";
 import {
@@ -41,6 +42,8 @@ export interface CheckoutReading {
   /** Env files the compose files reference that the checkout lacks. */
   readonly missingEnvFiles: readonly string[];
   readonly updateScript: CheckoutText | undefined;
+  /** Cron entries that run the yt-dlp update (instead of, or besides, the runbook's timer). */
+  readonly updateCron: readonly CronEntry[];
 }
 
 export interface ReadCheckoutOptions {
@@ -90,9 +93,15 @@ export async function readCheckout(
     );
   }
 
+  const updateCron = await updateCronEntries(checkout, path.basename(profile.scripts.update));
+  const [cron] = updateCron;
   const units = new Map<UnitRole, (typeof allUnits)[number]>();
   for (const role of UNIT_ROLES) {
     const name = profile.units[role];
+    const updatedBy =
+      cron === undefined
+        ? "yt-dlp is never updated: within weeks YouTube breaks extraction and the streamer stops"
+        : `the runbook's \`systemctl enable --now yt-dlp-update.timer\` fails here (Unit not found); cron runs the update instead (${cron.file}:${String(cron.line)})`;
     const found = checkout.locate(
       {
         what: `unit:${role}`,
@@ -103,7 +112,7 @@ export async function readCheckout(
             ? "nothing runs the backend on the host: every /api/ request gets 502"
             : role === "streamer"
               ? "nothing runs the streamer: no stream"
-              : "yt-dlp is never updated: within weeks YouTube breaks extraction and the streamer stops",
+              : updatedBy,
         candidates: (c) => {
           const type = path.extname(name);
           const taken = new Set([...units.values()].map((u) => u.files[0]));
@@ -135,16 +144,20 @@ export async function readCheckout(
   const execScript = updateExec
     .map((w) => checkout.fromHost(w))
     .find((w) => w !== undefined && checkout.has(w) && !w.includes("venv/"));
+  const cronScript = updateCron
+    .flatMap((entry) => entry.command.split(/\s+/))
+    .map((w) => checkout.fromHost(w))
+    .find((w) => w !== undefined && checkout.has(w) && !w.includes("venv/"));
   const scriptPath = checkout.locate(
     {
       what: "script",
       description: "the yt-dlp update script",
-      severityIfMissing: units.has("update") ? "blocker" : "warning",
-      impactIfMissing: "the update service has nothing to run: yt-dlp is never updated",
+      severityIfMissing: units.has("update") || updateCron.length > 0 ? "blocker" : "warning",
+      impactIfMissing: "the update has nothing to run: yt-dlp is never updated",
     },
     profile.scripts.update,
     {
-      actual: execScript,
+      actual: execScript ?? cronScript,
       search: () => checkout.named(path.basename(profile.scripts.update))[0],
       keys: ["scripts.update"],
       runbookPath: RUNBOOK_PROFILE.scripts.update,
@@ -152,7 +165,31 @@ export async function readCheckout(
   );
   const updateScript = scriptPath === undefined ? undefined : await checkout.read(scriptPath);
 
-  return { checkout, profile, allUnits, units, composePaths, composeYaml, missingEnvFiles, updateScript };
+  return {
+    checkout,
+    profile,
+    allUnits,
+    units,
+    composePaths,
+    composeYaml,
+    missingEnvFiles,
+    updateScript,
+    updateCron,
+  };
+}
+
+/** The cron entries in the checkout that run the update script or yt-dlp (a run-parts script by its text). */
+async function updateCronEntries(checkout: Checkout, scriptName: string): Promise<CronEntry[]> {
+  const entries: CronEntry[] = [];
+  for (const file of checkout.files.filter(isCronFile)) {
+    const text = (await checkout.read(file))?.text;
+    if (text === undefined) continue;
+    for (const entry of parseCronFile(file, text)) {
+      const runs = entry.command === file ? text : entry.command;
+      if (runs.includes(scriptName) || /yt[-_]dlp/i.test(runs)) entries.push(entry);
+    }
+  }
+  return entries;
 }
 
 /** A checkout without a runbook of its own is judged by the reference, and says so. */

@@ -46,8 +46,8 @@ export function runbookContradictions(): Finding[] {
     ...finding(
       "cron",
       rb.says(RunbookSections.why, "**yt-dlp** обновляется автоматически через cron без пересборки"),
-      "yt-dlp is said to be updated by cron; the deployment uses a systemd timer (yt-dlp-update.timer, 04:00 UTC)",
-      "someone looking for the update in crontab finds nothing, and may add a second one",
+      "yt-dlp is said to be updated by cron, while the runbook's own timer section enables a systemd timer (yt-dlp-update.timer, 04:00 UTC)",
+      "someone looking for the update in the other place finds nothing, and may add a second one: two upgrades and two restarts a day",
     ),
     ...finding(
       "yt-dlp-in-backend-venv",

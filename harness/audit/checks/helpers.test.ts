@@ -22,6 +22,20 @@ describe("what the checks read", () => {
       server: "uvicorn",
     });
     expect(backendBind(service("/v/bin/python main.py"))).toBeUndefined();
+    // Variables from the unit's Environment= are expanded as systemd does; an unknown one is no port.
+    const fromEnvironment = new UnitFile("b.service", [
+      {
+        file: "b.service",
+        text: "[Service]\nEnvironment=API_PORT=8010 HOST=0.0.0.0\nExecStart=/v/bin/uvicorn app:app --host $HOST --port ${API_PORT}\n",
+      },
+    ]);
+    expect(backendBind(fromEnvironment)).toMatchObject({ host: "0.0.0.0", port: 8010 });
+    expect(backendBind(service("/v/bin/uvicorn app:app --port ${PORT} --host ${BIND}"))).toMatchObject({
+      host: "127.0.0.1",
+      port: 8000,
+    });
+    expect(bindOf(["uvicorn", "--port", "http"]).port).toBeUndefined();
+    expect(bindOf(["gunicorn", "-b", "0.0.0.0:99999"]).port).toBeUndefined();
     expect(devEnvironment("DEBUG", "True")).toBe(true);
     expect(devEnvironment("APP_ENV", "production")).toBe(false);
   });

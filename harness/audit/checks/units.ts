@@ -354,14 +354,34 @@ export function bindOf(words: readonly string[]): { host: string | undefined; po
       : [word, undefined];
     const value = inline ?? next;
     if (value === undefined) continue;
+    // A value still holding a `$` names a variable the unit does not set: unknown, not a port.
+    if (value.includes("$")) continue;
     if (flag === "--host" || flag === "-h") host = value;
-    else if (flag === "--port" || flag === "-p") port = Number(value);
+    else if (flag === "--port" || flag === "-p") port = tcpPort(value) ?? port;
     else if (flag === "--bind" || flag === "-b") {
       const match = /^(.*):(\d+)$/.exec(value);
-      if (match !== null) [host, port] = [match[1], Number(match[2])];
+      if (match !== null) [host, port] = [match[1], tcpPort(match[2] ?? "") ?? port];
     }
   }
   return { host, port };
+}
+
+function tcpPort(text: string): number | undefined {
+  const port = Number(text);
+  return /^\d+$/.test(text) && port >= 1 && port <= 65_535 ? port : undefined;
+}
+
+/**
+ * A command line's words with `${NAME}` and `$NAME` replaced from the unit's Environment=, as systemd
+ * does before it runs ExecStart; a name the unit does not set (an EnvironmentFile's) is left as it is.
+ */
+export function expandUnitVariables(words: readonly string[], unit: UnitFile): string[] {
+  const env = unit.environment();
+  return words.map((word) =>
+    word.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced?: string, bare?: string) => {
+      return env.get(braced ?? bare ?? "")?.value ?? whole;
+    }),
+  );
 }
 
 /** The app servers whose defaults are known: uvicorn binds 127.0.0.1:8000 unless told otherwise. */
@@ -377,7 +397,7 @@ export function backendBind(
 ): { host: string; port: number; at: UnitAssignment; server: string } | undefined {
   const exec = unit.get("Service", "ExecStart");
   if (exec === undefined) return undefined;
-  const words = commandWords(exec.value);
+  const words = expandUnitVariables(commandWords(exec.value), unit);
   const server = words.map((w) => path.basename(w)).find((w) => w in SERVER_DEFAULTS);
   if (server === undefined) return undefined;
   const defaults = SERVER_DEFAULTS[server] ?? { host: "127.0.0.1", port: 8000 };

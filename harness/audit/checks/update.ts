@@ -1,8 +1,9 @@
 import path from "node:path";
 import type { Finding } from "../../findings/finding.ts";
-import { commandWords, timeSpanSeconds, unitBoolean, type UnitFile } from "../../parse/unit-file.ts";
+import { commandWords, timeSpanSeconds, unitBoolean } from "../../parse/unit-file.ts";
 import { runbook, RunbookSections } from "../../runbook/runbook.ts";
-import type { AuditCheck } from "../context.ts";
+import type { AuditCheck, AuditContext } from "../context.ts";
+import { dailyTime } from "../../parse/crontab.ts";
 import { at } from "./runbook-units.ts";
 import { pipCall, streamerVenv, venvOf } from "./venvs.ts";
 
@@ -139,10 +140,17 @@ const schedule: AuditCheck = {
   },
 };
 
-/** How the update service runs the script: directly (needs the exec bit and a shebang) or through a shell. */
-function runsDirectly(update: UnitFile | undefined, script: string, root: string): boolean {
-  const words = commandWords(update?.get("Service", "ExecStart")?.value ?? "");
-  return words[0] === path.posix.join(root, script);
+/**
+ * Whether the update service or a cron entry runs the script directly (it needs the exec bit and a
+ * shebang then) rather than through a shell.
+ */
+function runsDirectly(context: AuditContext, script: string): boolean {
+  const onHost = path.posix.join(context.profile.root, script);
+  const unitExec = commandWords(context.units.get("update")?.get("Service", "ExecStart")?.value ?? "");
+  return (
+    unitExec[0] === onHost ||
+    context.updateCron.some((entry) => entry.command === script || entry.command.split(/\s+/)[0] === onHost)
+  );
 }
 
 const script: AuditCheck = {
@@ -154,7 +162,7 @@ const script: AuditCheck = {
     const findings: Finding[] = [];
     const add = (f: Omit<Finding, "id" | "subject" | "file">) =>
       findings.push({ id: "script.update", subject: script.file, file: script.file, ...f });
-    const direct = runsDirectly(context.units.get("update"), script.file, context.profile.root);
+    const direct = runsDirectly(context, script.file);
     const lines = script.text.split("\n");
     if (direct && !script.executable) {
       add({
@@ -273,4 +281,62 @@ const script: AuditCheck = {
   },
 };
 
-export const UPDATE_CHECKS: readonly AuditCheck[] = [schedule, script];
+const cron: AuditCheck = {
+  id: "update.cron",
+  title: "a cron entry that runs the update does what the runbook's timer would: once, daily at 04:00 UTC",
+  run(context) {
+    if (context.updateCron.length === 0) return { skipped: "no cron entry in the checkout runs the update" };
+    const timer = context.units.get("timer");
+    const findings: Finding[] = [];
+    for (const entry of context.updateCron) {
+      const add = (f: Pick<Finding, "severity" | "observed" | "impact">) =>
+        findings.push({
+          id: "update.cron",
+          kind: "drift",
+          subject: entry.file,
+          file: entry.file,
+          line: entry.line,
+          runbook: timerSays(),
+          scenario: "yt-dlp-broken",
+          ...f,
+        });
+      const runs = `\`${entry.schedule}${entry.user === undefined ? "" : ` ${entry.user}`} ${entry.command}\``;
+      add(
+        timer === undefined
+          ? {
+              severity: "warning",
+              observed: `the update runs from cron (${runs}), not from a systemd timer`,
+              impact:
+                "the runbook's `systemctl enable --now yt-dlp-update.timer` and `systemctl list-timers` find nothing here, and a run missed while the host was down is never caught up (a timer's Persistent=)",
+            }
+          : {
+              severity: "warning",
+              observed: `the update runs twice: from cron (${runs}) and from ${timer.name}`,
+              impact:
+                "two upgrades and two restarts of the streamer a day; run together, they race on the same venv",
+            },
+      );
+      const time = dailyTime(entry.schedule);
+      if (time !== "04:00") {
+        add({
+          severity: "warning",
+          observed:
+            time === undefined
+              ? `cron runs it on \`${entry.schedule}\`, not once a day`
+              : `cron runs it daily at ${time}, not 04:00`,
+          impact: "the streamer restarts for the update outside the runbook's 04:00 UTC window",
+        });
+      } else if (entry.timeZone === undefined || !/^(UTC|Etc\/UTC|GMT|Etc\/GMT)$/i.test(entry.timeZone)) {
+        add({
+          severity: "warning",
+          observed: `cron runs it at 04:00 in ${entry.timeZone ?? "the host's local time zone"}`,
+          impact:
+            "at 04:00 UTC only on a host set to UTC (a VPS set to Europe/Moscow runs it at 01:00 UTC)",
+        });
+      }
+    }
+    return findings;
+  },
+};
+
+export const UPDATE_CHECKS: readonly AuditCheck[] = [schedule, script, cron];
