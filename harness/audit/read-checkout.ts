@@ -10,6 +10,7 @@ import {
   loadProfile,
   overlay,
   parseProfile,
+  composeServiceFor,
   RUNBOOK_PROFILE,
   statesKey,
   type Profile,
@@ -93,6 +94,17 @@ export async function readCheckout(
     );
   }
 
+  const composeYaml = (await Promise.all(composePaths.map((f) => checkout.yaml(f)))).filter(
+    (y) => y !== undefined,
+  );
+  const dockerBackend = composeServiceFor(profile, "backend");
+  const backendInCompose =
+    dockerBackend !== undefined &&
+    composeYaml.some(
+      (y) =>
+        (y.data as { services?: Record<string, unknown> } | undefined)?.services?.[dockerBackend] !==
+        undefined,
+    );
   const updateCron = await updateCronEntries(checkout, path.basename(profile.scripts.update));
   const [cron] = updateCron;
   const units = new Map<UnitRole, (typeof allUnits)[number]>();
@@ -109,7 +121,9 @@ export async function readCheckout(
         severityIfMissing: role === "backend" || role === "streamer" ? "blocker" : "warning",
         impactIfMissing:
           role === "backend"
-            ? "nothing runs the backend on the host: every /api/ request gets 502"
+            ? backendInCompose
+              ? `nothing runs the backend on the host: the compose service ${dockerBackend} could, but the runbook's start order leaves it out and its \`systemctl … sattva-backend\` commands fail (if the backend moved to Docker, the runbook did not follow)`
+              : "nothing runs the backend on the host: every /api/ request gets 502"
             : role === "streamer"
               ? "nothing runs the streamer: no stream"
               : updatedBy,
@@ -133,9 +147,6 @@ export async function readCheckout(
     if (unit !== undefined) units.set(role, unit);
   }
 
-  const composeYaml = (await Promise.all(composePaths.map((f) => checkout.yaml(f)))).filter(
-    (y) => y !== undefined,
-  );
   const missingEnvFiles = composeEnvFiles(composeYaml)
     .filter((f) => f.required && !checkout.has(f.file))
     .map((f) => f.file);
