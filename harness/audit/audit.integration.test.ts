@@ -281,6 +281,32 @@ describe("sattva-chaos audit", () => {
     });
   });
 
+  it("reads the services a compose file pulls in with include: as its own, at their file and line", async () => {
+    await withTempDir("audit-include", async (dir) => {
+      const stack = path.join(dir, "include");
+      await cp(BUNDLED_STACK, stack, { recursive: true });
+      const composeFile = path.join(stack, "docker-compose.yml");
+      const text = await readFile(composeFile, "utf8");
+      // The monitoring services move to monitoring/compose.yml, whose mounts are relative to it.
+      const monitoring = text.slice(text.indexOf("  prometheus:"), text.indexOf("volumes:\n  pgdata:"));
+      await writeFile(
+        composeFile,
+        text
+          .replace(monitoring, "")
+          .replace("services:\n", "include:\n  - path: monitoring/compose.yml\n\nservices:\n"),
+      );
+      await writeFile(
+        path.join(stack, "monitoring/compose.yml"),
+        `services:\n${monitoring.replaceAll("./monitoring/", "./")}`,
+      );
+      const { exitCode, document } = await auditJson(stack);
+      const found = named(document);
+      expect(found.filter((f) => f.includes("layout.") || f.startsWith("warning"))).toEqual([]);
+      expect(found).toContain("info compose.images monitoring/compose.yml:12");
+      expect(exitCode).toBe(ExitCode.passed);
+    });
+  });
+
   it("reads an update run from cron instead of the timer, and a port set through the unit's Environment=", async () => {
     await withTempDir("audit-cron", async (dir) => {
       const stack = path.join(dir, "cron");

@@ -256,6 +256,27 @@ export class Checkout {
     return content === undefined ? undefined : new YamlFile(file, content.text);
   }
 
+  /**
+   * The compose files, each followed by the files it pulls in with `include:` (recursively, relative
+   * to the file that includes them, as compose reads them): where the services are defined. Compose
+   * itself is called with the files alone; it reads the includes.
+   */
+  async composeDocuments(files: readonly string[]): Promise<YamlFile[]> {
+    const documents: YamlFile[] = [];
+    const seen = new Set<string>();
+    const visit = async (file: string): Promise<void> => {
+      const rel = path.normalize(file);
+      if (seen.has(rel)) return;
+      seen.add(rel);
+      const yaml = await this.yaml(rel);
+      if (yaml === undefined) return;
+      documents.push(yaml);
+      for (const included of includedPaths(yaml.data)) await visit(path.join(path.dirname(rel), included));
+    };
+    for (const file of files) await visit(file);
+    return documents;
+  }
+
   /** Every unit file in the checkout (`*.service`, `*.timer`...), with its drop-ins, parsed. */
   async unitFiles(): Promise<UnitFile[]> {
     const unitFile = /\.(service|timer|socket|target|path|mount)$/;
@@ -275,6 +296,18 @@ export class Checkout {
       }),
     );
   }
+}
+
+/** The paths a compose file's `include:` names, in its short (a path) and long (`path:` one or many) forms. */
+function includedPaths(data: unknown): string[] {
+  const include = (data as { include?: unknown } | undefined)?.include;
+  if (!Array.isArray(include)) return [];
+  return include.flatMap((entry: unknown) => {
+    if (typeof entry === "string") return [entry];
+    const given = (entry as { path?: unknown } | null)?.path;
+    if (typeof given === "string") return [given];
+    return Array.isArray(given) ? given.filter((p): p is string => typeof p === "string") : [];
+  });
 }
 
 async function walk(root: string): Promise<string[]> {

@@ -94,9 +94,7 @@ export async function readCheckout(
     );
   }
 
-  const composeYaml = (await Promise.all(composePaths.map((f) => checkout.yaml(f)))).filter(
-    (y) => y !== undefined,
-  );
+  const composeYaml = await checkout.composeDocuments(composePaths);
   const dockerBackend = composeServiceFor(profile, "backend");
   const backendInCompose =
     dockerBackend !== undefined &&

@@ -74,6 +74,9 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
   // Compose: the file, its project name, which service plays each runbook part.
   const composePath = checkout.composeFiles()[0];
   const compose = composePath === undefined ? undefined : await checkout.yaml(composePath);
+  const { services, definedIn, mountsOf, envFiles: composeEnvFiles } = composeServices(
+    await checkout.composeDocuments(checkout.composeFiles()),
+  );
   if (composePath === undefined)
     missing.push(
       "compose.files: no compose file (compose.yaml, docker-compose.yml...) anywhere in the checkout",
@@ -83,8 +86,6 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
       found: `the compose file is ${composePath}`,
       file: composePath,
     });
-  const services = looseObject(looseObject(compose?.data)["services"]);
-  const composeDir = composePath === undefined ? "." : path.dirname(composePath);
   const projectName = looseText(looseObject(compose?.data)["name"]);
   if (projectName !== "" && projectName !== RUNBOOK_PROFILE.compose.project)
     set("compose.project", projectName, {
@@ -113,8 +114,8 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
     }
     roles.set(role, candidate[0]);
     set(`compose.services.${role}`, candidate[0], {
-      file: composePath,
-      line: compose?.lineOf(["services", candidate[0]]),
+      file: definedIn(candidate[0])?.file,
+      line: definedIn(candidate[0])?.lineOf(["services", candidate[0]]),
       guess: `${candidate[0]} ${whyRole(role, looseObject(candidate[1]))}`,
     });
   }
@@ -208,7 +209,7 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
   // The checkout file a service's container sees at a path: a file mount of it, or a folder mount above it.
   const mountedAt = (role: RunbookService, paths: readonly string[]) => {
     const name = roles.get(role);
-    const mounts = name === undefined ? [] : bindMounts(looseObject(services[name]), composeDir);
+    const mounts = name === undefined ? [] : mountsOf(name);
     for (const inContainer of paths) {
       for (const mount of [...mounts].sort((a, b) => b.target.length - a.target.length)) {
         const file =
@@ -222,7 +223,7 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
     }
     return undefined;
   };
-  const nginxTargets = bindMounts(looseObject(services[roles.get("frontend") ?? ""]), composeDir)
+  const nginxTargets = mountsOf(roles.get("frontend") ?? "")
     .filter((m) => m.target.startsWith("/etc/nginx/"))
     .flatMap((m) =>
       checkout.has(m.source)
@@ -261,9 +262,7 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
   const rules = ruleFilesIn(
     checkout,
     prometheusConfig,
-    roles.get("prometheus") === undefined
-      ? []
-      : bindMounts(looseObject(services[roles.get("prometheus") ?? ""]), composeDir),
+    roles.get("prometheus") === undefined ? [] : mountsOf(roles.get("prometheus") ?? ""),
   );
   if (rules.length > 0 && JSON.stringify(rules) !== JSON.stringify(RUNBOOK_PROFILE.monitoring.rules))
     set("monitoring.rules", rules, { found: "Prometheus' rule_files, through its mounts", file: rules[0] });
@@ -309,7 +308,7 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
 
   // Env files the deployment reads, with the variables their examples leave empty.
   const envFiles = [
-    ...looseListOfEnvFiles(services, composeDir),
+    ...composeEnvFiles,
     ...[backend, streamer, update].flatMap(
       (u) =>
         u?.all("Service", "EnvironmentFile").flatMap((a) => toCheckout(a.value.replace(/^-/, "")) ?? []) ??
@@ -384,7 +383,42 @@ export function bindMounts(service: LooseObject, composeDir: string): { source: 
   });
 }
 
-function looseListOfEnvFiles(services: LooseObject, composeDir: string): string[] {
+/**
+ * The compose services of the checkout's compose documents (see Checkout.composeDocuments): each
+ * merged across the files that define it (a later key wins), where it is first defined, its bind
+ * mounts and env files resolved against the file that names them.
+ */
+function composeServices(documents: readonly YamlFile[]): {
+  services: LooseObject;
+  definedIn: (name: string) => YamlFile | undefined;
+  mountsOf: (name: string) => { source: string; target: string }[];
+  envFiles: string[];
+} {
+  const definitions = new Map<string, { raw: LooseObject; yaml: YamlFile }[]>();
+  for (const yaml of documents) {
+    for (const [name, raw] of Object.entries(looseObject(looseObject(yaml.data)["services"]))) {
+      definitions.set(name, [...(definitions.get(name) ?? []), { raw: looseObject(raw), yaml }]);
+    }
+  }
+  const services: LooseObject = Object.fromEntries(
+    [...definitions].map(([name, defs]) => [
+      name,
+      Object.assign({}, ...defs.map((d) => d.raw)) as LooseObject,
+    ]),
+  );
+  const mountsOf = (name: string) => {
+    const byTarget = new Map<string, { source: string; target: string }>();
+    for (const { raw, yaml } of definitions.get(name) ?? [])
+      for (const mount of bindMounts(raw, path.dirname(yaml.file))) byTarget.set(mount.target, mount);
+    return [...byTarget.values()];
+  };
+  const envFiles = documents.flatMap((yaml) =>
+    envFilesOf(looseObject(looseObject(yaml.data)["services"]), path.dirname(yaml.file)),
+  );
+  return { services, definedIn: (name) => definitions.get(name)?.[0]?.yaml, mountsOf, envFiles };
+}
+
+function envFilesOf(services: LooseObject, composeDir: string): string[] {
   return Object.values(services).flatMap((raw) => {
     const envFile = looseObject(raw)["env_file"];
     const entries = Array.isArray(envFile) ? envFile : envFile === undefined ? [] : [envFile];
