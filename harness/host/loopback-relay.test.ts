@@ -89,18 +89,31 @@ it("ends the server's connection when the client closes its own", { timeout: 20_
   }
 });
 
-it("ends the client's connection when the server closes its own", { timeout: 20_000 }, async () => {
-  const { server, port } = await serverSeeingCloses((socket) => socket.end("bye"));
-  const relays = new LoopbackRelays((script) => ["bash", "-c", script]);
-  try {
-    const socket = connect(await relays.port(port), "127.0.0.1");
-    const said: Buffer[] = [];
-    socket.on("data", (data: Buffer) => said.push(data));
-    // The client sends nothing: only the server's close can end the connection.
-    await new Promise((resolve) => socket.once("close", resolve));
-    expect(Buffer.concat(said).toString()).toBe("bye");
-  } finally {
-    await relays.close();
-    server.close();
-  }
-});
+it(
+  "ends the client's connection when the server closes its own, even before the relay waits",
+  { timeout: 20_000 },
+  async () => {
+    const { server, port } = await serverSeeingCloses((socket) => socket.end("bye"));
+    // A relay slow to reach its final wait (a loaded machine): the server has closed by then, a race
+    // the relay once lost, hanging for ever.
+    const relays = new LoopbackRelays((script) => [
+      "bash",
+      "-c",
+      script.replace(/^wait.*$/m, "sleep 0.3; $&"),
+    ]);
+    try {
+      const local = await relays.port(port);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const socket = connect(local, "127.0.0.1");
+        const said: Buffer[] = [];
+        socket.on("data", (data: Buffer) => said.push(data));
+        // The client sends nothing: only the server's close can end the connection.
+        await new Promise((resolve) => socket.once("close", resolve));
+        expect(Buffer.concat(said).toString()).toBe("bye");
+      }
+    } finally {
+      await relays.close();
+      server.close();
+    }
+  },
+);

@@ -11,13 +11,19 @@ import { createServer, type Server, type Socket } from "node:net";
  */
 function relayScript(port: number): string {
   return [
+    // Job control puts each direction in a process group of its own, killed whole at exit.
+    "set -m",
     `exec 3<>/dev/tcp/127.0.0.1/${port} || exit 1`,
-    "cat <&3 & down=$!",
-    // An explicit stdin: a background command of a non-interactive shell otherwise reads /dev/null.
-    "cat <&0 >&3 & up=$!",
-    "trap 'kill -KILL $down $up 2>/dev/null' EXIT",
+    // The traps come first: a direction that ends at once (a server that closes on connect) signals
+    // the shell before it waits. Each direction tells the shell it ended: `wait -n` misses a job
+    // that ended before it was called, and the relay then waited on the other direction for ever.
+    "trap 'kill -KILL -- -$down -$up 2>/dev/null' EXIT",
     "trap 'exit 1' HUP INT TERM PIPE",
-    "wait -n",
+    // USR1, not TERM: a signal ignored when the shell starts cannot be trapped, and callers may ignore TERM.
+    "trap 'exit 0' USR1",
+    "{ cat <&3; kill -USR1 $$ 2>/dev/null; } & down=$!",
+    "{ cat >&3; kill -USR1 $$ 2>/dev/null; } <&0 & up=$!",
+    "wait",
   ].join("\n");
 }
 

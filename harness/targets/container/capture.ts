@@ -21,6 +21,7 @@ export async function captureHost(
   },
 ): Promise<void> {
   await host.run("systemctl stop docker.socket docker.service containerd.service");
+  let failure: unknown;
   try {
     await holdAtNextBoot(host, capture.heldUnits);
     if (capture.firstBoot) await host.run(`touch ${FIRST_BOOT_FILE}`);
@@ -28,15 +29,24 @@ export async function captureHost(
     const labels = [Label.owner, Label.host, Label.keep].map(
       (label) => `LABEL ${label}=${capture.labels[label] ?? ""}`,
     );
-    await Promise.all([
+    // Both are awaited even when one fails: `docker commit` pauses the host, and nothing can run in
+    // it (the restart below) until the commit ends.
+    const [committed, engine] = await Promise.allSettled([
       docker(["commit", ...labels.flatMap((change) => ["--change", change]), host.name, capture.image], {
         timeoutMs: 10 * 60_000,
       }),
       capture.captureEngine(`${host.name}-docker`),
     ]);
+    for (const settled of [committed, engine]) if (settled.status === "rejected") throw settled.reason;
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
-    await host.run(
+    const restarted = host.run(
       `rm -f ${FIRST_BOOT_FILE} ${HELD_UNITS_FILE} && systemctl start docker.socket docker.service`,
     );
+    // The capture's own error is the one to report; the restart's would only hide it.
+    if (failure === undefined) await restarted;
+    else await restarted.catch(() => undefined);
   }
 }
