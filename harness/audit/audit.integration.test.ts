@@ -307,6 +307,33 @@ describe("sattva-chaos audit", () => {
     });
   });
 
+  it("a frontend on the host's network reaches a loopback-only backend, and must listen on :3000 itself", async () => {
+    await withTempDir("audit-host-network", async (dir) => {
+      const stack = path.join(dir, "host-network");
+      await cp(BUNDLED_STACK, stack, { recursive: true });
+      const edit = async (file: string, from: string, to: string) => {
+        const text = await readFile(path.join(stack, file), "utf8");
+        expect(text).toContain(from);
+        await writeFile(path.join(stack, file), text.replace(from, to));
+      };
+      await edit("docker-compose.yml", '    ports:\n      - "3000:80"\n', "    network_mode: host\n");
+      await edit(
+        "frontend/nginx.conf",
+        "proxy_pass http://172.17.0.1:8000;",
+        "proxy_pass http://127.0.0.1:8000;",
+      );
+      await edit("frontend/nginx.conf", "listen 80;", "listen 3000;");
+      await edit("systemd/sattva-backend.service", "--host 0.0.0.0", "--host 127.0.0.1");
+      const blockers = (document: FindingsDocument) =>
+        named(document).filter((f) => f.startsWith("blocker") || f.startsWith("warning"));
+      expect(blockers((await auditJson(stack)).document)).toEqual([]);
+      await edit("frontend/nginx.conf", "listen 3000;", "listen 80;");
+      expect(blockers((await auditJson(stack)).document)).toEqual([
+        "blocker nginx.proxy frontend/nginx.conf:3",
+      ]);
+    });
+  });
+
   it("reads an update run from cron instead of the timer, and a port set through the unit's Environment=", async () => {
     await withTempDir("audit-cron", async (dir) => {
       const stack = path.join(dir, "cron");

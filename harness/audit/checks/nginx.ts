@@ -11,6 +11,9 @@ const says = (quote: string) => runbook().cite(RunbookSections.nginx, quote);
 /** The host's address as containers on the default bridge see it (docker0), which the runbook uses. */
 const DOCKER0 = "172.17.0.1";
 
+/** Where the runbook's users reach the frontend on the host. */
+const FRONTEND_PORT = 3000;
+
 /** `http://172.17.0.1:8000/api` -> host and port; undefined for a variable or a unix socket. */
 export function proxyTarget(url: string): { host: string; port: number } | undefined {
   const match = /^https?:\/\/(\[[^\]]+\]|[^:/$]+)(?::(\d+))?(?:\/|$)/.exec(url);
@@ -88,8 +91,12 @@ const proxy: AuditCheck = {
     const frontend = frontendName === undefined ? undefined : model?.services.get(frontendName);
     const backendUnit = context.units.get("backend");
     const bind = backendUnit === undefined ? undefined : backendBind(backendUnit);
+    // With the host's network, nginx's loopback is the host's, where the systemd backend listens.
+    const hostNetwork = frontend?.networkMode === "host";
+    const loopback = target.host === "localhost" || target.host.startsWith("127.") || target.host === "[::1]";
     const hostAddress =
       target.host === DOCKER0 ||
+      (hostNetwork && loopback) ||
       (target.host === "host.docker.internal" &&
         frontend?.extraHosts.some((h) => /^host\.docker\.internal[:=]host-gateway$/.test(h)) === true);
     const service = model?.services.get(target.host);
@@ -103,7 +110,7 @@ const proxy: AuditCheck = {
           "on Linux host.docker.internal does not resolve without that entry: nginx fails to start (host not found in upstream)",
         scenario: "nginx-502",
       });
-    } else if (target.host === "localhost" || target.host.startsWith("127.") || target.host === "[::1]") {
+    } else if (loopback && !hostNetwork) {
       add({
         severity: "blocker",
         line,
@@ -134,13 +141,13 @@ const proxy: AuditCheck = {
       });
     }
     if (hostAddress && bind !== undefined && backendUnit !== undefined) {
-      if (bind.host === "127.0.0.1" || bind.host === "localhost" || bind.host === "::1") {
+      if (!loopback && (bind.host === "127.0.0.1" || bind.host === "localhost" || bind.host === "::1")) {
         add({
           severity: "blocker",
           line,
           runbook: says("proxy_pass http://172.17.0.1:8000;"),
           observed: `proxy_pass ${url}, while ${backendUnit.name} listens on ${bind.host}:${bind.port} only`,
-          impact: "nginx's connection to 172.17.0.1 is refused: every /api/ request gets 502",
+          impact: `nginx's connection to ${target.host} is refused: every /api/ request gets 502`,
           scenario: "nginx-502",
         });
       }
@@ -181,7 +188,21 @@ const proxy: AuditCheck = {
     const listens = findDirectives(nginx.directives, "listen").map(({ directive }) =>
       Number(/(\d+)(?!.*\d)/.exec(directive.args[0] ?? "")?.[1]),
     );
-    if (published.length > 0 && listens.length > 0 && !published.some((port) => listens.includes(port))) {
+    if (hostNetwork && listens.length > 0 && !listens.includes(FRONTEND_PORT)) {
+      add({
+        severity: "blocker",
+        line: findDirectives(nginx.directives, "listen")[0]?.directive.line,
+        runbook: says("listen 80;"),
+        observed: `the frontend runs on the host's network (network_mode: host), where nginx listens on ${listens.join(", ")}: compose's published ports do not apply`,
+        impact: `the runbook's frontend port :${String(FRONTEND_PORT)} answers nothing; nginx answers on the host's :${listens.join(", :")} instead`,
+      });
+    }
+    if (
+      !hostNetwork &&
+      published.length > 0 &&
+      listens.length > 0 &&
+      !published.some((port) => listens.includes(port))
+    ) {
       add({
         severity: "blocker",
         line: findDirectives(nginx.directives, "listen")[0]?.directive.line,

@@ -7,6 +7,7 @@ import {
   type UnitAssignment,
   type UnitFile,
 } from "../../parse/unit-file.ts";
+import { composeServiceFor } from "../../profile/profile.ts";
 import type { UnitRole } from "../checkout.ts";
 import type { AuditCheck, AuditContext } from "../context.ts";
 import { at, ROLE_QUOTE, runbookSetting, runbookUnit } from "./runbook-units.ts";
@@ -514,8 +515,14 @@ const exec: AuditCheck = {
       }
       if (role === "backend") {
         const bind = backendBind(unit);
+        // nginx on the host's network (network_mode: host) reaches a loopback-only backend.
+        const frontendName = composeServiceFor(context.profile, "frontend");
+        const frontendOnHost =
+          frontendName !== undefined &&
+          context.compose.model?.services.get(frontendName)?.networkMode === "host";
         if (
           bind !== undefined &&
+          !frontendOnHost &&
           (bind.host === "127.0.0.1" || bind.host === "localhost" || bind.host === "::1")
         ) {
           finding(
