@@ -74,9 +74,12 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
   // Compose: the file, its project name, which service plays each runbook part.
   const composePath = checkout.composeFiles()[0];
   const compose = composePath === undefined ? undefined : await checkout.yaml(composePath);
-  const { services, definedIn, mountsOf, envFiles: composeEnvFiles } = composeServices(
-    await checkout.composeDocuments(checkout.composeFiles()),
-  );
+  const {
+    services,
+    definedIn,
+    mountsOf,
+    envFiles: composeEnvFiles,
+  } = composeServices(await checkout.composeDocuments(checkout.composeFiles()));
   if (composePath === undefined)
     missing.push(
       "compose.files: no compose file (compose.yaml, docker-compose.yml...) anywhere in the checkout",

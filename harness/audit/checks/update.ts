@@ -330,8 +330,7 @@ const cron: AuditCheck = {
         add({
           severity: "warning",
           observed: `cron runs it at 04:00 in ${entry.timeZone ?? "the host's local time zone"}`,
-          impact:
-            "at 04:00 UTC only on a host set to UTC (a VPS set to Europe/Moscow runs it at 01:00 UTC)",
+          impact: "at 04:00 UTC only on a host set to UTC (a VPS set to Europe/Moscow runs it at 01:00 UTC)",
         });
       }
     }
