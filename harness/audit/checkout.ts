@@ -11,8 +11,12 @@ import { runbook, RunbookSections, type Citation } from "../runbook/runbook.ts";
 export const UNIT_ROLES = ["backend", "streamer", "update", "timer"] as const;
 export type UnitRole = (typeof UNIT_ROLES)[number];
 
-/** Folders a walk of the checkout never enters: VCS data, dependencies, virtualenvs, caches, our own state. */
-const SKIPPED_DIRS = new Set([
+/**
+ * Folders a walk of the checkout never enters, and a deployment of it never copies: VCS data,
+ * dependencies (the harness itself, installed in the deployment's repository), virtualenvs (built on
+ * the host), caches, our own state.
+ */
+export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
   ".git",
   "node_modules",
   "venv",

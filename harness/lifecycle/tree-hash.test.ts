@@ -43,6 +43,12 @@ describe("hashTree", () => {
         await change(changed);
         expect(await hashTree(changed), what).not.toBe(base);
       }
+      // What is skipped does not count: a change under it leaves the hash as it was.
+      const skipUnits = (relative: string) => relative.split(path.sep)[0] === "units";
+      const withoutUnits = await hashTree(original, skipUnits);
+      expect(withoutUnits).not.toBe(base);
+      await writeFile(path.join(original, "units", "sattva-backend.service"), "changed");
+      expect(await hashTree(original, skipUnits)).toBe(withoutUnits);
     });
   });
 });

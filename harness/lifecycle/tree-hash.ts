@@ -5,15 +5,25 @@ import path from "node:path";
 /**
  * A sha256 of a file or directory tree as a copy of it would reproduce it: every entry's relative
  * path, kind, executable bit and content (a symlink's target), in name order. Times and owners are
- * left out: a fresh clone of the same checkout hashes the same.
+ * left out: a fresh clone of the same checkout hashes the same. What `skip` names (a path relative to
+ * the root) is left out with all it holds.
  */
-export async function hashTree(root: string): Promise<string> {
+export async function hashTree(
+  root: string,
+  skip: (relative: string) => boolean = () => false,
+): Promise<string> {
   const hash = createHash("sha256");
-  await addEntry(hash, root, ".");
+  await addEntry(hash, root, ".", skip);
   return hash.digest("hex");
 }
 
-async function addEntry(hash: Hash, root: string, relative: string): Promise<void> {
+async function addEntry(
+  hash: Hash,
+  root: string,
+  relative: string,
+  skip: (relative: string) => boolean,
+): Promise<void> {
+  if (relative !== "." && skip(relative)) return;
   const full = path.join(root, relative);
   const stat = await lstat(full);
   if (stat.isSymbolicLink()) {
@@ -21,7 +31,7 @@ async function addEntry(hash: Hash, root: string, relative: string): Promise<voi
   } else if (stat.isDirectory()) {
     hash.update(`dir ${relative}\0`);
     const names = (await readdir(full)).sort();
-    for (const name of names) await addEntry(hash, root, path.join(relative, name));
+    for (const name of names) await addEntry(hash, root, path.join(relative, name), skip);
   } else if (stat.isFile()) {
     const executable = (stat.mode & 0o111) !== 0 ? "x" : "-";
     const content = await readFile(full);

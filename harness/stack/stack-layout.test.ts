@@ -1,12 +1,13 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { UsageError } from "../errors.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { writeBrokenStack } from "../testing/broken-stack.ts";
 import { testEnvText } from "./deployment.ts";
-import { BUNDLED_STACK, openStackDir } from "./stack-layout.ts";
+import { RunEnv } from "../scenario/run-env.ts";
+import { BUNDLED_STACK, notDeployed, openStackDir } from "./stack-layout.ts";
 
 const DRIFTED_STACK = fileURLToPath(new URL("../../fixtures/stacks/drifted/", import.meta.url));
 
@@ -174,5 +175,43 @@ describe("the checkout's own env values", () => {
         'started with token <redacted BOT_TOKEN> on 8000 {"t":"<redacted BOT_TOKEN>"}',
       );
     });
+  });
+});
+
+describe("what a deployment copies", () => {
+  it("leaves out VCS data, dependencies, local venvs, caches and this run's reports inside the checkout", () => {
+    const stack = path.resolve("/srv/repo");
+    vi.stubEnv(RunEnv.reportDir, path.join(stack, "reports"));
+    try {
+      const skip = notDeployed(stack);
+      expect(
+        [
+          ".git",
+          "node_modules",
+          "frontend/node_modules/x.js",
+          "backend/venv",
+          "backend/src/__pycache__",
+          "reports",
+          "reports/journals/smoke/a.json",
+          "backend/src/main.py",
+          "docs/reports.md",
+          "reportsold/a",
+          "systemd/sattva-backend.service",
+        ].filter(skip),
+      ).toEqual([
+        ".git",
+        "node_modules",
+        "frontend/node_modules/x.js",
+        "backend/venv",
+        "backend/src/__pycache__",
+        "reports",
+        "reports/journals/smoke/a.json",
+      ]);
+      // Reports written outside the checkout are nobody's business here.
+      vi.stubEnv(RunEnv.reportDir, path.resolve("/tmp/elsewhere"));
+      expect(notDeployed(stack)("reports/a")).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

@@ -15,7 +15,7 @@ import { runbook } from "../runbook/runbook.ts";
 import type { HostProvisioning } from "../targets/target.ts";
 import { until } from "../waits/wait.ts";
 import type { ComposeBuild, Deployment } from "./deployment.ts";
-import type { StackDir } from "./stack-layout.ts";
+import { copyDeployed, notDeployed, type StackDir } from "./stack-layout.ts";
 
 const PROVISION_SCRIPT = fileURLToPath(new URL("../../vagrant/provision.sh", import.meta.url));
 const TEST_DOUBLES = fileURLToPath(new URL("../../fixtures/test-doubles", import.meta.url));
@@ -273,7 +273,11 @@ export class Stack {
     images: ReadonlyMap<Service, ResolvedImage>,
   ): Promise<HostProvisioning> {
     const inputs = provisionInputs(source.deployment, images);
-    const [checkout, ...rest] = await Promise.all([source.dir, TEST_DOUBLES, PROVISION_SCRIPT].map(hashTree));
+    const [checkout, ...rest] = await Promise.all([
+      hashTree(source.dir, notDeployed(source.dir)),
+      hashTree(TEST_DOUBLES),
+      hashTree(PROVISION_SCRIPT),
+    ]);
     const hash = (parts: object) => createHash("sha256").update(JSON.stringify(parts)).digest("hex");
     const family = hash({ hashes: rest, inputs });
     const key = hash({ hashes: [checkout, ...rest], inputs });
@@ -289,7 +293,7 @@ export class Stack {
     const started = performance.now();
     const inputs = provisionInputs(this.deployment, this.#images);
     await this.host.run(`rm -rf ${HOST_SOURCE} ${HOST_TEST_DOUBLES} && mkdir -p /var/tmp`);
-    await this.host.copyIn(this.source.dir, HOST_SOURCE);
+    await copyDeployed(this.host, this.source.dir, HOST_SOURCE);
     await this.host.copyIn(TEST_DOUBLES, HOST_TEST_DOUBLES);
     await this.host.copyIn(PROVISION_SCRIPT, HOST_SCRIPT);
     await this.host.run(`cat > ${HOST_IMAGE_LIST}`, { input: inputs.imageList });
