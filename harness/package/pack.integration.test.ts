@@ -1,6 +1,6 @@
 // The package a deployment's repository installs: packed (compiled to JavaScript), installed into a
 // project outside this repository, and run from there as its CI would: list, audit and smoke against
-// that project's own copy of the bundled stack.
+// that project's own checkout (a copy of the bundled stack at its root), twice.
 import { existsSync } from "node:fs";
 import { cp, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -11,7 +11,7 @@ import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { sattvaChaos } from "../testing/cli.ts";
 import { pack } from "./pack.ts";
 
-it("installs into another project with npm and runs list, audit and smoke there", async () => {
+it("installs into another project with npm and runs list, audit and smoke there, from its root", async () => {
   await withTempDir("package", async (dir) => {
     const tarball = await pack(path.join(dir, "out"));
     const project = path.join(dir, "deployment");
@@ -34,23 +34,30 @@ it("installs into another project with npm and runs list, audit and smoke there"
     expect(existsSync(path.join(installed, "harness", "cli", "main.js"))).toBe(true);
     expect(existsSync(path.join(installed, "harness", "cli", "main.ts"))).toBe(false);
     const bin = path.join(installed, "harness", "cli", "bin.js");
-    await cp(path.join(installed, "fixtures", "stacks", "bundled"), path.join(project, "stack"), {
-      recursive: true,
-    });
+    // The deployment's repository is the checkout: the stack at its root, next to node_modules.
+    await cp(path.join(installed, "fixtures", "stacks", "bundled"), project, { recursive: true });
     const cli = (args: string[]) => sattvaChaos(args, {}, { bin, cwd: project });
 
     const list = await cli(["list"]);
     expect(list.exitCode, list.stderr).toBe(ExitCode.passed);
     expect(list.stdout.split("\n")).toContain("smoke");
 
-    const audit = await cli(["audit", "--stack", "stack"]);
+    const audit = await cli(["audit", "--stack", "."]);
     expect(audit.exitCode, audit.stdout + audit.stderr).toBe(ExitCode.passed);
-    expect(audit.stderr).toMatch(/audit of .*\/deployment\/stack .*: 0 blockers/);
+    expect(audit.stderr).toMatch(/audit of .*\/deployment .*: 0 blockers/);
 
-    const run = await cli(["run", "smoke", "--stack", "stack", "--json"]);
-    expect(run.exitCode, run.stderr.slice(-4000)).toBe(ExitCode.passed);
-    expect(JSON.parse(run.stdout)).toMatchObject({ status: "passed", counts: { passed: 3 } });
-    // Its reports are the project's, not inside node_modules.
-    expect(existsSync(path.join(project, "reports", "index.html"))).toBe(true);
+    for (const round of ["first", "second"]) {
+      const run = await cli(["run", "smoke", "--stack", ".", "--json"]);
+      expect(run.exitCode, run.stderr.slice(-4000)).toBe(ExitCode.passed);
+      expect(JSON.parse(run.stdout)).toMatchObject({ status: "passed", counts: { passed: 3 } });
+      // Its reports are the project's, not inside node_modules.
+      expect(existsSync(path.join(project, "reports", "index.html"))).toBe(true);
+      // The first run's reports (and node_modules) are inside the checkout, yet not part of the stack:
+      // the second run's host is a copy of the same provisioned template.
+      if (round === "second")
+        expect(run.stderr, "the second run provisions again").toMatch(
+          /provisioned: a copy of provisioned-host template/,
+        );
+    }
   });
 });
