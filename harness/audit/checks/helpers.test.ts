@@ -14,8 +14,16 @@ const service = (execStart: string) =>
 
 describe("what the checks read", () => {
   it("the backend's bind address from its server's flags, with the server's defaults", () => {
-    expect(bindOf(["uvicorn", "--host=0.0.0.0", "--port", "9000"])).toEqual({ host: "0.0.0.0", port: 9000 });
-    expect(bindOf(["gunicorn", "-b", "127.0.0.1:8001"])).toEqual({ host: "127.0.0.1", port: 8001 });
+    expect(bindOf(["uvicorn", "--host=0.0.0.0", "--port", "9000"])).toEqual({
+      host: "0.0.0.0",
+      port: 9000,
+      unresolved: [],
+    });
+    expect(bindOf(["gunicorn", "-b", "127.0.0.1:8001"])).toEqual({
+      host: "127.0.0.1",
+      port: 8001,
+      unresolved: [],
+    });
     expect(backendBind(service("/v/bin/python -m uvicorn app:app"))).toMatchObject({
       host: "127.0.0.1",
       port: 8000,
@@ -30,9 +38,17 @@ describe("what the checks read", () => {
       },
     ]);
     expect(backendBind(fromEnvironment)).toMatchObject({ host: "0.0.0.0", port: 8010 });
-    expect(backendBind(service("/v/bin/uvicorn app:app --port ${PORT} --host ${BIND}"))).toMatchObject({
+    expect(backendBind(service("/v/bin/uvicorn app:app --port ${PORT} --host=${BIND}"))).toMatchObject({
       host: "127.0.0.1",
       port: 8000,
+      unresolved: ["--port ${PORT}", "--host=${BIND}"],
+      hostUnknown: true,
+      portUnknown: true,
+    });
+    expect(backendBind(service("/v/bin/uvicorn app:app --port ${PORT}"))).toMatchObject({
+      hostGiven: false,
+      hostUnknown: false,
+      portUnknown: true,
     });
     expect(bindOf(["uvicorn", "--port", "http"]).port).toBeUndefined();
     expect(bindOf(["gunicorn", "-b", "0.0.0.0:99999"]).port).toBeUndefined();

@@ -141,7 +141,11 @@ const proxy: AuditCheck = {
       });
     }
     if (hostAddress && bind !== undefined && backendUnit !== undefined) {
-      if (!loopback && (bind.host === "127.0.0.1" || bind.host === "localhost" || bind.host === "::1")) {
+      if (
+        !loopback &&
+        !bind.hostUnknown &&
+        (bind.host === "127.0.0.1" || bind.host === "localhost" || bind.host === "::1")
+      ) {
         add({
           severity: "blocker",
           line,
@@ -151,7 +155,7 @@ const proxy: AuditCheck = {
           scenario: "nginx-502",
         });
       }
-      if (bind.port !== target.port) {
+      if (!bind.portUnknown && bind.port !== target.port) {
         add({
           severity: "blocker",
           line,

@@ -345,9 +345,15 @@ export function devEnvironment(name: string, value: string): boolean {
 }
 
 /** The host and port a Python ASGI/WSGI server is told to bind, and where, from its command words. */
-export function bindOf(words: readonly string[]): { host: string | undefined; port: number | undefined } {
+export function bindOf(words: readonly string[]): {
+  host: string | undefined;
+  port: number | undefined;
+  /** Bind flags whose value names a variable the unit does not set (`--port ${PORT}`): unknown here. */
+  unresolved: string[];
+} {
   let host: string | undefined;
   let port: number | undefined;
+  const unresolved: string[] = [];
   for (const [i, word] of words.entries()) {
     const next = words[i + 1];
     const [flag, inline] = word.includes("=")
@@ -355,8 +361,12 @@ export function bindOf(words: readonly string[]): { host: string | undefined; po
       : [word, undefined];
     const value = inline ?? next;
     if (value === undefined) continue;
+    const bindFlag = ["--host", "-h", "--port", "-p", "--bind", "-b"].includes(flag);
     // A value still holding a `$` names a variable the unit does not set: unknown, not a port.
-    if (value.includes("$")) continue;
+    if (value.includes("$")) {
+      if (bindFlag) unresolved.push(inline === undefined ? `${flag} ${value}` : word);
+      continue;
+    }
     if (flag === "--host" || flag === "-h") host = value;
     else if (flag === "--port" || flag === "-p") port = tcpPort(value) ?? port;
     else if (flag === "--bind" || flag === "-b") {
@@ -364,7 +374,7 @@ export function bindOf(words: readonly string[]): { host: string | undefined; po
       if (match !== null) [host, port] = [match[1], tcpPort(match[2] ?? "") ?? port];
     }
   }
-  return { host, port };
+  return { host, port, unresolved };
 }
 
 function tcpPort(text: string): number | undefined {
@@ -393,9 +403,21 @@ const SERVER_DEFAULTS: Readonly<Record<string, { host: string; port: number }>> 
 };
 
 /** The backend's listening address from its unit's ExecStart, with the server's defaults filled in. */
-export function backendBind(
-  unit: UnitFile,
-): { host: string; port: number; at: UnitAssignment; server: string } | undefined {
+export function backendBind(unit: UnitFile):
+  | {
+      host: string;
+      port: number;
+      at: UnitAssignment;
+      server: string;
+      /** Whether the command gives the host (else it is the server's default). */
+      hostGiven: boolean;
+      /** Bind flags whose variable the unit does not set (`--port ${PORT}`, from an env file?). */
+      unresolved: readonly string[];
+      /** Whether an unresolved flag leaves the host, or the port, unknown (the default stands in). */
+      hostUnknown: boolean;
+      portUnknown: boolean;
+    }
+  | undefined {
   const exec = unit.get("Service", "ExecStart");
   if (exec === undefined) return undefined;
   const words = expandUnitVariables(commandWords(exec.value), unit);
@@ -403,7 +425,16 @@ export function backendBind(
   if (server === undefined) return undefined;
   const defaults = SERVER_DEFAULTS[server] ?? { host: "127.0.0.1", port: 8000 };
   const bind = bindOf(words);
-  return { host: bind.host ?? defaults.host, port: bind.port ?? defaults.port, at: exec, server };
+  return {
+    host: bind.host ?? defaults.host,
+    port: bind.port ?? defaults.port,
+    at: exec,
+    server,
+    hostGiven: bind.host !== undefined,
+    unresolved: bind.unresolved,
+    hostUnknown: bind.host === undefined && bind.unresolved.some((f) => /^(--host|-h|--bind|-b)\b/.test(f)),
+    portUnknown: bind.port === undefined && bind.unresolved.some((f) => /^(--port|-p|--bind|-b)\b/.test(f)),
+  };
 }
 
 const exec: AuditCheck = {
@@ -520,9 +551,20 @@ const exec: AuditCheck = {
         const frontendOnHost =
           frontendName !== undefined &&
           context.compose.model?.services.get(frontendName)?.networkMode === "host";
+        if (bind !== undefined && bind.unresolved.length > 0) {
+          finding(
+            role,
+            unit,
+            bind.at,
+            "warning",
+            `${bind.unresolved.map((f) => `\`${f}\``).join(", ")}: a variable the unit does not set (an EnvironmentFile's, or none)`,
+            `where the backend listens is known only on the host; the audit assumes ${bind.server}'s default ${bind.hostUnknown ? bind.host : ""}${bind.hostUnknown && bind.portUnknown ? ":" : ""}${bind.portUnknown ? String(bind.port) : ""}, and an unset variable makes the server fail at start`,
+          );
+        }
         if (
           bind !== undefined &&
           !frontendOnHost &&
+          !bind.hostUnknown &&
           (bind.host === "127.0.0.1" || bind.host === "localhost" || bind.host === "::1")
         ) {
           finding(
@@ -530,11 +572,15 @@ const exec: AuditCheck = {
             unit,
             bind.at,
             "blocker",
-            `${bind.server} listens on ${bind.host}:${bind.port}${bindOf(commandWords(bind.at.value)).host === undefined ? ` (its default; the unit gives no --host)` : ""}`,
+            `${bind.server} listens on ${bind.host}:${bind.port}${bind.hostGiven ? "" : ` (its default; the unit gives no --host)`}`,
             "nginx runs in a container and reaches the backend at 172.17.0.1, which a loopback-only backend never answers: every /api/ request gets 502",
             "nginx-502",
           );
-        } else if (bind !== undefined && (bind.host === "0.0.0.0" || bind.host === "::")) {
+        } else if (
+          bind !== undefined &&
+          !bind.hostUnknown &&
+          (bind.host === "0.0.0.0" || bind.host === "::")
+        ) {
           findings.push({
             id: "unit.exec",
             severity: "info",
@@ -547,7 +593,7 @@ const exec: AuditCheck = {
               "the backend answers on every interface of the VPS, without nginx: anyone who can reach the host on that port bypasses the frontend (no firewall is in the runbook)",
           });
         }
-        if (bind !== undefined && bind.port !== context.profile.backend.port)
+        if (bind !== undefined && !bind.portUnknown && bind.port !== context.profile.backend.port)
           finding(
             role,
             unit,
