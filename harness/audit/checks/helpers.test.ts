@@ -50,6 +50,14 @@ describe("what the checks read", () => {
       hostUnknown: false,
       portUnknown: true,
     });
+    // Through a shell, as units that `cd` first are often written.
+    expect(
+      backendBind(
+        service(
+          `/usr/bin/env bash -c 'cd /opt/s/backend && exec venv/bin/gunicorn -k uvicorn.workers.UvicornWorker -b 0.0.0.0:8001 app:app'`,
+        ),
+      ),
+    ).toMatchObject({ host: "0.0.0.0", port: 8001, server: "gunicorn" });
     expect(bindOf(["uvicorn", "--port", "http"]).port).toBeUndefined();
     expect(bindOf(["gunicorn", "-b", "0.0.0.0:99999"]).port).toBeUndefined();
     expect(devEnvironment("DEBUG", "True")).toBe(true);

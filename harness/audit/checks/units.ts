@@ -395,6 +395,19 @@ export function expandUnitVariables(words: readonly string[], unit: UnitFile): s
   );
 }
 
+/**
+ * `sh -c '…'` (or `/usr/bin/env bash -c "…"`): the words of the script the shell runs, where the server
+ * and its flags are (`cd /opt/x && exec venv/bin/uvicorn app:app --port 8000`); other commands as they are.
+ */
+export function throughShell(words: readonly string[]): readonly string[] {
+  const shells = new Set(["sh", "bash", "dash"]);
+  const start = path.basename(words[0] ?? "") === "env" ? 1 : 0;
+  const script = words[words.indexOf("-c", start) + 1];
+  if (!shells.has(path.basename(words[start] ?? "")) || !words.includes("-c") || script === undefined)
+    return words;
+  return splitWords(script);
+}
+
 /** The app servers whose defaults are known: uvicorn binds 127.0.0.1:8000 unless told otherwise. */
 const SERVER_DEFAULTS: Readonly<Record<string, { host: string; port: number }>> = {
   uvicorn: { host: "127.0.0.1", port: 8000 },
@@ -420,7 +433,7 @@ export function backendBind(unit: UnitFile):
   | undefined {
   const exec = unit.get("Service", "ExecStart");
   if (exec === undefined) return undefined;
-  const words = expandUnitVariables(commandWords(exec.value), unit);
+  const words = expandUnitVariables(throughShell(commandWords(exec.value)), unit);
   const server = words.map((w) => path.basename(w)).find((w) => w in SERVER_DEFAULTS);
   if (server === undefined) return undefined;
   const defaults = SERVER_DEFAULTS[server] ?? { host: "127.0.0.1", port: 8000 };
