@@ -84,6 +84,9 @@ describe("the stack profile", () => {
       await expect(loadProfile(dir)).rejects.toThrow(`${file}: not valid JSON`);
       await writeFile(file, '{ "units": { "dir": "ops" } }');
       expect((await loadProfile(dir)).profile.units.dir).toBe("ops");
+      // As a Windows editor saves it: with a byte-order mark.
+      await writeFile(file, '\uFEFF{ "units": { "dir": "deploy" } }');
+      expect((await loadProfile(dir)).profile.units.dir).toBe("deploy");
     });
   });
 

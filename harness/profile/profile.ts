@@ -257,7 +257,8 @@ export async function loadProfile(dir: string): Promise<LoadedProfile> {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A byte-order mark (Windows editors write one) is no part of the JSON.
+    json = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (error) {
     throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
   }
