@@ -185,6 +185,18 @@ async function auditJson(
   };
 }
 
+/** A copy of the bundled stack in `dir`, and an edit of one of its files that must apply. */
+async function bundledCopy(dir: string, name: string) {
+  const stack = path.join(dir, name);
+  await cp(BUNDLED_STACK, stack, { recursive: true });
+  const edit = async (file: string, from: string, to: string) => {
+    const text = await readFile(path.join(stack, file), "utf8");
+    expect(text).toContain(from);
+    await writeFile(path.join(stack, file), text.replace(from, to));
+  };
+  return { stack, edit };
+}
+
 describe("sattva-chaos audit", () => {
   it("passes the bundled stack: no blocker, only the runbook's contradictions and what offline cannot run", async () => {
     const { exitCode, document } = await auditJson(BUNDLED_STACK);
@@ -309,13 +321,7 @@ describe("sattva-chaos audit", () => {
 
   it("a frontend on the host's network reaches a loopback-only backend, and must listen on :3000 itself", async () => {
     await withTempDir("audit-host-network", async (dir) => {
-      const stack = path.join(dir, "host-network");
-      await cp(BUNDLED_STACK, stack, { recursive: true });
-      const edit = async (file: string, from: string, to: string) => {
-        const text = await readFile(path.join(stack, file), "utf8");
-        expect(text).toContain(from);
-        await writeFile(path.join(stack, file), text.replace(from, to));
-      };
+      const { stack, edit } = await bundledCopy(dir, "host-network");
       await edit("docker-compose.yml", '    ports:\n      - "3000:80"\n', "    network_mode: host\n");
       await edit(
         "frontend/nginx.conf",
@@ -336,8 +342,7 @@ describe("sattva-chaos audit", () => {
 
   it("reads an update run from cron instead of the timer, and a port set through the unit's Environment=", async () => {
     await withTempDir("audit-cron", async (dir) => {
-      const stack = path.join(dir, "cron");
-      await cp(BUNDLED_STACK, stack, { recursive: true });
+      const { stack, edit } = await bundledCopy(dir, "cron");
       await rm(path.join(stack, "systemd/yt-dlp-update.timer"));
       await rm(path.join(stack, "systemd/yt-dlp-update.service"));
       await mkdir(path.join(stack, "deploy/cron.d"), { recursive: true });
@@ -346,15 +351,8 @@ describe("sattva-chaos audit", () => {
         "# yt-dlp, daily\n30 3 * * * root /opt/sattva-streamer/scripts/yt-dlp-update.sh >> /var/log/yt-dlp-update.log 2>&1\n",
       );
       await chmod(path.join(stack, "scripts/yt-dlp-update.sh"), 0o644);
-      const unit = path.join(stack, "systemd/sattva-backend.service");
-      const text = await readFile(unit, "utf8");
-      expect(text).toContain("--port 8000");
-      await writeFile(
-        unit,
-        text
-          .replace("--port 8000", "--port ${API_PORT}")
-          .replace("[Service]\n", "[Service]\nEnvironment=API_PORT=8010\n"),
-      );
+      await edit("systemd/sattva-backend.service", "--port 8000", "--port ${API_PORT}");
+      await edit("systemd/sattva-backend.service", "[Service]\n", "[Service]\nEnvironment=API_PORT=8010\n");
       const { document } = await auditJson(stack);
       const found = named(document);
       expect(found).toEqual(
@@ -383,13 +381,7 @@ describe("sattva-chaos audit", () => {
 
   it("turns each validator's complaint into a finding at the file and line it names", async () => {
     await withTempDir("audit-validators", async (dir) => {
-      const stack = path.join(dir, "broken");
-      await cp(BUNDLED_STACK, stack, { recursive: true });
-      const edit = async (file: string, from: string, to: string) => {
-        const text = await readFile(path.join(stack, file), "utf8");
-        expect(text).toContain(from);
-        await writeFile(path.join(stack, file), text.replace(from, to));
-      };
+      const { stack, edit } = await bundledCopy(dir, "broken");
       await edit(
         "frontend/nginx.conf",
         "        proxy_set_header Host $host;\n",
