@@ -63,10 +63,9 @@ describe("nginx 502", () => {
     expect((await watchedNginx).stderr, "what `docker logs -f` shows as it happens").toMatch(
       /connect\(\) failed \(111: Connection refused\) while connecting to upstream/,
     );
-    expect(
-      (await chaos.alert("BackendDown")).timeToAlertMs,
-      "BackendDown must reach the receiver",
-    ).toBeDefined();
+    // The stack's alert on the backend's scrape job being down: BackendDown in the bundled stack.
+    const paged = await chaos.alertOnDown("backend");
+    expect(paged.timeToAlertMs, `${paged.name} must reach the receiver`).toBeDefined();
 
     const curl = await chaos.runbook(CHECK_BACKEND);
     expect(curl.exitCode, "curl on the host: connection refused").toBe(7);
@@ -122,8 +121,8 @@ describe("nginx 502", () => {
     chaos.results["recovered by systemd in (s)"] = recoveredIn / 1000;
     chaos.results["RestartSec floor (s)"] = 10;
     // BackendDown needs 10 s of failed scrapes; a crash systemd heals in ~10 s may never page anyone.
-    chaos.results["BackendDown fired"] =
-      (await chaos.alert("BackendDown", 1_000)).timeToAlertMs !== undefined;
+    chaos.results["alert on the backend down fired"] =
+      (await chaos.alertOnDown("backend", 1_000)).timeToAlertMs !== undefined;
   });
 
   test("backend on 127.0.0.1 only: curl on the host works, nginx's container cannot reach it", async ({

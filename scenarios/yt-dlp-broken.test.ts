@@ -98,10 +98,9 @@ describe("yt-dlp broken", () => {
     expect((await watched).stdout, "what `journalctl -f` shows as it happens").toMatch(
       /ModuleNotFoundError: No module named 'yt_dlp\.version'/,
     );
-    expect(
-      (await chaos.alert("StreamerDown")).timeToAlertMs,
-      "StreamerDown must reach the receiver",
-    ).toBeDefined();
+    // The stack's alert on the streamer's scrape job being down: StreamerDown in the bundled stack.
+    const paged = await chaos.alertOnDown("streamer");
+    expect(paged.timeToAlertMs, `${paged.name} must reach the receiver`).toBeDefined();
 
     await chaos.runbook(TIMER_RUN);
     chaos.results["the 04:00 update run fixes it"] = await streamerWorks(chaos);

@@ -176,6 +176,18 @@ export class ChaosRun {
     return step(`alert ${name} fires`, () => this.#alert(name, timeoutMs));
   }
 
+  /**
+   * Waits for the alert that watches the backend's or the streamer's scrape job (`up{job=…} == 0`) in
+   * this checkout's rules, whatever it is called; none found is recorded and reported as not fired.
+   */
+  alertOnDown(role: "backend" | "streamer", timeoutMs = 90_000): Promise<AlertResult> {
+    const name = this.stack.deployment.downAlert(role);
+    if (name !== undefined) return this.alert(name, timeoutMs);
+    const job = this.stack.deployment.profile.prometheus.jobs[role];
+    this.results[`alert on the ${role} down`] = `no alert rule watches up{job="${job}"}`;
+    return Promise.resolve({ name: `(none watches up{job="${job}"})`, timeToAlertMs: undefined });
+  }
+
   async #alert(name: string, timeoutMs: number): Promise<AlertResult> {
     const injectedAt = this.timeline.events.find((e) => e.label === Moment.faultInjected)?.atMs ?? 0;
     try {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { CheckoutReading } from "../audit/read-checkout.ts";
 import { venvOf } from "../audit/checks/venvs.ts";
+import { alertRules, watchesUp, type AlertRule } from "../audit/checks/monitoring.ts";
 import { composeEnvFiles } from "../audit/read-checkout.ts";
 import { envValuesToRedact, parseEnvFile } from "../parse/env-file.ts";
 import { runbook } from "../runbook/runbook.ts";
@@ -81,13 +82,18 @@ export class Deployment {
   /** The values the checkout's own env files set: redacted wherever the harness writes what it saw. */
   readonly secrets: readonly { readonly name: string; readonly value: string }[];
 
+  /** The checkout's Prometheus alert rules (its profile's rule files). */
+  readonly alertRules: readonly AlertRule[];
+
   private constructor(
     reading: CheckoutReading,
     envFiles: readonly TestEnvFile[],
     composeImages: readonly ComposeImage[],
     secrets: Deployment["secrets"],
+    alertRules: readonly AlertRule[],
   ) {
     this.secrets = secrets;
+    this.alertRules = alertRules;
     const { profile, checkout, units } = reading;
     this.profile = profile;
     this.envFiles = envFiles;
@@ -158,7 +164,11 @@ export class Deployment {
     const secrets = (
       await Promise.all(own.map(async (f) => envValuesToRedact((await checkout.read(f))?.text ?? "")))
     ).flat();
-    return new Deployment(reading, envFiles, await composeImages(reading), secrets);
+    const ruleFiles = await Promise.all(
+      profile.monitoring.rules.filter((f) => checkout.has(f)).map((f) => checkout.yaml(f)),
+    );
+    const rules = ruleFiles.flatMap((yaml) => (yaml === undefined ? [] : alertRules(yaml)));
+    return new Deployment(reading, envFiles, await composeImages(reading), secrets, rules);
   }
 
   get root(): string {
@@ -179,6 +189,15 @@ export class Deployment {
   /** The compose service playing a runbook part here, or undefined when the checkout has none. */
   service(role: RunbookService): string | undefined {
     return composeServiceFor(this.profile, role);
+  }
+
+  /**
+   * The alert that fires when the backend's or the streamer's scrape job is down (`up{job=…} == 0`),
+   * by this checkout's rules and job names: BackendDown and StreamerDown in the bundled stack.
+   */
+  downAlert(role: "backend" | "streamer"): string | undefined {
+    const job = this.profile.prometheus.jobs[role];
+    return this.alertRules.find((rule) => watchesUp(rule.expr, job))?.name;
   }
 
   /** `sattva-backend.service` for the backend role. */

@@ -97,6 +97,28 @@ describe("openStackDir", () => {
       ["worker", "needs image node:20-alpine offline"],
       ["adminer", "needs image adminer:4 offline"],
     ]);
+    // Its alert on the backend is called ApiDown and selects job "backend", which it scrapes as "api":
+    // nothing watches the backend's job; the scenarios say so instead of waiting for BackendDown.
+    expect(deployment.profile.prometheus.jobs.backend).toBe("api");
+    expect(deployment.alertRules.map((r) => r.name)).toEqual(["ApiDown"]);
+    expect(deployment.downAlert("backend")).toBeUndefined();
+  });
+
+  it("finds the alert on the backend or the streamer being down by what it watches, not by its name", async () => {
+    const bundled = (await openStackDir(BUNDLED_STACK)).deployment;
+    expect([bundled.downAlert("backend"), bundled.downAlert("streamer")]).toEqual([
+      "BackendDown",
+      "StreamerDown",
+    ]);
+    await withTempDir("layout-test", async (dir) => {
+      const stack = await copyOfStack(dir);
+      const rules = path.join(stack, "monitoring/alert-rules.yml");
+      await writeFile(
+        rules,
+        (await readFile(rules, "utf8")).replace("alert: BackendDown", "alert: ApiUnreachable"),
+      );
+      expect((await openStackDir(stack)).deployment.downAlert("backend")).toBe("ApiUnreachable");
+    });
   });
 
   it("builds a compose service offline when every base of its Dockerfile is a catalogue image", async () => {

@@ -167,6 +167,11 @@ const targets: AuditCheck = {
   },
 };
 
+/** Whether an alert's expression fires on a scrape job being down (`up{job="x"} == 0`, `absent(up{…})`). */
+export function watchesUp(expr: string, job: string): boolean {
+  return /\b(up|absent)\b/.test(expr) && jobMatchers(expr).includes(job);
+}
+
 /** `job="x"` label matchers in a PromQL expression. */
 export function jobMatchers(expr: string): string[] {
   return [...expr.matchAll(/\bjob\s*=\s*"([^"]*)"/g)].map((m) => m[1] ?? "");
@@ -219,11 +224,7 @@ const rules: AuditCheck = {
       ["backend", context.profile.prometheus.jobs.backend, "nginx-502"],
       ["streamer", context.profile.prometheus.jobs.streamer, "yt-dlp-broken"],
     ] as const) {
-      if (
-        context.rules.length === 0 ||
-        alerts.some((a) => /\b(up|absent)\b/.test(a.expr) && jobMatchers(a.expr).includes(job))
-      )
-        continue;
+      if (context.rules.length === 0 || alerts.some((a) => watchesUp(a.expr, job))) continue;
       add({
         severity: "warning",
         subject: role,
@@ -266,14 +267,14 @@ const rules: AuditCheck = {
   },
 };
 
-interface AlertRule {
+export interface AlertRule {
   readonly name: string;
   readonly expr: string;
   readonly file: string;
   readonly line: number | undefined;
 }
 
-function alertRules(file: YamlFile): AlertRule[] {
+export function alertRules(file: YamlFile): AlertRule[] {
   return looseList(looseObject(file.data)["groups"]).flatMap((group, g) =>
     looseList(looseObject(group)["rules"]).flatMap((rule, r) => {
       const alert = looseObject(rule)["alert"];
