@@ -33,14 +33,15 @@ describe("db not ready", () => {
     expect(write.status, "a write during the outage fails cleanly").toBe(503);
     expect(write.body).toContain("postgres");
 
-    const restartsBefore = await unitRestarts(host, "sattva-backend");
+    const restartsBefore = await unitRestarts(host, chaos.stack.deployment.unitName("backend"));
     // The slow database finally comes up; nobody touches the backend.
     await chaos.stack.run("docker compose start db");
     chaos.mark("PostgreSQL started");
     await chaos.recovered();
-    expect(await unitRestarts(host, "sattva-backend"), "the backend reconnected without a restart").toBe(
-      restartsBefore,
-    );
+    expect(
+      await unitRestarts(host, chaos.stack.deployment.unitName("backend")),
+      "the backend reconnected without a restart",
+    ).toBe(restartsBefore);
 
     // The runbook's check after the start order, verbatim: both units running, the containers up.
     const units = await chaos.runbook("systemctl status sattva-backend sattva-streamer");

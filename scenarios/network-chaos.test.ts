@@ -80,8 +80,8 @@ describe("network chaos", () => {
   }) => {
     await chaos.baseline();
     const host = chaos.stack.host;
-    const pid = await unitMainPid(host, "sattva-streamer");
-    const restarts = await unitRestarts(host, "sattva-streamer");
+    const pid = await unitMainPid(host, chaos.stack.deployment.unitName("streamer"));
+    const restarts = await unitRestarts(host, chaos.stack.deployment.unitName("streamer"));
     await chaos.inject(resetPeer(network, "streamer-redis"));
 
     const detection = await chaos.detect([metricIs(9101, "sattva_streamer_redis_up", 0)]);
@@ -104,10 +104,10 @@ describe("network chaos", () => {
     ).waitUntilReady(60_000 * host.slowdown);
     chaos.mark("heartbeat published again");
     expect(
-      await unitMainPid(host, "sattva-streamer"),
+      await unitMainPid(host, chaos.stack.deployment.unitName("streamer")),
       "same process: it reconnected, nobody restarted it",
     ).toBe(pid);
-    expect(await unitRestarts(host, "sattva-streamer")).toBe(restarts);
+    expect(await unitRestarts(host, chaos.stack.deployment.unitName("streamer"))).toBe(restarts);
     await chaos.recovered();
   });
 

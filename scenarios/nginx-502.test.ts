@@ -94,7 +94,7 @@ describe("nginx 502", () => {
     chaos,
   }) => {
     await chaos.baseline();
-    const restartsBefore = await unitRestarts(chaos.stack.host, "sattva-backend");
+    const restartsBefore = await unitRestarts(chaos.stack.host, chaos.stack.deployment.unitName("backend"));
     const crash = backendKilled();
     // Watching the backend's journal through the crash and past RestartSec: the kill, then the restart.
     const watchedJournal = chaos.follow(FOLLOW_BACKEND_LOG, {
@@ -115,9 +115,9 @@ describe("nginx 502", () => {
 
     // No human step: systemd's own restart is the recovery under test.
     const recoveredIn = await chaos.recovered();
-    const restartsAfter = await unitRestarts(chaos.stack.host, "sattva-backend");
+    const restartsAfter = await unitRestarts(chaos.stack.host, chaos.stack.deployment.unitName("backend"));
     expect(restartsAfter, "systemd restarted the unit (NRestarts rose)").toBe(restartsBefore + 1);
-    chaos.mark("sattva-backend restarted by systemd");
+    chaos.mark(`${chaos.stack.deployment.unitName("backend")} restarted by systemd`);
     chaos.results["recovered by systemd in (s)"] = recoveredIn / 1000;
     chaos.results["RestartSec floor (s)"] = 10;
     // BackendDown needs 10 s of failed scrapes; a crash systemd heals in ~10 s may never page anyone.

@@ -58,13 +58,13 @@ describe("port 8000 conflict", () => {
     chaos,
   }) => {
     await chaos.baseline();
-    const restartsBefore = await unitRestarts(chaos.stack.host, "sattva-backend");
+    const restartsBefore = await unitRestarts(chaos.stack.host, chaos.stack.deployment.unitName("backend"));
     await chaos.inject(composeBackendTakesPortFirst);
 
     const detection = await chaos.detect([port8000HeldByDocker]);
     expect(detection.seen).toBe("docker-proxy listens on :8000");
-    await chaos.detect([unitRestarted("sattva-backend", restartsBefore)], 60_000);
-    chaos.mark("sattva-backend crash-looping");
+    await chaos.detect([unitRestarted(chaos.stack.deployment.unitName("backend"), restartsBefore)], 60_000);
+    chaos.mark(`${chaos.stack.deployment.unitName("backend")} crash-looping`);
     const journal = await chaos.stack.host.run("journalctl -u sattva-backend -n 50 --no-pager");
     expect(journal.stdout, "uvicorn cannot bind").toMatch(/address already in use/);
     // The silent part: through nginx everything looks fine, served by the container.

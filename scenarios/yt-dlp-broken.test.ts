@@ -89,7 +89,7 @@ describe("yt-dlp broken", () => {
       atMostMs: 20_000,
     });
     await chaos.inject(ytDlpHalfInstalled);
-    await chaos.detect([unitNotActive("sattva-streamer")]);
+    await chaos.detect([unitNotActive(chaos.stack.deployment.unitName("streamer"))]);
     const journal = await chaos.stack.host.run("journalctl -u sattva-streamer -n 30 --no-pager");
     expect(journal.stdout).toMatch(/ModuleNotFoundError: No module named 'yt_dlp\.version'/);
     const status = await chaos.runbook("systemctl status sattva-streamer");
@@ -137,7 +137,9 @@ describe("yt-dlp broken", () => {
     await chaos.baseline();
     await chaos.inject(ytDlpIndexUnreachable);
     const startedBefore = (
-      await chaos.stack.host.run("systemctl show -p ExecMainStartTimestamp --value sattva-streamer")
+      await chaos.stack.host.run(
+        `systemctl show -p ExecMainStartTimestamp --value ${chaos.stack.deployment.unitName("streamer")}`,
+      )
     ).stdout;
 
     const update = await chaos.runbook(TIMER_RUN);
@@ -146,7 +148,9 @@ describe("yt-dlp broken", () => {
       /Could not find a version|Connection refused|No matching distribution/,
     );
     const startedAfter = (
-      await chaos.stack.host.run("systemctl show -p ExecMainStartTimestamp --value sattva-streamer")
+      await chaos.stack.host.run(
+        `systemctl show -p ExecMainStartTimestamp --value ${chaos.stack.deployment.unitName("streamer")}`,
+      )
     ).stdout;
     chaos.results["yt-dlp-update.service exit"] = update.exitCode;
     chaos.results["streamer restarted although nothing was updated"] = startedAfter !== startedBefore;

@@ -205,6 +205,11 @@ export class Deployment {
     return this.profile.units[role];
   }
 
+  /** `sattva-backend` for the backend role: a service unit as systemctl and the runbook write it. */
+  unitName(role: UnitRole): string {
+    return this.unit(role).replace(/\.service$/, "");
+  }
+
   /** The backend and streamer units the checkout has: what the start order starts under systemd. */
   get services(): string[] {
     return (["backend", "streamer"] as const)

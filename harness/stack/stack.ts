@@ -221,6 +221,25 @@ export class Stack {
     return { ...result, stderr: result.stderr.replace(/^time="[^"]*" level=warning msg=.*\n?/gm, "") };
   }
 
+  /** `docker compose …` as a shell command run in the stack's root, on its own compose files. */
+  composeCommand(args: string): string {
+    return `cd ${this.root} && docker compose ${this.deployment.composeFileArgs} ${args}`.replace(
+      / {2,}/g,
+      " ",
+    );
+  }
+
+  /** A shell expression for the id of a compose service's container (empty when it has none). */
+  containerOf(service: string): string {
+    return `$(${this.composeCommand(`ps -a -q ${service}`)})`;
+  }
+
+  /** A compose service's container state ("created", "running", "exited"...), or "absent". */
+  async containerState(service: string): Promise<string> {
+    const ps = await this.compose(`ps -a --format '{{.State}}' ${service}`, { check: false });
+    return ps.exitCode === 0 && ps.stdout.trim() !== "" ? (ps.stdout.trim().split("\n")[0] ?? "") : "absent";
+  }
+
   /**
    * How the harness reaches the deployment's PostgreSQL with `pg`: the port the host forwards, the
    * credentials the compose file gives the database service (kept in memory, never written).

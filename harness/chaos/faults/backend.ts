@@ -1,23 +1,33 @@
 import { describeListeners, listenersOn } from "../../probes/ports.ts";
+import type { Stack } from "../../stack/stack.ts";
 import { healedBy, type Fault } from "../fault.ts";
 
-const UNIT = "sattva-backend";
-const LOOPBACK_DROP_IN = `/etc/systemd/system/${UNIT}.service.d/sattva-chaos-loopback.conf`;
+/** The backend's unit and port, by the checkout's names (sattva-backend.service and 8000 by the runbook). */
+const backendOf = (stack: Stack) => ({
+  unit: stack.deployment.unit("backend"),
+  port: stack.deployment.profile.backend.port,
+});
 
-const startIfInactive = `systemctl is-active --quiet ${UNIT} || systemctl start ${UNIT}`;
+const loopbackDropIn = (unit: string) => `/etc/systemd/system/${unit}.d/sattva-chaos-loopback.conf`;
 
-/** The backend stopped by hand: nothing listens on :8000 until someone starts it. */
+const startIfInactive = (stack: Stack) => {
+  const { unit } = backendOf(stack);
+  return `systemctl is-active --quiet ${unit} || systemctl start ${unit}`;
+};
+
+/** The backend stopped by hand: nothing listens on its port until someone starts it. */
 export const backendStopped: Fault = {
-  name: "sattva-backend stopped (systemctl stop)",
+  name: "the backend's unit stopped (systemctl stop)",
   async inject(stack) {
-    await stack.host.run(`systemctl stop ${UNIT}`);
+    await stack.host.run(`systemctl stop ${backendOf(stack).unit}`);
   },
   async prove(stack) {
-    const state = (await stack.host.run(`systemctl is-active ${UNIT}`, { check: false })).stdout.trim();
-    const listeners = describeListeners(await listenersOn(stack.host, 8000));
+    const { unit, port } = backendOf(stack);
+    const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
+    const listeners = describeListeners(await listenersOn(stack.host, port));
     if (state === "active" || listeners !== "nothing")
-      throw new Error(`${UNIT} is ${state}, :8000 held by ${listeners}`);
-    return `${UNIT} ${state}; nothing listens on :8000`;
+      throw new Error(`${unit} is ${state}, :${port} held by ${listeners}`);
+    return `${unit} ${state}; nothing listens on :${port}`;
   },
   ...healedBy(startIfInactive),
 };
@@ -26,10 +36,12 @@ export const backendStopped: Fault = {
 export function backendKilled(): Fault & { killedPid: () => string } {
   let pid = "";
   return {
-    name: "sattva-backend main process killed (kill -9)",
+    name: "the backend's main process killed (kill -9)",
     killedPid: () => pid,
     async inject(stack) {
-      pid = (await stack.host.run(`systemctl show -p MainPID --value ${UNIT}`)).stdout.trim();
+      pid = (
+        await stack.host.run(`systemctl show -p MainPID --value ${backendOf(stack).unit}`)
+      ).stdout.trim();
       await stack.host.run(`kill -9 ${pid}`);
     },
     async prove(stack) {
@@ -50,28 +62,36 @@ export function backendKilled(): Fault & { killedPid: () => string } {
  * nginx, in Docker, reaches the host at 172.17.0.1 and is refused.
  */
 export const backendLoopbackOnly: Fault = {
-  name: "sattva-backend listening on 127.0.0.1 only (drop-in)",
+  name: "the backend listening on 127.0.0.1 only (drop-in)",
   async inject(stack) {
-    const execStart = (await stack.host.run(`systemctl show -p ExecStart --value ${UNIT}`)).stdout;
+    const { unit } = backendOf(stack);
+    const execStart = (await stack.host.run(`systemctl show -p ExecStart --value ${unit}`)).stdout;
     const argv = /argv\[\]=([^;]+);/.exec(execStart)?.[1]?.trim();
-    if (argv === undefined || !argv.includes("--host 0.0.0.0"))
-      throw new Error(`unexpected ExecStart: ${execStart}`);
-    const dropIn = `[Service]\nExecStart=\nExecStart=${argv.replace("--host 0.0.0.0", "--host 127.0.0.1")}\n`;
-    await stack.host.run(`mkdir -p $(dirname ${LOOPBACK_DROP_IN}) && cat > ${LOOPBACK_DROP_IN}`, {
+    // Whatever address it binds (`--host 0.0.0.0`, `--host=::`, `-b 0.0.0.0:8000`), loopback instead.
+    const rebound = argv
+      ?.replace(/(--host[= ])\S+/, "$1127.0.0.1")
+      .replace(/((?:--bind|-b)[= ])\S*:(\d+)/, "$1127.0.0.1:$2");
+    if (argv === undefined || rebound === argv)
+      throw new Error(`${unit}'s ExecStart gives no address to rebind to 127.0.0.1: ${execStart}`);
+    const dropIn = `[Service]\nExecStart=\nExecStart=${rebound ?? ""}\n`;
+    await stack.host.run(`mkdir -p $(dirname ${loopbackDropIn(unit)}) && cat > ${loopbackDropIn(unit)}`, {
       input: dropIn,
     });
-    await stack.host.run(`systemctl daemon-reload && systemctl restart ${UNIT}`);
+    await stack.host.run(`systemctl daemon-reload && systemctl restart ${unit}`);
   },
   async prove(stack) {
+    const { port } = backendOf(stack);
     let listeners = "nothing";
     for (let attempt = 0; attempt < 40 * stack.host.slowdown && listeners === "nothing"; attempt++) {
-      listeners = describeListeners(await listenersOn(stack.host, 8000));
+      listeners = describeListeners(await listenersOn(stack.host, port));
       if (listeners === "nothing") await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    if (listeners !== "127.0.0.1:8000") throw new Error(`:8000 listeners: ${listeners}`);
-    return `:8000 listeners: ${listeners}`;
+    if (listeners !== `127.0.0.1:${port}`) throw new Error(`:${port} listeners: ${listeners}`);
+    return `:${port} listeners: ${listeners}`;
   },
-  ...healedBy(
-    `if [ -e ${LOOPBACK_DROP_IN} ]; then rm -f ${LOOPBACK_DROP_IN} && systemctl daemon-reload && systemctl restart ${UNIT}; fi; ${startIfInactive}`,
-  ),
+  ...healedBy((stack) => {
+    const { unit } = backendOf(stack);
+    const dropIn = loopbackDropIn(unit);
+    return `if [ -e ${dropIn} ]; then rm -f ${dropIn} && systemctl daemon-reload && systemctl restart ${unit}; fi; ${startIfInactive(stack)}`;
+  }),
 };

@@ -2,23 +2,27 @@ import type { CommandResult } from "../../host/command.ts";
 import type { Stack } from "../../stack/stack.ts";
 import { listenersOn } from "../../probes/ports.ts";
 import { healedBy, type Fault } from "../fault.ts";
-import { STACK_ROOT } from "../../stack/stack-layout.ts";
 
-const CONTAINER = "sattva-streamer-backend-1";
+/** The compose backend's service and the systemd backend's unit, by the checkout's names. */
+const namesOf = (stack: Stack) => ({
+  service: stack.deployment.service("backend") ?? "backend",
+  unit: stack.deployment.unit("backend"),
+});
 
 /** The compose backend container's state ("created", "running", "exited"), or "absent". */
-export async function composeBackendState(stack: Stack): Promise<string> {
-  const inspect = await stack.host.run(`docker inspect -f '{{.State.Status}}' ${CONTAINER}`, {
-    check: false,
-  });
-  return inspect.exitCode === 0 ? inspect.stdout.trim() : "absent";
+export function composeBackendState(stack: Stack): Promise<string> {
+  return stack.containerState(namesOf(stack).service);
 }
 
 /** Puts everything back as documented: no compose backend, the documented compose services up, units active. */
 const restoreDocumentedTopology = healedBy(
-  (stack) =>
-    `cd ${STACK_ROOT} && docker compose rm -s -f backend && ${stack.composeUpCommand} && ` +
-    "(systemctl is-active --quiet sattva-backend || systemctl restart sattva-backend)",
+  (stack) => {
+    const { service, unit } = namesOf(stack);
+    return (
+      `${stack.composeCommand(`rm -s -f ${service}`)} && ${stack.composeCommand(stack.composeUpArgs)} && ` +
+      `(systemctl is-active --quiet ${unit} || systemctl restart ${unit})`
+    );
+  },
   { timeoutMs: 5 * 60_000 },
 );
 
@@ -42,33 +46,36 @@ export function composeCommandWhileSystemdRuns(
     async prove(stack) {
       const state = await composeBackendState(stack);
       if (state === "absent") throw new Error(`\`${command}\` created no backend container`);
-      return `${CONTAINER} ${state}; \`${command}\` exited ${result?.exitCode ?? "?"}`;
+      return `compose ${namesOf(stack).service} ${state}; \`${command}\` exited ${result?.exitCode ?? "?"}`;
     },
     ...restoreDocumentedTopology,
   };
 }
 
 /**
- * The compose backend takes :8000 while the systemd backend is down (a restart, a deploy), then
- * systemd starts its backend: uvicorn cannot bind and Restart=always loops it.
+ * The compose backend takes the backend's port while the systemd backend is down (a restart, a
+ * deploy), then systemd starts its backend: uvicorn cannot bind and Restart=always loops it.
  */
 export const composeBackendTakesPortFirst: Fault = {
-  name: "compose backend holds :8000 when systemd starts sattva-backend",
+  name: "the compose backend holds the backend's port when systemd starts its backend",
   async inject(stack) {
+    const { service, unit } = namesOf(stack);
     await stack.ensureComposeBackendImage();
-    await stack.host.run("systemctl stop sattva-backend");
-    await stack.run("docker compose up -d backend");
-    await stack.host.run("systemctl start sattva-backend");
+    await stack.host.run(`systemctl stop ${unit}`);
+    await stack.compose(`up -d ${service}`);
+    await stack.host.run(`systemctl start ${unit}`);
   },
   async prove(stack) {
+    const { service } = namesOf(stack);
+    const port = stack.deployment.profile.backend.port;
     const state = await composeBackendState(stack);
-    const owners = await listenersOn(stack.host, 8000);
+    const owners = await listenersOn(stack.host, port);
     if (state !== "running" || !owners.some((l) => l.command === "docker-proxy")) {
       throw new Error(
-        `${CONTAINER} ${state}; :8000 owners: ${owners.map((l) => l.command).join(", ") || "none"}`,
+        `compose ${service} ${state}; :${port} owners: ${owners.map((l) => l.command).join(", ") || "none"}`,
       );
     }
-    return `${CONTAINER} running; docker-proxy owns :8000`;
+    return `compose ${service} running; docker-proxy owns :${port}`;
   },
   ...restoreDocumentedTopology,
 };

@@ -1,11 +1,14 @@
-import { STACK_ROOT } from "../../stack/stack-layout.ts";
+import type { Stack } from "../../stack/stack.ts";
 import { healedBy, type Fault } from "../fault.ts";
 
-const DB = "sattva-streamer-db-1";
+/** The database's compose service, by the checkout's name. */
+const dbOf = (stack: Stack) => stack.deployment.service("db") ?? "db";
 
-async function dbRunning(run: (script: string) => Promise<{ stdout: string }>): Promise<string> {
-  return (await run(`docker inspect -f '{{.State.Status}}' ${DB} 2>&1 || true`)).stdout.trim();
-}
+/**
+ * Where the reboot fault keeps the database container's own restart policy while it is off: on disk
+ * (the host reboots), removed by the heal, which puts that policy back (the stack's, not a guess).
+ */
+const SAVED_POLICY = "/var/lib/sattva-chaos-db-restart-policy";
 
 /**
  * The host reboots and PostgreSQL is not accepting connections when systemd starts the backend (as on
@@ -15,30 +18,40 @@ async function dbRunning(run: (script: string) => Promise<{ stdout: string }>): 
 export const postgresLateAfterReboot: Fault = {
   name: "host rebooted, PostgreSQL not up when the backend starts",
   async inject(stack) {
-    await stack.host.run(`docker update --restart=no ${DB}`);
+    const container = stack.containerOf(dbOf(stack));
+    await stack.host.run(
+      `docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' ${container} > ${SAVED_POLICY} && docker update --restart=no ${container}`,
+    );
     await stack.host.reboot();
   },
   async prove(stack) {
-    const db = await dbRunning((s) => stack.host.run(s));
-    const backend = (
-      await stack.host.run("systemctl is-active sattva-backend", { check: false })
-    ).stdout.trim();
-    if (db === "running") throw new Error(`${DB} is running`);
-    return `after the reboot: ${DB} ${db}, sattva-backend ${backend}`;
+    const db = dbOf(stack);
+    const state = await stack.containerState(db);
+    const unit = stack.deployment.unit("backend");
+    const backend = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
+    if (state === "running") throw new Error(`${db} is running`);
+    return `after the reboot: ${db} ${state}, ${unit} ${backend}`;
   },
-  ...healedBy(`docker update --restart=unless-stopped ${DB} && cd ${STACK_ROOT} && docker compose up -d db`),
+  ...healedBy((stack) => {
+    const db = dbOf(stack);
+    return (
+      `if [ -s ${SAVED_POLICY} ]; then docker update --restart="$(cat ${SAVED_POLICY})" ${stack.containerOf(db)} && rm -f ${SAVED_POLICY}; fi && ` +
+      stack.composeCommand(`up -d ${db}`)
+    );
+  }),
 };
 
 /** PostgreSQL stopped under the running backend (the first half of a restart; the scenario starts it again). */
 export const postgresStopped: Fault = {
   name: "PostgreSQL stopped while the backend runs (docker compose stop db)",
   async inject(stack) {
-    await stack.run("docker compose stop db");
+    await stack.compose(`stop ${dbOf(stack)}`);
   },
   async prove(stack) {
-    const db = await dbRunning((s) => stack.host.run(s));
-    if (db === "running") throw new Error(`${DB} is still running`);
-    return `${DB} ${db}`;
+    const db = dbOf(stack);
+    const state = await stack.containerState(db);
+    if (state === "running") throw new Error(`${db} is still running`);
+    return `${db} ${state}`;
   },
-  ...healedBy(`cd ${STACK_ROOT} && docker compose up -d db`),
+  ...healedBy((stack) => stack.composeCommand(`up -d ${dbOf(stack)}`)),
 };
