@@ -124,10 +124,15 @@ export class Deployment {
         return [{ dir, requirements: checkout.has(requirements) ? requirements : undefined }];
       })
       .filter((venv, i, all) => all.findIndex((v) => v.dir === venv.dir) === i);
+    const venvOfRole = (role: UnitRole) => {
+      const unit = units.get(role);
+      const venvPath = unit === undefined ? undefined : venvOf(unit);
+      const dir = venvPath === undefined ? undefined : checkout.fromHost(venvPath);
+      return this.venvs.find((v) => v.dir === dir);
+    };
     const backend = units.get("backend");
-    const backendVenvPath = backend === undefined ? undefined : venvOf(backend);
-    const backendVenvDir = backendVenvPath === undefined ? undefined : checkout.fromHost(backendVenvPath);
-    this.backendVenv = this.venvs.find((v) => v.dir === backendVenvDir);
+    this.backendVenv = venvOfRole("backend");
+    this.streamerVenv = venvOfRole("streamer");
     this.backendCommand = commandWords(backend?.get("Service", "ExecStart")?.value ?? "");
     const unitUsers = [...units.values()].flatMap((u) => u.get("Service", "User")?.value ?? []);
     this.users = [...new Set([...profile.users, ...unitUsers])].filter((u) => u !== "root" && u !== "0");
@@ -219,6 +224,8 @@ export class Deployment {
 
   /** The venv the backend unit runs from. */
   readonly backendVenv: Venv | undefined;
+  /** The venv the streamer unit runs from (where the daily update upgrades yt-dlp). */
+  readonly streamerVenv: Venv | undefined;
   /** The backend unit's ExecStart, as words (what the compose backend's image runs offline). */
   readonly backendCommand: readonly string[];
 

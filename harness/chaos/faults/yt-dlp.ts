@@ -1,20 +1,37 @@
 import type { Stack } from "../../stack/stack.ts";
 import { healedBy, type Fault } from "../fault.ts";
 
-const STREAMER_VENV = "/opt/sattva-streamer/streamer/venv";
-const BACKEND_VENV = "/opt/sattva-streamer/backend/venv";
 /** The local package index (test double sattva-chaos-pypi) and the version number of the bad release. */
 const INDEX_DIR = "/opt/sattva-chaos/pypi";
 const INDEX_URL = "http://127.0.0.1:8089/simple/";
 export const BAD_RELEASE = "2099.1.1";
 
+/**
+ * The streamer's and the backend's venvs on the host, the streamer's requirements and unit, by the
+ * checkout's names (the runbook's `/opt/sattva-streamer/streamer/venv` and the rest by default).
+ */
+function pathsOf(stack: Stack) {
+  const { deployment, root } = stack;
+  const streamer = deployment.streamerVenv ?? {
+    dir: "streamer/venv",
+    requirements: "streamer/requirements.txt",
+  };
+  return {
+    streamerVenv: `${root}/${streamer.dir}`,
+    backendVenv: `${root}/${deployment.backendVenv?.dir ?? "backend/venv"}`,
+    requirements: `${root}/${streamer.requirements ?? "streamer/requirements.txt"}`,
+    streamerUnit: deployment.unitName("streamer"),
+  };
+}
+
 /** Prints the yt-dlp version the streamer's requirements pin (nothing when they pin none). */
-const PRINT_PINNED_YT_DLP = `sed -n 's/^yt-dlp==\\([^[:space:]]*\\).*/\\1/p' /opt/sattva-streamer/streamer/requirements.txt`;
+const printPinnedYtDlp = (stack: Stack) =>
+  `sed -n 's/^yt-dlp==\\([^[:space:]]*\\).*/\\1/p' ${pathsOf(stack).requirements}`;
 
 /** The yt-dlp version the streamer's requirements pin. */
 export async function pinnedYtDlp(stack: Stack): Promise<string> {
-  const version = (await stack.host.run(PRINT_PINNED_YT_DLP)).stdout.trim();
-  if (version === "") throw new Error("streamer/requirements.txt pins no yt-dlp version");
+  const version = (await stack.host.run(printPinnedYtDlp(stack))).stdout.trim();
+  if (version === "") throw new Error(`${pathsOf(stack).requirements} pins no yt-dlp version`);
   return version;
 }
 
@@ -25,15 +42,16 @@ export async function pinnedYtDlp(stack: Stack): Promise<string> {
  */
 async function publishIndex(stack: Stack, withBadRelease: boolean): Promise<void> {
   const pinned = await pinnedYtDlp(stack);
+  const { streamerVenv, backendVenv } = pathsOf(stack);
   const wheel = `${INDEX_DIR}/files/yt_dlp-${pinned}-py3-none-any.whl`;
   const steps = [
     `mkdir -p ${INDEX_DIR}/files ${INDEX_DIR}/simple/yt-dlp`,
-    `test -e ${wheel} || ${STREAMER_VENV}/bin/pip download --quiet --no-deps -d ${INDEX_DIR}/files yt-dlp==${pinned}`,
+    `test -e ${wheel} || ${streamerVenv}/bin/pip download --quiet --no-deps -d ${INDEX_DIR}/files yt-dlp==${pinned}`,
     withBadRelease
       ? `python3 /opt/sattva-chaos/make-bad-release.py ${wheel} ${BAD_RELEASE} ${INDEX_DIR}/files`
       : "true",
     `(cd ${INDEX_DIR}/files && for f in *.whl; do echo "<a href=\\"../../files/$f\\">$f</a><br>"; done) > ${INDEX_DIR}/simple/yt-dlp/index.html`,
-    ...[STREAMER_VENV, BACKEND_VENV].map(
+    ...[streamerVenv, backendVenv].map(
       (venv) => `printf '[global]\\nindex-url = ${INDEX_URL}\\n' > ${venv}/pip.conf`,
     ),
   ];
@@ -47,16 +65,19 @@ async function publishIndex(stack: Stack, withBadRelease: boolean): Promise<void
 const restoreYtDlp = {
   leftovers: ytDlpLeftovers,
   ...healedBy(
-    [
-      `pinned=$(${PRINT_PINNED_YT_DLP})`,
-      `[ -n "$pinned" ]`,
-      `rm -f ${STREAMER_VENV}/pip.conf ${BACKEND_VENV}/pip.conf`,
-      `rm -rf ${INDEX_DIR}/files ${INDEX_DIR}/simple`,
-      "systemctl start sattva-chaos-pypi",
-      `${STREAMER_VENV}/bin/pip install --quiet --force-reinstall --no-deps "yt-dlp==$pinned"`,
-      `(${BACKEND_VENV}/bin/pip uninstall --quiet -y yt-dlp || true)`,
-      "systemctl restart sattva-streamer",
-    ].join(" && "),
+    (stack) => {
+      const { streamerVenv, backendVenv, streamerUnit } = pathsOf(stack);
+      return [
+        `pinned=$(${printPinnedYtDlp(stack)})`,
+        `[ -n "$pinned" ]`,
+        `rm -f ${streamerVenv}/pip.conf ${backendVenv}/pip.conf`,
+        `rm -rf ${INDEX_DIR}/files ${INDEX_DIR}/simple`,
+        "systemctl start sattva-chaos-pypi",
+        `${streamerVenv}/bin/pip install --quiet --force-reinstall --no-deps "yt-dlp==$pinned"`,
+        `(${backendVenv}/bin/pip uninstall --quiet -y yt-dlp || true)`,
+        `systemctl restart ${streamerUnit}`,
+      ].join(" && ");
+    },
     { timeoutMs: 5 * 60_000 },
   ),
 };
@@ -86,7 +107,7 @@ async function ytDlpLeftovers(stack: Stack): Promise<string[]> {
 /** Whether the streamer's venv can import yt-dlp, and what it says. */
 export async function streamerImportsYtDlp(stack: Stack): Promise<{ ok: boolean; said: string }> {
   const probe = await stack.host.run(
-    `${STREAMER_VENV}/bin/python -c 'import yt_dlp; print(yt_dlp.version.__version__)'`,
+    `${pathsOf(stack).streamerVenv}/bin/python -c 'import yt_dlp; print(yt_dlp.version.__version__)'`,
     {
       check: false,
     },
@@ -99,8 +120,9 @@ export const ytDlpHalfInstalled: Fault = {
   name: "yt-dlp half-installed in the streamer venv (yt_dlp/version.py missing)",
   async inject(stack) {
     await publishIndex(stack, false);
+    const { streamerVenv, streamerUnit } = pathsOf(stack);
     await stack.host.run(
-      `rm -f ${STREAMER_VENV}/lib/python3*/site-packages/yt_dlp/version.py && systemctl restart sattva-streamer`,
+      `rm -f ${streamerVenv}/lib/python3*/site-packages/yt_dlp/version.py && systemctl restart ${streamerUnit}`,
     );
   },
   async prove(stack) {
