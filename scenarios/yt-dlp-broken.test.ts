@@ -16,8 +16,9 @@ import { extractionFailing, unitNotActive } from "../harness/chaos/symptoms.ts";
 import { readHeartbeat } from "../harness/probes/heartbeat.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
 
-/** What the 04:00 timer does: start the update service and wait for the oneshot to finish. */
-const TIMER_RUN = "systemctl start yt-dlp-update.service";
+/** What the 04:00 timer does: start the update service (yt-dlp-update here) and wait for the oneshot to finish. */
+const runTheUpdate = (chaos: ChaosRun) =>
+  chaos.runbook(`systemctl start ${chaos.stack.deployment.unit("update")}`);
 /** The runbook's manual recovery for yt-dlp errors, verbatim. */
 const MANUAL_RECOVERY = [
   "/opt/sattva-streamer/backend/venv/bin/pip install -U yt-dlp",
@@ -102,7 +103,7 @@ describe("yt-dlp broken", () => {
     const paged = await chaos.alertOnDown("streamer");
     expect(paged.timeToAlertMs, `${paged.name} must reach the receiver`).toBeDefined();
 
-    await chaos.runbook(TIMER_RUN);
+    await runTheUpdate(chaos);
     chaos.results["the 04:00 update run fixes it"] = await streamerWorks(chaos);
     await runbookManualRecovery(chaos);
     await pinBackInStreamerVenv(chaos);
@@ -114,7 +115,7 @@ describe("yt-dlp broken", () => {
   }) => {
     await chaos.baseline();
     await chaos.inject(ytDlpBadReleasePublished);
-    await chaos.runbook(TIMER_RUN);
+    await runTheUpdate(chaos);
 
     const detection = await chaos.detect([extractionFailing]);
     expect(detection.seen).toMatch(
@@ -142,8 +143,10 @@ describe("yt-dlp broken", () => {
       )
     ).stdout;
 
-    const update = await chaos.runbook(TIMER_RUN);
-    const journal = await chaos.stack.host.run("journalctl -u yt-dlp-update.service -n 40 --no-pager");
+    const update = await runTheUpdate(chaos);
+    const journal = await chaos.stack.host.run(
+      `journalctl -u ${chaos.stack.deployment.unit("update")} -n 40 --no-pager`,
+    );
     expect(journal.stdout, "pip could not reach the index").toMatch(
       /Could not find a version|Connection refused|No matching distribution/,
     );
@@ -152,7 +155,7 @@ describe("yt-dlp broken", () => {
         `systemctl show -p ExecMainStartTimestamp --value ${chaos.stack.deployment.unitName("streamer")}`,
       )
     ).stdout;
-    chaos.results["yt-dlp-update.service exit"] = update.exitCode;
+    chaos.results["the update service's exit"] = update.exitCode;
     chaos.results["streamer restarted although nothing was updated"] = startedAfter !== startedBefore;
     expect(update.exitCode, "the update service reports success: the script ignores pip's failure").toBe(0);
     expect(startedAfter, "the script restarted the streamer anyway").not.toBe(startedBefore);
