@@ -103,9 +103,10 @@ for pair in $venvs; do keep+=(--exclude "/${pair%%:*}/"); done
 if [ -n "${SATTVA_ENV_FILES:-}" ]; then
   while IFS= read -r file; do keep+=(--filter "P /$file"); done < <(cd "$SATTVA_ENV_FILES" && find . -type f -printf '%P\n')
 fi
-# Files are compared by content; directory times are not kept (a fresh copy of the checkout has new ones).
+# Files are compared by content; times are not kept (a fresh copy of the checkout, or one carried over
+# SSH, has new ones: a time alone is no change to deploy).
 # Python's bytecode caches are written by the services as they run, not deployed: left alone.
-synced=$(rsync -a --omit-dir-times --checksum --delete --itemize-changes --exclude '__pycache__/' "${keep[@]}" "$src/" "$root/")
+synced=$(rsync -a --no-times --omit-dir-times --checksum --delete --itemize-changes --exclude '__pycache__/' "${keep[@]}" "$src/" "$root/")
 if [ -z "$synced" ]; then ok "stack files in $root"; else changed "stack files in $root: $(echo "$synced" | wc -l) item(s)"; echo "$synced" | sed 's/^/  /'; fi
 
 # Env files the deployment reads and the checkout lacks: made from its examples, never overwritten.

@@ -17,7 +17,13 @@ function onSignal(signal: Signal): void {
   // One after the other: what was registered later may still be using what was registered earlier
   // (the scenario processes use the run's VM).
   void (async () => {
-    for (const teardown of teardowns) await teardown(signal).catch(() => undefined);
+    // One that fails does not stop the others; what it left is said, for `clean` to finish.
+    for (const teardown of teardowns)
+      await teardown(signal).catch((error: unknown) => {
+        process.stderr.write(
+          `${signal}: a teardown failed (\`sattva-chaos clean\` removes what is left): ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+      });
     process.exit(SIGNAL_EXIT_CODES[signal]);
   })();
 }

@@ -55,6 +55,7 @@ export async function copyDeployed(host: Host, stackDir: string, hostPath: strin
     await cp(stackDir, copy, {
       recursive: true,
       verbatimSymlinks: true,
+      preserveTimestamps: true,
       filter: (source) => {
         const relative = path.relative(stackDir, source);
         return relative === "" || !skip(relative);

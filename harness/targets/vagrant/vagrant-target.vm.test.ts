@@ -94,19 +94,26 @@ it("a SIGTERM to a VM run (a CI job's timeout) leaves nothing behind once it exi
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, ...PLAIN_OUTPUT },
   });
-  let booted = false;
-  for await (const line of createInterface({ input: run.stderr })) {
-    process.stderr.write(/▸|vm |libvirt|box|SIGTERM/.test(line) ? `${line}\n` : "");
-    if (/vm sattva-chaos-vm-\w+: SSH-ready/.test(line)) {
-      booted = true;
-      break;
-    }
-  }
-  expect(booted, "the run booted its VM").toBe(true);
-  run.stderr.resume();
+  // What the run says, kept whole: after the SIGTERM it is what its teardown did (or could not do).
+  const said: string[] = [];
+  const booted = new Promise<boolean>((resolve) => {
+    const lines = createInterface({ input: run.stderr });
+    lines.on("line", (line) => {
+      said.push(line);
+      process.stderr.write(/▸|vm |libvirt|box|SIGTERM/.test(line) ? `${line}\n` : "");
+      if (/vm sattva-chaos-vm-\w+: SSH-ready/.test(line)) resolve(true);
+    });
+    lines.on("close", () => {
+      resolve(false);
+    });
+  });
+  expect(await booted, "the run booted its VM").toBe(true);
+  const atSigterm = said.length;
   // The run's own process only, as a CI job's timeout sends it.
   run.kill("SIGTERM");
-  const [exitCode] = (await once(run, "exit")) as [number | null];
-  expect(exitCode).toBe(143);
-  expect(await footprint()).toBe(before);
+  // "close": it exited and its stderr is read to the end.
+  const [exitCode] = (await once(run, "close")) as [number | null];
+  const afterSigterm = said.slice(atSigterm).join("\n");
+  expect(exitCode, afterSigterm).toBe(143);
+  expect(await footprint(), `what the run said after SIGTERM:\n${afterSigterm}`).toBe(before);
 });
