@@ -59,7 +59,7 @@ import { HOST_PORTS, STACK_PORTS } from "../stack-ports.ts";
 import { BUNDLED_STACK, openStackDir } from "../stack/stack-layout.ts";
 import { Stack } from "../stack/stack.ts";
 import { KEPT_HOST_NAME, KeptContainerTarget } from "../targets/container/kept-container-target.ts";
-import type { FaultPermission } from "../host/host.ts";
+import { once, type FaultPermission } from "../host/host.ts";
 import { defaultJobs, parseJobs, thisMachine } from "../scenario/jobs.ts";
 import { HostTemplate } from "../targets/container/host-template.ts";
 import { describeRunbook } from "../runbook/runbook.ts";
@@ -445,9 +445,11 @@ async function run(args: string[]): Promise<number> {
   const runId = randomBytes(6).toString("hex");
   env[RunEnv.runId] = runId;
   env[RunEnv.runOwner] = currentOwner();
-  const endRun = async () => {
+  // Once: a signal's teardown and the `finally` below (reached as the signalled scenarios exit) both
+  // call it, and two VM teardowns at once raced each other and left libvirt half removed.
+  const endRun = once(async () => {
     if (!values.keep) await target.endRun?.(runId);
-  };
+  });
   const unregister = teardownOnSignal(endRun);
   let scenarioRun: ScenarioRun;
   try {
