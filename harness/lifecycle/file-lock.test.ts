@@ -3,7 +3,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect, it } from "vitest";
 import { currentOwner } from "../docker/labels.ts";
-import { withFileLock } from "./file-lock.ts";
+import { lockHeld, withFileLock } from "./file-lock.ts";
 import { withTempDir } from "./temp-dir.ts";
 
 it("lets one holder at a time in, the second waiting until the first is done", async () => {
@@ -49,5 +49,19 @@ it("gives up on a live holder after its timeout, naming the lock", async () => {
     await expect(withFileLock(lock, () => Promise.resolve(), { pollMs: 10, timeoutMs: 50 })).rejects.toThrow(
       `timed out waiting for the lock ${lock}`,
     );
+  });
+});
+
+it("says whether a live process holds a lock: not a dead holder's, not one released", async () => {
+  await withTempDir("file-lock", async (dir) => {
+    const lock = path.join(dir, "c.lock");
+    expect(await lockHeld(lock)).toBe(false);
+    await withFileLock(lock, async () => {
+      expect(await lockHeld(lock)).toBe(true);
+    });
+    expect(await lockHeld(lock)).toBe(false);
+    await mkdir(lock);
+    await writeFile(path.join(lock, "owner"), "999999999:1");
+    expect(await lockHeld(lock)).toBe(false);
   });
 });

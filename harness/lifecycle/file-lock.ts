@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { currentOwner, isOwnerAlive } from "../docker/labels.ts";
@@ -53,4 +53,12 @@ export async function withFileLock<T>(
   } finally {
     await rm(lockDir, { recursive: true, force: true });
   }
+}
+
+/** Whether a live process holds the lock now (one between its mkdir and its owner file counts). */
+export async function lockHeld(lockDir: string): Promise<boolean> {
+  const holder = await readFile(path.join(lockDir, "owner"), "utf8").catch(() => undefined);
+  if (holder !== undefined) return isOwnerAlive(holder);
+  // No owner file: a lock being taken this instant, or none at all.
+  return (await stat(lockDir).catch(() => undefined))?.isDirectory() === true;
 }

@@ -3,7 +3,7 @@ import { rm, stat, writeFile } from "node:fs/promises";
 import { docker } from "../../docker/docker-cli.ts";
 import { Label, labelArgs, TEMPLATE_IMAGE } from "../../docker/labels.ts";
 import { cacheDir } from "../../lifecycle/cache-dir.ts";
-import { withFileLock } from "../../lifecycle/file-lock.ts";
+import { lockHeld, withFileLock } from "../../lifecycle/file-lock.ts";
 
 /** Written into a template as its last step: a template without it was never finished (or was damaged). */
 const MARKER = ".sattva-chaos-template";
@@ -239,7 +239,7 @@ export class HostTemplate {
     progress: (line: string) => void,
   ): Promise<{ readonly built: false } | { readonly built: true; readonly value: T }> {
     return withFileLock(
-      cacheDir("templates", `${this.key}.lock`),
+      buildLock(this.key),
       async () => {
         const state = await this.#state();
         if (state === "finished") {
@@ -341,6 +341,8 @@ export class HostTemplate {
       (other) => other.kind === this.kind && other.volume !== this.volume,
     );
     for (const old of (await lastUsedFirst(others)).slice(KEPT_TEMPLATES[this.kind] - 1)) {
+      // One a concurrent run is building (its volume not yet mounted by anything) is not stale.
+      if (await lockHeld(buildLock(old.key))) continue;
       const removed = await docker(["volume", "rm", old.volume], { check: false });
       if (removed.exitCode === 0) await new HostTemplate(old.key, old.kind, this.#helperImage).remove();
     }
@@ -356,6 +358,11 @@ export class TemplateGoneError extends Error {
   constructor(title: string, volume: string) {
     super(`${title} (volume ${volume}) was removed or is unfinished while this host copied it`);
   }
+}
+
+/** The lock one process holds while it builds a template (the others wait, and pruning spares it). */
+function buildLock(key: string): string {
+  return cacheDir("templates", `${key}.lock`);
 }
 
 /** Where the last use of a template is kept: pruning keeps the templates in use, not the newest. */
