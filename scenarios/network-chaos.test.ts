@@ -78,6 +78,7 @@ describe("network chaos", () => {
     chaos,
     network,
   }) => {
+    chaos.requires("streamer-heartbeat", "the streamer's Redis heartbeat and its metrics");
     await chaos.baseline();
     const host = chaos.stack.host;
     const pid = await unitMainPid(host, chaos.stack.deployment.unitName("streamer"));

@@ -113,6 +113,7 @@ describe("yt-dlp broken", () => {
   test(`(b) bad release ${BAD_RELEASE} on the index: the 04:00 update installs it, extraction fails, the alert fires`, async ({
     chaos,
   }) => {
+    chaos.requires("streamer-heartbeat", "the streamer's heartbeat (its last extraction)");
     await chaos.baseline();
     await chaos.inject(ytDlpBadReleasePublished);
     await runTheUpdate(chaos);

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { CommandResult } from "../host/command.ts";
 import { attachText, step } from "../report/allure.ts";
 import { journalFile } from "../scenario/report-dir.ts";
+import type { Capability } from "../profile/profile.ts";
 import type { Stack } from "../stack/stack.ts";
 import { checkSteadyState, describeSteadyState, type SteadyStateReport } from "../stack/steady-state.ts";
 import { until } from "../waits/wait.ts";
@@ -171,6 +172,18 @@ export class ChaosRun {
     return detection;
   }
 
+  /**
+   * Ends the test as inconclusive, before it changes anything, when it reads a probe the deployment's
+   * profile does not declare (the bundled stack's streamer heartbeat, say): on another checkout its
+   * symptom could never be seen, and waiting for it would blame the stack.
+   */
+  requires(capability: Capability, what: string): void {
+    if (!this.stack.deployment.profile.capabilities.includes(capability))
+      throw new InconclusiveError(
+        `this test reads ${what} (capability ${capability}), which the deployment's profile does not declare`,
+      );
+  }
+
   /** Waits for Prometheus -> Alertmanager -> the harness's receiver to deliver a firing alert. */
   alert(name: string, timeoutMs = 90_000): Promise<AlertResult> {
     return step(`alert ${name} fires`, () => this.#alert(name, timeoutMs));
@@ -190,6 +203,14 @@ export class ChaosRun {
 
   async #alert(name: string, timeoutMs: number): Promise<AlertResult> {
     const injectedAt = this.timeline.events.find((e) => e.label === Moment.faultInjected)?.atMs ?? 0;
+    const rules = this.stack.deployment.alertRules;
+    if (rules.length > 0 && !rules.some((rule) => rule.name === name)) {
+      // Nothing to wait for: the checkout's rules have no such alert, and the result says so.
+      this.timeline.mark(Moment.alertDidNotFire, name);
+      this.results[`time to alert ${name} (s)`] =
+        `no rule named ${name} in the checkout's rules (${rules.map((rule) => rule.name).join(", ")})`;
+      return { name, timeToAlertMs: undefined };
+    }
     try {
       await until(
         `alert ${name} to fire`,
