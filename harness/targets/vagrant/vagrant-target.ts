@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { currentOwner, isOwnerAlive } from "../../docker/labels.ts";
 import { secondsSince } from "../../format.ts";
 import { once, type Host } from "../../host/host.ts";
@@ -96,6 +97,22 @@ async function vmProjects(): Promise<{ project: VagrantProject; record: Partial<
       return { project: new VagrantProject(dir, vagrantEnv(record.box ?? "")), record };
     }),
   );
+}
+
+/** Opens a connection, trying again while the guest's address does not answer yet, up to `deadlineMs`. */
+async function whenReachable<T>(open: () => Promise<T>, deadlineMs: number): Promise<T> {
+  const started = performance.now();
+  for (;;) {
+    try {
+      return await open();
+    } catch (error) {
+      const unreachable =
+        error instanceof Error &&
+        /No route to host|Connection refused|Connection timed out/i.test(error.message);
+      if (!unreachable || performance.now() - started > deadlineMs) throw error;
+      await sleep(2_000);
+    }
+  }
 }
 
 /** VM names (as `up` and `down` print them) on this machine; with `kept`, those left up by `up`/--keep. */
@@ -229,14 +246,22 @@ export class VagrantTarget implements Target {
       const vm = project;
       const name = path.basename(vm.dir);
       const ssh = await vm.sshConfig();
-      connection = await SshConnection.open(
-        { user: ssh["User"] ?? "vagrant", hostname: ssh["HostName"] ?? "", port: Number(ssh["Port"] ?? 22) },
-        {
-          ...(ssh["IdentityFile"] === undefined ? {} : { key: ssh["IdentityFile"] }),
-          freshHostKey: true,
-          forwardPorts: options.ports ?? [],
-        },
-      );
+      const openSsh = () =>
+        SshConnection.open(
+          {
+            user: ssh["User"] ?? "vagrant",
+            hostname: ssh["HostName"] ?? "",
+            port: Number(ssh["Port"] ?? 22),
+          },
+          {
+            ...(ssh["IdentityFile"] === undefined ? {} : { key: ssh["IdentityFile"] }),
+            freshHostKey: true,
+            forwardPorts: options.ports ?? [],
+          },
+        );
+      // `vagrant up` waits for SSH itself; a guest restored from its snapshot resumes under emulation
+      // for a few seconds more, and meanwhile its address does not answer (No route to host).
+      connection = reused ? await whenReachable(openSsh, VagrantDeadline.up) : await openSsh();
       const host = new VagrantHost(connection, {
         name,
         provenance: "made",
