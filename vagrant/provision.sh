@@ -227,7 +227,7 @@ fi
 if [ -n "${SATTVA_TEST_DOUBLES:-}" ]; then
   mkdir -p /opt/sattva-chaos
   # pypi/ is the local index's content, written by scenarios, not part of the doubles' files.
-  doubles=$(rsync -a --omit-dir-times --checksum --delete --itemize-changes --exclude '*.service' --exclude 'README.md' \
+  doubles=$(rsync -a --no-times --omit-dir-times --checksum --delete --itemize-changes --exclude '*.service' --exclude 'README.md' \
     --exclude '/pypi/' "$SATTVA_TEST_DOUBLES/" /opt/sattva-chaos/)
   if [ -z "$doubles" ]; then ok "test doubles"; else changed "test doubles in /opt/sattva-chaos"; fi
   for unit in "$SATTVA_TEST_DOUBLES"/*.service; do
