@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { currentOwner, isOwnerAlive } from "../docker/labels.ts";
@@ -37,7 +37,7 @@ export async function withFileLock<T>(
     const holder = await readFile(ownerFile, "utf8").catch(() => undefined);
     // No owner file yet: the holder is between its mkdir and its write; look again.
     if (holder !== undefined && !isOwnerAlive(holder)) {
-      await rm(lockDir, { recursive: true, force: true });
+      await takeOver(lockDir, holder);
       continue;
     }
     if (performance.now() > deadline)
@@ -51,8 +51,25 @@ export async function withFileLock<T>(
   try {
     return await work();
   } finally {
-    await rm(lockDir, { recursive: true, force: true });
+    await rm(lockDir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Removes a dead holder's lock so that waiters can race for it with mkdir again. Several waiters see
+ * the same dead holder: the lock is first renamed away (atomic: one of them wins, the others find it
+ * gone), so none of them deletes a lock another has taken in the meantime.
+ */
+async function takeOver(lockDir: string, deadHolder: string): Promise<void> {
+  const stale = `${lockDir}.stale-${process.pid}-${Date.now()}`;
+  // Still the dead holder's (not one taken since), as far as a re-read can tell.
+  if ((await readFile(path.join(lockDir, "owner"), "utf8").catch(() => undefined)) !== deadHolder) return;
+  try {
+    await rename(lockDir, stale);
+  } catch {
+    return; // another waiter moved it first
+  }
+  await rm(stale, { recursive: true, force: true }).catch(() => undefined);
 }
 
 /** Whether a live process holds the lock now (one between its mkdir and its owner file counts). */

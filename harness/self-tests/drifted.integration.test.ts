@@ -53,6 +53,13 @@ const EXPECTED: Readonly<Record<string, { every: Expected; except?: Readonly<Rec
         status: "failed",
         cause: /^the runbook's `systemctl enable --now yt-dlp-update\.timer`: .*yt-dlp-update\.timer/,
       },
+      // It reads the bundled streamer's heartbeat, which this checkout's profile does not declare.
+      "(b) bad release 2099.1.1 on the index: the 04:00 update installs it, extraction fails, the alert fires":
+        {
+          status: "inconclusive",
+          cause:
+            /^this test reads the streamer's heartbeat .*\(capability streamer-heartbeat\), which the deployment's profile does not declare/,
+        },
     },
   },
 };

@@ -16,6 +16,8 @@ export const FIRST_BOOT_FILE = "/etc/sattva-chaos-first-boot";
 
 /** Templates kept on this machine per kind (mostly hard links to one another, see `#copy`). */
 const KEPT_TEMPLATES = { engine: 3, provisioned: 4 } as const;
+/** A template used this recently may still be being copied into a host: pruning leaves it. */
+const RECENTLY_USED_MS = 15 * 60_000;
 
 /** How a helper container reaches a template's content and a host's engine directory. */
 const AT = { template: "/template", engine: "/engine", volumes: "/volumes" } as const;
@@ -294,7 +296,9 @@ export class HostTemplate {
       // its engine's first start.
       after: `rm -f ${at.to}/${MARKER} ${at.to}/engine-id ${at.to}/network/files/local-kv.db`,
     }));
-    if (copied.exitCode === 42) throw new TemplateGoneError(this.title, this.volume);
+    // Gone before the copy began, or while it ran (another run removed it): the host builds it anew.
+    if (copied.exitCode === 42 || (copied.exitCode !== 0 && (await this.#state()) !== "finished"))
+      throw new TemplateGoneError(this.title, this.volume);
     if (copied.exitCode !== 0)
       throw new Error(`copying ${this.title} into ${volume} failed: ${copied.stderr.trim()}`);
   }
@@ -341,8 +345,10 @@ export class HostTemplate {
       (other) => other.kind === this.kind && other.volume !== this.volume,
     );
     for (const old of (await lastUsedFirst(others)).slice(KEPT_TEMPLATES[this.kind] - 1)) {
-      // One a concurrent run is building (its volume not yet mounted by anything) is not stale.
+      // One a concurrent run is building, or used a moment ago (a host may be copying it: the copy
+      // mounts the volumes' directory, not the volume, so `volume rm` would not refuse), is not stale.
       if (await lockHeld(buildLock(old.key))) continue;
+      if (Date.now() - (await lastUsed(old)) < RECENTLY_USED_MS) continue;
       const removed = await docker(["volume", "rm", old.volume], { check: false });
       if (removed.exitCode === 0) await new HostTemplate(old.key, old.kind, this.#helperImage).remove();
     }
