@@ -213,10 +213,7 @@ export class Stack {
    * runbook's commands are run as written, with `run`).
    */
   async compose(args: string, options: { check?: boolean; timeoutMs?: number } = {}): Promise<CommandResult> {
-    const result = await this.run(
-      `docker compose ${this.deployment.composeFileArgs} ${args}`.replace(/ {2,}/g, " "),
-      options,
-    );
+    const result = await this.host.run(this.composeCommand(args), options);
     // Compose's warnings (an unset variable) are the audit's findings, not the command's output.
     return { ...result, stderr: result.stderr.replace(/^time="[^"]*" level=warning msg=.*\n?/gm, "") };
   }
