@@ -7,7 +7,8 @@
 import { postgresLateAfterReboot, postgresStopped } from "../harness/chaos/faults/database.ts";
 import { deploymentStopped } from "../harness/chaos/faults/stack.ts";
 import { apiHealthStatus } from "../harness/chaos/symptoms.ts";
-import { httpGetJson } from "../harness/probes/http.ts";
+import { describeWrite } from "../harness/chaos/markers.ts";
+import { httpGet } from "../harness/probes/http.ts";
 import { postgresReady } from "../harness/probes/postgres.ts";
 import { unitRestarts } from "../harness/probes/systemd.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
@@ -22,20 +23,21 @@ describe("db not ready", () => {
 
     const detection = await chaos.detect([apiHealthStatus(503)]);
     expect(detection.seen).toBe("GET :3000/api/health -> 503");
-    const { json: health } = await httpGetJson(host.url(3000, "/api/health"));
-    const { status, checks } = health as { status: string; checks: { postgres: string; redis: string } };
-    expect(status).toBe("degraded");
-    expect(checks.postgres, "/health names PostgreSQL as down").toMatch(/^down: /);
-    expect(checks.redis).toBe("ok");
+    const health = await httpGet(host.url(3000, "/api/health"));
+    chaos.results["/api/health during the outage"] = health.body.slice(0, 300);
+    expect(health.body, "/health names the database as what is down").toMatch(/postgres|database/i);
 
+    // Through the application's write path, where the checkout has one (the markers API).
     const write = await chaos.markers.attempt();
-    chaos.results["write during the outage"] = `${write.status} in ${write.durationMs} ms`;
-    expect(write.status, "a write during the outage fails cleanly").toBe(503);
-    expect(write.body).toContain("postgres");
+    chaos.results["write during the outage"] = describeWrite(write);
+    if (write !== undefined) {
+      expect(write.status, "a write during the outage fails cleanly").toBe(503);
+      expect(write.body).toMatch(/postgres|database/i);
+    }
 
     const restartsBefore = await unitRestarts(host, chaos.stack.deployment.unitName("backend"));
     // The slow database finally comes up; nobody touches the backend.
-    await chaos.stack.run("docker compose start db");
+    await chaos.stack.compose(`start ${chaos.stack.deployment.service("db") ?? "db"}`);
     chaos.mark("PostgreSQL started");
     await chaos.recovered();
     expect(
@@ -49,7 +51,7 @@ describe("db not ready", () => {
     expect(units.stdout.match(/Active: active \(running\)/g), "both units").toHaveLength(2);
     const containers = await chaos.runbook("docker ps");
     for (const name of ["db", "redis", "frontend"])
-      expect(containers.stdout).toMatch(new RegExp(`sattva-streamer-${name}-1`));
+      expect(containers.stdout).toContain(chaos.named(`sattva-streamer-${name}-1`));
   });
 
   test("PostgreSQL restarts under the running backend: fast 503s, then the backend reconnects", async ({
@@ -60,10 +62,10 @@ describe("db not ready", () => {
 
     await chaos.detect([apiHealthStatus(503)]);
     const write = await chaos.markers.attempt();
-    chaos.results["write during the outage"] = `${write.status} in ${write.durationMs} ms`;
-    expect(write.status, "a write during the outage fails cleanly").toBe(503);
+    chaos.results["write during the outage"] = describeWrite(write);
+    if (write !== undefined) expect(write.status, "a write during the outage fails cleanly").toBe(503);
 
-    await chaos.stack.run("docker compose start db");
+    await chaos.stack.compose(`start ${chaos.stack.deployment.service("db") ?? "db"}`);
     chaos.mark("PostgreSQL started");
     await chaos.recovered();
   });

@@ -12,6 +12,7 @@ import {
   ytDlpIndexUnreachable,
 } from "../harness/chaos/faults/yt-dlp.ts";
 import type { ChaosRun } from "../harness/chaos/chaos-run.ts";
+import { escapeRegExp } from "../harness/format.ts";
 import { extractionFailing, unitNotActive } from "../harness/chaos/symptoms.ts";
 import { readHeartbeat } from "../harness/probes/heartbeat.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
@@ -74,10 +75,10 @@ describe("yt-dlp broken", () => {
       `the runbook's \`systemctl enable --now yt-dlp-update.timer\`: ${enabled.stderr.trim()}`,
     ).toBe(0);
     const timers = await chaos.runbook("systemctl list-timers yt-dlp-update.timer");
-    expect(
-      timers.stdout,
-      "the runbook's `systemctl list-timers yt-dlp-update.timer` shows it at 04:00 UTC",
-    ).toMatch(/ 04:00:00 UTC .* yt-dlp-update\.timer +yt-dlp-update\.service/);
+    const [timer, service] = [chaos.named("yt-dlp-update.timer"), chaos.named("yt-dlp-update.service")];
+    expect(timers.stdout, `the runbook's \`systemctl list-timers ${timer}\` shows it at 04:00 UTC`).toMatch(
+      new RegExp(` 04:00:00 UTC .* ${escapeRegExp(timer)} +${escapeRegExp(service)}`),
+    );
   });
 
   test("(a) half-finished upgrade: yt-dlp cannot be imported, the streamer crash-loops, StreamerDown fires", async ({
@@ -91,7 +92,7 @@ describe("yt-dlp broken", () => {
     });
     await chaos.inject(ytDlpHalfInstalled);
     await chaos.detect([unitNotActive(chaos.stack.deployment.unitName("streamer"))]);
-    const journal = await chaos.stack.host.run("journalctl -u sattva-streamer -n 30 --no-pager");
+    const journal = await chaos.stack.host.run(chaos.named("journalctl -u sattva-streamer -n 30 --no-pager"));
     expect(journal.stdout).toMatch(/ModuleNotFoundError: No module named 'yt_dlp\.version'/);
     const status = await chaos.runbook("systemctl status sattva-streamer");
     expect(status.exitCode, "systemctl status of a unit that is not running exits non-zero").not.toBe(0);

@@ -234,8 +234,14 @@ export class ChaosRun {
     return { name, timeToAlertMs: event.atMs - injectedAt };
   }
 
-  /** Runs one of the runbook's commands exactly as written, in /opt/sattva-streamer, keeping its output. */
+  /**
+   * Runs one of the runbook's commands as written, in the install root, keeping its output. On a
+   * checkout that renamed what the command names (a unit, a container, the backend's port), it is
+   * typed with this checkout's names, as an engineer there would, and recorded as adapted, saying so.
+   */
   runbook(command: string, timeoutMs = 120_000): Promise<CommandResult> {
+    const here = this.#typedHere(command);
+    if (here !== undefined) return this.runbookAdapted(command, here.ran, here.why, timeoutMs);
     return step(runbookMoment(command), async () => {
       const result = await this.stack.run(command, { check: false, timeoutMs });
       return this.#recordRunbookStep(command, result);
@@ -255,20 +261,37 @@ export class ChaosRun {
   }
 
   /**
-   * Runs a runbook command that follows forever (`journalctl -f`, `docker logs -f`) exactly as
-   * written, until `until` appears in its output or for `atMostMs`, then stops it with SIGINT as an
-   * engineer's Ctrl-C would once they saw it; resolves with what it printed. Start it before the fault
-   * (without awaiting) to see the fault appear in it, as someone watching would.
+   * Runs a runbook command that follows forever (`journalctl -f`, `docker logs -f`) as written (by
+   * this checkout's names, as `runbook` does), until `until` appears in its output or for `atMostMs`,
+   * then stops it with SIGINT as an engineer's Ctrl-C would once they saw it; resolves with what it
+   * printed. Start it before the fault (without awaiting) to see the fault appear in it, as someone
+   * watching would.
    */
   follow(command: string, { until, atMostMs }: { until: string; atMostMs: number }): Promise<CommandResult> {
+    const here = this.#typedHere(command);
+    const ran = here?.ran ?? command;
     return (async () => {
-      const result = await this.stack.run(followScript(command, until, atMostMs), {
+      const result = await this.stack.run(followScript(ran, this.named(until), atMostMs), {
         check: false,
         timeoutMs: atMostMs + 60_000,
       });
       const watchedMs = Math.round(result.durationMs / 100) * 100;
-      return this.#recordRunbookStep(command, { ...result, command }, watchedMs);
+      const adapted = here === undefined ? undefined : { ran, why: here.why };
+      return this.#recordRunbookStep(command, { ...result, command: ran }, watchedMs, adapted);
     })();
+  }
+
+  /** The runbook's text (a unit, a container, `:8000`) by this checkout's names. */
+  named(text: string): string {
+    return this.stack.deployment.terms.translate(text).text;
+  }
+
+  /** The command as typed on this checkout, and why, when its names differ from the runbook's. */
+  #typedHere(command: string): { ran: string; why: string } | undefined {
+    const { text, renamed } = this.stack.deployment.terms.translate(command);
+    return renamed.length === 0
+      ? undefined
+      : { ran: text, why: `this checkout's names: ${renamed.join(", ")}` };
   }
 
   async #recordRunbookStep(

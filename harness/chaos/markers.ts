@@ -4,7 +4,6 @@ import { withPostgres } from "../probes/postgres.ts";
 import { request } from "undici";
 import { looseObject, looseText } from "../parse/loose-json.ts";
 import type { Stack } from "../stack/stack.ts";
-import { InconclusiveError } from "./verdict.ts";
 
 /** The schema the harness owns in the deployment's database, dropped when a chaos run ends. */
 export const MARKER_SCHEMA = "sattva_chaos";
@@ -16,6 +15,20 @@ export const MARKER_SCHEMA = "sattva_chaos";
  * written and read through the application (nginx -> backend -> PostgreSQL). A write refused during a
  * fault must not appear afterwards (no phantom writes).
  */
+/** A write through the application during a fault. */
+export interface WriteAttempt {
+  readonly status: number;
+  readonly body: string;
+  readonly durationMs: number;
+}
+
+/** What a write attempt got, for the results: "503 in 12 ms", or why none was tried. */
+export function describeWrite(write: WriteAttempt | undefined): string {
+  return write === undefined
+    ? "not tried: the profile declares no markers-api capability (the application's write path)"
+    : `${write.status} in ${write.durationMs} ms`;
+}
+
 export class Markers {
   readonly prefix = `marker-${randomBytes(4).toString("hex")}-`;
   readonly #direct = new Map<string, string>();
@@ -69,13 +82,11 @@ export class Markers {
 
   /**
    * One write attempt through the application during a fault: its status, what it said and how long it
-   * took (it must not hang). A refused write is remembered: it must not exist after recovery.
+   * took (it must not hang). A refused write is remembered: it must not exist after recovery. Without
+   * the markers API there is no write path to try: undefined (and `describe` says so).
    */
-  async attempt(): Promise<{ status: number; body: string; durationMs: number }> {
-    if (!this.#api)
-      throw new InconclusiveError(
-        "this test writes through the application, and the profile declares no markers-api capability",
-      );
+  async attempt(): Promise<WriteAttempt | undefined> {
+    if (!this.#api) return undefined;
     const started = performance.now();
     const id = `${this.prefix}attempt-${randomBytes(4).toString("hex")}`;
     const response = await this.#post(id, "during the fault", 30_000);

@@ -26,12 +26,13 @@ export function unitNotActive(unit: string): Symptom {
   };
 }
 
-/** Something other than the systemd backend's uvicorn listens on :8000 (e.g. docker-proxy). */
-export const port8000HeldByDocker: Symptom = {
-  name: ":8000 held by docker-proxy",
+/** docker-proxy listens on the backend's port (8000 in the runbook), where the systemd backend should. */
+export const backendPortHeldByDocker: Symptom = {
+  name: "the backend's port held by docker-proxy",
   async observe(stack) {
-    const owners = await listenersOn(stack.host, 8000);
-    return owners.some((l) => l.command === "docker-proxy") ? "docker-proxy listens on :8000" : undefined;
+    const port = stack.deployment.profile.backend.port;
+    const owners = await listenersOn(stack.host, port);
+    return owners.some((l) => l.command === "docker-proxy") ? `docker-proxy listens on :${port}` : undefined;
   },
 };
 

@@ -133,7 +133,8 @@ export function exposureFindings(
         finding(
           "backend-bypasses-nginx",
           "blocker",
-          port === 8000 ? "runbook" : "drift",
+          // The runbook's binding (0.0.0.0), whatever port the checkout gives the backend.
+          "runbook",
           port,
           runbook().cite(RunbookSections.backendUnit, "--host 0.0.0.0 --port 8000"),
           `${observed}: the backend, without nginx`,

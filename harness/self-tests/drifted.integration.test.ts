@@ -48,10 +48,11 @@ const EXPECTED: Readonly<Record<string, { every: Expected; except?: Readonly<Rec
   "yt-dlp-broken": {
     every: BACKEND_NEVER_STARTS,
     except: {
-      // The runbook's own command, verbatim: this checkout calls its timer ytdlp-refresh.timer.
+      // The runbook's own commands, typed with this checkout's timer, ytdlp-refresh.timer: it is
+      // not scheduled at 04:00.
       "the update timer is scheduled daily at 04:00 UTC": {
         status: "failed",
-        cause: /^the runbook's `systemctl enable --now yt-dlp-update\.timer`: .*yt-dlp-update\.timer/,
+        cause: /^the runbook's `systemctl list-timers ytdlp-refresh\.timer` shows it at 04:00 UTC/,
       },
       // It reads the bundled streamer's heartbeat, which this checkout's profile does not declare.
       "(b) bad release 2099.1.1 on the index: the 04:00 update installs it, extraction fails, the alert fires":

@@ -1,0 +1,110 @@
+import { escapeRegExp } from "../format.ts";
+import {
+  composeServiceFor,
+  RUNBOOK_PROFILE,
+  RUNBOOK_SERVICES,
+  type Profile,
+  type RunbookService,
+} from "../profile/profile.ts";
+
+/**
+ * The runbook's names (units, containers, compose services, the backend's port, the install root)
+ * against a checkout's own. A runbook command typed during an incident is typed with the deployment's
+ * real names: this is how the harness types it on a checkout that renamed things, and says so.
+ */
+export class CheckoutTerms {
+  readonly #renames: readonly Rename[];
+  readonly #composeServices: ReadonlyMap<string, string>;
+  readonly #composeFiles: string;
+
+  constructor(profile: Profile, here: CheckoutPlaces = {}) {
+    this.#renames = renamesOf(profile, here.venvs ?? {});
+    this.#composeServices = new Map(
+      RUNBOOK_SERVICES.flatMap((role) => {
+        const theirs = composeServiceFor(profile, role);
+        return theirs === undefined || theirs === role ? [] : [[role, theirs] as const];
+      }),
+    );
+    this.#composeFiles = here.composeFileArgs ?? "";
+  }
+
+  /**
+   * The runbook's text as this checkout names things, and each rename made ("sattva-backend →
+   * sattva-api"); the text itself when the checkout uses the runbook's names.
+   */
+  translate(text: string): { readonly text: string; readonly renamed: readonly string[] } {
+    const renamed = new Set<string>();
+    const rename = (from: string, to: string) => {
+      renamed.add(`${from} → ${to}`);
+      return to;
+    };
+    let translated = text;
+    if (this.#renames.length > 0) {
+      const pattern = new RegExp(this.#renames.map((r) => `(?:${r.pattern})`).join("|"), "g");
+      translated = translated.replace(pattern, (match) => {
+        const found = this.#renames.find((r) => r.from === match);
+        return found === undefined ? match : rename(found.from, found.to);
+      });
+    }
+    // Compose's service names only mean a service after `docker compose`; elsewhere "db" is a word.
+    translated = translated.replace(/\bdocker(?: |-)compose\b([^;&|]*)/g, (command: string, args: string) => {
+      const services = args.replace(/(?<![\w./:=-])([a-z][\w-]*)(?![\w./:=-])/g, (word: string) => {
+        const theirs = this.#composeServices.get(word);
+        return theirs === undefined ? word : rename(word, theirs);
+      });
+      const files = this.#composeFiles === "" ? "" : ` ${this.#composeFiles}`;
+      if (files !== "") renamed.add(`docker compose → docker compose${files}`);
+      return `${command.slice(0, command.length - args.length)}${files}${services}`;
+    });
+    return { text: translated, renamed: [...renamed] };
+  }
+}
+
+/** What the profile alone does not say: where the checkout's files put things on the host. */
+export interface CheckoutPlaces {
+  /** `-f a.yml -f b.yml` when `docker compose` would not find the checkout's files by itself. */
+  readonly composeFileArgs?: string;
+  /** The backend's and the streamer's venvs as host paths, where their units say. */
+  readonly venvs?: { readonly backend?: string; readonly streamer?: string };
+}
+
+interface Rename {
+  readonly from: string;
+  readonly to: string;
+  /** Where `from` is this name and not part of a longer one. */
+  readonly pattern: string;
+}
+
+/** A name, not inside a longer name or a path on either side (`/opt/sattva-streamer/` is no unit). */
+const asName = (name: string) => `(?<![\\w/-])${escapeRegExp(name)}(?![\\w/-])`;
+/** A unit file's whole name, also at the end of a path (`/etc/systemd/system/sattva-backend.service`). */
+const asFileName = (name: string) => `(?<![\\w-])${escapeRegExp(name)}(?![\\w-])`;
+
+function renamesOf(profile: Profile, venvs: NonNullable<CheckoutPlaces["venvs"]>): Rename[] {
+  const runbook = RUNBOOK_PROFILE;
+  const pairs: [string, string, string][] = [];
+  const add = (from: string, to: string, pattern = asName(from)) => {
+    if (from !== to) pairs.push([from, to, pattern]);
+  };
+  for (const role of ["backend", "streamer", "update", "timer"] as const) {
+    add(runbook.units[role], profile.units[role], asFileName(runbook.units[role]));
+    if (role !== "timer")
+      add(runbook.units[role].replace(/\.service$/, ""), profile.units[role].replace(/\.service$/, ""));
+  }
+  add(runbook.root, profile.root, `${escapeRegExp(runbook.root)}(?![\\w-])`);
+  for (const role of ["backend", "streamer"] as const) {
+    const theirs = venvs[role];
+    const written = `${runbook.root}/${role}/venv`;
+    if (theirs !== undefined) add(written, theirs, `${escapeRegExp(written)}(?![\\w-])`);
+  }
+  for (const role of RUNBOOK_SERVICES as readonly RunbookService[]) {
+    const theirs = composeServiceFor(profile, role);
+    if (theirs !== undefined)
+      add(`${runbook.compose.project}-${role}-1`, `${profile.compose.project}-${theirs}-1`);
+  }
+  // The backend's port wherever the runbook writes it after a colon: `localhost:8000`, `lsof -i :8000`.
+  const port = `:${runbook.backend.port}`;
+  add(port, `:${profile.backend.port}`, `${escapeRegExp(port)}(?!\\d)`);
+  // Longest first: at one position, a container name wins over the unit name it starts with.
+  return pairs.sort(([a], [b]) => b.length - a.length).map(([from, to, pattern]) => ({ from, to, pattern }));
+}

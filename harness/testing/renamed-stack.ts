@@ -1,0 +1,69 @@
+import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { BUNDLED_STACK } from "../stack/stack-layout.ts";
+
+/**
+ * The bundled stack as another team would have it, healthy but named its own way: units sattva-api,
+ * sattva-bot and ytdlp-refresh in deploy/systemd/, the install root /srv/sattva, the backend on 8080,
+ * compose services postgres, cache and web, scrape jobs api and bot with their own alert names, and
+ * no profile. Everything the runbook does still works here, by these names: a scenario that fails on
+ * it is tied to the runbook's names, not testing the deployment.
+ */
+export async function writeRenamedStack(dir: string): Promise<string> {
+  await cp(BUNDLED_STACK, dir, { recursive: true });
+  await rm(path.join(dir, "sattva-chaos.json"));
+  await mkdir(path.join(dir, "deploy"));
+  await rename(path.join(dir, "systemd"), path.join(dir, "deploy", "systemd"));
+  const units = path.join(dir, "deploy", "systemd");
+  for (const [from, to] of [
+    ["sattva-backend.service", "sattva-api.service"],
+    ["sattva-streamer.service", "sattva-bot.service"],
+    ["yt-dlp-update.service", "ytdlp-refresh.service"],
+    ["yt-dlp-update.timer", "ytdlp-refresh.timer"],
+  ] as const)
+    await rename(path.join(units, from), path.join(units, to));
+
+  const edit = async (file: string, edits: readonly (readonly [RegExp, string])[]) => {
+    let text = await readFile(path.join(dir, file), "utf8");
+    for (const [pattern, replacement] of edits) {
+      if (!pattern.test(text)) throw new Error(`renamed stack: ${pattern} not found in ${file}`);
+      text = text.replace(pattern, replacement);
+    }
+    await writeFile(path.join(dir, file), text);
+  };
+  const root: [RegExp, string] = [/\/opt\/sattva-streamer/g, "/srv/sattva"];
+  await edit("deploy/systemd/sattva-api.service", [root, [/--port 8000/, "--port 8080"]]);
+  await edit("deploy/systemd/sattva-bot.service", [root, [/sattva-backend\.service/, "sattva-api.service"]]);
+  await edit("deploy/systemd/ytdlp-refresh.service", [root]);
+  await edit("scripts/yt-dlp-update.sh", [
+    root,
+    [/systemctl restart sattva-streamer/, "systemctl restart sattva-bot"],
+  ]);
+  await edit("frontend/nginx.conf", [[/172\.17\.0\.1:8000/, "172.17.0.1:8080"]]);
+  await edit("monitoring/prometheus.yml", [
+    [/172\.17\.0\.1:8000/, "172.17.0.1:8080"],
+    [/job_name: sattva-backend/, "job_name: api"],
+    [/job_name: sattva-streamer/, "job_name: bot"],
+  ]);
+  await edit("monitoring/alert-rules.yml", [
+    [
+      /alert: BackendDown\n(\s+)expr: up\{job="sattva-backend"\}/,
+      'alert: ApiUnreachable\n$1expr: up{job="api"}',
+    ],
+    [
+      /alert: StreamerDown\n(\s+)expr: up\{job="sattva-streamer"\}/,
+      'alert: BotUnreachable\n$1expr: up{job="bot"}',
+    ],
+  ]);
+  await edit("docker-compose.yml", [
+    [/^ {2}db:/m, "  postgres:"],
+    [/^ {2}redis:/m, "  cache:"],
+    [/^ {2}frontend:/m, "  web:"],
+    [/@db:5432/, "@postgres:5432"],
+    [/redis:\/\/redis:/, "redis://cache:"],
+    [/- db\n(\s+)- redis\n/, "- postgres\n$1- cache\n"],
+    [/"8000:8000"/, '"8080:8080"'],
+  ]);
+  await edit("backend/Dockerfile", [[/"--port", "8000"/, '"--port", "8080"']]);
+  return dir;
+}
