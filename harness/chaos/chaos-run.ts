@@ -37,6 +37,8 @@ export interface FaultRecord {
   readonly name: string;
   readonly params: Readonly<Record<string, string | number | boolean>>;
   readonly injectedAtMs: number;
+  /** A fault that runs a runbook command (`params.runbookCommand`) typed with this checkout's names. */
+  adapted?: { readonly ran: string; readonly why: string };
   evidence?: string;
   healedAtMs?: number;
 }
@@ -113,6 +115,10 @@ export class ChaosRun {
     this.#injectedAtEpoch = await hostNow(this.stack);
     const injected = this.timeline.mark(Moment.faultInjected, fault.name);
     const record: FaultRecord = { name: fault.name, params: fault.params ?? {}, injectedAtMs: injected.atMs };
+    // The fault types its runbook command as `runbook` does (CheckoutTerms): the journal says how.
+    const runbookCommand = fault.params?.["runbookCommand"];
+    const typed = typeof runbookCommand === "string" ? this.#typedHere(runbookCommand) : undefined;
+    if (typed !== undefined) record.adapted = typed;
     this.faults.push(record);
     await fault.inject(this.stack);
     let evidence: string;
@@ -283,12 +289,12 @@ export class ChaosRun {
 
   /** The runbook's text (a unit, a container, `:8000`) by this checkout's names. */
   named(text: string): string {
-    return this.stack.deployment.terms.translate(text).text;
+    return this.stack.terms.translate(text).text;
   }
 
   /** The command as typed on this checkout, and why, when its names differ from the runbook's. */
   #typedHere(command: string): { ran: string; why: string } | undefined {
-    const { text, renamed } = this.stack.deployment.terms.translate(command);
+    const { text, renamed } = this.stack.terms.translate(command);
     return renamed.length === 0
       ? undefined
       : { ran: text, why: `this checkout's names: ${renamed.join(", ")}` };

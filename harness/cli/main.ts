@@ -162,7 +162,9 @@ async function up(args: string[]): Promise<number> {
       : STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`);
   log(`host ${host.name} is up with the stack started; ports: ${ports.join(", ")}`);
   const rerun = host instanceof SshHost ? "--target vagrant --keep" : `--target ${host.name}`;
-  log(`rerun a scenario on it: npx sattva-chaos run SCENARIO ${rerun}`);
+  // The host holds this stack: a rerun without it would deploy the bundled one beside it.
+  const onStack = source.dir === path.resolve(BUNDLED_STACK) ? "" : ` --stack ${source.dir}`;
+  log(`rerun a scenario on it: npx sattva-chaos run SCENARIO ${rerun}${onStack}`);
   log(`shell: npx sattva-chaos shell ${host.name}    remove: npx sattva-chaos down ${host.name}`);
   if (host instanceof SshHost) await host.connection.close();
   return ExitCode.passed;

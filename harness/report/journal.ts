@@ -72,6 +72,8 @@ export const journalSchema = z.strictObject({
     z.strictObject({
       name: z.string(),
       params: z.record(z.string(), z.unknown()),
+      /** A fault that runs a runbook command, typed with the checkout's names: what ran, and why. */
+      adapted: z.strictObject({ ran: z.string(), why: z.string() }).optional(),
       evidence: z.string().optional(),
       injectedAtMs: z.number(),
       healedAtMs: z.number().optional(),

@@ -94,4 +94,18 @@ describe("runbookCoverage", () => {
     expect(row?.runs).toEqual([{ scenario: "nginx-502", test: "backend stopped", verdict: "passed" }]);
     expect(row && describeRuns(row)).toBe("nginx-502 > backend stopped (as the fault, passed)");
   });
+
+  it("names a fault's runbook command typed with the checkout's names as adapted", () => {
+    const adapted = {
+      ran: "docker compose -f deploy/compose.yaml up -d backend",
+      why: "this checkout's names",
+    };
+    const rows = runbookCoverage(bundled, [
+      { ...journal([]), faults: [{ params: { runbookCommand: "docker compose up -d backend" }, adapted }] },
+    ]);
+    const row = rows.find((r) => r.command === "docker compose up -d backend");
+    expect(row && describeRuns(row)).toBe(
+      `nginx-502 > backend stopped (not as written: ran \`${adapted.ran}\` (${adapted.why}), as the fault, passed)`,
+    );
+  });
 });

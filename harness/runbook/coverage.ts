@@ -55,8 +55,11 @@ export interface JournalSteps {
     readonly followedForMs?: number;
     readonly adapted?: { readonly ran: string; readonly why: string };
   }[];
-  /** Faults whose `runbookCommand` parameter is a runbook command, run verbatim as the fault. */
-  readonly faults?: readonly { readonly params?: Readonly<Record<string, unknown>> }[];
+  /** Faults whose `runbookCommand` parameter is a runbook command, run as the fault (adapted: how). */
+  readonly faults?: readonly {
+    readonly params?: Readonly<Record<string, unknown>>;
+    readonly adapted?: { readonly ran: string; readonly why: string };
+  }[];
 }
 
 /**
@@ -75,7 +78,10 @@ export function runbookCoverage(runbook: Runbook, journals: readonly JournalStep
           normal(fault.params["runbookCommand"]) === normal(command.command),
       );
       return [
-        ...asFault.map(() => test),
+        ...asFault.map((fault) => ({
+          ...test,
+          ...(fault.adapted === undefined ? {} : { adapted: fault.adapted }),
+        })),
         ...journal.runbook
           .filter((step) => normal(step.command) === normal(command.command))
           .map((step) => ({

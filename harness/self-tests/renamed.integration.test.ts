@@ -1,5 +1,6 @@
-// A healthy checkout that names everything its own way (harness/testing/renamed-stack.ts): units,
-// containers, compose services, the install root, the backend's port, scrape jobs and alerts. `init`
+// A healthy checkout that names and lays out everything its own way (harness/testing/renamed-stack.ts):
+// units, containers, compose file and services, the install root, the backend's port, nginx's upstream,
+// scrape targets and jobs, alerts. `init`
 // reads its names, and every scenario that needs no capability the profile lacks passes on it: the
 // runbook's commands are typed with this checkout's names and say so, the assertions follow them.
 import path from "node:path";
@@ -13,11 +14,18 @@ import { sattvaChaos } from "../testing/cli.ts";
 import { writeRenamedStack } from "../testing/renamed-stack.ts";
 import { removeStackTemplate } from "../testing/stack-templates.ts";
 
-/** The files whose runbook commands name units, containers and the port (the longest ones left out). */
-const SCENARIOS = ["smoke", "nginx-502", "port-8000-conflict", "db-not-ready", "yt-dlp-broken"];
+/** Every file but firewall, which names nothing of the checkout's beyond the backend's port. */
+const SCENARIOS = [
+  "smoke",
+  "nginx-502",
+  "port-8000-conflict",
+  "db-not-ready",
+  "yt-dlp-broken",
+  "network-chaos",
+];
 
-/** The only test that may not pass: it reads a probe `init` cannot know this checkout has. */
-const NEEDS_HEARTBEAT = /^\(b\) bad release/;
+/** The only tests that may not pass: they read a probe `init` cannot know this checkout has. */
+const NEEDS_HEARTBEAT = /^(\(b\) bad release|Redis resets)/;
 
 describe("a renamed but healthy checkout", () => {
   let dir: TempDir | undefined;
@@ -35,10 +43,12 @@ describe("a renamed but healthy checkout", () => {
     const init = await sattvaChaos(["init", "--stack", stack]);
     expect(init.exitCode, init.stderr).toBe(ExitCode.passed);
     const profile = JSON.parse(await readFile(path.join(stack, "sattva-chaos.json"), "utf8")) as {
+      compose: { files: string[] };
       units: Record<string, string>;
       backend: { port: number };
       root: string;
     };
+    expect(profile.compose.files).toEqual(["deploy/compose.yaml"]);
     expect(profile.units["backend"]).toBe("sattva-api.service");
     expect(profile.backend.port).toBe(8080);
     expect(profile.root).toBe("/srv/sattva");

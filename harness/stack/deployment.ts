@@ -5,7 +5,6 @@ import { alertRules, watchesUp, type AlertRule } from "../audit/checks/monitorin
 import { composeEnvFiles } from "../audit/read-checkout.ts";
 import { envValuesToRedact, parseEnvFile } from "../parse/env-file.ts";
 import { runbook } from "../runbook/runbook.ts";
-import { CheckoutTerms } from "../runbook/checkout-terms.ts";
 import { commandWords } from "../parse/unit-file.ts";
 import { catalogueServiceOf, type Service } from "../images/catalogue.ts";
 import { dockerfileBases } from "../parse/dockerfile.ts";
@@ -255,19 +254,6 @@ export class Deployment {
     }
     return started;
   }
-
-  /** The runbook's names against this checkout's: how a runbook command is typed here. */
-  get terms(): CheckoutTerms {
-    const onHost = (venv: Venv | undefined) =>
-      venv === undefined ? undefined : path.posix.join(this.root, venv.dir);
-    this.#terms ??= new CheckoutTerms(this.profile, {
-      composeFileArgs: this.composeFileArgs,
-      venvs: { backend: onHost(this.backendVenv), streamer: onHost(this.streamerVenv) },
-    });
-    return this.#terms;
-  }
-
-  #terms: CheckoutTerms | undefined;
 
   /** The folder of the main compose file, relative to the root: where compose looks for its override. */
   get composeDir(): string {

@@ -12,9 +12,10 @@ import { InconclusiveError } from "../chaos/verdict.ts";
 import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
 import { hashTree } from "../lifecycle/tree-hash.ts";
 import { runbook } from "../runbook/runbook.ts";
+import { CheckoutTerms } from "../runbook/checkout-terms.ts";
 import type { HostProvisioning } from "../targets/target.ts";
 import { until } from "../waits/wait.ts";
-import type { ComposeBuild, Deployment } from "./deployment.ts";
+import type { ComposeBuild, Deployment, Venv } from "./deployment.ts";
 import { copyDeployed, notDeployed, type StackDir } from "./stack-layout.ts";
 
 const PROVISION_SCRIPT = fileURLToPath(new URL("../../vagrant/provision.sh", import.meta.url));
@@ -203,6 +204,27 @@ export class Stack {
     return this.deployment.root;
   }
 
+  /**
+   * `-f …` naming the checkout's compose files where compose would not find them by itself, with the
+   * override provisioning writes beside the main file for services with no image here: compose reads
+   * that override by itself only when no `-f` is given.
+   */
+  get composeFileArgs(): string {
+    const args = this.deployment.composeFileArgs;
+    if (args === "" || this.skipped.length === 0) return args;
+    return `${args} -f ${path.posix.join(this.deployment.composeDir, "docker-compose.override.yml")}`;
+  }
+
+  /** The runbook's names against this checkout's on this host: how a runbook command is typed here. */
+  get terms(): CheckoutTerms {
+    const onHost = (venv: Venv | undefined) =>
+      venv === undefined ? undefined : path.posix.join(this.root, venv.dir);
+    return new CheckoutTerms(this.deployment.profile, {
+      composeFileArgs: this.composeFileArgs,
+      venvs: { backend: onHost(this.deployment.backendVenv), streamer: onHost(this.deployment.streamerVenv) },
+    });
+  }
+
   /** Runs a command in the stack's directory on the host, as the runbook's commands are run. */
   run(command: string, options: { check?: boolean; timeoutMs?: number } = {}): Promise<CommandResult> {
     return this.host.run(`cd ${this.root} && ${command}`, options);
@@ -220,10 +242,7 @@ export class Stack {
 
   /** `docker compose …` as a shell command run in the stack's root, on its own compose files. */
   composeCommand(args: string): string {
-    return `cd ${this.root} && docker compose ${this.deployment.composeFileArgs} ${args}`.replace(
-      / {2,}/g,
-      " ",
-    );
+    return `cd ${this.root} && docker compose ${this.composeFileArgs} ${args}`.replace(/ {2,}/g, " ");
   }
 
   /** A shell expression for the id of a compose service's container (empty when it has none). */
@@ -452,7 +471,7 @@ export class Stack {
 
   /** The runbook's step 1 as a command to run in the stack's root. */
   get composeUpCommand(): string {
-    return `docker compose ${this.deployment.composeFileArgs} ${this.composeUpArgs}`.replace(/ {2,}/g, " ");
+    return `docker compose ${this.composeFileArgs} ${this.composeUpArgs}`.replace(/ {2,}/g, " ");
   }
 
   /**
@@ -466,9 +485,9 @@ export class Stack {
     if (run === written) return { runbook: written, run };
     const reasons = [
       ...this.skipped.map((s) => `${s.service}: ${s.reason}`),
-      ...(this.deployment.composeFileArgs.trim() === ""
+      ...(this.composeFileArgs.trim() === ""
         ? []
-        : [`the checkout's compose files: ${this.deployment.composeFileArgs.trim()}`]),
+        : [`the checkout's compose files: ${this.composeFileArgs.trim()}`]),
     ];
     return {
       runbook: written,

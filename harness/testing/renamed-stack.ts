@@ -3,11 +3,13 @@ import path from "node:path";
 import { BUNDLED_STACK } from "../stack/stack-layout.ts";
 
 /**
- * The bundled stack as another team would have it, healthy but named its own way: units sattva-api,
- * sattva-bot and ytdlp-refresh in deploy/systemd/, the install root /srv/sattva, the backend on 8080,
- * compose services postgres, cache and web, scrape jobs api and bot with their own alert names, and
- * no profile. Everything the runbook does still works here, by these names: a scenario that fails on
- * it is tied to the runbook's names, not testing the deployment.
+ * The bundled stack as another team would have it, healthy but named and laid out its own way: units
+ * sattva-api, sattva-bot and ytdlp-refresh in deploy/systemd/, the install root /srv/sattva, the
+ * backend on 8080, the compose file as deploy/compose.yaml with services postgres, cache and web,
+ * nginx reaching the backend through an `upstream` block, Prometheus through host.docker.internal,
+ * scrape jobs api and bot with their own alert names, and no profile. Everything the runbook does
+ * still works here, by these names: a scenario that fails on it is tied to the runbook's names or
+ * layout, not testing the deployment.
  */
 export async function writeRenamedStack(dir: string): Promise<string> {
   await cp(BUNDLED_STACK, dir, { recursive: true });
@@ -39,9 +41,16 @@ export async function writeRenamedStack(dir: string): Promise<string> {
     root,
     [/systemctl restart sattva-streamer/, "systemctl restart sattva-bot"],
   ]);
-  await edit("frontend/nginx.conf", [[/172\.17\.0\.1:8000/, "172.17.0.1:8080"]]);
+  await edit("frontend/nginx.conf", [
+    [/^server \{/m, "upstream api {\n    server 172.17.0.1:8080;\n    keepalive 8;\n}\n\nserver {"],
+    [
+      /proxy_pass http:\/\/172\.17\.0\.1:8000;/,
+      'proxy_pass http://api;\n        proxy_http_version 1.1;\n        proxy_set_header Connection "";',
+    ],
+  ]);
   await edit("monitoring/prometheus.yml", [
-    [/172\.17\.0\.1:8000/, "172.17.0.1:8080"],
+    [/172\.17\.0\.1:8000/, "host.docker.internal:8080"],
+    [/172\.17\.0\.1:9101/, "host.docker.internal:9101"],
     [/job_name: sattva-backend/, "job_name: api"],
     [/job_name: sattva-streamer/, "job_name: bot"],
   ]);
@@ -56,6 +65,12 @@ export async function writeRenamedStack(dir: string): Promise<string> {
     ],
   ]);
   await edit("docker-compose.yml", [
+    [/\.\/(frontend|monitoring)\//g, "../$1/"],
+    [/build: \.\/backend/, "build: ../backend"],
+    [
+      /^( {2}prometheus:\n {4}image: .*\n)/m,
+      '$1    extra_hosts:\n      - "host.docker.internal:host-gateway"\n',
+    ],
     [/^ {2}db:/m, "  postgres:"],
     [/^ {2}redis:/m, "  cache:"],
     [/^ {2}frontend:/m, "  web:"],
@@ -65,5 +80,6 @@ export async function writeRenamedStack(dir: string): Promise<string> {
     [/"8000:8000"/, '"8080:8080"'],
   ]);
   await edit("backend/Dockerfile", [[/"--port", "8000"/, '"--port", "8080"']]);
+  await rename(path.join(dir, "docker-compose.yml"), path.join(dir, "deploy", "compose.yaml"));
   return dir;
 }

@@ -36,12 +36,14 @@ export function composeCommandWhileSystemdRuns(
   let result: CommandResult | undefined;
   return {
     name: `\`${command}\` while the systemd backend runs`,
-    // The runbook's own command, run verbatim as the fault: the coverage table counts it.
+    // The runbook's own command, run as the fault (by this checkout's names, as ChaosRun.runbook
+    // types it, and the journal says so): the coverage table counts it.
     params: { runbookCommand: command },
     result: () => result,
     async inject(stack) {
       await stack.ensureComposeBackendImage();
-      result = await stack.run(command, { check: false, timeoutMs: 5 * 60_000 });
+      const typed = stack.terms.translate(command).text;
+      result = await stack.run(typed, { check: false, timeoutMs: 5 * 60_000 });
     },
     async prove(stack) {
       const state = await composeBackendState(stack);
