@@ -11,6 +11,7 @@ import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { findChromium, screenshotPage } from "../report/chromium.ts";
 import { BUNDLED_STACK } from "../stack/stack-layout.ts";
 import { sattvaChaos } from "../testing/cli.ts";
+import { writeRenamedStack } from "../testing/renamed-stack.ts";
 
 const DRIFTED_STACK = fileURLToPath(new URL("../../fixtures/stacks/drifted/", import.meta.url));
 const FLAT_STACK = fileURLToPath(new URL("../../fixtures/stacks/flat/", import.meta.url));
@@ -52,7 +53,7 @@ const ON_BUNDLED = [
 
 /** Every hazard planted in the drifted stack, with its file and line (no profile: users not declared). */
 const HAZARDS_ON_DRIFTED = [
-  "blocker compose.env-files deploy/docker-compose.yml:7",
+  "warning compose.env-files deploy/docker-compose.yml:7",
   "blocker compose.networks deploy/docker-compose.yml:16",
   "blocker compose.public-ports deploy/docker-compose.yml:21",
   "blocker compose.runbook-services deploy/docker-compose.yml:31",
@@ -63,7 +64,7 @@ const HAZARDS_ON_DRIFTED = [
   "blocker prometheus.targets monitoring/prometheus/prometheus.yml:16",
   "blocker prometheus.targets monitoring/prometheus/prometheus.yml:19",
   "blocker unit.dependencies ops/systemd/sattva-backend.service:4",
-  "blocker unit.environment ops/systemd/sattva-backend.service:10",
+  "warning unit.environment ops/systemd/sattva-backend.service:10",
   "blocker unit.exec ops/systemd/sattva-backend.service:12",
   "blocker unit.sandbox ops/systemd/sattva-streamer.service:13",
   "blocker unit.user ops/systemd/ytdlp-refresh.service:8",
@@ -315,6 +316,21 @@ describe("sattva-chaos audit", () => {
       const found = named(document);
       expect(found.filter((f) => f.includes("layout.") || f.startsWith("warning"))).toEqual([]);
       expect(found).toContain("info compose.images monitoring/compose.yml:12");
+      expect(exitCode).toBe(ExitCode.passed);
+    });
+  });
+
+  it("a healthy checkout named and laid out its own way, its secrets in an env file made from an example, has no blocker", async () => {
+    await withTempDir("audit-renamed", async (dir) => {
+      const stack = await writeRenamedStack(path.join(dir, "renamed"));
+      expect((await sattvaChaos(["init", "--stack", stack])).exitCode).toBe(ExitCode.passed);
+      const { exitCode, document } = await auditJson(stack);
+      const found = named(document);
+      expect(found.filter((f) => f.startsWith("blocker"))).toEqual([]);
+      // The runbook never makes deploy/.env from its example: a step it omits, not a broken deployment.
+      expect(found).toContain("warning unit.environment deploy/systemd/sattva-api.service:10");
+      // Compose resolved the files with the values a test host gets: host.docker.internal is mapped.
+      expect(found.filter((f) => f.includes("prometheus.targets"))).toEqual([]);
       expect(exitCode).toBe(ExitCode.passed);
     });
   });

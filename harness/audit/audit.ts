@@ -22,6 +22,7 @@ import type { AuditCheck, AuditContext } from "./context.ts";
 import { ServiceMounts } from "./mounts.ts";
 import { composeEnvFiles, readCheckout, type CheckoutReading } from "./read-checkout.ts";
 import { runValidator, validateOnHostImage, type HostValidationPlan, type ToolRun } from "./validators.ts";
+import { testEnvFiles } from "../stack/deployment.ts";
 
 const layout: AuditCheck = {
   id: "layout",
@@ -83,7 +84,7 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
   });
   const ref = (service: Service) => images.get(service)?.ref ?? "";
   progress(`audit: validators for ${reading.checkout.dir}`);
-  const host = await validateOnHostImage(ref("host"), reading.checkout.dir, hostPlan(reading));
+  const host = await validateOnHostImage(ref("host"), reading.checkout.dir, await hostPlan(reading));
   const model = host.compose?.rc === 0 ? parseComposeConfig(host.compose.stdout) : undefined;
   const mounts = new ServiceMounts(model, reading.profile, reading.checkout);
   const configs = await locateServiceConfigs(reading, model, mounts);
@@ -127,7 +128,7 @@ export async function audit(options: AuditOptions): Promise<AuditResult> {
 }
 
 /** What the host image's validators get: the checkout's compose-related files, its units, the timer's calendars. */
-function hostPlan(reading: CheckoutReading): HostValidationPlan {
+async function hostPlan(reading: CheckoutReading): Promise<HostValidationPlan> {
   const { checkout, profile, allUnits, units, composePaths, composeYaml, missingEnvFiles } = reading;
   const unitCommands = allUnits.flatMap((unit) =>
     unit.assignments
@@ -145,7 +146,8 @@ function hostPlan(reading: CheckoutReading): HostValidationPlan {
         ...unitCommands.filter((f) => f !== "" && checkout.has(f)),
       ]),
     ],
-    standIns: missingEnvFiles,
+    // As a test host gets them: from their examples, so compose resolves what the deployment will.
+    standIns: await envStandIns(reading, missingEnvFiles),
     compose: composePaths.length === 0 ? null : composePaths.flatMap((f) => ["-f", f]),
     cwd: profile.root,
     units: allUnits.map((unit) => ({ name: unit.name, files: [...unit.files] })),
@@ -158,6 +160,18 @@ function hostPlan(reading: CheckoutReading): HostValidationPlan {
       ),
     ],
   };
+}
+
+/** Every env file the deployment reads that the checkout lacks, with the text a test host gets. */
+async function envStandIns(
+  reading: CheckoutReading,
+  missing: readonly string[],
+): Promise<{ file: string; text: string }[]> {
+  const made = await testEnvFiles(reading);
+  return [
+    ...made.map(({ file, text }) => ({ file, text })),
+    ...missing.filter((file) => !made.some((m) => m.file === file)).map((file) => ({ file, text: "" })),
+  ];
 }
 
 interface ConfigPart extends Located {

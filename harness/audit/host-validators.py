@@ -3,7 +3,8 @@
 # `systemd-analyze verify`, `systemd-analyze security --offline`, `systemd-analyze calendar`.
 # Reads a JSON plan on stdin, prints one JSON object with every tool's exit code and output.
 # The checkout is mounted read-only at /src; what the tools need is copied to the stack's root, so
-# paths in their messages are the host's, and missing env files get empty stand-ins (reported apart).
+# paths in their messages are the host's, and missing env files get stand-ins as a test host has
+# them (made from their examples; their absence is reported apart).
 import json
 import os
 import shutil
@@ -36,10 +37,11 @@ for rel in plan["copy"]:
     if os.path.isfile(source):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(source, target)
-for rel in plan["standIns"]:
-    target = os.path.join(root, rel)
+for stand_in in plan["standIns"]:
+    target = os.path.join(root, stand_in["file"])
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    open(target, "a").close()
+    with open(target, "w") as made:
+        made.write(stand_in["text"])
 os.makedirs(root, exist_ok=True)
 
 if plan["compose"] is not None:

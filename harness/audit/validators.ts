@@ -67,8 +67,11 @@ export interface HostValidationPlan {
   readonly root: string;
   /** Checkout files copied to the stack's root for the tools (compose files, env files, unit commands). */
   readonly copy: readonly string[];
-  /** Env files the checkout references but lacks: empty stand-ins, so compose still resolves the rest. */
-  readonly standIns: readonly string[];
+  /**
+   * Env files the deployment reads but the checkout lacks, as a test host gets them (made from their
+   * examples, else empty): compose resolves what the deployment will (its absence is a finding apart).
+   */
+  readonly standIns: readonly { readonly file: string; readonly text: string }[];
   /** `docker compose` arguments before `config` (the -f files), or null when there is no compose file. */
   readonly compose: readonly string[] | null;
   readonly cwd: string;

@@ -27,6 +27,8 @@ function overlayPaths(root: string) {
     savedEnv: `${dir}/env.saved`,
     /** Written instead of savedEnv when the stack had no .env: revert removes the one chaos mode made. */
     noEnv: `${dir}/env.absent`,
+    /** The variables a unit's drop-in points at the proxies (its EnvironmentFile=). */
+    unitEnv: (unit: string) => `${dir}/${unit}.env`,
   };
 }
 const NGINX_CONF_IN_CONTAINER = "/etc/nginx/conf.d/default.conf";
@@ -215,31 +217,57 @@ export class ToxiproxyOverlay {
     await this.stack.run(`docker compose up -d ${this.#frontend}`, { timeoutMs: 2 * 60_000 });
   }
 
+  /**
+   * Points each unit's variables at the proxies: a drop-in adds an EnvironmentFile= of chaos mode's
+   * own, read after the unit's (systemd lets a later file override an earlier one, and any file
+   * override Environment=). Then proves each restarted process sees the redirected value.
+   */
   async #redirectUnits(): Promise<void> {
+    const redirected: { unit: string; variable: string; value: string }[] = [];
     for (const unit of this.#units) {
       const lines: string[] = [];
       for (const { link, variable, fallback } of this.#unitLinks.filter((l) => l.unit === unit)) {
-        const url = (await this.#unitSetting(unit, variable)) ?? fallback;
-        lines.push(`Environment="${variable}=${redirectedUrl(url, link)}"`);
+        const value = redirectedUrl((await this.#unitSetting(unit, variable)) ?? fallback, link);
+        redirected.push({ unit, variable, value });
+        lines.push(`${variable}=${JSON.stringify(value)}`);
       }
+      const envFile = this.#paths.unitEnv(unit);
+      await this.stack.host.run(`cat > ${envFile}`, { input: `${lines.join("\n")}\n` });
       await this.stack.host.run(`mkdir -p $(dirname ${dropIn(unit)}) && cat > ${dropIn(unit)}`, {
-        input: `# sattva-chaos chaos mode: this unit's connections go through toxiproxy\n[Service]\n${lines.join("\n")}\n`,
+        input: `# sattva-chaos chaos mode: this unit's connections go through toxiproxy\n[Service]\nEnvironmentFile=${envFile}\n`,
       });
     }
     await this.stack.host.run(`systemctl daemon-reload && systemctl restart ${this.#units.join(" ")}`);
+    for (const { unit, variable, value } of redirected) {
+      const seen = await this.#processEnvironment(unit);
+      if (seen.get(variable) !== value)
+        throw new InconclusiveError(
+          `chaos mode could not point ${unit}'s ${variable} at toxiproxy: its process sees ${seen.has(variable) ? "another value" : "no such variable"}`,
+        );
+    }
   }
 
-  /** A variable as the app reads it: the unit's environment, else the .env in its working directory. */
-  async #unitSetting(unit: string, variable: string): Promise<string | undefined> {
-    const show = await this.stack.host.run(
-      `systemctl show -p Environment --value ${unit}; systemctl show -p WorkingDirectory --value ${unit}`,
+  /** The environment of a unit's main process, as the app reads it (every Environment= and file applied). */
+  async #processEnvironment(unit: string): Promise<Map<string, string>> {
+    const environ = await this.stack.host.run(
+      `pid=$(systemctl show -p MainPID --value ${unit}); [ "$pid" != 0 ] && tr '\\0' '\\n' < /proc/$pid/environ`,
+      { check: false },
     );
-    const [environment = "", workingDirectory = ""] = show.stdout.split("\n");
-    const fromUnit = environment
-      .split(" ")
-      .find((entry) => entry.startsWith(`${variable}=`))
-      ?.slice(variable.length + 1);
-    if (fromUnit !== undefined) return fromUnit;
+    return new Map(
+      environ.stdout.split("\n").flatMap((entry) => {
+        const at = entry.indexOf("=");
+        return at > 0 ? [[entry.slice(0, at), entry.slice(at + 1)] as const] : [];
+      }),
+    );
+  }
+
+  /** A variable as the app reads it: its process's environment, else the .env in its working directory. */
+  async #unitSetting(unit: string, variable: string): Promise<string | undefined> {
+    const fromProcess = (await this.#processEnvironment(unit)).get(variable);
+    if (fromProcess !== undefined) return fromProcess;
+    const workingDirectory = (
+      await this.stack.host.run(`systemctl show -p WorkingDirectory --value ${unit}`)
+    ).stdout.trim();
     const envFile = await this.stack.host.run(`cat ${shellQuote(`${workingDirectory}/.env`)}`, {
       check: false,
     });

@@ -87,11 +87,11 @@ describe("the drifted stack", () => {
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.exitCode, output).toBe(ExitCode.failed);
     // The static audit names the blockers first, and the run's end names them again.
-    expect(output).toMatch(/static audit of .*: 18 blockers/);
+    expect(output).toMatch(/static audit of .*: 16 blockers/);
     expect(output).toContain(
       "blocker unit.dependencies ops/systemd/sattva-backend.service:4: Requires=sattva-db.service",
     );
-    expect(output).toMatch(/the checkout .* has 18 blocker\(s\):/);
+    expect(output).toMatch(/the checkout .* has 16 blocker\(s\):/);
     // On the host: the backend unit cannot start (its Requires= names no unit), the streamer can.
     expect(output).toContain("systemctl start sattva-backend.service failed (exit 5)");
     expect(output).toMatch(/failed\s+unit sattva-backend is active and not restarting: inactive \(dead\)/);

@@ -140,26 +140,9 @@ export class Deployment {
 
   /** The deployment of a checkout, with test env files made for those it reads and lacks. */
   static async of(reading: CheckoutReading): Promise<Deployment> {
-    const { profile, checkout, units } = reading;
-    const referenced = [
-      ...composeEnvFiles(reading.composeYaml).map((f) => f.file),
-      ...[...units.values()].flatMap((u) =>
-        u
-          .all("Service", "EnvironmentFile")
-          .flatMap((a) => checkout.fromHost(a.value.replace(/^-/, "")) ?? []),
-      ),
-      ...profile.env.map((e) => path.normalize(e.file)),
-    ];
-    const envFiles = await Promise.all(
-      [...new Set(referenced)]
-        .filter((file) => !checkout.has(file))
-        .map(async (file) => {
-          const example = checkout.exampleOf(file);
-          const text = example === undefined ? undefined : (await checkout.read(example))?.text;
-          const needs = profile.env.find((e) => path.normalize(e.file) === file)?.needs ?? [];
-          return { file, example, text: testEnvText(text, needs) };
-        }),
-    );
+    const { profile, checkout } = reading;
+    const referenced = referencedEnvFiles(reading);
+    const envFiles = await testEnvFiles(reading);
     // The checkout's own env files (not their examples): what they hold may be real.
     const own = checkout.files.filter(
       (f) =>
@@ -324,6 +307,36 @@ async function composeImages(reading: CheckoutReading): Promise<ComposeImage[]> 
             : `needs a build of ${dockerfile}, which ${text === undefined ? "is not in the checkout" : "names no base image"} (--mode online builds it)`,
       };
     }),
+  );
+}
+
+/** The env files compose and the units read (and the profile names), relative to the root. */
+function referencedEnvFiles(reading: CheckoutReading): string[] {
+  const { profile, checkout, units } = reading;
+  return [
+    ...composeEnvFiles(reading.composeYaml).map((f) => f.file),
+    ...[...units.values()].flatMap((u) =>
+      u.all("Service", "EnvironmentFile").flatMap((a) => checkout.fromHost(a.value.replace(/^-/, "")) ?? []),
+    ),
+    ...profile.env.map((e) => path.normalize(e.file)),
+  ];
+}
+
+/**
+ * The env files the deployment reads that the checkout lacks, as a test host gets them: made from
+ * their examples with test values (empty where there is no example).
+ */
+export async function testEnvFiles(reading: CheckoutReading): Promise<TestEnvFile[]> {
+  const { profile, checkout } = reading;
+  return Promise.all(
+    [...new Set(referencedEnvFiles(reading))]
+      .filter((file) => !checkout.has(file))
+      .map(async (file) => {
+        const example = checkout.exampleOf(file);
+        const text = example === undefined ? undefined : (await checkout.read(example))?.text;
+        const needs = profile.env.find((e) => path.normalize(e.file) === file)?.needs ?? [];
+        return { file, example, text: testEnvText(text, needs) };
+      }),
   );
 }
 

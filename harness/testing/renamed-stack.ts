@@ -7,7 +7,8 @@ import { BUNDLED_STACK } from "../stack/stack-layout.ts";
  * sattva-api, sattva-bot and ytdlp-refresh in deploy/systemd/, the install root /srv/sattva, the
  * backend on 8080, the compose file as deploy/compose.yaml with services postgres, cache and web,
  * nginx reaching the backend through an `upstream` block, Prometheus through host.docker.internal,
- * scrape jobs api and bot with their own alert names, and no profile. Everything the runbook does
+ * scrape jobs api and bot with their own alert names, the database's credentials in deploy/.env
+ * (only its example is in the checkout), and no profile. Everything the runbook does
  * still works here, by these names: a scenario that fails on it is tied to the runbook's names or
  * layout, not testing the deployment.
  */
@@ -34,8 +35,29 @@ export async function writeRenamedStack(dir: string): Promise<string> {
     await writeFile(path.join(dir, file), text);
   };
   const root: [RegExp, string] = [/\/opt\/sattva-streamer/g, "/srv/sattva"];
-  await edit("deploy/systemd/sattva-api.service", [root, [/--port 8000/, "--port 8080"]]);
-  await edit("deploy/systemd/sattva-bot.service", [root, [/sattva-backend\.service/, "sattva-api.service"]]);
+  // The credentials live in deploy/.env, made from its example at deploy time (never committed).
+  const envFile: [RegExp, string] = [
+    /^Environment="PATH=/m,
+    'EnvironmentFile=/srv/sattva/deploy/.env\nEnvironment="PATH=',
+  ];
+  await edit("deploy/systemd/sattva-api.service", [root, envFile, [/--port 8000/, "--port 8080"]]);
+  await edit("deploy/systemd/sattva-bot.service", [
+    root,
+    envFile,
+    [/sattva-backend\.service/, "sattva-api.service"],
+  ]);
+  await writeFile(
+    path.join(dir, "deploy", ".env.example"),
+    [
+      "# Copy to deploy/.env and fill in.",
+      "POSTGRES_USER=sattva_app",
+      "POSTGRES_PASSWORD=changeme",
+      "POSTGRES_DB=sattva_prod",
+      "DATABASE_URL=postgresql://sattva_app:changeme@127.0.0.1:5432/sattva_prod",
+      "REDIS_URL=redis://127.0.0.1:6379/0",
+      "",
+    ].join("\n"),
+  );
   await edit("deploy/systemd/ytdlp-refresh.service", [root]);
   await edit("scripts/yt-dlp-update.sh", [
     root,
@@ -72,9 +94,16 @@ export async function writeRenamedStack(dir: string): Promise<string> {
       '$1    extra_hosts:\n      - "host.docker.internal:host-gateway"\n',
     ],
     [/^ {2}db:/m, "  postgres:"],
+    [/POSTGRES_USER: sattva\n/, "POSTGRES_USER: ${POSTGRES_USER}\n"],
+    [/POSTGRES_PASSWORD: sattva\n/, "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set it in deploy/.env}\n"],
+    [/POSTGRES_DB: sattva\n/, "POSTGRES_DB: ${POSTGRES_DB}\n"],
+    [/"-U", "sattva", "-d", "sattva"/, '"-U", "${POSTGRES_USER}", "-d", "${POSTGRES_DB}"'],
+    [
+      /postgresql:\/\/sattva:sattva@db:5432\/sattva/,
+      "postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@postgres:5432/${POSTGRES_DB}",
+    ],
     [/^ {2}redis:/m, "  cache:"],
     [/^ {2}frontend:/m, "  web:"],
-    [/@db:5432/, "@postgres:5432"],
     [/redis:\/\/redis:/, "redis://cache:"],
     [/- db\n(\s+)- redis\n/, "- postgres\n$1- cache\n"],
     [/"8000:8000"/, '"8080:8080"'],

@@ -375,7 +375,8 @@ const envFiles: AuditCheck = {
       );
       return {
         id: "compose.env-files",
-        severity: "blocker",
+        // Made from its example at deploy time (as on the harness's test hosts): a step the runbook omits.
+        severity: example === undefined ? "blocker" : "warning",
         kind: "drift",
         subject: rel,
         ...(owner === undefined
@@ -383,7 +384,10 @@ const envFiles: AuditCheck = {
           : { file: owner.file, line: owner.lineOfScalarContaining(path.basename(rel)) }),
         runbook: startSays(),
         observed: `env_file ${rel} is not in the checkout${example === undefined ? "" : `; ${example} lists ${needs.length} variable(s) to fill${needs.length === 0 ? "" : `: ${needs.join(", ")}`}`}`,
-        impact: `\`docker compose up\` refuses to start any service (env file ${rel} not found) until it is made${example === undefined ? "" : ` from ${example}`}`,
+        impact:
+          example === undefined
+            ? `\`docker compose up\` refuses to start any service (env file ${rel} not found) until it is made, and nothing in the checkout says what it holds`
+            : `the runbook never makes ${rel} from ${example}: followed as written, \`docker compose up\` refuses to start any service (env file ${rel} not found)`,
       };
     });
   },

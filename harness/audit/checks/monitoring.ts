@@ -108,6 +108,8 @@ const targets: AuditCheck = {
         });
       } else if (
         target.host === "host.docker.internal" &&
+        // Unknown when compose refused the files (its own finding): no extra_hosts to read.
+        context.compose.model !== undefined &&
         !hostNetwork &&
         !reachesHost(context, target.host)
       ) {

@@ -100,7 +100,8 @@ const proxy: AuditCheck = {
       (target.host === "host.docker.internal" &&
         frontend?.extraHosts.some((h) => /^host\.docker\.internal[:=]host-gateway$/.test(h)) === true);
     const service = model?.services.get(target.host);
-    if (target.host === "host.docker.internal" && !hostAddress) {
+    // Unknown when compose refused the files (its own finding): no extra_hosts to read.
+    if (target.host === "host.docker.internal" && model !== undefined && !hostAddress) {
       add({
         severity: "blocker",
         line,

@@ -671,7 +671,10 @@ const environment: AuditCheck = {
         const example = context.checkout.exampleOf(rel);
         findings.push({
           id: "unit.environment",
-          severity: optional ? "info" : "blocker",
+          // With an example, the file is made from it at deploy time (secrets stay out of the
+          // repository), as the harness makes it on its test hosts: a step the runbook omits. Without
+          // one, nothing says what it must hold.
+          severity: optional ? "info" : example === undefined ? "blocker" : "warning",
           kind: "drift",
           subject: unit.name,
           ...at(unit, file),
@@ -679,7 +682,9 @@ const environment: AuditCheck = {
           observed: `EnvironmentFile=${file.value}: ${rel} is not in the checkout${example === undefined ? "" : ` (only ${example} is)`}`,
           impact: optional
             ? "the unit starts without those variables"
-            : `systemd refuses to start the unit (Failed to load environment files) until ${rel} is made${example === undefined ? "" : ` from ${example}`}`,
+            : example === undefined
+              ? `systemd refuses to start the unit (Failed to load environment files) until ${rel} is made, and nothing in the checkout says what it holds`
+              : `the runbook never makes ${rel} from ${example}: followed as written, systemd refuses to start the unit (Failed to load environment files)`,
         });
       }
     }
