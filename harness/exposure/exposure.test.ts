@@ -83,6 +83,22 @@ describe("exposureFindings", () => {
     expect(findings[2]?.kind).toBe("runbook");
   });
 
+  it("warns of a Redis behind a password, and blocks on one that asks for none", () => {
+    const withRedis = { ...context, published: new Map([...context.published, [6379, "redis"]]) };
+    const redis = (what: string, passwordRequired?: true) =>
+      exposureFindings(
+        [{ ...answered(6379, what, "redis"), ...(passwordRequired ? { passwordRequired } : {}) }],
+        withRedis,
+        "x",
+      ).map((f) => [f.id, f.severity]);
+    expect(redis("Redis (PING answered +PONG: no password)")).toEqual([
+      ["exposure.redis-reachable", "blocker"],
+    ]);
+    expect(redis("Redis (password required: -NOAUTH Authentication required.)", true)).toEqual([
+      ["exposure.redis-reachable", "warning"],
+    ]);
+  });
+
   it("warns of what the runbook does not document, naming who holds it", () => {
     const findings = judge([
       answered(8081, "HTTP 200"),

@@ -142,7 +142,8 @@ export function exposureFindings(
         ),
       );
     } else if (role?.kind === "service") {
-      const unauthenticated = UNAUTHENTICATED[role.service];
+      // Behind a password it asks for first, a service is reachable, not open: a warning.
+      const unauthenticated = answer.passwordRequired === true ? undefined : UNAUTHENTICATED[role.service];
       const words = RUNBOOK_WORDS[role.service];
       findings.push(
         finding(

@@ -10,6 +10,8 @@ export interface PortAnswer {
   readonly protocol?: "http" | "postgresql" | "redis" | "ssh" | "tcp";
   /** What answered, for people: "HTTP 200 (nginx/1.22.1)", "closed (connection refused)"… */
   readonly what: string;
+  /** The service asked for a password before anything else (Redis' NOAUTH). */
+  readonly passwordRequired?: true;
 }
 
 interface Exchange {
@@ -126,7 +128,13 @@ export async function probePort(address: string, port: number, timeoutMs = 5_000
   if (said === "+PONG")
     return { port, answered: true, protocol: "redis", what: "Redis (PING answered +PONG: no password)" };
   if (/^-(NOAUTH|ERR.*auth)/i.test(said))
-    return { port, answered: true, protocol: "redis", what: `Redis (password required: ${said})` };
+    return {
+      port,
+      answered: true,
+      protocol: "redis",
+      what: `Redis (password required: ${said})`,
+      passwordRequired: true,
+    };
   const first = (banner || reply || said).slice(0, 40).replace(/[^\x20-\x7e]/g, ".");
   return {
     port,

@@ -14,10 +14,12 @@ export async function withRedis<T>(
   if (service === undefined) throw new Error("the checkout deploys no Redis");
   const hostPort = await stack.publishedPort(service, 6379);
   const port = await stack.host.loopbackPort(hostPort);
-  const where = `Redis on the host's :${hostPort} (127.0.0.1:${port} here)`;
+  const password = await stack.redisPassword();
+  const where = `Redis on the host's :${hostPort} (127.0.0.1:${port} here${password === undefined ? "" : ", with its password"})`;
   const redis = new Redis({
     host: "127.0.0.1",
     port,
+    ...(password === undefined ? {} : { password }),
     lazyConnect: true,
     connectTimeout: 5_000,
     commandTimeout: 5_000,

@@ -350,15 +350,20 @@ export function testEnvText(example: string | undefined, needs: readonly string[
   const variables = parseEnvFile(example ?? "");
   const valueOf = (line: string) =>
     /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(.*)$/.exec(line.trim())?.[1] ?? "";
+  // One test value per placeholder: two secrets an example writes as the same `changeme` get the same
+  // value, so a URL that repeats the placeholder agrees with both.
   const placeholders = new Map<string, string>();
-  for (const variable of variables.filter((v) => !v.hasValue)) {
-    const raw = valueOf(lines[variable.line - 1] ?? "")
+  const placeholderOf = (variable: { line: number }) =>
+    valueOf(lines[variable.line - 1] ?? "")
       .replace(/^(["'])(.*)\1$/, "$2")
       .trim();
-    if (raw !== "") placeholders.set(raw, testValue(variable.name));
+  for (const variable of variables.filter((v) => !v.hasValue)) {
+    const raw = placeholderOf(variable);
+    if (raw !== "" && !placeholders.has(raw)) placeholders.set(raw, testValue(variable.name));
   }
   const out = variables.map((variable) => {
-    if (!variable.hasValue) return `${variable.name}=${testValue(variable.name)}`;
+    if (!variable.hasValue)
+      return `${variable.name}=${placeholders.get(placeholderOf(variable)) ?? testValue(variable.name)}`;
     let value = valueOf(lines[variable.line - 1] ?? "");
     for (const [placeholder, replacement] of placeholders) value = value.split(placeholder).join(replacement);
     return `${variable.name}=${value}`;

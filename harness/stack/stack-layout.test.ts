@@ -183,6 +183,16 @@ describe("test env files", () => {
       "EXTRA=sattva-chaos-test-extra",
       "",
     ]);
+    // Two secrets with one placeholder: URLs repeating it agree with both.
+    const shared = testEnvText(
+      "POSTGRES_PASSWORD=changeme\nREDIS_PASSWORD=changeme\nDATABASE_URL=postgresql://u:changeme@db/x\nREDIS_URL=redis://:changeme@r:6379/0\n",
+    );
+    expect(shared.split("\n").slice(1, 5)).toEqual([
+      "POSTGRES_PASSWORD=sattva-chaos-test-postgres-password",
+      "REDIS_PASSWORD=sattva-chaos-test-postgres-password",
+      "DATABASE_URL=postgresql://u:sattva-chaos-test-postgres-password@db/x",
+      "REDIS_URL=redis://:sattva-chaos-test-postgres-password@r:6379/0",
+    ]);
   });
 });
 

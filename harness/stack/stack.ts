@@ -279,6 +279,17 @@ export class Stack {
   }
 
   /**
+   * The password the deployment's Redis asks for, where its compose service sets one (`--requirepass`
+   * in its command, or the REDIS_PASSWORD an image reads); undefined when it asks for none.
+   */
+  async redisPassword(): Promise<string | undefined> {
+    const redis = this.deployment.service("redis");
+    if (redis === undefined) return undefined;
+    const service = await this.#composeService(redis);
+    return requirePass(looseList(service["command"]).map(String), looseObject(service["environment"]));
+  }
+
+  /**
    * The host port compose publishes a service's container port on, as the services on the host reach
    * it (the runbook's `127.0.0.1:5432:5432`); the container port itself when it publishes none, where
    * nothing on the host reaches it and a probe there says so.
@@ -519,4 +530,21 @@ export class Stack {
     logs["compose-ps.txt"] = (await this.compose("ps -a", { check: false })).stdout;
     return logs;
   }
+}
+
+/**
+ * Redis' password from its compose service: `--requirepass X` (or `--requirepass=X`) among the command's
+ * words, a `requirepass X` inside a shell command, else REDIS_PASSWORD in its environment.
+ */
+export function requirePass(
+  command: readonly string[],
+  environment: Record<string, unknown>,
+): string | undefined {
+  for (const [index, word] of command.entries()) {
+    const inline = /(?:^|\s)--?requirepass(?:=|\s+)(\S+)/.exec(word)?.[1];
+    if (inline !== undefined) return inline.replace(/^(["'])(.*)\1$/, "$2");
+    if (/^--?requirepass$/.test(word)) return command[index + 1];
+  }
+  const fromEnv = looseText(environment["REDIS_PASSWORD"], "");
+  return fromEnv === "" ? undefined : fromEnv;
 }

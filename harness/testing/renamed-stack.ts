@@ -7,8 +7,8 @@ import { BUNDLED_STACK } from "../stack/stack-layout.ts";
  * sattva-api, sattva-bot and ytdlp-refresh in deploy/systemd/, the install root /srv/sattva, the
  * backend on 8080, the compose file as deploy/compose.yaml with services postgres, cache and web,
  * nginx reaching the backend through an `upstream` block, Prometheus through host.docker.internal,
- * scrape jobs api and bot with their own alert names, the database's credentials in deploy/.env
- * (only its example is in the checkout), and no profile. Everything the runbook does
+ * scrape jobs api and bot with their own alert names, PostgreSQL's credentials and Redis' password in
+ * deploy/.env (only its example is in the checkout), and no profile. Everything the runbook does
  * still works here, by these names: a scenario that fails on it is tied to the runbook's names or
  * layout, not testing the deployment.
  */
@@ -54,7 +54,8 @@ export async function writeRenamedStack(dir: string): Promise<string> {
       "POSTGRES_PASSWORD=changeme",
       "POSTGRES_DB=sattva_prod",
       "DATABASE_URL=postgresql://sattva_app:changeme@127.0.0.1:5432/sattva_prod",
-      "REDIS_URL=redis://127.0.0.1:6379/0",
+      "REDIS_PASSWORD=changeme",
+      "REDIS_URL=redis://:changeme@127.0.0.1:6379/0",
       "",
     ].join("\n"),
   );
@@ -104,7 +105,11 @@ export async function writeRenamedStack(dir: string): Promise<string> {
     ],
     [/^ {2}redis:/m, "  cache:"],
     [/^ {2}frontend:/m, "  web:"],
-    [/redis:\/\/redis:/, "redis://cache:"],
+    [/redis:\/\/redis:/, "redis://:${REDIS_PASSWORD}@cache:"],
+    [
+      /^( {2}cache:\n {4}image: .*\n)/m,
+      '$1    command: ["redis-server", "--requirepass", "${REDIS_PASSWORD:?set it in deploy/.env}"]\n',
+    ],
     [/- db\n(\s+)- redis\n/, "- postgres\n$1- cache\n"],
     [/"8000:8000"/, '"8080:8080"'],
   ]);
