@@ -135,7 +135,10 @@ const ON_FLAT = [
   "blocker validate.amtool mon/am.yml",
   "blocker prometheus.targets mon/prometheus.yml:7",
   "blocker script.update update.sh:1",
-  "warning compose.names compose.yaml",
+
+  "warning layout.inferred compose.yaml",
+  // compose.project: the file has no `name:`, so compose names the project after its folder, sattva
+  // (the layout's finding, read without a profile, rather than compose.names).
   "warning layout.inferred compose.yaml",
   "warning layout.inferred deploy/site.conf",
   "warning layout.inferred mon/am.yml",

@@ -187,6 +187,17 @@ export async function proposeProfile(dir: string): Promise<ProposedProfile> {
   if (root !== undefined && root !== RUNBOOK_PROFILE.root)
     set("root", root, { found: `the units' paths are under ${root}`, file: unitFiles[0] });
   const effectiveRoot = root ?? RUNBOOK_PROFILE.root;
+  // Without `name:`, compose names the project after the folder of its first file on the host: the
+  // prefix of the container names the runbook's commands type.
+  if (projectName === "" && composePath !== undefined) {
+    const folder = path.posix.basename(path.posix.dirname(path.posix.join(effectiveRoot, composePath)));
+    const project = folder.toLowerCase().replace(/[^a-z0-9_-]/g, "");
+    if (project !== "" && project !== RUNBOOK_PROFILE.compose.project)
+      set("compose.project", project, {
+        found: `compose names the project after its folder ${folder} (the file has no \`name:\`)`,
+        file: composePath,
+      });
+  }
   const toCheckout = (hostPath: string) =>
     hostPath.startsWith(`${effectiveRoot}/`) ? hostPath.slice(effectiveRoot.length + 1) : undefined;
 

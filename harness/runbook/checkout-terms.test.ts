@@ -60,6 +60,11 @@ describe("CheckoutTerms", () => {
     );
   });
 
+  it("names a container by the container_name the compose file fixes", () => {
+    const fixed = new CheckoutTerms(renamed, { containerNames: new Map([["web", "sattva-nginx"]]) });
+    expect(translate("docker logs sattva-streamer-frontend-1 -f", fixed)).toBe("docker logs sattva-nginx -f");
+  });
+
   it("renames the venvs to where the checkout's units run them from", () => {
     const venvs = new CheckoutTerms(renamed, { venvs: { backend: "/srv/sattva/app/.venv" } });
     expect(translate("/opt/sattva-streamer/backend/venv/bin/pip install -U yt-dlp", venvs)).toBe(

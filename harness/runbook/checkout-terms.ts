@@ -18,7 +18,7 @@ export class CheckoutTerms {
   readonly #composeFiles: string;
 
   constructor(profile: Profile, here: CheckoutPlaces = {}) {
-    this.#renames = renamesOf(profile, here.venvs ?? {});
+    this.#renames = renamesOf(profile, here.venvs ?? {}, here.containerNames ?? new Map());
     this.#composeServices = new Map(
       RUNBOOK_SERVICES.flatMap((role) => {
         const theirs = composeServiceFor(profile, role);
@@ -66,6 +66,8 @@ export interface CheckoutPlaces {
   readonly composeFileArgs?: string;
   /** The backend's and the streamer's venvs as host paths, where their units say. */
   readonly venvs?: { readonly backend?: string; readonly streamer?: string };
+  /** The container names the compose files fix (`container_name:`), by compose service. */
+  readonly containerNames?: ReadonlyMap<string, string>;
 }
 
 interface Rename {
@@ -80,7 +82,11 @@ const asName = (name: string) => `(?<![\\w/-])${escapeRegExp(name)}(?![\\w/-])`;
 /** A unit file's whole name, also at the end of a path (`/etc/systemd/system/sattva-backend.service`). */
 const asFileName = (name: string) => `(?<![\\w-])${escapeRegExp(name)}(?![\\w-])`;
 
-function renamesOf(profile: Profile, venvs: NonNullable<CheckoutPlaces["venvs"]>): Rename[] {
+function renamesOf(
+  profile: Profile,
+  venvs: NonNullable<CheckoutPlaces["venvs"]>,
+  containerNames: ReadonlyMap<string, string>,
+): Rename[] {
   const runbook = RUNBOOK_PROFILE;
   const pairs: [string, string, string][] = [];
   const add = (from: string, to: string, pattern = asName(from)) => {
@@ -100,7 +106,10 @@ function renamesOf(profile: Profile, venvs: NonNullable<CheckoutPlaces["venvs"]>
   for (const role of RUNBOOK_SERVICES as readonly RunbookService[]) {
     const theirs = composeServiceFor(profile, role);
     if (theirs !== undefined)
-      add(`${runbook.compose.project}-${role}-1`, `${profile.compose.project}-${theirs}-1`);
+      add(
+        `${runbook.compose.project}-${role}-1`,
+        containerNames.get(theirs) ?? `${profile.compose.project}-${theirs}-1`,
+      );
   }
   // The backend's port wherever the runbook writes it after a colon: `localhost:8000`, `lsof -i :8000`.
   const port = `:${runbook.backend.port}`;

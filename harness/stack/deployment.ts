@@ -79,6 +79,8 @@ export class Deployment {
   readonly composeImages: readonly ComposeImage[];
   /** Each compose service's `depends_on`. */
   readonly composeDependsOn: ReadonlyMap<string, readonly string[]>;
+  /** The compose services whose files fix their container's name (`container_name:`), by service. */
+  readonly containerNames: ReadonlyMap<string, string>;
   /** The values the checkout's own env files set: redacted wherever the harness writes what it saw. */
   readonly secrets: readonly { readonly name: string; readonly value: string }[];
 
@@ -98,6 +100,14 @@ export class Deployment {
     this.profile = profile;
     this.envFiles = envFiles;
     this.composeImages = composeImages;
+    this.containerNames = new Map(
+      reading.composeYaml.flatMap((yaml) =>
+        Object.entries(looseObject(looseObject(yaml.data)["services"])).flatMap(([name, raw]) => {
+          const fixed = looseObject(raw)["container_name"];
+          return typeof fixed === "string" ? [[name, fixed] as const] : [];
+        }),
+      ),
+    );
     this.composeDependsOn = new Map(
       reading.composeYaml.flatMap((yaml) =>
         // A later file that says nothing of a service's dependencies leaves them as they were.

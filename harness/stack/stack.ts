@@ -222,6 +222,7 @@ export class Stack {
     return new CheckoutTerms(this.deployment.profile, {
       composeFileArgs: this.composeFileArgs,
       venvs: { backend: onHost(this.deployment.backendVenv), streamer: onHost(this.deployment.streamerVenv) },
+      containerNames: this.deployment.containerNames,
     });
   }
 
