@@ -9,12 +9,15 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  */
 const LONG_FILES = [
   "harness/self-tests/scenarios.integration.test.ts",
+  "harness/targets/ssh/ssh-target.integration.test.ts",
   "harness/self-tests/jobs.integration.test.ts",
   "harness/self-tests/smoke.integration.test.ts",
-  "scenarios/network-chaos.test.ts",
-  "harness/targets/ssh/ssh-target.integration.test.ts",
   "scenarios/yt-dlp-broken.test.ts",
   "harness/self-tests/drifted.integration.test.ts",
+  "harness/self-tests/renamed.integration.test.ts",
+  "scenarios/network-chaos.test.ts",
+  "harness/targets/ssh/ssh-gate-drifted.integration.test.ts",
+  "scenarios/firewall.test.ts",
   "harness/cli/up.integration.test.ts",
 ];
 
