@@ -124,4 +124,13 @@ describe("deployment timers", () => {
     ]);
     expect(timerFloor(oneAfterAnother, timers())).toBe(24);
   });
+
+  it("count the runbook's own sleep, run as written", () => {
+    const slept = journal([
+      { atMs: 3000, label: "runbook: docker compose up -d db redis", detail: "exit 0" },
+      { atMs: 13100, label: "runbook: sleep 10", detail: "exit 0" },
+    ]);
+    expect(timerWaits(slept, timers()).map((w) => w.timer)).toEqual(["the runbook's sleep 10"]);
+    expect(timerFloor(slept, timers())).toBe(10);
+  });
 });

@@ -78,7 +78,8 @@ export interface TimerWait {
 /**
  * The deployment's own timers a test had to wait out, read from its journal: an alert that fired
  * (its `for:` and the delay of the tools that raise it), nginx giving up on a slow backend
- * (proxy_read_timeout), a unit systemd restarted by itself (RestartSec), and a fault the scenario
+ * (proxy_read_timeout), a unit systemd restarted by itself (RestartSec), the runbook's own `sleep`,
+ * and a fault the scenario
  * holds for a time it states (`ChaosRun.hold`, the 30 s partition): the deployment is watched for that
  * long on purpose.
  */
@@ -108,6 +109,10 @@ export function timerWaits(journal: Journal, timers: DeploymentTimers): TimerWai
         seconds: timers.proxyReadTimeout,
         endMs: event.atMs,
       });
+    // The runbook's own wait (`sleep 10` between compose and systemd), marked when it ended.
+    const slept = /^runbook: sleep (\d+(?:\.\d+)?)$/.exec(event.label)?.[1];
+    if (slept !== undefined)
+      waits.push({ timer: `the runbook's sleep ${slept}`, seconds: Number(slept), endMs: event.atMs });
     const restarted = /([\w@.-]+?)(?:\.service)? restarted by systemd/.exec(text)?.[1];
     const restartSec = restarted === undefined ? undefined : timers.restartSec.get(restarted);
     if (restarted !== undefined && restartSec !== undefined)
