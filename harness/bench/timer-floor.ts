@@ -79,9 +79,8 @@ export interface TimerWait {
  * The deployment's own timers a test had to wait out, read from its journal: an alert that fired
  * (its `for:` and the delay of the tools that raise it), nginx giving up on a slow backend
  * (proxy_read_timeout), a unit systemd restarted by itself (RestartSec), the runbook's own `sleep`,
- * and a fault the scenario
- * holds for a time it states (`ChaosRun.hold`, the 30 s partition): the deployment is watched for that
- * long on purpose.
+ * and a fault the scenario holds for a time it states (`ChaosRun.hold`, the 30 s partition): the
+ * deployment is watched for that long on purpose.
  */
 export function timerWaits(journal: Journal, timers: DeploymentTimers): TimerWait[] {
   const waits: TimerWait[] = [];
