@@ -32,7 +32,7 @@ describe("host firewall", () => {
     chaos.results["seen from outside before"] = describeAnswers(before.answers);
     await chaos.inject(ufwAsOnAVps(OPENED));
     // A user's request through nginx, asked now: what it gets (below) takes nginx's own timeout.
-    const userRequest = timedHttpGet(chaos.stack.host.url(3000, "/api/health"));
+    const userRequest = timedHttpGet(chaos.stack.host.url(3000, chaos.named("/api/health")));
     // Awaited below; a failed check before that must not leave its outcome unhandled.
     userRequest.catch(() => undefined);
 
@@ -68,7 +68,7 @@ describe("host firewall", () => {
         fixes.push(await ufwAllowFrom(chaos.stack.host, subnet));
       chaos.results["fix"] = fixes.join("; ");
       await until("GET :3000/api/health to answer 200 again", async () => {
-        const response = await httpGet(chaos.stack.host.url(3000, "/api/health"));
+        const response = await httpGet(chaos.stack.host.url(3000, chaos.named("/api/health")));
         return { ready: response.status === 200, detail: `${response.status}` };
       }).waitUntilReady(30_000);
     }

@@ -61,7 +61,7 @@ describe("nginx 502", () => {
     await chaos.inject(backendStopped);
 
     const detection = await chaos.detect([apiHealthStatus(502)]);
-    expect(detection.seen).toBe("GET :3000/api/health -> 502");
+    expect(detection.seen).toBe(chaos.named("GET :3000/api/health -> 502"));
     expect((await watchedNginx).stderr, "what `docker logs -f` shows as it happens").toMatch(
       /connect\(\) failed \(111: Connection refused\) while connecting to upstream/,
     );
@@ -106,7 +106,7 @@ describe("nginx 502", () => {
     await chaos.inject(crash);
 
     const detection = await chaos.detect([apiHealthStatus(502)]);
-    expect(detection.seen).toBe("GET :3000/api/health -> 502");
+    expect(detection.seen).toBe(chaos.named("GET :3000/api/health -> 502"));
     const curl = await chaos.runbook(CHECK_BACKEND);
     expect(curl.exitCode, "curl on the host while systemd waits RestartSec").toBe(7);
     const journal = (await watchedJournal).stdout;
@@ -134,7 +134,7 @@ describe("nginx 502", () => {
     await chaos.inject(backendLoopbackOnly);
 
     const detection = await chaos.detect([apiHealthStatus(502)]);
-    expect(detection.seen).toBe("GET :3000/api/health -> 502");
+    expect(detection.seen).toBe(chaos.named("GET :3000/api/health -> 502"));
 
     const curl = await chaos.runbook(CHECK_BACKEND);
     expect(curl.exitCode, "curl on the host reaches the loopback backend").toBe(0);

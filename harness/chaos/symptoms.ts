@@ -4,13 +4,14 @@ import { listenersOn } from "../probes/ports.ts";
 import { unitRestarts } from "../probes/systemd.ts";
 import type { Symptom } from "./fault.ts";
 
-/** nginx answers /api/health through the frontend with exactly this status. */
+/** nginx answers the backend's health endpoint (/api/health in the runbook) with exactly this status. */
 export function apiHealthStatus(status: number): Symptom {
   return {
     name: `GET :3000/api/health answers ${status}`,
     async observe(stack) {
-      const response = await httpGet(stack.host.url(3000, "/api/health"));
-      return response.status === status ? `GET :3000/api/health -> ${response.status}` : undefined;
+      const health = stack.terms.translate("/api/health").text;
+      const response = await httpGet(stack.host.url(3000, health));
+      return response.status === status ? `GET :3000${health} -> ${response.status}` : undefined;
     },
   };
 }

@@ -478,7 +478,11 @@ async function healthRoute(
   if (workdir === undefined) return undefined;
   for (const file of checkout.files.filter((f) => f.startsWith(`${workdir}/`) && f.endsWith(".py"))) {
     const text = (await checkout.read(file))?.text ?? "";
-    const match = /@\w+\.(?:get|api_route|route)\(\s*["'](\/[^"']*health[^"']*)["']/.exec(text);
+    // FastAPI's and Flask's `@app.get("/health")`, `@app.route(...)`, or a `@route("GET", "/health")` of its own.
+    const match =
+      /@(?:\w+\.)?(?:get|api_route|route)\(\s*(?:["'][A-Z]+["']\s*,\s*)?["'](\/[^"']*health[^"']*)["']/.exec(
+        text,
+      );
     if (match?.[1] !== undefined) return match[1];
   }
   return undefined;

@@ -75,6 +75,15 @@ describe("CheckoutTerms", () => {
     );
   });
 
+  it("renames the backend's health endpoint after its port or under /api only", () => {
+    const healthz = new CheckoutTerms(parseProfile({ backend: { port: 8080, health: ["/healthz"] } }, "x"));
+    expect(translate("curl http://localhost:8000/health", healthz)).toBe(
+      "curl http://localhost:8080/healthz",
+    );
+    expect(translate("GET :3000/api/health -> 502", healthz)).toBe("GET :3000/api/healthz -> 502");
+    expect(translate("cat /etc/health /srv/health/x", healthz)).toBe("cat /etc/health /srv/health/x");
+  });
+
   it("renames the backend's port after a colon only", () => {
     expect(translate("curl http://localhost:8000/health")).toBe("curl http://localhost:8080/health");
     expect(translate("lsof -i :8000")).toBe("lsof -i :8080");

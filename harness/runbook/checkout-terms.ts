@@ -111,6 +111,10 @@ function renamesOf(
         containerNames.get(theirs) ?? `${profile.compose.project}-${theirs}-1`,
       );
   }
+  // The backend's health endpoint where the runbook asks for it: after the backend's port, or under
+  // nginx's /api/ (the health check a user reaches).
+  const [health = "/health"] = runbook.backend.health;
+  add(health, profile.backend.health[0] ?? health, `(?<=(?::\\d+|/api))${escapeRegExp(health)}(?![\\w/-])`);
   // The backend's port wherever the runbook writes it after a colon: `localhost:8000`, `lsof -i :8000`.
   const port = `:${runbook.backend.port}`;
   add(port, `:${profile.backend.port}`, `${escapeRegExp(port)}(?!\\d)`);

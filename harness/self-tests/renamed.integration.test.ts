@@ -45,12 +45,12 @@ describe("a renamed but healthy checkout", () => {
     const profile = JSON.parse(await readFile(path.join(stack, "sattva-chaos.json"), "utf8")) as {
       compose: { files: string[] };
       units: Record<string, string>;
-      backend: { port: number };
+      backend: { port: number; health: string[] };
       root: string;
     };
     expect(profile.compose.files).toEqual(["deploy/compose.yaml"]);
     expect(profile.units["backend"]).toBe("sattva-api.service");
-    expect(profile.backend.port).toBe(8080);
+    expect(profile.backend).toEqual({ port: 8080, health: ["/healthz"] });
     expect(profile.root).toBe("/srv/sattva");
 
     const reports = path.join(dir?.path ?? "", "reports");

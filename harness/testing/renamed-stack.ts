@@ -5,12 +5,12 @@ import { BUNDLED_STACK } from "../stack/stack-layout.ts";
 /**
  * The bundled stack as another team would have it, healthy but named and laid out its own way: units
  * sattva-api, sattva-bot and ytdlp-refresh in deploy/systemd/, the install root /srv/sattva, the
- * backend on 8080, the compose file as deploy/compose.yaml with services postgres, cache and web,
- * nginx reaching the backend through an `upstream` block, Prometheus through host.docker.internal,
- * scrape jobs api and bot with their own alert names, PostgreSQL's credentials and Redis' password in
- * deploy/.env (only its example is in the checkout), and no profile. Everything the runbook does
- * still works here, by these names: a scenario that fails on it is tied to the runbook's names or
- * layout, not testing the deployment.
+ * backend on 8080 with its health at /healthz, the compose file as deploy/compose.yaml with services
+ * postgres, cache and web, nginx reaching the backend through an `upstream` block, Prometheus through
+ * host.docker.internal, scrape jobs api and bot with their own alert names, PostgreSQL's credentials
+ * and Redis' password in deploy/.env (only its example is in the checkout), and no profile.
+ * Everything the runbook does still works here, by these names: a scenario that fails on it is tied to
+ * the runbook's names or layout, not testing the deployment.
  */
 export async function writeRenamedStack(dir: string): Promise<string> {
   await cp(BUNDLED_STACK, dir, { recursive: true });
@@ -114,6 +114,7 @@ export async function writeRenamedStack(dir: string): Promise<string> {
     [/"8000:8000"/, '"8080:8080"'],
   ]);
   await edit("backend/Dockerfile", [[/"--port", "8000"/, '"--port", "8080"']]);
+  await edit("backend/src/main.py", [[/@route\("GET", "\/health"\)/, '@route("GET", "/healthz")']]);
   await rename(path.join(dir, "docker-compose.yml"), path.join(dir, "deploy", "compose.yaml"));
   return dir;
 }
