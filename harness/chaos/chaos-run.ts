@@ -148,16 +148,20 @@ export class ChaosRun {
     await until(
       `one of: ${symptoms.map((s) => s.name).join(", ")}`,
       async () => {
+        // A probe that fails (a connection reset while the host reboots) saw no symptom: the wait goes
+        // on, and its last words say what the probes met.
+        const errors: string[] = [];
         for (const symptom of symptoms) {
-          const seen = await symptom
-            .observe(this.stack)
-            .catch((error: unknown) => `probe error: ${(error as Error).message}`);
+          const seen = await symptom.observe(this.stack).catch((error: unknown) => {
+            errors.push(`${symptom.name}: probe error: ${(error as Error).message}`);
+            return undefined;
+          });
           if (seen !== undefined) {
             found = { symptom: symptom.name, seen };
             return { ready: true, detail: seen };
           }
         }
-        return { ready: false, detail: "no symptom yet" };
+        return { ready: false, detail: errors.length === 0 ? "no symptom yet" : errors.join("; ") };
       },
       250,
     ).waitUntilReady(timeoutMs * this.stack.host.slowdown);
