@@ -70,7 +70,8 @@ export class DeadManSwitch {
     );
     this.#armed = true;
     this.#beating = setInterval(() => {
-      this.#host.run(`touch ${this.#beatFile}`, { check: false }).catch(() => undefined);
+      // -c: a beat still on its way when the switch is disarmed must not make the file again.
+      this.#host.run(`touch -c ${this.#beatFile}`, { check: false }).catch(() => undefined);
     }, beatMs);
     this.#beating.unref();
   }
