@@ -14,11 +14,17 @@ import {
  */
 export class CheckoutTerms {
   readonly #renames: readonly Rename[];
+  /** Every rename's pattern in one alternation (longest first), or undefined when nothing is renamed. */
+  readonly #pattern: RegExp | undefined;
   readonly #composeServices: ReadonlyMap<string, string>;
   readonly #composeFiles: string;
 
   constructor(profile: Profile, here: CheckoutPlaces = {}) {
     this.#renames = renamesOf(profile, here.venvs ?? {}, here.containerNames ?? new Map());
+    this.#pattern =
+      this.#renames.length === 0
+        ? undefined
+        : new RegExp(this.#renames.map((r) => `(?:${r.pattern})`).join("|"), "g");
     this.#composeServices = new Map(
       RUNBOOK_SERVICES.flatMap((role) => {
         const theirs = composeServiceFor(profile, role);
@@ -39,9 +45,8 @@ export class CheckoutTerms {
       return to;
     };
     let translated = text;
-    if (this.#renames.length > 0) {
-      const pattern = new RegExp(this.#renames.map((r) => `(?:${r.pattern})`).join("|"), "g");
-      translated = translated.replace(pattern, (match) => {
+    if (this.#pattern !== undefined) {
+      translated = translated.replace(this.#pattern, (match) => {
         const found = this.#renames.find((r) => r.from === match);
         return found === undefined ? match : rename(found.from, found.to);
       });
