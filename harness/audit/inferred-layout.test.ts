@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inferredLayoutFindings, isLayoutKey } from "./inferred-layout.ts";
+import { inferredLayoutFindings, isLayoutKey, isReadingKey } from "./inferred-layout.ts";
 
 describe("layout read from the checkout, not from a profile", () => {
   it("is one finding per key: what is there instead of the runbook's, why, and what the runbook's commands will do", () => {
@@ -47,10 +47,18 @@ describe("layout read from the checkout, not from a profile", () => {
 
   it("covers the layout and naming keys, not what describes the checkout (users, env, liveness)", () => {
     expect(
-      ["units.timer", "compose.project", "monitoring.rules", "prometheus.jobs.backend", "root"].every(
-        isLayoutKey,
-      ),
+      [
+        "units.timer",
+        "compose.project",
+        "monitoring.rules",
+        "prometheus.jobs.backend",
+        "root",
+        "backend.health", // the runbook's `curl …/health` names it
+      ].every(isLayoutKey),
     ).toBe(true);
-    expect(["users", "env", "streamer.liveness", "backend.health"].some(isLayoutKey)).toBe(false);
+    expect(["users", "env", "streamer.liveness"].some(isLayoutKey)).toBe(false);
+    // Read without a profile: how to tell the streamer lives; not what a profile vouches for.
+    expect(isReadingKey("streamer.liveness")).toBe(true);
+    expect(["users", "env"].some(isReadingKey)).toBe(false);
   });
 });

@@ -10,10 +10,20 @@ import { runbook, RunbookSections, type Citation } from "../runbook/runbook.ts";
  * records (env files, users, liveness) describes the checkout rather than departs from the runbook.
  */
 const LAYOUT_KEYS =
-  /^(root|compose\.(files|project|services\.\w+)|units\.\w+|scripts\.\w+|backend\.port|nginx\.\w+|monitoring\.\w+|prometheus\.jobs\.\w+)$/;
+  /^(root|compose\.(files|project|services\.\w+)|units\.\w+|scripts\.\w+|backend\.(port|health)|nginx\.\w+|monitoring\.\w+|prometheus\.jobs\.\w+)$/;
 
 export function isLayoutKey(key: string): boolean {
   return LAYOUT_KEYS.test(key);
+}
+
+/**
+ * Whether a reading without a profile takes what init infers for this key: the layout, and how to tell
+ * the streamer is alive (else its checks wait for a heartbeat it never writes). Users and env files are
+ * not: a profile listing them vouches that the deployment provides them, and the audit judges the units
+ * against that.
+ */
+export function isReadingKey(key: string): boolean {
+  return isLayoutKey(key) || key === "streamer.liveness";
 }
 
 function runbookDefault(key: string): unknown {
@@ -58,6 +68,11 @@ function said(key: string): { citation: Citation; impact: string } {
       citation: rb.cite(RunbookSections.nginx502, "curl http://localhost:8000/health"),
       impact:
         "the runbook's `curl http://localhost:8000/health` and `wget … http://172.17.0.1:8000/health` look on the other port",
+    };
+  if (key === "backend.health")
+    return {
+      citation: rb.cite(RunbookSections.nginx502, "curl http://localhost:8000/health"),
+      impact: "the runbook's `curl …/health` and `wget …/health` get a 404 from a healthy backend",
     };
   if (key.startsWith("units.") && name !== "dir")
     return {

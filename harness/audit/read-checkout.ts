@@ -16,7 +16,7 @@ import {
   type Profile,
 } from "../profile/profile.ts";
 import { Checkout, UNIT_ROLES, type CheckoutText, type UnitRole } from "./checkout.ts";
-import { inferredLayoutFindings, isLayoutKey } from "./inferred-layout.ts";
+import { inferredLayoutFindings, isLayoutKey, isReadingKey } from "./inferred-layout.ts";
 import type { Finding } from "../findings/finding.ts";
 import { RunEnv } from "../scenario/run-env.ts";
 import {
@@ -66,9 +66,10 @@ export async function readCheckout(
     throw new UsageError(`--stack ${stack}: no such directory (expected a checkout of the deployment)`);
   const loaded = await loadProfile(dir);
   const profileFile = loaded.file;
-  // What the profile does not say is read from the checkout as `init` would, and reported as layout.
+  // What the profile does not say is read from the checkout as `init` would (run without `init`
+  // deploys what `init` would have written), and what departs from the runbook is reported as layout.
   const inferred = (await proposeProfile(dir)).inferences.filter(
-    (i) => isLayoutKey(i.key) && !statesKey(loaded.stated, i.key),
+    (i) => isReadingKey(i.key) && !statesKey(loaded.stated, i.key),
   );
   const inferredInput = inferred.reduce<unknown>((input, i) => overlay(input, keyed(i.key, i.value)), {});
   const profile = parseProfile(
@@ -83,7 +84,7 @@ export async function readCheckout(
     found: checkout.named(RUNBOOK_NAME),
   });
   useRunbook(judgedBy.runbook);
-  checkout.layoutFindings.push(...inferredLayoutFindings(inferred));
+  checkout.layoutFindings.push(...inferredLayoutFindings(inferred.filter((i) => isLayoutKey(i.key))));
   if (judgedBy.reference !== undefined)
     checkout.layoutFindings.push(referenceRunbookFinding(judgedBy.reference));
   const allUnits = await checkout.unitFiles();

@@ -161,10 +161,10 @@ async function up(args: string[]): Promise<number> {
       ? STACK_PORTS.map((port) => `http://${host.connection.address.hostname}:${port}`)
       : STACK_PORTS.map((port) => `${port} -> ${host.url(port)}`);
   log(`host ${host.name} is up with the stack started; ports: ${ports.join(", ")}`);
-  const rerun = host instanceof SshHost ? "--target vagrant --keep" : `--target ${host.name}`;
-  // The host holds this stack: a rerun without it would deploy the bundled one beside it.
+  // A container host records its checkout (Label.stack); a VM is found again by --keep, not by name.
   const onStack = source.dir === path.resolve(BUNDLED_STACK) ? "" : ` --stack ${source.dir}`;
-  log(`rerun a scenario on it: npx sattva-chaos run SCENARIO ${rerun}${onStack}`);
+  const rerun = host instanceof SshHost ? `--target vagrant --keep${onStack}` : `--target ${host.name}`;
+  log(`rerun a scenario on it: npx sattva-chaos run SCENARIO ${rerun}`);
   log(`shell: npx sattva-chaos shell ${host.name}    remove: npx sattva-chaos down ${host.name}`);
   if (host instanceof SshHost) await host.connection.close();
   return ExitCode.passed;
@@ -284,6 +284,23 @@ function chosenTarget(values: {
   };
   const target = createTarget(values.target, options);
   return { target, options };
+}
+
+/**
+ * The checkout to deploy: on a kept host, the one it was provisioned with (`--stack` may name only
+ * that one; two stacks on one host would fight over its ports); elsewhere `planned`.
+ */
+async function stackOnTarget(target: Target, planned: string, given: string | undefined): Promise<string> {
+  if (!(target instanceof KeptContainerTarget)) return planned;
+  const holds = await target.checkout();
+  if (holds === undefined) return planned;
+  if (given !== undefined && path.resolve(given) !== holds)
+    throw new UsageError(
+      `the checkout ${given} cannot run on ${target.name}: the host holds ${holds} (deploying another beside it would run two stacks on one host); run without --stack, or \`up\` a host for ${given}`,
+    );
+  if (given === undefined && holds !== path.resolve(planned))
+    log(`host ${target.name} holds the checkout ${holds}: running on it`);
+  return holds;
 }
 
 /**
@@ -422,8 +439,11 @@ async function run(args: string[]): Promise<number> {
       );
   }
   const mode = parseImageMode(plan.mode);
-  const stack = await openStackDir(plan.stack, { runbook: values.runbook });
   const { target, options } = chosenTarget({ ...values, target: plan.target });
+  const given = journal === undefined ? values.stack : plan.stack;
+  const stack = await openStackDir(await stackOnTarget(target, plan.stack, given), {
+    runbook: values.runbook,
+  });
   await preflight(target, mode, "run");
   const jobs = jobsFor(target, values.jobs, plan.scenarios.length);
   await refuseFaultsWithoutLeave(target, plan.scenarios);
@@ -601,7 +621,7 @@ async function gate(args: string[]): Promise<number> {
   const { values } = parse(args, {
     ...targetOptions,
     target: { type: "string" },
-    stack: { type: "string", default: BUNDLED_STACK },
+    stack: { type: "string" },
     ...runbookOption,
     report: { type: "string" },
     json: { type: "boolean", default: false },
@@ -614,8 +634,10 @@ async function gate(args: string[]): Promise<number> {
       `gate needs --target: the host to gate, e.g. --target ssh://deploy@staging\n\n${commandHelp("gate")}`,
     );
   }
-  const stack = await openStackDir(values.stack, { runbook: values.runbook });
   const { target, options } = chosenTarget({ ...values, target: values.target });
+  const stack = await openStackDir(await stackOnTarget(target, values.stack ?? BUNDLED_STACK, values.stack), {
+    runbook: values.runbook,
+  });
   await preflight(target, parseImageMode(values.mode), "gate");
   if (target.provenance === "existing") await connectOnce(target);
   const env = runEnv(target, options, { ...values, stack: stack.dir });

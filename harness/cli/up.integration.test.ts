@@ -1,12 +1,17 @@
 // Incident work: `up` brings a host up with the stack deployed once, scenarios then run against it by
 // name, as often as needed, and it stays up until `down` removes it. A run's first file uses the host
 // as it is; each later file starts from the host's baseline, as `up` provisioned it.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
 import { docker } from "../docker/docker-cli.ts";
 import { ExitCode } from "../errors.ts";
 import { sattvaChaos } from "../testing/cli.ts";
 import { hostResources } from "../testing/host-resources.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
+import { BUNDLED_STACK } from "../stack/stack-layout.ts";
+
+const FLAT_STACK = fileURLToPath(new URL("../../fixtures/stacks/flat/", import.meta.url));
 
 let host = "";
 
@@ -63,6 +68,11 @@ it("up deploys the stack once; run --target HOST reuses it, resets it between fi
     const again = await sattvaChaos(["run", "smoke", "--target", host, "--report", dir]);
     expect(again.exitCode, again.stdout + again.stderr).toBe(ExitCode.passed);
     expect(again.stderr).toContain(`host ${host}: kept host reused as it is`);
+
+    // The host records its checkout: another one is refused before anything reaches the host.
+    const other = await sattvaChaos(["run", "smoke", "--target", host, "--stack", FLAT_STACK]);
+    expect(other.exitCode, other.stderr).toBe(ExitCode.usageOrEnvironment);
+    expect(other.stderr).toContain(`cannot run on ${host}: the host holds ${path.resolve(BUNDLED_STACK)}`);
   });
   expect((await hostResources(host)).containers, "the host outlives the runs").toEqual([host]);
 

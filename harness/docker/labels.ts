@@ -13,6 +13,11 @@ export const Label = {
   host: "io.sattva-chaos.host",
   /** "true" on a host left up on purpose (`up`, `--keep`); only `down` or `clean --all` removes it. */
   keep: "io.sattva-chaos.keep",
+  /**
+   * The checkout (absolute path) a kept host was provisioned with: `run --target` deploys it again,
+   * never another one beside it.
+   */
+  stack: "io.sattva-chaos.stack",
   /** The key of a host template (a volume kept like the image cache, removed by `clean --all`). */
   template: "io.sattva-chaos.template",
   /** "engine" or "provisioned": what a host template holds (see HostTemplate). */

@@ -70,8 +70,12 @@ describe("openStackDir", () => {
       const stack = await copyOfStack(dir);
       await mkdir(path.join(stack, "config"));
       await rename(path.join(stack, "systemd"), path.join(stack, "config", "systemd"));
-      // No profile: the units are found where they are.
-      expect((await openStackDir(stack)).deployment.unitFiles[0]).toMatch(/^config\/systemd\//);
+      const main = path.join(stack, "backend", "src", "main.py");
+      await writeFile(main, (await readFile(main, "utf8")).replace('"/health")', '"/healthz")'));
+      // No profile: the units are found where they are, the health route in the backend's code.
+      const inferred = (await openStackDir(stack)).deployment;
+      expect(inferred.unitFiles[0]).toMatch(/^config\/systemd\//);
+      expect(inferred.profile.backend.health).toEqual(["/healthz"]);
       await writeFile(
         path.join(stack, "sattva-chaos.json"),
         JSON.stringify({ units: { dir: "config/systemd" }, compose: { images: { grafana: "python" } } }),

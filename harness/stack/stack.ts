@@ -332,7 +332,13 @@ export class Stack {
     // The timer runs from boot on a provisioned host too; the services wait for the runbook's start.
     const timer = deployment.unitsPresent.has("timer") ? deployment.unit("timer") : undefined;
     const heldUnits = enabledUnits(deployment).filter((unit) => unit !== timer);
-    return { key, family, heldUnits, provision: (host) => new Stack(host, source, images).provision() };
+    return {
+      checkout: source.dir,
+      key,
+      family,
+      heldUnits,
+      provision: (host) => new Stack(host, source, images).provision(),
+    };
   }
 
   /** Copies the checkout and the provisioning script to the host and runs it (idempotent). */

@@ -34,6 +34,8 @@ export interface HostOptions {
 
 /** How a host gets the stack provisioned, and what identifies the result (see `HostOptions.provisioning`). */
 export interface HostProvisioning {
+  /** The checkout provisioned (absolute path): a kept host records it (Label.stack). */
+  readonly checkout: string;
   /** Every byte provisioning reads (checkout, script, inputs), hashed: equal keys give equal hosts. */
   readonly key: string;
   /**

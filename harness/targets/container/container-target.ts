@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { once, type Host } from "../../host/host.ts";
 import { docker } from "../../docker/docker-cli.ts";
 import { clean } from "../../docker/clean.ts";
-import { labelArgs, managedLabels } from "../../docker/labels.ts";
+import { Label, labelArgs, managedLabels } from "../../docker/labels.ts";
 import { secondsSince } from "../../format.ts";
 import { ensureImages } from "../../images/image-builder.ts";
 import { cacheDir } from "../../lifecycle/cache-dir.ts";
@@ -189,7 +189,12 @@ async function disposedOnFailure(host: ContainerHost, work: () => Promise<unknow
 async function startHost(context: StartContext, template: HostTemplate | undefined): Promise<ContainerHost> {
   const { hostImage, refs, resolver, options, progress } = context;
   const name = `sattva-chaos-host-${randomBytes(4).toString("hex")}`;
-  const labels = managedLabels(name, options.keep);
+  const labels = {
+    ...managedLabels(name, options.keep),
+    ...(options.keep === true && options.provisioning !== undefined
+      ? { [Label.stack]: options.provisioning.checkout }
+      : {}),
+  };
   const boot: Boot = (host, hostLabels, volume, image, ports = []) =>
     bootHost(image, { name: host, labels: hostLabels, volume, resolver, ports, progress });
 

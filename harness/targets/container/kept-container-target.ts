@@ -74,13 +74,23 @@ export class KeptContainerTarget implements Target {
     this.name = name;
   }
 
+  /**
+   * The checkout the host was provisioned with (undefined for a host made by an older sattva-chaos):
+   * a run on it deploys that one, not another beside it.
+   */
+  async checkout(): Promise<string | undefined> {
+    return (await this.#labels(new InspectedContainer(this.name)))[Label.stack];
+  }
+
   async start(options: HostOptions = {}): Promise<Host> {
     const progress = options.progress ?? (() => undefined);
     const container = new InspectedContainer(this.name);
-    const labels = await container.inspect();
-    if (labels[Label.managed] !== "true" || labels[Label.keep] !== "true")
+    const labels = await this.#labels(container);
+    const holds = labels[Label.stack];
+    const deploying = options.provisioning?.checkout;
+    if (holds !== undefined && deploying !== undefined && deploying !== holds)
       throw new UsageError(
-        `--target ${this.name}: expected a host left up by \`sattva-chaos up\` or \`run --keep\`, and there is none by that name (see \`docker ps --filter label=${Label.keep}=true\`)`,
+        `--target ${this.name}: the host holds the checkout ${holds}, and ${deploying} was given; deploying it beside the other would run two stacks on one host: run without --stack, or \`up\` a host for ${deploying}`,
       );
     const missing = (options.ports ?? []).filter((port) => !container.ports.has(port));
     if (missing.length > 0)
@@ -109,6 +119,15 @@ export class KeptContainerTarget implements Target {
     if (options.run !== undefined) await host.run(`echo ${options.run.id} > ${RUN_FILE}`);
     if (options.provisioning !== undefined) await provisionHost(host, options.provisioning, options.progress);
     return host;
+  }
+
+  async #labels(container: InspectedContainer): Promise<Record<string, string>> {
+    const labels = await container.inspect();
+    if (labels[Label.managed] !== "true" || labels[Label.keep] !== "true")
+      throw new UsageError(
+        `--target ${this.name}: expected a host left up by \`sattva-chaos up\` or \`run --keep\`, and there is none by that name (see \`docker ps --filter label=${Label.keep}=true\`)`,
+      );
+    return labels;
   }
 }
 
