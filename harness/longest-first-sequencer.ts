@@ -17,6 +17,7 @@ const LONG_FILES = [
   "harness/self-tests/renamed.integration.test.ts",
   "scenarios/network-chaos.test.ts",
   "harness/targets/ssh/ssh-gate-drifted.integration.test.ts",
+  "harness/self-tests/telegram.integration.test.ts",
   "scenarios/firewall.test.ts",
   "harness/cli/up.integration.test.ts",
 ];

@@ -83,6 +83,7 @@ describe("network chaos", () => {
   }) => {
     chaos.requires("streamer-heartbeat", "the streamer's Redis heartbeat and its metrics");
     await chaos.baseline();
+    await chaos.requiresRunning("streamer", "a running streamer connected to Redis");
     const host = chaos.stack.host;
     const pid = await unitMainPid(host, chaos.stack.deployment.unitName("streamer"));
     const restarts = await unitRestarts(host, chaos.stack.deployment.unitName("streamer"));

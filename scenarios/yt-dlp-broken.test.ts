@@ -85,6 +85,7 @@ describe("yt-dlp broken", () => {
     chaos,
   }) => {
     await chaos.baseline();
+    await chaos.requiresRunning("streamer", "a running streamer to break");
     // Watching the streamer's journal as an engineer would, until the traceback appears in it.
     const watched = chaos.follow("journalctl -u sattva-streamer -f", {
       until: "ModuleNotFoundError",
@@ -116,6 +117,7 @@ describe("yt-dlp broken", () => {
   }) => {
     chaos.requires("streamer-heartbeat", "the streamer's heartbeat (its last extraction)");
     await chaos.baseline();
+    await chaos.requiresRunning("streamer", "a streamer that extracts");
     await chaos.inject(ytDlpBadReleasePublished);
     await runTheUpdate(chaos);
 
@@ -138,6 +140,8 @@ describe("yt-dlp broken", () => {
     chaos,
   }) => {
     await chaos.baseline();
+    // A streamer that restarts by itself would pass for one the script restarted.
+    await chaos.requiresRunning("streamer", "a streamer that restarts only when told to");
     await chaos.inject(ytDlpIndexUnreachable);
     const startedBefore = (
       await chaos.stack.host.run(

@@ -5,7 +5,12 @@ import { attachText, step } from "../report/allure.ts";
 import { journalFile } from "../scenario/report-dir.ts";
 import type { Capability } from "../profile/profile.ts";
 import type { Stack } from "../stack/stack.ts";
-import { checkSteadyState, describeSteadyState, type SteadyStateReport } from "../stack/steady-state.ts";
+import {
+  cannotRunHere,
+  checkSteadyState,
+  describeSteadyState,
+  type SteadyStateReport,
+} from "../stack/steady-state.ts";
 import { until } from "../waits/wait.ts";
 import { hostNow, receivedAlerts } from "./alerts.ts";
 import type { Fault, Symptom } from "./fault.ts";
@@ -192,6 +197,25 @@ export class ChaosRun {
       throw new InconclusiveError(
         `this test reads ${what} (capability ${capability}), which the deployment's profile does not declare`,
       );
+  }
+
+  /**
+   * Ends the test as inconclusive when it needs a unit running that cannot run on this host (a streamer
+   * that needs Telegram, on a test host: cannotRunHere), naming why. Called after the baseline, which
+   * waits long enough for such a unit to have failed.
+   */
+  async requiresRunning(role: "backend" | "streamer", what: string): Promise<void> {
+    const reason = await cannotRunHere(this.stack, role);
+    if (reason !== undefined) throw new InconclusiveError(`this test needs ${what}; ${reason}`);
+  }
+
+  /** The backend and streamer units that can run on this host (cannotRunHere), by the runbook's names. */
+  async unitsRunningHere(): Promise<string[]> {
+    const roles = (["backend", "streamer"] as const).filter((r) => this.stack.deployment.unitsPresent.has(r));
+    const here = await Promise.all(
+      roles.map(async (r) => (await cannotRunHere(this.stack, r)) === undefined),
+    );
+    return roles.filter((_, i) => here[i]).map((r) => this.stack.deployment.unitName(r));
   }
 
   /** Waits for Prometheus -> Alertmanager -> the harness's receiver to deliver a firing alert. */

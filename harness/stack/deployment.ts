@@ -87,12 +87,19 @@ export class Deployment {
   /** The checkout's Prometheus alert rules (its profile's rule files). */
   readonly alertRules: readonly AlertRule[];
 
+  /**
+   * The Telegram client a service's venv requires, where it requires one (e.g. "pyrogram, in
+   * streamer/requirements.txt"): on a test host such a service has no Telegram account to log in to.
+   */
+  readonly telegramClients: ReadonlyMap<"backend" | "streamer", string>;
+
   private constructor(
     reading: CheckoutReading,
     envFiles: readonly TestEnvFile[],
     composeImages: readonly ComposeImage[],
     secrets: Deployment["secrets"],
     alertRules: readonly AlertRule[],
+    requirements: ReadonlyMap<string, string>,
   ) {
     this.secrets = secrets;
     this.alertRules = alertRules;
@@ -143,6 +150,13 @@ export class Deployment {
     const backend = units.get("backend");
     this.backendVenv = venvOfRole("backend");
     this.streamerVenv = venvOfRole("streamer");
+    this.telegramClients = new Map(
+      (["backend", "streamer"] as const).flatMap((role) => {
+        const file = venvOfRole(role)?.requirements;
+        const client = telegramClientIn(requirements.get(file ?? "") ?? "");
+        return file === undefined || client === undefined ? [] : [[role, `${client}, in ${file}`] as const];
+      }),
+    );
     this.backendCommand = commandWords(backend?.get("Service", "ExecStart")?.value ?? "");
     const unitUsers = [...units.values()].flatMap((u) => u.get("Service", "User")?.value ?? []);
     this.users = [...new Set([...profile.users, ...unitUsers])].filter((u) => u !== "root" && u !== "0");
@@ -166,7 +180,13 @@ export class Deployment {
       profile.monitoring.rules.filter((f) => checkout.has(f)).map((f) => checkout.yaml(f)),
     );
     const rules = ruleFiles.flatMap((yaml) => (yaml === undefined ? [] : alertRules(yaml)));
-    return new Deployment(reading, envFiles, await composeImages(reading), secrets, rules);
+    const requirementFiles = reading.checkout.files.filter((f) => path.basename(f) === "requirements.txt");
+    const requirements = new Map(
+      await Promise.all(
+        requirementFiles.map(async (f) => [f, (await checkout.read(f))?.text ?? ""] as const),
+      ),
+    );
+    return new Deployment(reading, envFiles, await composeImages(reading), secrets, rules, requirements);
   }
 
   get root(): string {
@@ -348,6 +368,15 @@ export async function testEnvFiles(reading: CheckoutReading): Promise<TestEnvFil
         return { file, example, text: testEnvText(text, needs) };
       }),
   );
+}
+
+/** Python clients of Telegram (MTProto and Bot API) and the call libraries built on them. */
+const TELEGRAM_CLIENTS =
+  /^\s*(pyrogram|pyrofork|kurigram|hydrogram|telethon|py-tgcalls|pytgcalls|tgcalls|ntgcalls|aiogram|python-telegram-bot|pytelegrambotapi|tgcrypto)\b/im;
+
+/** The first Telegram client a requirements file names, if any. */
+export function telegramClientIn(requirements: string): string | undefined {
+  return TELEGRAM_CLIENTS.exec(requirements)?.[1]?.toLowerCase();
 }
 
 /**

@@ -81,6 +81,50 @@ export function describeUnitRun(show: string, nowSeconds: number): Observation {
   return { ok: stable, detail: `${state} for ${upSeconds.toFixed(0)} s, ${restarts}${note}` };
 }
 
+/** A line systemd itself logs for a unit (its start, stop and exit), not one of the unit's own. */
+const SYSTEMD_LINE = /^(Started|Starting|Stopped|Stopping|Scheduled restart job) |\.service: /;
+
+/**
+ * Why a unit cannot run on this host: it needs Telegram (its venv requires a Telegram client) and the
+ * host is one the harness made, which has no Telegram account (its credentials are test values) and
+ * reaches no Telegram server. Said only once the unit has failed (restarted, or failed for good), with
+ * the last line it logged, so a unit that needs Telegram and runs anyway is judged like any other.
+ */
+export async function cannotRunHere(stack: Stack, role: "backend" | "streamer"): Promise<string | undefined> {
+  const client = stack.deployment.telegramClients.get(role);
+  if (client === undefined || stack.host.provenance !== "made" || !stack.deployment.unitsPresent.has(role))
+    return undefined;
+  const unit = stack.deployment.unit(role);
+  const [show, journal] = await Promise.all([
+    stack.host.run(`systemctl show ${unit} -p ActiveState -p SubState -p NRestarts`, { check: false }),
+    stack.host.run(`journalctl -u ${unit} -o cat --no-pager -n 50`, { check: false }),
+  ]);
+  const field = (key: string) => showField(show.stdout, key);
+  const restarts = Number(field("NRestarts") || "0");
+  if (restarts === 0 && field("ActiveState") !== "failed" && field("SubState") !== "auto-restart")
+    return undefined;
+  const lastWords = journal.stdout
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !SYSTEMD_LINE.test(line))
+    .at(-1);
+  return (
+    `${unit} needs Telegram (${client}), and a test host has no Telegram account and reaches no Telegram server: ` +
+    `it cannot run here (${field("ActiveState")} (${field("SubState")}), ${restarts} restart(s)${lastWords === undefined ? "" : `; last logged: ${stack.deployment.redact(lastWords).slice(0, 200)}`})`
+  );
+}
+
+/** A failed look at a part of a unit that cannot run here is no failure of the deployment: skipped, saying why. */
+async function unlessCannotRunHere(
+  stack: Stack,
+  role: "backend" | "streamer",
+  observation: Observation,
+): Promise<Observation> {
+  if ("skipped" in observation || observation.ok) return observation;
+  const reason = await cannotRunHere(stack, role);
+  return reason === undefined ? observation : { skipped: reason };
+}
+
 const unitActive = (role: "backend" | "streamer") =>
   check(
     (stack) => `unit ${stack.deployment.unit(role).replace(/\.service$/, "")} is active and not restarting`,
@@ -94,7 +138,8 @@ const unitActive = (role: "backend" | "streamer") =>
               `echo "Jobs=$(systemctl list-jobs --no-legend ${unit} | wc -l)"; echo "Now=$(date +%s)"`,
             { check: false },
           );
-          return describeUnitRun(show.stdout, Number(showField(show.stdout, "Now") || "0"));
+          const seen = describeUnitRun(show.stdout, Number(showField(show.stdout, "Now") || "0"));
+          return unlessCannotRunHere(stack, role, seen);
         },
       ),
   );
@@ -127,7 +172,8 @@ const portOwnedBySystemdBackend = check(
 
 /** The runbook's own nginx-502 diagnosis: can nginx's container reach the backend on docker0? */
 const backendReachableFromDocker = check(
-  "the backend answers the frontend container at 172.17.0.1:8000",
+  (stack) =>
+    `the backend answers the frontend container at 172.17.0.1:${stack.deployment.profile.backend.port}`,
   (stack) =>
     needs(stack.deployment.service("frontend"), "the checkout deploys no frontend", async (frontend) => {
       const { port, health } = stack.deployment.profile.backend;
@@ -225,13 +271,25 @@ const prometheusTargetsUp = check(
     needs(stack.deployment.service("prometheus"), "the checkout deploys no Prometheus", async () => {
       const { json } = await httpGetJson(stack.host.url(9090, "/api/v1/targets"));
       const targets = (json as PrometheusTargets).data.activeTargets;
-      const down = targets.filter((t) => t.health !== "up");
       const jobs = new Set(targets.map((t) => t.labels.job));
       const { backend, streamer } = stack.deployment.profile.prometheus.jobs;
       const missing = [backend, streamer].filter((job) => !jobs.has(job));
       if (missing.length > 0) return { ok: false, detail: `no scrape job for ${missing.join(", ")}` };
+      let down = targets.filter((t) => t.health !== "up");
+      // The job of a unit that cannot run here is down for that reason, said once by the unit's check.
+      const notHere: string[] = [];
+      for (const role of ["backend", "streamer"] as const) {
+        const job = stack.deployment.profile.prometheus.jobs[role];
+        if (down.some((t) => t.labels.job === job) && (await cannotRunHere(stack, role)) !== undefined) {
+          down = down.filter((t) => t.labels.job !== job);
+          notHere.push(`job ${job} not counted: ${stack.deployment.unitName(role)} cannot run here`);
+        }
+      }
       return down.length === 0
-        ? { ok: true, detail: `${targets.length} targets up` }
+        ? {
+            ok: true,
+            detail: [`${targets.filter((t) => t.health === "up").length} targets up`, ...notHere].join("; "),
+          }
         : {
             ok: false,
             detail: down.map((t) => `${t.labels.job} ${t.scrapeUrl}: ${t.health} ${t.lastError}`).join("; "),
@@ -307,7 +365,11 @@ const timerAt0400Utc = check(
 );
 
 /** The streamer is alive by the signal its profile names: a metric, a command, a log line or a Redis key. */
-const streamerAlive = check("the streamer is alive (its profile's liveness signal)", async (stack) => {
+const streamerAlive = check("the streamer is alive (its profile's liveness signal)", async (stack) =>
+  unlessCannotRunHere(stack, "streamer", await streamerLiveness(stack)),
+);
+
+async function streamerLiveness(stack: Stack): Promise<Observation> {
   const liveness = stack.deployment.profile.streamer.liveness;
   if (liveness === undefined)
     return { skipped: "the profile names no liveness signal for the streamer (streamer.liveness)" };
@@ -357,7 +419,7 @@ const streamerAlive = check("the streamer is alive (its profile's liveness signa
       });
     }
   }
-});
+}
 
 /** Read straight from Redis, so a broken proxy in front of the backend does not hide the streamer. */
 const streamerHeartbeat = check(
@@ -366,12 +428,13 @@ const streamerHeartbeat = check(
     if (!stack.deployment.profile.capabilities.includes("streamer-heartbeat"))
       return { skipped: "the profile declares no streamer-heartbeat capability" };
     const heartbeat = await readHeartbeat(stack);
-    if (heartbeat === undefined) return { ok: false, detail: "no heartbeat in Redis" };
+    if (heartbeat === undefined)
+      return unlessCannotRunHere(stack, "streamer", { ok: false, detail: "no heartbeat in Redis" });
     const error = heartbeat.error === null ? "" : ` (${heartbeat.error})`;
-    return {
+    return unlessCannotRunHere(stack, "streamer", {
       ok: heartbeat.extraction === "ok" && heartbeat.ageSeconds < 30,
       detail: `yt-dlp ${heartbeat.yt_dlp_version}, extraction ${heartbeat.extraction}${error}, heartbeat ${heartbeat.ageSeconds.toFixed(0)}s old`,
-    };
+    });
   },
 );
 
