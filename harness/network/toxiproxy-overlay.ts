@@ -7,6 +7,7 @@ import { httpGetJson } from "../probes/http.ts";
 import { until } from "../waits/wait.ts";
 import { DEAD_MAN_TIMING, DeadManSwitch } from "../chaos/dead-man-switch.ts";
 import { InconclusiveError } from "../chaos/verdict.ts";
+import { cannotRunHere } from "../stack/steady-state.ts";
 import { documentedBackendUpstream, linksFor, redirectedUrl, type Link, type LinkName } from "./links.ts";
 
 /** Heals every toxiproxy fault on the host without the harness: all proxies enabled, no toxics. */
@@ -237,8 +238,18 @@ export class ToxiproxyOverlay {
         input: `# sattva-chaos chaos mode: this unit's connections go through toxiproxy\n[Service]\nEnvironmentFile=${envFile}\n`,
       });
     }
+    // A unit that cannot run on this host (cannotRunHere) has no process to see the proxy: not proven.
+    const notHere = new Set(
+      (
+        await Promise.all(
+          (["backend", "streamer"] as const).map(async (role) =>
+            (await cannotRunHere(this.stack, role)) === undefined ? [] : [this.stack.deployment.unit(role)],
+          ),
+        )
+      ).flat(),
+    );
     await this.stack.host.run(`systemctl daemon-reload && systemctl restart ${this.#units.join(" ")}`);
-    for (const { unit, variable, value } of redirected) {
+    for (const { unit, variable, value } of redirected.filter((r) => !notHere.has(r.unit))) {
       const seen = await this.#processEnvironment(unit);
       if (seen.get(variable) !== value)
         throw new InconclusiveError(
