@@ -5,7 +5,8 @@ import { describe, expect, it, vi } from "vitest";
 import { UsageError } from "../errors.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { writeBrokenStack } from "../testing/broken-stack.ts";
-import { testEnvText } from "./deployment.ts";
+import { writeTelegramStack } from "../testing/telegram-stack.ts";
+import { telegramClientIn, testEnvText } from "./deployment.ts";
 import { RunEnv } from "../scenario/run-env.ts";
 import { BUNDLED_STACK, notDeployed, openStackDir } from "./stack-layout.ts";
 
@@ -170,6 +171,21 @@ describe("openStackDir", () => {
       await writeFile(config, JSON.stringify({ units: { dir: 3 } }));
       await expect(openStackDir(stack)).rejects.toThrow("units.dir: expected string, got 3");
     });
+  });
+});
+
+describe("a service that needs Telegram", () => {
+  it("is the one whose venv's requirements name a Telegram client", async () => {
+    expect((await openStackDir(BUNDLED_STACK)).deployment.telegramClients.size).toBe(0);
+    await withTempDir("telegram-test", async (dir) => {
+      const { deployment } = await openStackDir(await writeTelegramStack(path.join(dir, "stack")));
+      expect([...deployment.telegramClients]).toEqual([
+        ["streamer", "pyrogram, in streamer/requirements.txt"],
+      ]);
+    });
+    expect(telegramClientIn("yt-dlp==1\nPy-TgCalls>=2.1\n")).toBe("py-tgcalls");
+    expect(telegramClientIn("Telethon~=1.36")).toBe("telethon");
+    expect(telegramClientIn("# pyrogram, one day\npyromod-extras==1\nrequests")).toBeUndefined();
   });
 });
 
