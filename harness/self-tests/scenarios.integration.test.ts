@@ -44,6 +44,13 @@ describeSelfTests("every failure scenario fails, naming the cause, on a stack br
       /timed out after \d+s waiting for one of: GET :3000\/api\/health answers 503; last seen: .*probe error: Headers Timeout Error/,
   },
   {
+    scenario: "network-chaos",
+    breakage: "dependency-alert-too-slow",
+    grep: "partitioned",
+    // /health says 503 at once, but the checkout's alerts stay pending: nobody is paged.
+    cause: /an alert on the partition must reach the receiver/,
+  },
+  {
     scenario: "yt-dlp-broken",
     breakage: "update-script-no-restart",
     grep: "bad release",
