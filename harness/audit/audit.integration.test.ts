@@ -398,6 +398,31 @@ describe("sattva-chaos audit", () => {
     });
   });
 
+  it("validates compose with the project .env a test host gets, and warns that the runbook never makes it", async () => {
+    await withTempDir("audit-project-env", async (dir) => {
+      const { stack, edit } = await bundledCopy(dir, "project-env");
+      await edit(
+        "docker-compose.yml",
+        "POSTGRES_PASSWORD: sattva",
+        "POSTGRES_PASSWORD: ${DB_PASSWORD:?set it in .env}",
+      );
+      await writeFile(path.join(stack, ".env.example"), "DB_PASSWORD=\n");
+      const { document } = await auditJson(stack);
+      // Compose resolves ${DB_PASSWORD} from the .env made from the example: no validator complains.
+      expect(named(document).filter((f) => f.startsWith("blocker"))).toEqual([]);
+      const projectEnv = document.findings.find((f) => f.id === "compose.env-files");
+      expect(projectEnv).toMatchObject({
+        severity: "warning",
+        subject: ".env",
+        file: "docker-compose.yml",
+        line: 12,
+      });
+      expect(projectEnv?.observed).toBe(
+        ".env, which compose reads for the ${VARIABLES} of docker-compose.yml, is not in the checkout (only .env.example is, leaving DB_PASSWORD to fill)",
+      );
+    });
+  });
+
   it("turns each validator's complaint into a finding at the file and line it names", async () => {
     await withTempDir("audit-validators", async (dir) => {
       const { stack, edit } = await bundledCopy(dir, "broken");

@@ -343,7 +343,12 @@ async function composeImages(reading: CheckoutReading): Promise<ComposeImage[]> 
 /** The env files compose and the units read (and the profile names), relative to the root. */
 function referencedEnvFiles(reading: CheckoutReading): string[] {
   const { profile, checkout, units } = reading;
+  // Compose reads the `.env` of its project folder (the first file's) for `${VAR}`s by itself: one the
+  // checkout gives an example of is made like any other.
+  const [firstCompose] = profile.compose.files;
+  const projectEnv = path.join(path.dirname(firstCompose ?? "docker-compose.yml"), ".env");
   return [
+    ...(checkout.exampleOf(projectEnv) === undefined ? [] : [projectEnv]),
     ...composeEnvFiles(reading.composeYaml).map((f) => f.file),
     ...[...units.values()].flatMap((u) =>
       u.all("Service", "EnvironmentFile").flatMap((a) => checkout.fromHost(a.value.replace(/^-/, "")) ?? []),

@@ -174,6 +174,20 @@ describe("openStackDir", () => {
   });
 });
 
+describe("the compose project's own .env", () => {
+  it("is made from its example, as compose reads it for its ${VAR}s by itself", async () => {
+    await withTempDir("project-env-test", async (dir) => {
+      const stack = await copyOfStack(dir);
+      await writeFile(path.join(stack, ".env.example"), "POSTGRES_PASSWORD=changeme\nTZ=UTC\n");
+      const { deployment } = await openStackDir(stack);
+      const made = deployment.envFiles.find((e) => e.file === ".env");
+      expect(made?.example).toBe(".env.example");
+      expect(made?.text).toMatch(/^POSTGRES_PASSWORD=(?!changeme).+$/m);
+      expect(made?.text).toMatch(/^TZ=UTC$/m);
+    });
+  });
+});
+
 describe("a service that needs Telegram", () => {
   it("is the one whose venv's requirements name a Telegram client", async () => {
     expect((await openStackDir(BUNDLED_STACK)).deployment.telegramClients.size).toBe(0);

@@ -363,33 +363,65 @@ const publicPorts: AuditCheck = {
   ),
 };
 
+/**
+ * The `.env` compose reads by itself in its project folder (the first compose file's) for its
+ * `${VARIABLES}`, when the checkout has only its example: the runbook's `docker compose up` then runs
+ * without the values. (The audit validates compose with it made from the example, as a test host has it.)
+ */
+function projectEnvOnlyAsExample(context: AuditContext): Finding[] {
+  const [first] = context.profile.compose.files;
+  const rel = path.join(path.dirname(first ?? "docker-compose.yml"), ".env");
+  const example = context.checkout.exampleOf(rel);
+  const interpolating = context.compose.files.find((f) => f.lineOfScalarContaining("${") !== undefined);
+  if (context.checkout.has(rel) || example === undefined || interpolating === undefined) return [];
+  if (context.compose.missingEnvFiles.includes(rel)) return [];
+  const needs = context.envExamples.get(example) ?? [];
+  const line = interpolating.lineOfScalarContaining("${");
+  return [
+    {
+      id: "compose.env-files",
+      severity: "warning",
+      kind: "drift",
+      subject: rel,
+      file: interpolating.file,
+      ...(line === undefined ? {} : { line }),
+      runbook: startSays(),
+      observed: `${rel}, which compose reads for the \${VARIABLES} of ${interpolating.file}, is not in the checkout (only ${example} is${needs.length === 0 ? "" : `, leaving ${needs.join(", ")} to fill`})`,
+      impact: `the runbook never makes ${rel} from ${example}: followed as written, \`docker compose up\` leaves those variables empty (a service starts with an empty password) or refuses to start (\${VAR:?})`,
+    },
+  ];
+}
+
 const envFiles: AuditCheck = {
   id: "compose.env-files",
   title: "env files the compose file references exist (or have an example to make them from)",
   run(context) {
-    return context.compose.missingEnvFiles.map((rel): Finding => {
-      const example = context.checkout.exampleOf(rel);
-      const needs = context.envExamples.get(example ?? "") ?? [];
-      const owner = context.compose.files.find(
-        (f) => f.lineOfScalarContaining(path.basename(rel)) !== undefined,
-      );
-      return {
-        id: "compose.env-files",
-        // Made from its example at deploy time (as on the harness's test hosts): a step the runbook omits.
-        severity: example === undefined ? "blocker" : "warning",
-        kind: "drift",
-        subject: rel,
-        ...(owner === undefined
-          ? {}
-          : { file: owner.file, line: owner.lineOfScalarContaining(path.basename(rel)) }),
-        runbook: startSays(),
-        observed: `env_file ${rel} is not in the checkout${example === undefined ? "" : `; ${example} lists ${needs.length} variable(s) to fill${needs.length === 0 ? "" : `: ${needs.join(", ")}`}`}`,
-        impact:
-          example === undefined
-            ? `\`docker compose up\` refuses to start any service (env file ${rel} not found) until it is made, and nothing in the checkout says what it holds`
-            : `the runbook never makes ${rel} from ${example}: followed as written, \`docker compose up\` refuses to start any service (env file ${rel} not found)`,
-      };
-    });
+    return [
+      ...context.compose.missingEnvFiles.map((rel): Finding => {
+        const example = context.checkout.exampleOf(rel);
+        const needs = context.envExamples.get(example ?? "") ?? [];
+        const owner = context.compose.files.find(
+          (f) => f.lineOfScalarContaining(path.basename(rel)) !== undefined,
+        );
+        return {
+          id: "compose.env-files",
+          // Made from its example at deploy time (as on the harness's test hosts): a step the runbook omits.
+          severity: example === undefined ? "blocker" : "warning",
+          kind: "drift",
+          subject: rel,
+          ...(owner === undefined
+            ? {}
+            : { file: owner.file, line: owner.lineOfScalarContaining(path.basename(rel)) }),
+          runbook: startSays(),
+          observed: `env_file ${rel} is not in the checkout${example === undefined ? "" : `; ${example} lists ${needs.length} variable(s) to fill${needs.length === 0 ? "" : `: ${needs.join(", ")}`}`}`,
+          impact:
+            example === undefined
+              ? `\`docker compose up\` refuses to start any service (env file ${rel} not found) until it is made, and nothing in the checkout says what it holds`
+              : `the runbook never makes ${rel} from ${example}: followed as written, \`docker compose up\` refuses to start any service (env file ${rel} not found)`,
+        };
+      }),
+      ...projectEnvOnlyAsExample(context),
+    ];
   },
 };
 
