@@ -7,6 +7,7 @@ import { describeListeners, listenersOn } from "../probes/ports.ts";
 import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
 import { YamlFile } from "../parse/yaml-file.ts";
 import { until } from "../waits/wait.ts";
+import type { RunbookService } from "../profile/profile.ts";
 import type { Stack } from "./stack.ts";
 
 /**
@@ -51,6 +52,28 @@ function check(
 /** A check that needs a part the checkout may not have: skipped, naming what is missing. */
 const needs = (what: string | undefined, missing: string, observe: (name: string) => Promise<Observation>) =>
   what === undefined ? Promise.resolve<Observation>({ skipped: missing }) : observe(what);
+
+/**
+ * A check of a compose service playing a runbook part: skipped when the checkout has none; failed for
+ * good, naming why, when the service is kept out of this host's `docker compose up` (no image offline,
+ * a build that failed), since no wait brings it up and "connection refused" would not say why.
+ */
+const runs = (
+  stack: Stack,
+  role: RunbookService,
+  missing: string,
+  observe: (name: string) => Promise<Observation>,
+): Promise<Observation> =>
+  needs(stack.deployment.service(role), missing, (name) => {
+    const skipped = stack.skipped.find((s) => s.service === name);
+    return skipped === undefined
+      ? observe(name)
+      : Promise.resolve({
+          ok: false,
+          final: true,
+          detail: `${name} does not run on this host: ${skipped.reason}`,
+        });
+  });
 
 /** One `Key=value` line of `systemctl show` output ("" when it is absent). */
 const showField = (show: string, key: string) =>
@@ -175,7 +198,7 @@ const backendReachableFromDocker = check(
   (stack) =>
     `the backend answers the frontend container at 172.17.0.1:${stack.deployment.profile.backend.port}`,
   (stack) =>
-    needs(stack.deployment.service("frontend"), "the checkout deploys no frontend", async (frontend) => {
+    runs(stack, "frontend", "the checkout deploys no frontend", async (frontend) => {
       const { port, health } = stack.deployment.profile.backend;
       // Not -q: GNU wget then says why it failed (refused, no route, timed out), as busybox's always
       // does. -T bounds each attempt (GNU wget retries a read error up to 20 times by default).
@@ -194,50 +217,53 @@ const backendReachableFromDocker = check(
     }),
 );
 
-const frontendServesSpa = check(
-  "frontend :3000 serves the SPA (with its client-side routes)",
-  async (stack) => {
-    const [root, deepRoute] = await Promise.all([
-      httpGet(stack.host.url(3000, "/")),
-      httpGet(stack.host.url(3000, "/some/client/route")),
-    ]);
-    if (root.status !== 200 || !root.contentType.includes("text/html")) {
-      return { ok: false, detail: `GET / -> ${root.status} ${root.contentType}` };
-    }
-    return deepRoute.status === 200 && deepRoute.body === root.body
-      ? { ok: true, detail: "GET / and /some/client/route -> 200 index.html" }
-      : {
-          ok: false,
-          detail: `GET /some/client/route -> ${deepRoute.status}, not index.html (try_files fallback missing)`,
-        };
-  },
+const frontendServesSpa = check("frontend :3000 serves the SPA (with its client-side routes)", (stack) =>
+  runs(stack, "frontend", "the checkout deploys no frontend", () => spaServed(stack)),
 );
+
+async function spaServed(stack: Stack): Promise<Observation> {
+  const [root, deepRoute] = await Promise.all([
+    httpGet(stack.host.url(3000, "/")),
+    httpGet(stack.host.url(3000, "/some/client/route")),
+  ]);
+  if (root.status !== 200 || !root.contentType.includes("text/html")) {
+    return { ok: false, detail: `GET / -> ${root.status} ${root.contentType}` };
+  }
+  return deepRoute.status === 200 && deepRoute.body === root.body
+    ? { ok: true, detail: "GET / and /some/client/route -> 200 index.html" }
+    : {
+        ok: false,
+        detail: `GET /some/client/route -> ${deepRoute.status}, not index.html (try_files fallback missing)`,
+      };
+}
 
 /** Every health endpoint the profile names, through nginx as users reach it. */
 const nginxProxiesApi = check(
   (stack) =>
     `nginx proxies ${stack.deployment.profile.backend.health.map((h) => `/api${h}`).join(", ")} to the backend: 200`,
-  async (stack) => {
-    const answers = await Promise.all(
-      stack.deployment.profile.backend.health.map(async (health) => {
-        const response = await httpGet(stack.host.url(3000, `/api${health}`));
-        return {
-          ok: response.status === 200,
-          detail: `GET :3000/api${health} -> ${response.status} ${response.body.slice(0, 200)}`,
-        };
-      }),
-    );
-    return { ok: answers.every((a) => a.ok), detail: answers.map((a) => a.detail).join("; ") };
-  },
+  (stack) => runs(stack, "frontend", "the checkout deploys no frontend", () => apiProxied(stack)),
 );
+
+async function apiProxied(stack: Stack): Promise<Observation> {
+  const answers = await Promise.all(
+    stack.deployment.profile.backend.health.map(async (health) => {
+      const response = await httpGet(stack.host.url(3000, `/api${health}`));
+      return {
+        ok: response.status === 200,
+        detail: `GET :3000/api${health} -> ${response.status} ${response.body.slice(0, 200)}`,
+      };
+    }),
+  );
+  return { ok: answers.every((a) => a.ok), detail: answers.map((a) => a.detail).join("; ") };
+}
 
 // Both reached as the services on the host reach them: through the published port (pg, ioredis).
 const postgresAnswers = check("PostgreSQL answers", (stack) =>
-  needs(stack.deployment.service("db"), "the checkout deploys no PostgreSQL", () => postgresReady(stack)),
+  runs(stack, "db", "the checkout deploys no PostgreSQL", () => postgresReady(stack)),
 );
 
 const redisAnswers = check("Redis answers", (stack) =>
-  needs(stack.deployment.service("redis"), "the checkout deploys no Redis", () =>
+  runs(stack, "redis", "the checkout deploys no Redis", () =>
     // A reply at all is PONG (anything else is an error: not ok, with its message).
     lookInRedis(stack, async (redis, where) => ({
       ok: true,
@@ -268,7 +294,7 @@ interface PrometheusTargets {
 const prometheusTargetsUp = check(
   "Prometheus scrapes every target (backend and streamer on the host)",
   (stack) =>
-    needs(stack.deployment.service("prometheus"), "the checkout deploys no Prometheus", async () => {
+    runs(stack, "prometheus", "the checkout deploys no Prometheus", async () => {
       const { json } = await httpGetJson(stack.host.url(9090, "/api/v1/targets"));
       const targets = (json as PrometheusTargets).data.activeTargets;
       const jobs = new Set(targets.map((t) => t.labels.job));
@@ -298,7 +324,7 @@ const prometheusTargetsUp = check(
 );
 
 const alertmanagerHealthy = check("Alertmanager is healthy", (stack) =>
-  needs(stack.deployment.service("alertmanager"), "the checkout deploys no Alertmanager", async () => {
+  runs(stack, "alertmanager", "the checkout deploys no Alertmanager", async () => {
     const response = await httpGet(stack.host.url(9093, "/-/healthy"));
     return { ok: response.status === 200, detail: `GET :9093/-/healthy -> ${response.status}` };
   }),
@@ -306,7 +332,7 @@ const alertmanagerHealthy = check("Alertmanager is healthy", (stack) =>
 
 /** Alertmanager's running configuration routes alerts to a receiver that has somewhere to send them. */
 const alertmanagerRoutes = check("Alertmanager routes alerts to a receiver that reaches someone", (stack) =>
-  needs(stack.deployment.service("alertmanager"), "the checkout deploys no Alertmanager", async () => {
+  runs(stack, "alertmanager", "the checkout deploys no Alertmanager", async () => {
     const { json } = await httpGetJson(stack.host.url(9093, "/api/v2/status"));
     const config = new YamlFile(
       "alertmanager",
