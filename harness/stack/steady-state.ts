@@ -71,7 +71,7 @@ const runs = (
       : Promise.resolve({
           ok: false,
           final: true,
-          detail: `${name} does not run on this host: ${skipped.reason}`,
+          detail: `${name} is kept out of this host's \`docker compose up\` (${skipped.reason})`,
         });
   });
 
