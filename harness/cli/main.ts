@@ -450,6 +450,12 @@ async function run(args: string[]): Promise<number> {
   log(
     `run ${plan.scenarios.join(" ")} on ${target.name} (stack ${stack.dir}, runbook ${describeRunbook()}, images ${mode})`,
   );
+  // Said before the run: otherwise the first word of it is an inconclusive test, minutes in.
+  if (target.provenance === "made")
+    for (const [role, client] of stack.deployment.telegramClients)
+      log(
+        `note: ${stack.deployment.unit(role)} needs Telegram (${client}); a test host has no Telegram account: once it fails there, its checks are skipped and the tests acting on it inconclusive, naming this`,
+      );
   const env = runEnv(target, options, {
     mode,
     report: values.report,

@@ -49,6 +49,9 @@ describe("a checkout whose streamer needs Telegram", () => {
       }
     }
     expect(run.exitCode, output).toBe(ExitCode.inconclusive);
+    expect(run.stderr).toContain(
+      "note: sattva-streamer.service needs Telegram (pyrogram, in streamer/requirements.txt)",
+    );
     // Smoke's steady state names the streamer's check as skipped, with the line the streamer died on.
     expect(run.stderr).toMatch(
       /skipped +unit sattva-streamer is active and not restarting: .*needs Telegram/,

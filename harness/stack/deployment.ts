@@ -99,7 +99,7 @@ export class Deployment {
     composeImages: readonly ComposeImage[],
     secrets: Deployment["secrets"],
     alertRules: readonly AlertRule[],
-    requirements: ReadonlyMap<string, string>,
+    telegramClients: ReadonlyMap<"backend" | "streamer", string>,
   ) {
     this.secrets = secrets;
     this.alertRules = alertRules;
@@ -137,7 +137,7 @@ export class Deployment {
         const venv = venvOf(unit);
         const dir = venv === undefined ? undefined : checkout.fromHost(venv);
         if (dir === undefined) return [];
-        const requirements = path.join(path.dirname(dir), "requirements.txt");
+        const requirements = requirementsOf(dir);
         return [{ dir, requirements: checkout.has(requirements) ? requirements : undefined }];
       })
       .filter((venv, i, all) => all.findIndex((v) => v.dir === venv.dir) === i);
@@ -150,13 +150,7 @@ export class Deployment {
     const backend = units.get("backend");
     this.backendVenv = venvOfRole("backend");
     this.streamerVenv = venvOfRole("streamer");
-    this.telegramClients = new Map(
-      (["backend", "streamer"] as const).flatMap((role) => {
-        const file = venvOfRole(role)?.requirements;
-        const client = telegramClientIn(requirements.get(file ?? "") ?? "");
-        return file === undefined || client === undefined ? [] : [[role, `${client}, in ${file}`] as const];
-      }),
-    );
+    this.telegramClients = telegramClients;
     this.backendCommand = commandWords(backend?.get("Service", "ExecStart")?.value ?? "");
     const unitUsers = [...units.values()].flatMap((u) => u.get("Service", "User")?.value ?? []);
     this.users = [...new Set([...profile.users, ...unitUsers])].filter((u) => u !== "root" && u !== "0");
@@ -180,13 +174,14 @@ export class Deployment {
       profile.monitoring.rules.filter((f) => checkout.has(f)).map((f) => checkout.yaml(f)),
     );
     const rules = ruleFiles.flatMap((yaml) => (yaml === undefined ? [] : alertRules(yaml)));
-    const requirementFiles = reading.checkout.files.filter((f) => path.basename(f) === "requirements.txt");
-    const requirements = new Map(
-      await Promise.all(
-        requirementFiles.map(async (f) => [f, (await checkout.read(f))?.text ?? ""] as const),
-      ),
+    return new Deployment(
+      reading,
+      envFiles,
+      await composeImages(reading),
+      secrets,
+      rules,
+      await telegramClientsOf(reading),
     );
-    return new Deployment(reading, envFiles, await composeImages(reading), secrets, rules, requirements);
   }
 
   get root(): string {
@@ -378,6 +373,30 @@ export async function testEnvFiles(reading: CheckoutReading): Promise<TestEnvFil
 /** Python clients of Telegram (MTProto and Bot API) and the call libraries built on them. */
 const TELEGRAM_CLIENTS =
   /^\s*(pyrogram|pyrofork|kurigram|hydrogram|telethon|py-tgcalls|pytgcalls|tgcalls|ntgcalls|aiogram|python-telegram-bot|pytelegrambotapi|tgcrypto)\b/im;
+
+/** The requirements a venv is built from: the file beside it. */
+const requirementsOf = (venvDir: string) => path.join(path.dirname(venvDir), "requirements.txt");
+
+/**
+ * The Telegram client the backend's and the streamer's venvs require, where one does ("pyrogram, in
+ * streamer/requirements.txt"): such a service has no Telegram account to log in to on a test host.
+ */
+export async function telegramClientsOf(
+  reading: CheckoutReading,
+): Promise<ReadonlyMap<"backend" | "streamer", string>> {
+  const found = await Promise.all(
+    (["backend", "streamer"] as const).map(async (role) => {
+      const unit = reading.units.get(role);
+      const venv = unit === undefined ? undefined : venvOf(unit);
+      const dir = venv === undefined ? undefined : reading.checkout.fromHost(venv);
+      if (dir === undefined) return [];
+      const file = requirementsOf(dir);
+      const client = telegramClientIn((await reading.checkout.read(file))?.text ?? "");
+      return client === undefined ? [] : [[role, `${client}, in ${file}`] as const];
+    }),
+  );
+  return new Map(found.flat());
+}
 
 /** The first Telegram client a requirements file names, if any. */
 export function telegramClientIn(requirements: string): string | undefined {
