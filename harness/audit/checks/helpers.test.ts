@@ -7,12 +7,27 @@ import { jobMatchers, scrapeTargets } from "./monitoring.ts";
 import { proxyTarget } from "./nginx.ts";
 import { backendBind, bindOf, devEnvironment } from "./units.ts";
 import { parseCalendar } from "./update.ts";
-import { pipCall } from "./venvs.ts";
+import { pipCall, venvOf } from "./venvs.ts";
 
 const service = (execStart: string) =>
   new UnitFile("b.service", [{ file: "b.service", text: `[Service]\nExecStart=${execStart}\n` }]);
 
 describe("what the checks read", () => {
+  it("the venv a unit runs from: its interpreter, a venv its shell activates, else its PATH's", () => {
+    expect(venvOf(service("/opt/s/backend/venv/bin/python -m uvicorn app:app"))).toBe("/opt/s/backend/venv");
+    expect(
+      venvOf(service(`/bin/bash -c "source /opt/s/streamer/.venv/bin/activate && exec python main.py"`)),
+    ).toBe("/opt/s/streamer/.venv");
+    const onPath = new UnitFile("s.service", [
+      {
+        file: "s.service",
+        text: '[Service]\nEnvironment="PATH=/srv/app/venv/bin:/usr/bin"\nExecStart=uvicorn app:app\n',
+      },
+    ]);
+    expect(venvOf(onPath)).toBe("/srv/app/venv");
+    expect(venvOf(service("/usr/bin/python3 /opt/s/main.py"))).toBeUndefined();
+  });
+
   it("the backend's bind address from its server's flags, with the server's defaults", () => {
     expect(bindOf(["uvicorn", "--host=0.0.0.0", "--port", "9000"])).toEqual({
       host: "0.0.0.0",

@@ -1,11 +1,23 @@
 import { commandWords, type UnitFile } from "../../parse/unit-file.ts";
 import type { AuditContext } from "../context.ts";
 
-/** The venv a unit runs from (`<root>/streamer/venv/bin/python`), as a host path, if it runs from one. */
+/** A venv's folder in a path under its bin/ (`/opt/x/streamer/venv/bin/python` -> `/opt/x/streamer/venv`). */
+const VENV_BIN = /(\/[^\s"';&|:=]*\/\.?venv)\/bin(?:\/|$|[\s"';&|:])/;
+
+/**
+ * The venv a unit runs from, as a host path, if it runs from one: its command's interpreter
+ * (`<root>/streamer/venv/bin/python`), else a venv its command activates or calls inside a shell
+ * (`bash -c "source …/venv/bin/activate && exec uvicorn …"`), else the venv its PATH puts first.
+ */
 export function venvOf(unit: UnitFile): string | undefined {
-  const command = commandWords(unit.get("Service", "ExecStart")?.value ?? "")[0] ?? "";
-  const match = /^(.*\/\.?venv)\/bin\//.exec(command);
-  return match?.[1];
+  const execStart = unit.get("Service", "ExecStart")?.value ?? "";
+  const command = commandWords(execStart)[0] ?? "";
+  const path = unit.environment().get("PATH")?.value ?? "";
+  for (const text of [command, execStart, path]) {
+    const match = VENV_BIN.exec(text)?.[1];
+    if (match !== undefined) return match;
+  }
+  return undefined;
 }
 
 /** The venv the streamer runs from, as a host path: its unit's interpreter, else what the update script upgrades. */
