@@ -77,7 +77,6 @@ const HAZARDS_ON_DRIFTED = [
   "warning compose.dev-flags deploy/docker-compose.yml:37",
   "warning compose.public-ports deploy/docker-compose.yml:39",
   "warning compose.undocumented-services deploy/docker-compose.yml:42",
-  "warning compose.images deploy/docker-compose.yml:43",
   "warning compose.undocumented-services deploy/docker-compose.yml:46",
   "warning compose.images deploy/docker-compose.yml:47",
   "warning compose.public-ports deploy/docker-compose.yml:49",

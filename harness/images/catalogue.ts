@@ -18,6 +18,7 @@ export const SERVICES = [
   "grafana",
   "toxiproxy",
   "python",
+  "node",
   "shellcheck",
 ] as const;
 export type Service = (typeof SERVICES)[number];
@@ -33,8 +34,16 @@ export interface GoBinary {
 export type ImageSource =
   /** An image pulled from a registry as it is. */
   | { readonly kind: "pull"; readonly ref: string }
-  /** Built from `fixtures/images/<recipe>` on top of the mode's Debian base. */
-  | { readonly kind: "build"; readonly recipe: string; readonly goBinaries?: readonly GoBinary[] }
+  /**
+   * Built from `fixtures/images/<recipe>` on top of the mode's Debian base; `goBinaries` and (with
+   * `nodeRuntime`) this machine's Node, npm and certificate authorities are added to its context.
+   */
+  | {
+      readonly kind: "build";
+      readonly recipe: string;
+      readonly goBinaries?: readonly GoBinary[];
+      readonly nodeRuntime?: boolean;
+    }
   /** No way to get it in this mode; the reason is shown wherever the service is skipped. */
   | { readonly kind: "unavailable"; readonly reason: string };
 
@@ -73,6 +82,8 @@ export const CATALOGUE: Readonly<Record<Service, Readonly<Record<ImageMode, Imag
   },
   // The interpreter under the compose `backend` image (the port-8000 trap), made from the host's venv.
   python: { offline: build("python"), online: pull("python:3.11-slim") },
+  // Node for the build stages of a checkout's own images (a frontend built with npm).
+  node: { offline: { kind: "build", recipe: "node", nodeRuntime: true }, online: pull("node:lts") },
   // The audit's script checker; its entrypoint is /bin/shellcheck in both.
   shellcheck: { offline: build("shellcheck"), online: pull("koalaman/shellcheck:stable") },
 };

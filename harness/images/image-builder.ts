@@ -1,4 +1,5 @@
-import { cp, mkdir, rename, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { chmod, copyFile, cp, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvironmentError } from "../errors.ts";
@@ -9,6 +10,7 @@ import { Label, labelArgs } from "../docker/labels.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { secondsSince } from "../format.ts";
 import { reportDir } from "../scenario/report-dir.ts";
+import { machineCertificates } from "../targets/machine-trust.ts";
 import {
   CATALOGUE,
   LOCAL_ONLY,
@@ -74,6 +76,40 @@ export async function keepLogOnFailure<T>(name: string, build: () => Promise<T>)
   }
 }
 
+/** The npm a node image gets (Node's own release carries one; this machine's Node binary does not). */
+const NPM_VERSION = "11.6.2";
+/** What goes into a node image besides its recipe, hashed into its tag: Node's version, npm's, the CAs. */
+async function nodeRuntimeInputs(): Promise<object> {
+  const certificates = await Promise.all(
+    (await machineCertificates()).map(async (file) =>
+      createHash("sha256")
+        .update(await readFile(file))
+        .digest("hex"),
+    ),
+  );
+  return { node: process.version, arch: process.arch, npm: NPM_VERSION, certificates };
+}
+
+/** Puts this machine's Node binary, npm's package from the registry and its CAs in a build context. */
+async function addNodeRuntime(context: string): Promise<void> {
+  await copyFile(process.execPath, path.join(context, "node"));
+  await chmod(path.join(context, "node"), 0o755);
+  const packed = await runLocal(
+    "npm",
+    ["pack", `npm@${NPM_VERSION}`, "--silent", "--pack-destination", context],
+    {
+      timeoutMs: 5 * 60_000,
+    },
+  );
+  await rename(
+    path.join(context, packed.stdout.trim().split("\n").at(-1) ?? ""),
+    path.join(context, "npm.tgz"),
+  );
+  await mkdir(path.join(context, "certificates"), { recursive: true });
+  for (const file of await machineCertificates())
+    await copyFile(file, path.join(context, "certificates", path.basename(file)));
+}
+
 async function installGoBinaries(binaries: readonly GoBinary[], into: string): Promise<void> {
   await withTempDir("gobin", async (gobin) => {
     for (const binary of binaries) {
@@ -104,7 +140,12 @@ async function recipeRef(
   salt: string,
 ): Promise<{ ref: string; hash: string }> {
   const recipeDir = path.join(RECIPES_DIR, source.recipe);
-  const hash = await recipeHash(recipeDir, { buildArgs, goBinaries: source.goBinaries ?? [], salt });
+  const hash = await recipeHash(recipeDir, {
+    buildArgs,
+    goBinaries: source.goBinaries ?? [],
+    salt,
+    ...(source.nodeRuntime === true ? { nodeRuntime: await nodeRuntimeInputs() } : {}),
+  });
   return { ref: `${BUILT_HERE}${service}:${hash}`, hash };
 }
 
@@ -205,6 +246,7 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Map<Se
     await withTempDir(`context-${service}`, async (context) => {
       await cp(recipeDir, context, { recursive: true });
       if (source.goBinaries !== undefined) await installGoBinaries(source.goBinaries, context);
+      if (source.nodeRuntime === true) await addNodeRuntime(context);
       const labels = labelArgs({ [Label.managed]: "true", [Label.recipe]: hash });
       const args = Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]);
       await keepLogOnFailure(service, () =>

@@ -1,4 +1,4 @@
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, expect, test } from "vitest";
 import type { Host } from "../host/host.ts";
@@ -43,9 +43,10 @@ test("provisioning is idempotent: a second run changes no unit file, venv or ima
   expect(await provisionedFingerprint(host)).toBe(before);
 });
 
-test("a compose service the checkout builds is built offline from catalogue bases, once; a failed build is named", async () => {
+test("a compose service the checkout builds (an SPA built with npm) is built from catalogue bases, once; a failed build is named", async () => {
   await withTempDir("provision-build", async (dir) => {
-    // The frontend built from its own Dockerfile, as production builds it: the SPA is in the image.
+    // The frontend built from its own Dockerfile, as production builds it: npm installs the SPA's
+    // dependencies from the registry in a Node stage and builds it; nginx's stage serves it.
     const copy = path.join(dir, "stack");
     await cp(BUNDLED_STACK, copy, { recursive: true });
     const compose = path.join(copy, "docker-compose.yml");
@@ -55,14 +56,39 @@ test("a compose service the checkout builds is built offline from catalogue base
         .replace("image: nginx:stable", "build: ./frontend")
         .replace("      - ./frontend/dist:/usr/share/nginx/html:ro\n", ""),
     );
-    const dockerfile = path.join(copy, "frontend/Dockerfile");
-    await writeFile(dockerfile, "FROM nginx:stable\nCOPY dist /usr/share/nginx/html\n");
+    const frontend = path.join(copy, "frontend");
+    await mkdir(path.join(frontend, "src"));
+    await rename(path.join(frontend, "dist", "index.html"), path.join(frontend, "src", "index.html"));
+    await writeFile(
+      path.join(frontend, "package.json"),
+      JSON.stringify({
+        private: true,
+        dependencies: { "is-number": "7.0.0" },
+        scripts: { build: `node -e "require('is-number')" && mkdir -p dist && cp src/index.html dist/` },
+      }),
+    );
+    const dockerfile = path.join(frontend, "Dockerfile");
+    await writeFile(
+      dockerfile,
+      [
+        "FROM node:22-alpine AS build",
+        "WORKDIR /app",
+        "COPY package.json ./",
+        "RUN npm install --no-audit --no-fund",
+        "COPY src ./src",
+        "RUN npm run build",
+        "FROM nginx:stable",
+        "COPY --from=build /app/dist /usr/share/nginx/html",
+        "",
+      ].join("\n"),
+    );
     const { host, images } = await bareHost();
     const stack = new Stack(host, await openStackDir(copy), images);
 
     const first = await stack.provision();
-    expect(first.changes).toEqual(
+    expect(first.changes, first.output).toEqual(
       expect.arrayContaining([
+        `image node:22-alpine -> ${images.get("node")?.ref ?? "(none)"}`,
         `image nginx:stable -> ${images.get("nginx")?.ref ?? "(none)"}`,
         "image sattva-streamer-frontend built from frontend",
       ]),

@@ -98,10 +98,7 @@ describe("openStackDir", () => {
     expect(deployment.envFiles[0]?.text).toContain("BOT_TOKEN=sattva-chaos-test-bot-token");
     expect(
       deployment.composeImages.filter((c) => c.missing !== undefined).map((c) => [c.service, c.missing]),
-    ).toEqual([
-      ["worker", "needs image node:20-alpine offline"],
-      ["adminer", "needs image adminer:4 offline"],
-    ]);
+    ).toEqual([["adminer", "needs image adminer:4 offline"]]);
     // Its alert on the backend is called ApiDown and selects job "backend", which it scrapes as "api":
     // nothing watches the backend's job; the scenarios say so instead of waiting for BackendDown.
     expect(deployment.profile.prometheus.jobs.backend).toBe("api");
@@ -149,14 +146,23 @@ describe("openStackDir", () => {
           bases: [{ image: "nginx:stable", catalogue: "nginx" }],
         },
       });
+      // An SPA built with npm in a Node stage: the catalogue's node image is that stage's base.
+      await writeFile(
+        path.join(stack, "frontend/Dockerfile"),
+        "FROM node:22-alpine AS spa\nRUN npm run build\nFROM nginx:stable\nCOPY --from=spa /dist /usr/share/nginx/html\n",
+      );
+      expect((await frontend())?.build?.bases).toEqual([
+        { image: "node:22-alpine", catalogue: "node" },
+        { image: "nginx:stable", catalogue: "nginx" },
+      ]);
       // A stage from an image the catalogue lacks: offline cannot build it, and says what it needs.
       await writeFile(
         path.join(stack, "frontend/Dockerfile"),
-        "FROM node:22 AS spa\nRUN npm run build\nFROM nginx:stable\nCOPY --from=spa /dist /usr/share/nginx/html\n",
+        "FROM golang:1.23 AS tool\nRUN go build ./...\nFROM nginx:stable\nCOPY --from=tool /x /usr/share/nginx/html\n",
       );
       const uncatalogued = await frontend();
       expect(uncatalogued?.build).toBeUndefined();
-      expect(uncatalogued?.missing).toBe("needs image node:22 offline");
+      expect(uncatalogued?.missing).toBe("needs image golang:1.23 offline");
     });
   });
 

@@ -14,9 +14,7 @@ const PIP_CONF = "/etc/pip.conf";
  * CA bundle takes half a minute in a VM under emulation.
  */
 export async function mirrorMachineTrust(host: Host): Promise<void> {
-  const certificates = (await readdir(LOCAL_CA_DIR).catch(() => []))
-    .filter((name) => name.endsWith(".crt"))
-    .map((name) => path.join(LOCAL_CA_DIR, name));
+  const certificates = await machineCertificates();
   const files = [...certificates, ...((await readable(PIP_CONF)) ? [PIP_CONF] : [])];
   if (files.length === 0) return;
   const onHost = await host.run(`sha256sum ${files.join(" ")} 2>/dev/null || true`);
@@ -30,6 +28,14 @@ export async function mirrorMachineTrust(host: Host): Promise<void> {
   for (const file of differing) await host.copyIn(file, file);
   if (differing.some((file) => certificates.includes(file)))
     await host.run("update-ca-certificates >/dev/null");
+}
+
+/** This machine's own certificate authorities (a TLS-inspecting proxy's among them), in a stable order. */
+export async function machineCertificates(): Promise<string[]> {
+  return (await readdir(LOCAL_CA_DIR).catch(() => []))
+    .filter((name) => name.endsWith(".crt"))
+    .map((name) => path.join(LOCAL_CA_DIR, name))
+    .sort();
 }
 
 async function readable(file: string): Promise<boolean> {

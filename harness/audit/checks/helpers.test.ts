@@ -131,8 +131,9 @@ describe("what the checks read", () => {
       catalogueServiceOf("postgres:15"),
       catalogueServiceOf("docker.io/library/redis:7"),
       catalogueServiceOf("prom/alertmanager:v0.27.0"),
-      catalogueServiceOf("node:20"),
-    ]).toEqual(["postgres", "redis", "alertmanager", undefined]);
+      catalogueServiceOf("node:20-alpine"),
+      catalogueServiceOf("golang:1.23"),
+    ]).toEqual(["postgres", "redis", "alertmanager", "node", undefined]);
     expect(
       dockerfileBases(
         "FROM node:20 AS build\nRUN x\nFROM --platform=linux/amd64 nginx:stable\nCOPY --from=build a b\nFROM build\n",
