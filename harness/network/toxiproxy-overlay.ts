@@ -249,8 +249,22 @@ export class ToxiproxyOverlay {
       ).flat(),
     );
     await this.stack.host.run(`systemctl daemon-reload && systemctl restart ${this.#units.join(" ")}`);
+    // `systemctl restart` returns once the new process is forked, maybe before it execs with the unit's
+    // environment (its environ is then systemd's): each is looked at until it shows the proxy.
     for (const { unit, variable, value } of redirected.filter((r) => !notHere.has(r.unit))) {
-      const seen = await this.#processEnvironment(unit);
+      let seen = new Map<string, string>();
+      try {
+        await until(
+          `${unit}'s process to see ${variable} through toxiproxy`,
+          async () => {
+            seen = await this.#processEnvironment(unit);
+            return { ready: seen.get(variable) === value, detail: seen.get(variable) ?? "no such variable" };
+          },
+          250,
+        ).waitUntilReady(15_000 * this.stack.host.slowdown);
+      } catch {
+        // The last look says what the process sees.
+      }
       if (seen.get(variable) !== value)
         throw new InconclusiveError(
           `chaos mode could not point ${unit}'s ${variable} at toxiproxy: its process sees ${seen.has(variable) ? "another value" : "no such variable"}`,
