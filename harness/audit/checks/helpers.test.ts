@@ -26,6 +26,17 @@ describe("what the checks read", () => {
     ]);
     expect(venvOf(onPath)).toBe("/srv/app/venv");
     expect(venvOf(service("/usr/bin/python3 /opt/s/main.py"))).toBeUndefined();
+    // Relative to the shell's `cd`, or to WorkingDirectory=.
+    expect(
+      venvOf(service(`/usr/bin/env bash -c 'cd /opt/s/backend && exec venv/bin/gunicorn app:app'`)),
+    ).toBe("/opt/s/backend/venv");
+    const inWorkdir = new UnitFile("w.service", [
+      {
+        file: "w.service",
+        text: "[Service]\nWorkingDirectory=/srv/api\nExecStart=.venv/bin/uvicorn app:app\n",
+      },
+    ]);
+    expect(venvOf(inWorkdir)).toBe("/srv/api/.venv");
   });
 
   it("the backend's bind address from its server's flags, with the server's defaults", () => {

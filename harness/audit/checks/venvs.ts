@@ -1,7 +1,10 @@
+import { posix } from "node:path";
 import { commandWords, type UnitFile } from "../../parse/unit-file.ts";
 import type { AuditContext } from "../context.ts";
 
 /** A venv's folder in a path under its bin/ (`/opt/x/streamer/venv/bin/python` -> `/opt/x/streamer/venv`). */
+/** A venv named relative to the working directory (`venv/bin/gunicorn`, `./.venv/bin/python`). */
+const RELATIVE_VENV_BIN = /(?:^|[\s"';&|])((?:\.\/)?(?:[\w.-]+\/)*\.?venv)\/bin\//;
 const VENV_BIN = /(\/[^\s"';&|:=]*\/\.?venv)\/bin(?:\/|$|[\s"';&|:])/;
 
 /**
@@ -17,7 +20,14 @@ export function venvOf(unit: UnitFile): string | undefined {
     const match = VENV_BIN.exec(text)?.[1];
     if (match !== undefined) return match;
   }
-  return undefined;
+  // A venv named relative to where the command runs: the shell's `cd`, else WorkingDirectory=.
+  const relative = RELATIVE_VENV_BIN.exec(execStart)?.[1];
+  const from =
+    /\bcd\s+(\/[^\s"';&|]+)/.exec(execStart)?.[1] ??
+    unit.get("Service", "WorkingDirectory")?.value.replace(/^-/, "");
+  return relative === undefined || from === undefined || !from.startsWith("/")
+    ? undefined
+    : posix.join(from, relative);
 }
 
 /** The venv the streamer runs from, as a host path: its unit's interpreter, else what the update script upgrades. */
