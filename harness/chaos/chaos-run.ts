@@ -9,6 +9,7 @@ import {
   cannotRunHere,
   checkSteadyState,
   describeSteadyState,
+  unitsNotRunningHere,
   type SteadyStateReport,
 } from "../stack/steady-state.ts";
 import { until } from "../waits/wait.ts";
@@ -211,11 +212,13 @@ export class ChaosRun {
 
   /** The backend and streamer units that can run on this host (cannotRunHere), by the runbook's names. */
   async unitsRunningHere(): Promise<string[]> {
-    const roles = (["backend", "streamer"] as const).filter((r) => this.stack.deployment.unitsPresent.has(r));
-    const here = await Promise.all(
-      roles.map(async (r) => (await cannotRunHere(this.stack, r)) === undefined),
-    );
-    return roles.filter((_, i) => here[i]).map((r) => this.stack.deployment.unitName(r));
+    const notHere = await unitsNotRunningHere(this.stack);
+    return (["backend", "streamer"] as const)
+      .filter(
+        (role) =>
+          this.stack.deployment.unitsPresent.has(role) && !notHere.has(this.stack.deployment.unit(role)),
+      )
+      .map((role) => this.stack.deployment.unitName(role));
   }
 
   /** Waits for Prometheus -> Alertmanager -> the harness's receiver to deliver a firing alert. */

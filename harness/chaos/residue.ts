@@ -1,4 +1,4 @@
-import { cannotRunHere } from "../stack/steady-state.ts";
+import { unitsNotRunningHere } from "../stack/steady-state.ts";
 import type { Stack } from "../stack/stack.ts";
 import type { Markers } from "./markers.ts";
 import { LIST_DEAD_MAN_SWITCHES } from "./dead-man-switch.ts";
@@ -160,12 +160,11 @@ export interface ResidueContext {
  */
 export async function findResidue(stack: Stack, context: ResidueContext): Promise<string[]> {
   const residue: string[] = [];
-  for (const role of (["backend", "streamer"] as const).filter((r) => stack.deployment.unitsPresent.has(r))) {
-    const unit = stack.deployment.unit(role);
+  // A unit that cannot run on this host was not running before the scenario either.
+  const notHere = await unitsNotRunningHere(stack);
+  for (const unit of stack.deployment.services.filter((u) => !notHere.has(u))) {
     const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
-    // A unit that cannot run on this host was not running before the scenario either.
-    if (state !== "active" && (await cannotRunHere(stack, role)) === undefined)
-      residue.push(`unit ${unit} is ${state}`);
+    if (state !== "active") residue.push(`unit ${unit} is ${state}`);
   }
   const deadMan = await stack.host.run(LIST_DEAD_MAN_SWITCHES, { check: false });
   const outliving = context.switchOutlivingTheTest;

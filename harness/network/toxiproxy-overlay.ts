@@ -7,7 +7,7 @@ import { httpGetJson } from "../probes/http.ts";
 import { until } from "../waits/wait.ts";
 import { DEAD_MAN_TIMING, DeadManSwitch } from "../chaos/dead-man-switch.ts";
 import { InconclusiveError } from "../chaos/verdict.ts";
-import { cannotRunHere } from "../stack/steady-state.ts";
+import { unitsNotRunningHere } from "../stack/steady-state.ts";
 import { documentedBackendUpstream, linksFor, redirectedUrl, type Link, type LinkName } from "./links.ts";
 
 /** Heals every toxiproxy fault on the host without the harness: all proxies enabled, no toxics. */
@@ -239,15 +239,7 @@ export class ToxiproxyOverlay {
       });
     }
     // A unit that cannot run on this host (cannotRunHere) has no process to see the proxy: not proven.
-    const notHere = new Set(
-      (
-        await Promise.all(
-          (["backend", "streamer"] as const).map(async (role) =>
-            (await cannotRunHere(this.stack, role)) === undefined ? [] : [this.stack.deployment.unit(role)],
-          ),
-        )
-      ).flat(),
-    );
+    const notHere = await unitsNotRunningHere(this.stack);
     await this.stack.host.run(`systemctl daemon-reload && systemctl restart ${this.#units.join(" ")}`);
     // `systemctl restart` returns once the new process is forked, maybe before it execs with the unit's
     // environment (its environ is then systemd's): each is looked at until it shows the proxy.

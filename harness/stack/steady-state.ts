@@ -137,6 +137,17 @@ export async function cannotRunHere(stack: Stack, role: "backend" | "streamer"):
   );
 }
 
+/** The backend and streamer units (`sattva-streamer.service`) that cannot run on this host, each with why (cannotRunHere). */
+export async function unitsNotRunningHere(stack: Stack): Promise<ReadonlyMap<string, string>> {
+  const roles = (["backend", "streamer"] as const).filter((r) => stack.deployment.unitsPresent.has(r));
+  const reasons = await Promise.all(roles.map((role) => cannotRunHere(stack, role)));
+  return new Map(
+    roles.flatMap((role, i) =>
+      reasons[i] === undefined ? [] : [[stack.deployment.unit(role), reasons[i]] as const],
+    ),
+  );
+}
+
 /** A failed look at a part of a unit that cannot run here is no failure of the deployment: skipped, saying why. */
 async function unlessCannotRunHere(
   stack: Stack,

@@ -2,9 +2,9 @@ import { posix } from "node:path";
 import { commandWords, type UnitFile } from "../../parse/unit-file.ts";
 import type { AuditContext } from "../context.ts";
 
-/** A venv's folder in a path under its bin/ (`/opt/x/streamer/venv/bin/python` -> `/opt/x/streamer/venv`). */
 /** A venv named relative to the working directory (`venv/bin/gunicorn`, `./.venv/bin/python`). */
 const RELATIVE_VENV_BIN = /(?:^|[\s"';&|])((?:\.\/)?(?:[\w.-]+\/)*\.?venv)\/bin\//;
+/** A venv's folder in a path under its bin/ (`/opt/x/streamer/venv/bin/python` -> `/opt/x/streamer/venv`). */
 const VENV_BIN = /(\/[^\s"';&|:=]*\/\.?venv)\/bin(?:\/|$|[\s"';&|:])/;
 
 /**
