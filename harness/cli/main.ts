@@ -17,7 +17,7 @@ import { annotateFindings } from "../findings/github.ts";
 import { renderFindingsText } from "../findings/text.ts";
 import { PROFILE_FILE } from "../profile/profile.ts";
 import { profileJson, proposeProfile } from "../profile/init.ts";
-import { readFindingsRecords, writeFindingsRecord } from "../report/findings-record.ts";
+import { findingsOfRecords, readFindingsRecords, writeFindingsRecord } from "../report/findings-record.ts";
 import { addToJobSummary } from "../report/job-summary.ts";
 import { currentOwner, Label } from "../docker/labels.ts";
 import { teardownOnSignal } from "../lifecycle/teardown-on-signal.ts";
@@ -657,9 +657,9 @@ async function gate(args: string[]): Promise<number> {
   const junit = path.join(report, "junit.xml");
   // A blocker the suite found (the exposure audit's backend past nginx, say) blocks the release even
   // where the test that found it passes: it is the runbook's own flaw, not this host's drift.
-  const blockers = (await readFindingsRecords(path.join(report, "findings"), startedMs))
-    .flatMap((record) => record.findings)
-    .filter((finding) => finding.severity === "blocker");
+  const blockers = findingsOfRecords(
+    await readFindingsRecords(path.join(report, "findings"), startedMs),
+  ).filter((finding) => finding.severity === "blocker");
   annotateFindings(blockers, stack.dir, process.stderr);
   const reasons = [
     ...failingTests(scenarioRun.tests),

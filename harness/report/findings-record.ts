@@ -42,3 +42,19 @@ export async function readFindingsRecords(dir: string, sinceMs = 0): Promise<Fin
   }
   return records.sort((a, b) => a.writtenAt.localeCompare(b.writtenAt));
 }
+
+/**
+ * The findings of all `records`, each once: the runbook's own contradictions are found by the static
+ * audit and again by smoke's topology audit, and a reader (or the gate) should count them once.
+ */
+export function findingsOfRecords(records: readonly FindingsRecord[]): Finding[] {
+  const seen = new Set<string>();
+  return records
+    .flatMap((record) => record.findings)
+    .filter((finding) => {
+      const key = JSON.stringify([finding.id, finding.subject, finding.observed]);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+}

@@ -27,15 +27,22 @@ export function runRecord(run: RunSummary): RunRecord {
     startedAt: run.startedAt,
     target: run.target,
     exitCode: run.exitCode,
-    tests: run.journals.map((journal) => ({
-      name: testName(journal),
-      status: journal.verdict.status,
-      results: Object.fromEntries(
-        Object.entries(journal.results).filter(
-          (entry): entry is [string, number] => typeof entry[1] === "number",
+    tests: [
+      ...run.journals.map((journal) => ({
+        name: testName(journal),
+        status: journal.verdict.status,
+        results: Object.fromEntries(
+          Object.entries(journal.results).filter(
+            (entry): entry is [string, number] => typeof entry[1] === "number",
+          ),
         ),
-      ),
-    })),
+      })),
+      ...(run.plainTests ?? []).map((test) => ({
+        name: testName(test),
+        status: test.verdict.status,
+        results: {},
+      })),
+    ],
   };
 }
 

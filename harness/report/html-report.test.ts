@@ -22,6 +22,29 @@ function textOf(markup: string): string {
 }
 
 describe("the run's verdicts", () => {
+  it("shows a test that wrote no journal (a smoke check) under its scenario, with vitest's error", () => {
+    const smoke = renderHtml(
+      {
+        ...fixtureRun,
+        journals: [],
+        plainTests: [
+          {
+            scenario: "smoke",
+            test: "steady state",
+            verdict: { status: "failed", cause: "steady state does not hold" },
+            durationMs: 1500,
+          },
+        ],
+      },
+      [],
+    );
+    expect(smoke).toContain("<title>sattva-chaos run: 0 passed, 1 failed, 0 inconclusive</title>");
+    const section = textOf(smoke.slice(smoke.indexOf("<h2>smoke</h2>"), smoke.indexOf("</section>")));
+    expect(section).toBe(
+      "smoke failed steady state no journal (not a chaos test, or it ended before one began) · took 1.5s steady state does not hold",
+    );
+  });
+
   it("counts them at the top with the target, the date and the exit code", () => {
     expect(page).toContain("<title>sattva-chaos run: 1 passed, 1 failed, 1 inconclusive</title>");
     const header = textOf(page.slice(page.indexOf("<header>"), page.indexOf("</header>")));

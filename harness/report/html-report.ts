@@ -4,6 +4,7 @@ import { describeCoverage, describeRuns, runbookCoverage } from "../runbook/cove
 import { runbook } from "../runbook/runbook.ts";
 import { html, reportPage, type Html } from "./html.ts";
 import { faultsOf, type Journal } from "./journal.ts";
+import { findingsOfRecords } from "./findings-record.ts";
 import {
   describeCounts,
   describeExitCode,
@@ -13,6 +14,7 @@ import {
   TREND_METRICS,
   VERDICT_STATUSES,
   whyNotPassed,
+  type PlainTest,
   type RunSummary,
   type VerdictStatus,
 } from "./run-summary.ts";
@@ -132,11 +134,28 @@ function testSection(journal: Journal): Html {
   </section>`;
 }
 
-function scenarioSections(journals: readonly Journal[]): Html[] {
-  return [...Map.groupBy(journals, (journal) => journal.scenario)].map(
-    ([scenario, tests]) =>
+/** A test without a journal: its verdict and error as vitest recorded them, nothing more to show. */
+function plainTestSection(test: PlainTest): Html {
+  const why = whyNotPassed(test.verdict);
+  return html`<section class="test ${test.verdict.status}">
+    <h3>${statusBadge(test.verdict.status)} ${test.test}</h3>
+    <p class="muted">
+      no journal (not a chaos test, or it ended before one
+      began)${test.durationMs === undefined ? "" : ` · took ${seconds(test.durationMs)}`}
+    </p>
+    ${why === undefined ? "" : html`<pre class="why">${why}</pre>`}
+  </section>`;
+}
+
+function scenarioSections(run: RunSummary): Html[] {
+  const sections = [
+    ...run.journals.map((journal) => ({ scenario: journal.scenario, section: testSection(journal) })),
+    ...(run.plainTests ?? []).map((test) => ({ scenario: test.scenario, section: plainTestSection(test) })),
+  ];
+  return [...Map.groupBy(sections, (test) => test.scenario)].map(
+    ([scenario, ofScenario]) =>
       html`<h2>${scenario}</h2>
-        ${tests.map(testSection)}`,
+        ${ofScenario.map((test) => test.section)}`,
   );
 }
 
@@ -144,7 +163,7 @@ function scenarioSections(journals: readonly Journal[]): Html[] {
 function findingsOfRun(run: RunSummary): Html {
   const records = run.findings ?? [];
   if (records.length === 0) return html``;
-  return html`${findingsSection(records.flatMap((r) => r.findings))}
+  return html`${findingsSection(findingsOfRecords(records))}
     <p class="muted">from ${records.map((r) => r.source).join("; ")}</p>`;
 }
 
@@ -243,7 +262,7 @@ export function renderHtml(run: RunSummary, history: readonly RunRecord[]): stri
   return reportPage(
     `sattva-chaos run: ${describeCounts(counts)}`,
     html`${header(run, counts)} ${legend()}
-    ${run.journals.length === 0 ? html`<p class="muted">No chaos test wrote a journal in this run.</p>` : scenarioSections(run.journals)}
+    ${run.journals.length + (run.plainTests ?? []).length === 0 ? html`<p class="muted">No test ran.</p>` : scenarioSections(run)}
     ${findingsOfRun(run)} ${run.journals.length === 0 ? html`` : coverageSection(run.journals)}
     ${trendSection(current, history)}`,
   );

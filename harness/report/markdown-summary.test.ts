@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
 import { earlierRun, fixtureRun, passedJournal } from "./fixtures/journals.ts";
 import { renderMarkdown } from "./markdown-summary.ts";
+import { plainTestsOf } from "./run-summary.ts";
 
 const previous = earlierRun("run-2", "2026-11-25T09:00:00.000Z", 12, "passed");
 
@@ -61,4 +62,36 @@ it("lists every runbook command in the runbook's order with the tests that ran i
   expect(rows.find((row) => row.includes("| curl http://localhost:8000/health |"))).toMatch(
     /\| nginx-502 \\> backend stopped: .* \(exit 7, passed\) \|$/,
   );
+});
+
+it("counts and lists the tests that wrote no journal (a smoke check), from vitest's outcome", () => {
+  const tests = plainTestsOf([
+    {
+      file: "scenarios/smoke.test.ts",
+      scenario: "smoke",
+      name: "the documented deployment reaches its steady state",
+      status: "failed",
+      durationMs: 2_000,
+      failure: "AssertionError: steady state does not hold:\nfailed  unit sattva-backend",
+    },
+    { file: "scenarios/smoke.test.ts", scenario: "smoke", name: "the SPA", status: "passed", durationMs: 5 },
+    {
+      file: "scenarios/smoke.test.ts",
+      scenario: "smoke",
+      name: "skipped one",
+      status: "skipped",
+      durationMs: null,
+    },
+    // A chaos test: its journal reports it.
+    {
+      ...{ file: "f", scenario: "nginx-502", name: "n", status: "passed", durationMs: 1 },
+      verdict: { status: "passed" },
+    },
+  ]);
+  const lines = renderMarkdown({ ...fixtureRun, journals: [], plainTests: tests }, []).split("\n");
+  expect(lines[0]).toBe("### sattva-chaos run: 1 passed, 1 failed, 0 inconclusive");
+  expect(lines.slice(6, 8)).toEqual([
+    "| smoke | the documented deployment reaches its steady state | failed | n/a | n/a | AssertionError: steady state does not hold: / failed  unit sattva-backend |",
+    "| smoke | the SPA | passed | n/a | n/a |  |",
+  ]);
 });

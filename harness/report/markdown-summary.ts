@@ -2,6 +2,8 @@ import { runRecord, verdictCountsOf, type RunRecord, type TestRecord } from "./h
 import { markdownCell, renderFindingsMarkdown } from "../findings/markdown.ts";
 import { describeCoverage, describeRuns, runbookCoverage, type CoverageRow } from "../runbook/coverage.ts";
 import { runbook } from "../runbook/runbook.ts";
+import type { Journal } from "./journal.ts";
+import { findingsOfRecords } from "./findings-record.ts";
 import {
   describeCounts,
   describeExitCode,
@@ -11,6 +13,7 @@ import {
   truncate,
   VERDICT_STATUSES,
   whyNotPassed,
+  type PlainTest,
   type RunSummary,
 } from "./run-summary.ts";
 
@@ -59,15 +62,18 @@ function coverageMarkdown(rows: readonly CoverageRow[]): string {
  */
 export function renderMarkdown(run: RunSummary, history: readonly RunRecord[]): string {
   const current = runRecord(run);
-  const rows = run.journals.map((journal) =>
+  const row = (test: PlainTest, results: Journal["results"]) =>
     [
-      markdownCell(journal.scenario),
-      markdownCell(journal.test),
-      journal.verdict.status,
-      ...TREND_METRICS.map((metric) => formatResult(journal.results[metric])),
-      cause(whyNotPassed(journal.verdict)),
-    ].join(" | "),
-  );
+      markdownCell(test.scenario),
+      markdownCell(test.test),
+      test.verdict.status,
+      ...TREND_METRICS.map((metric) => formatResult(results[metric])),
+      cause(whyNotPassed(test.verdict)),
+    ].join(" | ");
+  const rows = [
+    ...run.journals.map((journal) => row(journal, journal.results)),
+    ...(run.plainTests ?? []).map((test) => row(test, {})),
+  ];
   return [
     `### sattva-chaos run: ${describeCounts(verdictCountsOf(current))}`,
     "",
@@ -81,7 +87,7 @@ export function renderMarkdown(run: RunSummary, history: readonly RunRecord[]): 
     "",
     ...((run.findings ?? []).length === 0
       ? []
-      : [renderFindingsMarkdown((run.findings ?? []).flatMap((record) => record.findings))]),
+      : [renderFindingsMarkdown(findingsOfRecords(run.findings ?? []))]),
     ...(run.journals.length === 0 ? [] : [coverageMarkdown(runbookCoverage(runbook(), run.journals))]),
   ].join("\n");
 }

@@ -8,6 +8,8 @@ import { writeFindingsAllure } from "../findings/allure.ts";
 import { renderFindingRecordsJunit, addFindingsToJunit } from "../findings/junit.ts";
 import { readJournals } from "./journal.ts";
 import { renderMarkdown } from "./markdown-summary.ts";
+import { plainTestsOf } from "./run-summary.ts";
+import type { TestResult } from "../results/run-results.ts";
 
 export interface RunReportOptions {
   readonly reportDir: string;
@@ -16,6 +18,8 @@ export interface RunReportOptions {
   readonly target: string;
   readonly exitCode: number;
   readonly runId: string;
+  /** vitest's results of the run's tests: the ones that wrote no journal are reported from them. */
+  readonly tests?: readonly TestResult[];
 }
 
 /** Paths of what was written; `skipped` says why there is no screenshot. */
@@ -42,6 +46,7 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
     target: options.target,
     exitCode: options.exitCode,
     journals: await readJournals(path.join(reportDir, "journals"), options.sinceMs),
+    plainTests: plainTestsOf(options.tests ?? []),
     findings: await readFindingsRecords(path.join(reportDir, "findings"), options.sinceMs),
   };
   const historyDir = path.join(reportDir, "history");

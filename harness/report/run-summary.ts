@@ -2,6 +2,7 @@ import type { Verdict } from "../chaos/verdict.ts";
 import { ExitCode } from "../errors.ts";
 import type { FindingsRecord } from "./findings-record.ts";
 import type { Journal } from "./journal.ts";
+import type { TestResult } from "../results/run-results.ts";
 
 /** One `sattva-chaos run` as the report shows it: where it ran, how it ended, its tests' journals. */
 export interface RunSummary {
@@ -11,11 +12,49 @@ export interface RunSummary {
   readonly target: string;
   readonly exitCode: number;
   readonly journals: readonly Journal[];
+  /**
+   * The tests that wrote no journal (smoke's checks; a chaos test that failed before its ChaosRun
+   * began), with vitest's outcome: without them a run whose smoke failed would read "0 failed".
+   */
+  readonly plainTests?: readonly PlainTest[];
   /** Findings the tests made on their hosts (the topology audit), each record with what found them. */
   readonly findings?: readonly FindingsRecord[];
 }
 
 export type VerdictStatus = Verdict["status"];
+
+/** A test known only from vitest's results: its verdict, the first lines of its error as the cause. */
+export interface PlainTest {
+  readonly scenario: string;
+  readonly test: string;
+  readonly verdict: Verdict;
+  readonly durationMs?: number;
+}
+
+/**
+ * The run's tests that have no journal among `journals`, as plain tests (skipped ones left out: they
+ * have no verdict). A journal matches a test as `testResults` matched it (it carries the journal's verdict).
+ */
+export function plainTestsOf(tests: readonly TestResult[]): PlainTest[] {
+  return tests.flatMap((test): PlainTest[] => {
+    if (test.verdict !== undefined || test.status === "skipped") return [];
+    const why = test.failure ?? "no error recorded";
+    const verdict: Verdict =
+      test.status === "passed"
+        ? { status: "passed" }
+        : test.status === "failed"
+          ? { status: "failed", cause: why }
+          : { status: "inconclusive", reason: why };
+    return [
+      {
+        scenario: test.scenario,
+        test: test.name,
+        verdict,
+        ...(test.durationMs === null ? {} : { durationMs: test.durationMs }),
+      },
+    ];
+  });
+}
 
 export const VERDICT_STATUSES: readonly VerdictStatus[] = ["passed", "failed", "inconclusive"];
 

@@ -132,6 +132,7 @@ export async function runScenarios(
     target: env[RunEnv.target] ?? "container",
     exitCode,
     runId: env[RunEnv.runId] ?? "run",
+    tests,
   });
   return {
     exitCode,
