@@ -23,7 +23,7 @@ describe("db not ready", () => {
 
     const detection = await chaos.detect([apiHealthStatus(503)]);
     expect(detection.seen).toBe(chaos.named("GET :3000/api/health -> 503"));
-    const health = await httpGet(host.url(3000, chaos.named("/api/health")));
+    const health = await httpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));
     chaos.results["/api/health during the outage"] = health.body.slice(0, 300);
     expect(health.body, "/health names the database as what is down").toMatch(/postgres|database/i);
 

@@ -10,10 +10,11 @@ import { renderFindingsText } from "../harness/findings/text.ts";
 import { httpGet, timedHttpGet } from "../harness/probes/http.ts";
 import { checkSteadyState, describeSteadyState } from "../harness/stack/steady-state.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
+import type { Stack } from "../harness/stack/stack.ts";
 import { until } from "../harness/waits/wait.ts";
 
-/** The public web port and SSH, as a VPS guide opens them. */
-const OPENED = ["22/tcp", "3000/tcp"];
+/** SSH and the public web port (the frontend's: the runbook's 3000, or where the checkout publishes it), as a VPS guide opens them. */
+const opened = (stack: Stack) => ["22/tcp", `${stack.deployment.frontend.port}/tcp`];
 
 const answers = (exposure: ExposureReport, port: number) =>
   exposure.answers.find((answer) => answer.port === port)?.answered ?? false;
@@ -30,15 +31,15 @@ describe("host firewall", () => {
     const backendPort = chaos.stack.deployment.profile.backend.port;
     const before = await auditExposure(chaos.stack);
     chaos.results["seen from outside before"] = describeAnswers(before.answers);
-    await chaos.inject(ufwAsOnAVps(OPENED));
+    await chaos.inject(ufwAsOnAVps(opened(chaos.stack)));
     // A user's request through nginx, asked now: what it gets (below) takes nginx's own timeout.
-    const userRequest = timedHttpGet(chaos.stack.host.url(3000, chaos.named("/api/health")));
+    const userRequest = timedHttpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));
     // Awaited below; a failed check before that must not leave its outcome unhandled.
     userRequest.catch(() => undefined);
 
     const after = await auditExposure(chaos.stack);
     chaos.results["seen from outside with UFW on"] = describeAnswers(after.answers);
-    expect(answers(after, 3000), "the web port UFW allows").toBe(true);
+    expect(answers(after, chaos.stack.deployment.frontend.port), "the web port UFW allows").toBe(true);
     expect(answers(after, backendPort), "the backend, a host process, is behind UFW").toBe(false);
     // Docker's own chains forward published ports before UFW's INPUT rules see them (moby#22054). A
     // checkout that publishes nothing beyond the frontend to outsiders has nothing UFW misses.
@@ -67,8 +68,8 @@ describe("host firewall", () => {
       for (const subnet of await stackSubnets(chaos.stack))
         fixes.push(await ufwAllowFrom(chaos.stack.host, subnet));
       chaos.results["fix"] = fixes.join("; ");
-      await until("GET :3000/api/health to answer 200 again", async () => {
-        const response = await httpGet(chaos.stack.host.url(3000, chaos.named("/api/health")));
+      await until(chaos.named("GET :3000/api/health to answer 200 again"), async () => {
+        const response = await httpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));
         return { ready: response.status === 200, detail: `${response.status}` };
       }).waitUntilReady(30_000);
     }
@@ -90,7 +91,7 @@ describe("host firewall", () => {
     chaos.results["seen from outside before"] = describeAnswers(before.answers);
     chaos.results["blockers before"] = before.findings.filter((f) => f.severity === "blocker").length;
 
-    await chaos.inject(ufwAsOnAVps(OPENED));
+    await chaos.inject(ufwAsOnAVps(opened(chaos.stack)));
     for (const subnet of await stackSubnets(chaos.stack)) await ufwAllowFrom(chaos.stack.host, subnet);
     const rules = await closeToOutsiders(chaos.stack.host, {
       address: before.address,
@@ -105,7 +106,7 @@ describe("host firewall", () => {
     chaos.results["seen from outside, closed"] = describeAnswers(closed.answers);
     const blockers = closed.findings.filter((f) => f.severity === "blocker");
     expect(blockers, `still open to outsiders:\n${renderFindingsText(blockers)}`).toEqual([]);
-    expect(answers(closed, 3000), "the web port").toBe(true);
+    expect(answers(closed, chaos.stack.deployment.frontend.port), "the web port").toBe(true);
     // Closed to outsiders only: the stack's own paths (nginx to the backend, the alerts) still work.
     const steady = await checkSteadyState(chaos.stack, { settle: true });
     expect(steady.holds, `closed to outsiders:\n${describeSteadyState(steady)}`).toBe(true);

@@ -41,7 +41,7 @@ describe("network chaos", () => {
     await chaos.inject(latency(network, "backend-postgres", 2_000));
 
     await chaos.detect([apiHealthStatus(503)]);
-    const health = await timedHttpGet(chaos.stack.host.url(3000, chaos.named("/api/health")));
+    const health = await timedHttpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));
     chaos.results["/api/health during the latency (s)"] = health.seconds;
     expect(health.status, "the backend's 2 s dependency timeout answers before nginx's 60 s").toBe(503);
     expect(health.body, "/health names the database as what is down").toMatch(/postgres|database/i);
@@ -66,7 +66,7 @@ describe("network chaos", () => {
     // would not do: uvicorn closes the idle connection after 5 s, and nginx answers 502 at once.)
     await chaos.inject(latency(network, "nginx-backend", 65_000));
 
-    const health = await timedHttpGet(chaos.stack.host.url(3000, chaos.named("/api/health")));
+    const health = await timedHttpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));
     chaos.mark("nginx answered", `${health.status} after ${health.seconds} s`);
     chaos.results["nginx answered a hung backend after (s)"] = health.seconds;
     expect(health.status, "nginx times out the upstream instead of hanging").toBe(504);
@@ -149,7 +149,7 @@ describe("network chaos", () => {
 
     const statuses = new Map<number, number>();
     for (let i = 0; i < 20; i++) {
-      const { status } = await timedHttpGet(chaos.stack.host.url(3000, chaos.named("/api/health")));
+      const { status } = await timedHttpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       await new Promise((resolve) => setTimeout(resolve, 300));
     }

@@ -153,7 +153,7 @@ describe("nginx 502", () => {
     await chaos.baseline();
     // The runbook's own command, while users keep asking for the page.
     const restart = chaos.runbook("docker compose restart frontend");
-    const seen = await whatUsersGet(chaos.stack.host.url(3000, "/"), restart);
+    const seen = await whatUsersGet(await chaos.stack.frontendUrl("/"), restart);
     const restarted = await restart;
     expect(restarted.exitCode, restarted.stderr).toBe(0);
     expect(restarted.stderr).toMatch(

@@ -67,7 +67,7 @@ describe("port 8000 conflict", () => {
     const journal = await chaos.stack.host.run(chaos.named("journalctl -u sattva-backend -n 50 --no-pager"));
     expect(journal.stdout, "uvicorn cannot bind").toMatch(/address already in use/);
     // The silent part: through nginx everything looks fine, served by the container.
-    const throughNginx = await httpGet(chaos.stack.host.url(3000, chaos.named("/api/health")));
+    const throughNginx = await httpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));
     expect(throughNginx.status, "nginx still answers, from the compose backend").toBe(200);
 
     const owners = await documentedRecovery(chaos);

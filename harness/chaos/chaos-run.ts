@@ -143,7 +143,7 @@ export class ChaosRun {
 
   /** Watches the symptoms until one shows; which one did and when is the detection. */
   detect(symptoms: readonly Symptom[], timeoutMs = 60_000): Promise<Detection> {
-    return step(`detect: ${symptoms.map((s) => s.name).join(" | ")}`, () =>
+    return step(`detect: ${symptoms.map((s) => this.named(s.name)).join(" | ")}`, () =>
       this.#detect(symptoms, timeoutMs),
     );
   }
@@ -152,18 +152,18 @@ export class ChaosRun {
     const injectedAt = this.timeline.events.find((e) => e.label === Moment.faultInjected)?.atMs ?? 0;
     let found: { symptom: string; seen: string } | undefined;
     await until(
-      `one of: ${symptoms.map((s) => s.name).join(", ")}`,
+      `one of: ${symptoms.map((s) => this.named(s.name)).join(", ")}`,
       async () => {
         // A probe that fails (a connection reset while the host reboots) saw no symptom: the wait goes
         // on, and its last words say what the probes met.
         const errors: string[] = [];
         for (const symptom of symptoms) {
           const seen = await symptom.observe(this.stack).catch((error: unknown) => {
-            errors.push(`${symptom.name}: probe error: ${(error as Error).message}`);
+            errors.push(`${this.named(symptom.name)}: probe error: ${(error as Error).message}`);
             return undefined;
           });
           if (seen !== undefined) {
-            found = { symptom: symptom.name, seen };
+            found = { symptom: this.named(symptom.name), seen };
             return { ready: true, detail: seen };
           }
         }

@@ -147,7 +147,7 @@ export class Markers {
   }
 
   async #post(id: string, payload: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-    const response = await request(this.#stack.host.url(3000, "/api/markers"), {
+    const response = await request(await this.#stack.frontendUrl("/api/markers"), {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ id, payload }),
@@ -158,7 +158,7 @@ export class Markers {
   }
 
   async #get(id: string): Promise<{ status: number; body: string }> {
-    const response = await request(this.#stack.host.url(3000, `/api/markers/${id}`), {
+    const response = await request(await this.#stack.frontendUrl(`/api/markers/${id}`), {
       headersTimeout: 10_000,
       bodyTimeout: 10_000,
     });

@@ -10,8 +10,10 @@ export function apiHealthStatus(status: number): Symptom {
     name: `GET :3000/api/health answers ${status}`,
     async observe(stack) {
       const health = stack.terms.translate("/api/health").text;
-      const response = await httpGet(stack.host.url(3000, health));
-      return response.status === status ? `GET :3000${health} -> ${response.status}` : undefined;
+      const response = await httpGet(await stack.frontendUrl(health));
+      return response.status === status
+        ? `GET :${stack.deployment.frontend.port}${health} -> ${response.status}`
+        : undefined;
     },
   };
 }

@@ -84,6 +84,13 @@ describe("CheckoutTerms", () => {
     expect(translate("cat /etc/health /srv/health/x", healthz)).toBe("cat /etc/health /srv/health/x");
   });
 
+  it("names the frontend's port where the checkout publishes it elsewhere (Grafana's :3001 stays)", () => {
+    const on80 = new CheckoutTerms(renamed, { frontendPort: 80 });
+    expect(translate("GET :3000/api/health -> 502", on80)).toBe("GET :80/api/health -> 502");
+    expect(translate("GET :3001/api/health", on80)).toBe("GET :3001/api/health");
+    expect(translate("GET :3000/api/health -> 502")).toBe("GET :3000/api/health -> 502");
+  });
+
   it("renames the backend's port after a colon only", () => {
     expect(translate("curl http://localhost:8000/health")).toBe("curl http://localhost:8080/health");
     expect(translate("lsof -i :8000")).toBe("lsof -i :8080");

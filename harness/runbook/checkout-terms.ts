@@ -1,4 +1,5 @@
 import { escapeRegExp } from "../format.ts";
+import { RUNBOOK_FRONTEND_PORT } from "../stack/frontend-port.ts";
 import {
   composeServiceFor,
   RUNBOOK_PROFILE,
@@ -8,7 +9,7 @@ import {
 } from "../profile/profile.ts";
 
 /**
- * The runbook's names (units, containers, compose services, the backend's port, the install root)
+ * The runbook's names (units, containers, compose services, the backend's and the frontend's ports, the install root)
  * against a checkout's own. A runbook command typed during an incident is typed with the deployment's
  * real names: this is how the harness types it on a checkout that renamed things, and says so.
  */
@@ -20,7 +21,7 @@ export class CheckoutTerms {
   readonly #composeFiles: string;
 
   constructor(profile: Profile, here: CheckoutPlaces = {}) {
-    this.#renames = renamesOf(profile, here.venvs ?? {}, here.containerNames ?? new Map());
+    this.#renames = renamesOf(profile, here);
     this.#pattern =
       this.#renames.length === 0
         ? undefined
@@ -73,6 +74,8 @@ export interface CheckoutPlaces {
   readonly venvs?: { readonly backend?: string; readonly streamer?: string };
   /** The container names the compose files fix (`container_name:`), by compose service. */
   readonly containerNames?: ReadonlyMap<string, string>;
+  /** The host port users reach the frontend on, where it is not the runbook's 3000. */
+  readonly frontendPort?: number;
 }
 
 interface Rename {
@@ -87,11 +90,8 @@ const asName = (name: string) => `(?<![\\w/-])${escapeRegExp(name)}(?![\\w/-])`;
 /** A unit file's whole name, also at the end of a path (`/etc/systemd/system/sattva-backend.service`). */
 const asFileName = (name: string) => `(?<![\\w-])${escapeRegExp(name)}(?![\\w-])`;
 
-function renamesOf(
-  profile: Profile,
-  venvs: NonNullable<CheckoutPlaces["venvs"]>,
-  containerNames: ReadonlyMap<string, string>,
-): Rename[] {
+function renamesOf(profile: Profile, here: CheckoutPlaces): Rename[] {
+  const { venvs = {}, containerNames = new Map<string, string>(), frontendPort } = here;
   const runbook = RUNBOOK_PROFILE;
   const pairs: [string, string, string][] = [];
   const add = (from: string, to: string, pattern = asName(from)) => {
@@ -123,6 +123,9 @@ function renamesOf(
   // The backend's port wherever the runbook writes it after a colon: `localhost:8000`, `lsof -i :8000`.
   const port = `:${runbook.backend.port}`;
   add(port, `:${profile.backend.port}`, `${escapeRegExp(port)}(?!\\d)`);
+  // The frontend's, as users reach it: `GET :3000/api/health`.
+  const frontend = `:${RUNBOOK_FRONTEND_PORT}`;
+  add(frontend, `:${frontendPort ?? RUNBOOK_FRONTEND_PORT}`, `${escapeRegExp(frontend)}(?!\\d)`);
   // Longest first: at one position, a container name wins over the unit name it starts with.
   return pairs.sort(([a], [b]) => b.length - a.length).map(([from, to, pattern]) => ({ from, to, pattern }));
 }

@@ -3,6 +3,7 @@ import type { CheckoutReading } from "../audit/read-checkout.ts";
 import { venvOf } from "../audit/checks/venvs.ts";
 import { alertRules, watchesUp, type AlertRule } from "../audit/checks/monitoring.ts";
 import { composeEnvFiles } from "../audit/read-checkout.ts";
+import { frontendPublishOf, type FrontendPublish } from "./frontend-port.ts";
 import { envValuesToRedact, parseEnvFile } from "../parse/env-file.ts";
 import { runbook } from "../runbook/runbook.ts";
 import { commandWords } from "../parse/unit-file.ts";
@@ -81,6 +82,8 @@ export class Deployment {
   readonly composeDependsOn: ReadonlyMap<string, readonly string[]>;
   /** The compose services whose files fix their container's name (`container_name:`), by service. */
   readonly containerNames: ReadonlyMap<string, string>;
+  /** Where users reach the frontend on the host (the runbook's :3000, or the port this checkout publishes). */
+  readonly frontend: FrontendPublish;
   /** The values the checkout's own env files set: redacted wherever the harness writes what it saw. */
   readonly secrets: readonly { readonly name: string; readonly value: string }[];
 
@@ -107,6 +110,7 @@ export class Deployment {
     this.profile = profile;
     this.envFiles = envFiles;
     this.composeImages = composeImages;
+    this.frontend = frontendPublishOf(reading.composeYaml, composeServiceFor(profile, "frontend"));
     this.containerNames = new Map(
       reading.composeYaml.flatMap((yaml) =>
         Object.entries(looseObject(looseObject(yaml.data)["services"])).flatMap(([name, raw]) => {

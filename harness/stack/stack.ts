@@ -17,6 +17,7 @@ import type { HostProvisioning } from "../targets/target.ts";
 import { until } from "../waits/wait.ts";
 import type { ComposeBuild, Deployment, Venv } from "./deployment.ts";
 import { copyDeployed, notDeployed, type StackDir } from "./stack-layout.ts";
+import { RUNBOOK_FRONTEND_PORT } from "./frontend-port.ts";
 
 const PROVISION_SCRIPT = fileURLToPath(new URL("../../vagrant/provision.sh", import.meta.url));
 const TEST_DOUBLES = fileURLToPath(new URL("../../fixtures/test-doubles", import.meta.url));
@@ -223,7 +224,19 @@ export class Stack {
       composeFileArgs: this.composeFileArgs,
       venvs: { backend: onHost(this.deployment.backendVenv), streamer: onHost(this.deployment.streamerVenv) },
       containerNames: this.deployment.containerNames,
+      frontendPort: this.deployment.frontend.port,
     });
+  }
+
+  /**
+   * A URL of the frontend as users reach it (`frontendUrl("/api/health")`), on the port this checkout
+   * publishes it on. Every host forwards the runbook's :3000 from outside; another port, or one
+   * published on the host's loopback only, is reached on the host's loopback through a relay.
+   */
+  async frontendUrl(path = "/"): Promise<string> {
+    const { port, loopbackOnly } = this.deployment.frontend;
+    if (port === RUNBOOK_FRONTEND_PORT && !loopbackOnly) return this.host.url(port, path);
+    return `http://127.0.0.1:${await this.host.loopbackPort(port)}${path.startsWith("/") ? path : `/${path}`}`;
   }
 
   /** Runs a command in the stack's directory on the host, as the runbook's commands are run. */

@@ -228,14 +228,15 @@ const backendReachableFromDocker = check(
     }),
 );
 
-const frontendServesSpa = check("frontend :3000 serves the SPA (with its client-side routes)", (stack) =>
-  runs(stack, "frontend", "the checkout deploys no frontend", () => spaServed(stack)),
+const frontendServesSpa = check(
+  (stack) => `frontend :${stack.deployment.frontend.port} serves the SPA (with its client-side routes)`,
+  (stack) => runs(stack, "frontend", "the checkout deploys no frontend", () => spaServed(stack)),
 );
 
 async function spaServed(stack: Stack): Promise<Observation> {
   const [root, deepRoute] = await Promise.all([
-    httpGet(stack.host.url(3000, "/")),
-    httpGet(stack.host.url(3000, "/some/client/route")),
+    httpGet(await stack.frontendUrl("/")),
+    httpGet(await stack.frontendUrl("/some/client/route")),
   ]);
   if (root.status !== 200 || !root.contentType.includes("text/html")) {
     return { ok: false, detail: `GET / -> ${root.status} ${root.contentType}` };
@@ -258,10 +259,10 @@ const nginxProxiesApi = check(
 async function apiProxied(stack: Stack): Promise<Observation> {
   const answers = await Promise.all(
     stack.deployment.profile.backend.health.map(async (health) => {
-      const response = await httpGet(stack.host.url(3000, `/api${health}`));
+      const response = await httpGet(await stack.frontendUrl(`/api${health}`));
       return {
         ok: response.status === 200,
-        detail: `GET :3000/api${health} -> ${response.status} ${response.body.slice(0, 200)}`,
+        detail: `GET :${stack.deployment.frontend.port}/api${health} -> ${response.status} ${response.body.slice(0, 200)}`,
       };
     }),
   );

@@ -4,6 +4,7 @@ import { runbookContradictions } from "../runbook/contradictions.ts";
 import { runbook, RunbookSections, type Citation } from "../runbook/runbook.ts";
 import { STACK_ROOT } from "./stack-layout.ts";
 import type { Stack } from "./stack.ts";
+import type { RunbookService } from "../profile/profile.ts";
 
 /**
  * The running host against the documented architecture: what the static audit (`sattva-chaos audit`)
@@ -121,9 +122,14 @@ const unitsNotEnabled: Detector = async (stack) => {
   return findings;
 };
 
-const undocumentedPublicPorts: Detector = async (stack) =>
-  (await composeContainers(stack)).flatMap((c) =>
+const undocumentedPublicPorts: Detector = async (stack) => {
+  const service = (role: RunbookService) => stack.deployment.service(role);
+  const dataStores = new Set([service("db"), service("redis")]);
+  return (await composeContainers(stack)).flatMap((c) =>
     (c.Publishers ?? [])
+      // The frontend is the public entry: the port it is published on is the static audit's finding
+      // (compose.public-ports), and the exposure audit probes it.
+      .filter(() => c.Service !== service("frontend"))
       .filter(
         (p) =>
           p.PublishedPort > 0 &&
@@ -133,15 +139,12 @@ const undocumentedPublicPorts: Detector = async (stack) =>
       // The compose backend on the backend's port is reported as the port-8000 conflict.
       .filter(
         (p) =>
-          !(
-            c.Service === stack.deployment.service("backend") &&
-            p.PublishedPort === stack.deployment.profile.backend.port
-          ),
+          !(c.Service === service("backend") && p.PublishedPort === stack.deployment.profile.backend.port),
       )
       .map((p) =>
         onHost(
           "public-port",
-          c.Service === "db" || c.Service === "redis" ? "blocker" : "warning",
+          dataStores.has(c.Service) ? "blocker" : "warning",
           "drift",
           `${c.Service}:${p.PublishedPort}`,
           rb().cite(RunbookSections.diagram, "localhost (Redis :6379)"),
@@ -150,6 +153,7 @@ const undocumentedPublicPorts: Detector = async (stack) =>
         ),
       ),
   );
+};
 
 /** The backend unit orders itself after units that do not exist on the host: DB and Redis run in Docker. */
 const backendOrderingIsVoid: Detector = async (stack) => {

@@ -1,0 +1,70 @@
+import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
+import type { YamlFile } from "../parse/yaml-file.ts";
+
+/** The host port the runbook's users reach the frontend on (`| Frontend (Nginx) | Docker | 3000 |`). */
+export const RUNBOOK_FRONTEND_PORT = 3000;
+
+/** nginx's own port in its container (the runbook's `listen 80;`): the one users are sent to. */
+const NGINX_PORT = 80;
+
+/** Where users reach the frontend on the host: the port compose publishes it on. */
+export interface FrontendPublish {
+  readonly port: number;
+  /** Published on the host's loopback only (`127.0.0.1:3000:80`, behind a proxy on the host). */
+  readonly loopbackOnly: boolean;
+}
+
+interface PortEntry {
+  readonly target: number;
+  readonly published: number;
+  readonly hostIp: string;
+}
+
+/** `${VAR:-3000}` or `${VAR-3000}` as its default (a test host sets no such variable); else as written. */
+function withDefaults(text: string): string {
+  return text.replace(/\$\{\w+:?-([^}]*)\}/g, "$1");
+}
+
+/** One `ports:` entry, short (`[HOST_IP:]PUBLISHED:TARGET[/PROTOCOL]`) or long syntax; undefined when it publishes no fixed port. */
+function portEntry(raw: unknown): PortEntry | undefined {
+  let target: string;
+  let published: string;
+  let hostIp: string;
+  if (typeof raw === "object" && raw !== null) {
+    const entry = looseObject(raw);
+    target = withDefaults(looseText(entry["target"]));
+    published = withDefaults(looseText(entry["published"]));
+    hostIp = withDefaults(looseText(entry["host_ip"]));
+  } else {
+    const parts = withDefaults(looseText(raw))
+      .replace(/\/\w+$/, "")
+      .split(":");
+    target = parts.pop() ?? "";
+    published = parts.pop() ?? "";
+    hostIp = parts.join(":").replace(/^\[|\]$/g, "");
+  }
+  if (!/^\d+$/.test(target) || !/^\d+$/.test(published)) return undefined;
+  return { target: Number(target), published: Number(published), hostIp };
+}
+
+/**
+ * Where users reach the frontend (compose service `service`) on the host, from the compose files as
+ * compose merges them (each file's `ports:` adds to the ones before): the port nginx's 80 is published
+ * on, else the first published port. The runbook's 3000 when the service publishes none (or there is
+ * no frontend): what the runbook's users would try.
+ */
+export function frontendPublishOf(
+  composeYaml: readonly YamlFile[],
+  service: string | undefined,
+): FrontendPublish {
+  const entries =
+    service === undefined
+      ? []
+      : composeYaml.flatMap((yaml) => {
+          const definition = looseObject(looseObject(looseObject(yaml.data)["services"])[service]);
+          return looseList(definition["ports"]).flatMap((raw) => portEntry(raw) ?? []);
+        });
+  const chosen = entries.find((entry) => entry.target === NGINX_PORT) ?? entries[0];
+  if (chosen === undefined) return { port: RUNBOOK_FRONTEND_PORT, loopbackOnly: false };
+  return { port: chosen.published, loopbackOnly: /^(127\.|::1$|localhost$)/.test(chosen.hostIp) };
+}
