@@ -59,9 +59,10 @@ export interface Host extends AsyncDisposable {
   url(port: number, path?: string): string;
   /**
    * A loopback port of this machine that reaches `port` on the host's own loopback, for services the
-   * runbook binds to 127.0.0.1 there (PostgreSQL, Redis); what `ssh -L` gives.
+   * runbook binds to 127.0.0.1 there (PostgreSQL, Redis); what `ssh -L` gives. With `address`, the
+   * port at that address as the host connects to it (a container's, on a network of the host's engine).
    */
-  loopbackPort(port: number): Promise<number>;
+  loopbackPort(port: number, address?: string): Promise<number>;
   /**
    * Where the target can snapshot a kept host (a VM): `save` keeps the current state, the stack
    * provisioned and started, as the baseline the next run on that host is reset to.

@@ -9,11 +9,14 @@ import { createServer, type Server, type Socket } from "node:net";
  * after the server had closed. Killed (a signal from `ssh` or a local test), it ends both as well;
  * `docker exec` signals nothing, and the client's side ends instead.
  */
-function relayScript(port: number): string {
+function relayScript(address: string, port: number): string {
+  // It is written into a script: an address, nothing else.
+  if (!/^[\d.]+$|^[\da-fA-F:]+$/.test(address))
+    throw new Error(`not an IP address to relay to: "${address}"`);
   return [
     // Job control puts each direction in a process group of its own, killed whole at exit.
     "set -m",
-    `exec 3<>/dev/tcp/127.0.0.1/${port} || exit 1`,
+    `exec 3<>/dev/tcp/${address}/${port} || exit 1`,
     // The traps come first: a direction that ends at once (a server that closes on connect) signals
     // the shell before it waits. Each direction tells the shell it ended: `wait -n` misses a job
     // that ended before it was called, and the relay then waited on the other direction for ever.
@@ -35,28 +38,29 @@ function relayScript(port: number): string {
  */
 export class LoopbackRelays {
   readonly #commandLine: (script: string) => string[];
-  readonly #servers = new Map<number, Promise<Server>>();
+  readonly #servers = new Map<string, Promise<Server>>();
   readonly #sockets = new Set<Socket>();
 
   constructor(commandLine: (script: string) => string[]) {
     this.#commandLine = commandLine;
   }
 
-  /** The local port that reaches `port` on the host's loopback. */
-  async port(port: number): Promise<number> {
-    let server = this.#servers.get(port);
+  /** The local port that reaches `port` on the host's loopback, or at `address` as the host connects to it. */
+  async port(port: number, address = "127.0.0.1"): Promise<number> {
+    const key = `${address}:${port}`;
+    let server = this.#servers.get(key);
     if (server === undefined) {
-      server = this.#listen(port);
-      this.#servers.set(port, server);
+      server = this.#listen(address, port);
+      this.#servers.set(key, server);
     }
-    const address = (await server).address();
-    return typeof address === "object" && address !== null ? address.port : 0;
+    const listening = (await server).address();
+    return typeof listening === "object" && listening !== null ? listening.port : 0;
   }
 
-  #listen(port: number): Promise<Server> {
+  #listen(address: string, port: number): Promise<Server> {
     const server = createServer((socket) => {
       this.#sockets.add(socket);
-      const [file = "", ...args] = this.#commandLine(relayScript(port));
+      const [file = "", ...args] = this.#commandLine(relayScript(address, port));
       const relay = spawn(file, args, { stdio: ["pipe", "pipe", "ignore"] });
       socket.pipe(relay.stdin);
       relay.stdout.pipe(socket);

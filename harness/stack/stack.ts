@@ -18,6 +18,8 @@ import { until } from "../waits/wait.ts";
 import type { ComposeBuild, Deployment, Venv } from "./deployment.ts";
 import { copyDeployed, notDeployed, type StackDir } from "./stack-layout.ts";
 import { RUNBOOK_FRONTEND_PORT } from "./frontend-port.ts";
+import type { RunbookService } from "../profile/profile.ts";
+import { STACK_PORTS } from "../stack-ports.ts";
 
 const PROVISION_SCRIPT = fileURLToPath(new URL("../../vagrant/provision.sh", import.meta.url));
 const TEST_DOUBLES = fileURLToPath(new URL("../../fixtures/test-doubles", import.meta.url));
@@ -309,11 +311,54 @@ export class Stack {
    * nothing on the host reaches it and a probe there says so.
    */
   async publishedPort(service: string, containerPort: number): Promise<number> {
+    return (await this.#publication(service, containerPort))?.port ?? containerPort;
+  }
+
+  /** Where compose publishes a service's container port on the host, or undefined when it does not. */
+  async #publication(
+    service: string,
+    containerPort: number,
+  ): Promise<{ readonly port: number; readonly hostIp: string } | undefined> {
     const { ports } = await this.#composeService(service);
-    const published = looseList(ports)
-      .map((entry) => looseObject(entry))
-      .find((entry) => Number(entry["target"]) === containerPort)?.["published"];
-    return published === undefined ? containerPort : Number(published);
+    const entry = looseList(ports)
+      .map((raw) => looseObject(raw))
+      .find((raw) => Number(raw["target"]) === containerPort && raw["published"] !== undefined);
+    return entry === undefined
+      ? undefined
+      : { port: Number(entry["published"]), hostIp: looseText(entry["host_ip"]) };
+  }
+
+  /**
+   * A URL of a compose service's HTTP port (Prometheus' 9090, Alertmanager's 9093) as the host itself
+   * reaches it: where compose publishes it, on every interface as the runbook does or on the host's
+   * loopback only (`127.0.0.1:9090:9090`, as the exposure audit advises), else at the container's own
+   * address, for a service the checkout keeps on its compose network.
+   */
+  async serviceUrl(role: RunbookService, containerPort: number, path = "/"): Promise<string> {
+    const service = this.deployment.service(role) ?? role;
+    const published = await this.#publication(service, containerPort);
+    const everywhere = published !== undefined && ["", "0.0.0.0", "::"].includes(published.hostIp);
+    // The ports every host forwards from outside, as the runbook publishes them.
+    if (everywhere && STACK_PORTS.includes(published.port)) return this.host.url(published.port, path);
+    const local =
+      published === undefined
+        ? await this.host.loopbackPort(containerPort, await this.#containerAddress(service))
+        : await this.host.loopbackPort(published.port, everywhere ? undefined : published.hostIp);
+    return `http://127.0.0.1:${local}${path.startsWith("/") ? path : `/${path}`}`;
+  }
+
+  /** A running service container's address on its (first) compose network. */
+  async #containerAddress(service: string): Promise<string> {
+    const inspected = await this.host.run(
+      `docker inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' ${this.containerOf(service)}`,
+      { check: false },
+    );
+    const [address] = inspected.stdout.trim().split(/\s+/);
+    if (inspected.exitCode !== 0 || address === undefined || address === "")
+      throw new Error(
+        `${service} publishes no port and has no address on its network: ${inspected.stderr.trim() || "not running"}`,
+      );
+    return address;
   }
 
   /** A compose service as `docker compose config` resolves it (read once per stack). */

@@ -307,7 +307,7 @@ const prometheusTargetsUp = check(
   "Prometheus scrapes every target (backend and streamer on the host)",
   (stack) =>
     runs(stack, "prometheus", "the checkout deploys no Prometheus", async () => {
-      const { json } = await httpGetJson(stack.host.url(9090, "/api/v1/targets"));
+      const { json } = await httpGetJson(await stack.serviceUrl("prometheus", 9090, "/api/v1/targets"));
       const targets = (json as PrometheusTargets).data.activeTargets;
       const jobs = new Set(targets.map((t) => t.labels.job));
       const { backend, streamer } = stack.deployment.profile.prometheus.jobs;
@@ -337,7 +337,7 @@ const prometheusTargetsUp = check(
 
 const alertmanagerHealthy = check("Alertmanager is healthy", (stack) =>
   runs(stack, "alertmanager", "the checkout deploys no Alertmanager", async () => {
-    const response = await httpGet(stack.host.url(9093, "/-/healthy"));
+    const response = await httpGet(await stack.serviceUrl("alertmanager", 9093, "/-/healthy"));
     return { ok: response.status === 200, detail: `GET :9093/-/healthy -> ${response.status}` };
   }),
 );
@@ -345,7 +345,7 @@ const alertmanagerHealthy = check("Alertmanager is healthy", (stack) =>
 /** Alertmanager's running configuration routes alerts to a receiver that has somewhere to send them. */
 const alertmanagerRoutes = check("Alertmanager routes alerts to a receiver that reaches someone", (stack) =>
   runs(stack, "alertmanager", "the checkout deploys no Alertmanager", async () => {
-    const { json } = await httpGetJson(stack.host.url(9093, "/api/v2/status"));
+    const { json } = await httpGetJson(await stack.serviceUrl("alertmanager", 9093, "/api/v2/status"));
     const config = new YamlFile(
       "alertmanager",
       looseText(looseObject(looseObject(json)["config"])["original"]),
@@ -370,7 +370,7 @@ const grafanaHealthy = check("Grafana is healthy", (stack) =>
   needs(stack.deployment.service("grafana"), "the checkout deploys no Grafana", async (grafana) => {
     const skipped = stack.skipped.find((s) => s.service === grafana);
     if (skipped !== undefined) return { skipped: skipped.reason };
-    const response = await httpGet(stack.host.url(3001, "/api/health"));
+    const response = await httpGet(await stack.serviceUrl("grafana", 3000, "/api/health"));
     return { ok: response.status === 200, detail: `GET :3001/api/health -> ${response.status}` };
   }),
 );
@@ -414,7 +414,11 @@ async function streamerLiveness(stack: Stack): Promise<Observation> {
   switch (liveness.kind) {
     case "metric": {
       const { json } = await httpGetJson(
-        stack.host.url(9090, `/api/v1/query?query=${encodeURIComponent(liveness.query)}`),
+        await stack.serviceUrl(
+          "prometheus",
+          9090,
+          `/api/v1/query?query=${encodeURIComponent(liveness.query)}`,
+        ),
       );
       const result = (json as { data?: { result?: { value: [number, string] }[] } }).data?.result ?? [];
       const values = result.map((r) => Number(r.value[1]));

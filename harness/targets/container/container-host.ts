@@ -38,8 +38,8 @@ export class ContainerHost implements Host {
   }
 
   /** Published ports reach the host's external interface; loopback-only services need a relay. */
-  loopbackPort(port: number): Promise<number> {
-    return this.#relays.port(port);
+  loopbackPort(port: number, address?: string): Promise<number> {
+    return this.#relays.port(port, address);
   }
 
   commandLine(script: string): string[] {

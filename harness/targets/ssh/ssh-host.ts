@@ -91,8 +91,9 @@ export class SshHost implements Host {
   }
 
   /** The connection's forward of the port (to the host's loopback, as `ssh -L` does), else a relay through it. */
-  async loopbackPort(port: number): Promise<number> {
-    return this.connection.localPort(port) ?? (await this.#relays.port(port));
+  async loopbackPort(port: number, address?: string): Promise<number> {
+    const forwarded = address === undefined ? this.connection.localPort(port) : undefined;
+    return forwarded ?? (await this.#relays.port(port, address));
   }
 
   async reboot(): Promise<void> {
