@@ -1,6 +1,6 @@
 // A healthy checkout that names and lays out everything its own way (harness/testing/renamed-stack.ts):
-// units, containers, compose file and services, the install root, the backend's port, nginx's upstream,
-// scrape targets and jobs, alerts. `init`
+// units, containers, compose file and services, the install root, the backend's and the web port,
+// nginx's upstream, scrape targets and jobs, alerts, monitoring kept off the public interfaces. `init`
 // reads its names, and every scenario that needs no capability the profile lacks passes on it: the
 // runbook's commands are typed with this checkout's names and say so, the assertions follow them.
 import path from "node:path";
@@ -14,9 +14,10 @@ import { sattvaChaos } from "../testing/cli.ts";
 import { writeRenamedStack } from "../testing/renamed-stack.ts";
 import { removeStackTemplate } from "../testing/stack-templates.ts";
 
-/** Every file but firewall, which names nothing of the checkout's beyond the backend's port. */
+/** Every scenario file. */
 const SCENARIOS = [
   "smoke",
+  "firewall",
   "nginx-502",
   "port-8000-conflict",
   "db-not-ready",

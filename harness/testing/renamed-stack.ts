@@ -6,8 +6,9 @@ import { BUNDLED_STACK } from "../stack/stack-layout.ts";
  * The bundled stack as another team would have it, healthy but named and laid out its own way: units
  * sattva-api, sattva-bot and ytdlp-refresh in deploy/systemd/, the install root /srv/sattva, the
  * backend on 8080 with its health at /healthz, the compose file as deploy/compose.yaml with services
- * postgres, cache and web, nginx reaching the backend through an `upstream` block, Prometheus through
- * host.docker.internal, scrape jobs api and bot with their own alert names, PostgreSQL's credentials
+ * postgres, cache and web (published on ${WEB_PORT:-8081}), nginx reaching the backend through an
+ * `upstream` block, Prometheus through host.docker.internal and published on loopback only,
+ * Alertmanager not published, scrape jobs api and bot with their own alert names, PostgreSQL's credentials
  * and Redis' password in deploy/.env (only its example is in the checkout), and no profile.
  * Everything the runbook does still works here, by these names: a scenario that fails on it is tied to
  * the runbook's names or layout, not testing the deployment.
@@ -112,6 +113,10 @@ export async function writeRenamedStack(dir: string): Promise<string> {
     ],
     [/- db\n(\s+)- redis\n/, "- postgres\n$1- cache\n"],
     [/"8000:8000"/, '"8080:8080"'],
+    // The web port from a variable, Prometheus on loopback only, Alertmanager on its network only.
+    [/"3000:80"/, '"${WEB_PORT:-8081}:80"'],
+    [/"9090:9090"/, '"127.0.0.1:9090:9090"'],
+    [/^( {2}alertmanager:\n {4}image: .*\n) {4}ports:\n {6}- "9093:9093"\n/m, "$1"],
   ]);
   await edit("backend/Dockerfile", [[/"--port", "8000"/, '"--port", "8080"']]);
   await edit("backend/src/main.py", [[/@route\("GET", "\/health"\)/, '@route("GET", "/healthz")']]);
