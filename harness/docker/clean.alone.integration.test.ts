@@ -1,5 +1,5 @@
 // `clean` removes what runs killed before their teardown left: every host whose run is dead, on this
-// machine. Alone: beside other files, it also took the host a SIGKILLed harness left to the dead-man
+// machine or (by its lease) in another PID namespace sharing the engine. Alone: beside other files, it also took the host a SIGKILLed harness left to the dead-man
 // switch test, which was still watching the switch heal it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -10,13 +10,23 @@ import { ExitCode } from "../errors.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { CLI_BIN, PLAIN_OUTPUT, sattvaChaos } from "../testing/cli.ts";
 import { hostResources } from "../testing/host-resources.ts";
+import { docker } from "./docker-cli.ts";
+import { isOwnerElsewhere, Label, OWNER_LEASE } from "./labels.ts";
 
 const HOLD_HOST = fileURLToPath(new URL("../testing/hold-host.ts", import.meta.url));
 const holders: ChildProcess[] = [];
 
-/** Starts a harness process that boots a host and holds it; resolves with the host's name. */
-async function holdHost(): Promise<{ child: ChildProcess; host: string }> {
-  const child = spawn(process.execPath, [HOLD_HOST], { stdio: ["ignore", "pipe", "inherit"] });
+/**
+ * Starts a harness process that boots a host and holds it (in a PID namespace of its own with
+ * `elsewhere`: as another machine's harness sharing the engine); resolves with the host's name.
+ */
+async function holdHost(elsewhere = false): Promise<{ child: ChildProcess; host: string }> {
+  // --kill-child: the holder goes with unshare, even when unshare is SIGKILLed.
+  const child = elsewhere
+    ? spawn("unshare", ["--pid", "--fork", "--mount-proc", "--kill-child", process.execPath, HOLD_HOST], {
+        stdio: ["ignore", "pipe", "inherit"],
+      })
+    : spawn(process.execPath, [HOLD_HOST], { stdio: ["ignore", "pipe", "inherit"] });
   holders.push(child);
   for await (const line of createInterface({ input: child.stdout })) return { child, host: line.trim() };
   throw new Error(`hold-host exited (${String(child.exitCode)}) before booting a host`);
@@ -83,4 +93,27 @@ it("a SIGTERM to `sattva-chaos run` (CI's timeout) stops its scenario processes,
       "the scenario process disposed of its host before the run exited",
     ).toEqual([]);
   });
+});
+
+it("a run in another PID namespace holds its host by a lease it renews: `clean` spares it, and takes it once the lease lapses", async () => {
+  const foreign = await holdHost(true);
+  const owner = (
+    await docker(["inspect", "--format", `{{index .Config.Labels "${Label.owner}"}}`, foreign.host])
+  ).stdout.trim();
+  expect(isOwnerElsewhere(owner), `owner ${owner} is of another PID namespace`).toBe(true);
+  const lease = await docker(["exec", foreign.host, "stat", "-c", "%Y", OWNER_LEASE.file]);
+  expect(lease.exitCode).toBe(0);
+
+  const spared = await sattvaChaos(["clean"]);
+  expect(spared.exitCode, spared.stderr).toBe(ExitCode.passed);
+  expect(await resourcesOf(foreign.host), "its lease is fresh").toHaveLength(3);
+
+  foreign.child.kill("SIGKILL");
+  await once(foreign.child, "exit");
+  // As if its last renewal were 10 minutes ago (past OWNER_LEASE.expiresMs): nobody renews it now.
+  await docker(["exec", foreign.host, "touch", "-d", "10 minutes ago", OWNER_LEASE.file]);
+  const taken = await sattvaChaos(["clean"]);
+  expect(taken.exitCode, taken.stderr).toBe(ExitCode.passed);
+  expect(taken.stderr).toContain(foreign.host);
+  expect(await resourcesOf(foreign.host)).toEqual([]);
 });

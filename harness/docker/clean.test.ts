@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { isLeftOver, type Resource } from "./clean.ts";
-import { currentOwner, FOREIGN_OWNER_LEASE_MS, Label } from "./labels.ts";
+import { currentOwner, Label, OWNER_LEASE } from "./labels.ts";
 
 const managed = (labels: Record<string, string>): Resource => ({
   name: "r",
@@ -36,18 +36,25 @@ it("removes what dead runs left, spares live and kept hosts unless --all, and te
   ]);
 });
 
-it("an owner in another PID namespace or boot cannot be seen from here: its resources hold a lease", () => {
+it("an owner in another PID namespace or boot cannot be seen from here: its host's lease says whether it lives", () => {
   const foreignOwner = "1:12345:4026531836.0badb007";
+  const old = new Date(Date.now() - OWNER_LEASE.unreadableMs - 60_000);
+  const renewed = { ...managed({ [Label.owner]: foreignOwner }), createdAt: old, leaseAgeMs: 20_000 };
+  const lapsed = { ...renewed, leaseAgeMs: OWNER_LEASE.expiresMs + 1 };
+  // No lease to read (the host's network before its container runs, or after it went): by age.
   const young = { ...managed({ [Label.owner]: foreignOwner }), createdAt: new Date() };
-  const old = {
-    ...managed({ [Label.owner]: foreignOwner }),
-    createdAt: new Date(Date.now() - FOREIGN_OWNER_LEASE_MS - 60_000),
-  };
+  const stale = { ...managed({ [Label.owner]: foreignOwner }), createdAt: old };
   const ageUnknown = managed({ [Label.owner]: foreignOwner });
-  expect([young, old, ageUnknown].map((r) => isLeftOver(r, {}))).toEqual([false, true, false]);
-  // Our own pid 1 in our own namespace is judged by /proc, not by the lease.
+  expect([renewed, lapsed, young, stale, ageUnknown].map((r) => isLeftOver(r, {}))).toEqual([
+    false,
+    true,
+    false,
+    true,
+    false,
+  ]);
+  // Our own pid 1 in our own namespace is judged by /proc, not by a lease.
   const [pid, start] = currentOwner().split(":");
   const world = currentOwner().split(":")[2];
   expect(isLeftOver(managed({ [Label.owner]: `${pid}:${start}:${world}` }), {})).toBe(false);
-  expect(isLeftOver(managed({ [Label.owner]: `${pid}:1:${world}` }), {})).toBe(true);
+  expect(isLeftOver({ ...managed({ [Label.owner]: `${pid}:1:${world}` }), leaseAgeMs: 0 }, {})).toBe(true);
 });

@@ -1,5 +1,14 @@
 import { docker } from "./docker-cli.ts";
-import { BASELINE_IMAGE, baselineVolume, isOwnerAlive, Label, TEMPLATE_IMAGE } from "./labels.ts";
+import {
+  BASELINE_IMAGE,
+  baselineVolume,
+  isOwnerAlive,
+  isOwnerElsewhere,
+  Label,
+  OWNER_LEASE,
+  TEMPLATE_IMAGE,
+  type Age,
+} from "./labels.ts";
 
 export interface CleanOptions {
   /** Also remove resources of live runs and hosts kept with `up`/`--keep`. */
@@ -20,11 +29,11 @@ export type CleanReport = Readonly<Record<"containers" | "networks" | "volumes" 
 
 type Kind = "container" | "network" | "volume";
 
-export interface Resource {
+export interface Resource extends Age {
   readonly name: string;
   readonly labels: Record<string, string>;
-  /** When the engine made it (an owner this machine cannot see holds it for a lease from then). */
-  readonly createdAt?: Date;
+  /** A container that is running (one that holds its owner's lease). */
+  readonly running?: boolean;
 }
 
 async function listManaged(kind: Kind): Promise<Resource[]> {
@@ -47,6 +56,7 @@ async function listManaged(kind: Kind): Promise<Resource[]> {
         Name?: string;
         Labels?: Record<string, string>;
         Config?: { Labels?: Record<string, string> };
+        State?: { Running?: boolean };
         /** Containers and networks. */
         Created?: string;
         /** Volumes. */
@@ -56,6 +66,7 @@ async function listManaged(kind: Kind): Promise<Resource[]> {
       return {
         name: (raw.Name ?? "").replace(/^\//, ""),
         labels: raw.Config?.Labels ?? raw.Labels ?? {},
+        ...(raw.State?.Running === undefined ? {} : { running: raw.State.Running }),
         ...(created === undefined ? {} : { createdAt: new Date(created) }),
       };
     });
@@ -67,9 +78,33 @@ export function isLeftOver(resource: Resource, options: CleanOptions): boolean {
   if (options.host !== undefined) return resource.labels[Label.host] === options.host;
   if (options.kept === true) return resource.labels[Label.keep] === "true";
   if (options.all === true) return true;
-  return (
-    resource.labels[Label.keep] !== "true" && !isOwnerAlive(resource.labels[Label.owner], resource.createdAt)
+  return resource.labels[Label.keep] !== "true" && !isOwnerAlive(resource.labels[Label.owner], resource);
+}
+
+/**
+ * How long ago each running host container of an owner elsewhere had its lease renewed (OWNER_LEASE),
+ * by host, measured by the host's own clock; a host with no lease file has no entry.
+ */
+async function leaseAges(containers: readonly Resource[]): Promise<Map<string, number>> {
+  const ages = new Map<string, number>();
+  const leased = containers.filter(
+    (c) =>
+      c.running === true &&
+      isOwnerElsewhere(c.labels[Label.owner] ?? "") &&
+      c.labels[Label.host] !== undefined,
   );
+  await Promise.all(
+    leased.map(async (container) => {
+      const read = await docker(
+        ["exec", container.name, "sh", "-c", `echo $(( $(date +%s) - $(stat -c %Y ${OWNER_LEASE.file}) ))`],
+        { check: false, timeoutMs: 15_000 },
+      );
+      const seconds = read.stdout.trim();
+      if (read.exitCode === 0 && /^-?\d+$/.test(seconds))
+        ages.set(container.labels[Label.host] ?? "", Math.max(0, Number(seconds)) * 1000);
+    }),
+  );
+  return ages;
 }
 
 /**
@@ -78,8 +113,21 @@ export function isLeftOver(resource: Resource, options: CleanOptions): boolean {
  * templates' with `templates`.
  */
 export async function clean(options: CleanOptions = {}): Promise<CleanReport> {
+  const listed = {
+    container: await listManaged("container"),
+    network: await listManaged("network"),
+    volume: await listManaged("volume"),
+  };
+  // A host's network and volume go with its container: all three are judged by the host's lease.
+  const leases = await leaseAges(listed.container);
   const removed = async (kind: Kind): Promise<string[]> => {
-    const names = (await listManaged(kind)).filter((r) => isLeftOver(r, options)).map((r) => r.name);
+    const names = listed[kind]
+      .map((r) => {
+        const leaseAgeMs = leases.get(r.labels[Label.host] ?? "");
+        return leaseAgeMs === undefined ? r : { ...r, leaseAgeMs };
+      })
+      .filter((r) => isLeftOver(r, options))
+      .map((r) => r.name);
     if (names.length > 0) {
       const remove = kind === "container" ? ["rm", "-f", "-v"] : ["rm"];
       await docker([kind, ...remove, ...names], { check: false, timeoutMs: 120_000 });

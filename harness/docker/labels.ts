@@ -81,21 +81,44 @@ export function currentOwner(): string {
 }
 
 /**
- * How long a resource of an owner this machine cannot see (another PID namespace or boot) is taken
- * to be in use: longer than any run (CI's hard limit is 90 minutes), so only a leftover outlives it.
+ * The lease a run holds on each host container it made, for owners this machine cannot see (another
+ * PID namespace or boot, sharing the engine): the run touches `file` in the host every `renewMs`, and
+ * a host whose lease is older than `expiresMs` has lost its owner. A resource with no lease to read (a
+ * host's network and volume before its container runs, after it is gone) is its owner's while younger
+ * than `unreadableMs`: a host is made in seconds, and then holds its lease.
  */
-export const FOREIGN_OWNER_LEASE_MS = 6 * 60 * 60_000;
+export const OWNER_LEASE = {
+  file: "/run/sattva-chaos.lease",
+  renewMs: 30_000,
+  expiresMs: 5 * 60_000,
+  unreadableMs: 15 * 60_000,
+} as const;
+
+/** Whether an owner label value names a process of another PID namespace or boot: not in this /proc. */
+export function isOwnerElsewhere(owner: string): boolean {
+  const world = owner.split(":")[2];
+  return world !== undefined && world !== pidWorld();
+}
+
+/** What `clean` can tell of a resource's age and of its host's lease. */
+export interface Age {
+  readonly createdAt?: Date;
+  /** How long ago the owner last renewed its host's lease, where the host runs and holds one. */
+  readonly leaseAgeMs?: number;
+}
 
 /**
  * Whether the process named by an owner label value may still be running. One of this PID namespace
- * and boot is checked in /proc; one of elsewhere cannot be, so it holds a lease: alive while the
- * resource is younger than FOREIGN_OWNER_LEASE_MS (or of unknown age).
+ * and boot is checked in /proc; one of elsewhere cannot be, so it is judged by its host's lease
+ * (OWNER_LEASE), or by the resource's age where there is none to read (or of unknown age: alive).
  */
-export function isOwnerAlive(owner: string | undefined, createdAt?: Date): boolean {
+export function isOwnerAlive(owner: string | undefined, age: Age = {}): boolean {
   if (owner === undefined) return false;
-  const [pid, startTime, world] = owner.split(":");
-  if (world !== undefined && world !== pidWorld())
-    return createdAt === undefined || Date.now() - createdAt.getTime() < FOREIGN_OWNER_LEASE_MS;
+  const [pid, startTime] = owner.split(":");
+  if (isOwnerElsewhere(owner)) {
+    if (age.leaseAgeMs !== undefined) return age.leaseAgeMs < OWNER_LEASE.expiresMs;
+    return age.createdAt === undefined || Date.now() - age.createdAt.getTime() < OWNER_LEASE.unreadableMs;
+  }
   const pidNumber = Number(pid);
   if (!Number.isInteger(pidNumber) || pidNumber <= 0) return false;
   return processStartTime(pidNumber) === startTime;

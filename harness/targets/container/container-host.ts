@@ -5,6 +5,7 @@ import { once, type FaultPermission, type Host, type OutsideView, type RunOption
 import { LoopbackRelays } from "../../host/loopback-relay.ts";
 import { runLocal } from "../../host/local-command.ts";
 import { docker } from "../../docker/docker-cli.ts";
+import { OWNER_LEASE } from "../../docker/labels.ts";
 import { hostReady } from "../../waits/host-waits.ts";
 
 /** How long a boot (or reboot) may take to reach `running` with the inner engine up. */
@@ -27,11 +28,20 @@ export class ContainerHost implements Host {
   readonly #container: HostContainer;
   readonly #dispose: () => Promise<void>;
   readonly #relays = new LoopbackRelays((script) => this.commandLine(script));
+  readonly #leasing: NodeJS.Timeout;
 
   constructor(name: string, container: HostContainer, dispose: () => Promise<void>) {
     this.name = name;
     this.#container = container;
+    // The owner's lease, for a harness in another PID namespace sharing this engine (OWNER_LEASE).
+    const renew = () => {
+      this.run(`touch ${OWNER_LEASE.file}`, { check: false, timeoutMs: 15_000 }).catch(() => undefined);
+    };
+    renew();
+    this.#leasing = setInterval(renew, OWNER_LEASE.renewMs);
+    this.#leasing.unref();
     this.#dispose = once(async () => {
+      clearInterval(this.#leasing);
       await this.#relays.close();
       await dispose();
     });
