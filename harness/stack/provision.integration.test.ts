@@ -8,6 +8,7 @@ import { provisionedFingerprint } from "../testing/host-fingerprint.ts";
 import { ContainerTarget } from "../targets/container/container-target.ts";
 import { BUNDLED_STACK, openStackDir } from "./stack-layout.ts";
 import { Stack } from "./stack.ts";
+import { cannotRunHere } from "./steady-state.ts";
 
 const hosts: Host[] = [];
 afterAll(async () => {
@@ -109,5 +110,33 @@ test("a compose service the checkout builds (an SPA built with npm) is built fro
     const [unbuilt] = await stack.unbuiltServices();
     expect(unbuilt?.service).toBe("frontend");
     expect(unbuilt?.reason).toMatch(/^skipped: its build from frontend failed offline/);
+  });
+});
+
+test("a venv pip cannot build on this host is reported with pip's words, and its unit as unable to run here; the rest is provisioned", async () => {
+  await withTempDir("provision-unbuilt", async (dir) => {
+    const copy = path.join(dir, "stack");
+    await cp(BUNDLED_STACK, copy, { recursive: true });
+    // A pin no index has (as an old release with no wheel for this host's Python, and no compiler, fails).
+    const requirements = path.join(copy, "streamer", "requirements.txt");
+    await writeFile(
+      requirements,
+      `${await readFile(requirements, "utf8")}sattva-chaos-no-such-package==0.0.1\n`,
+    );
+    const { host, images } = await bareHost();
+    const stack = new Stack(host, await openStackDir(copy), images);
+
+    const report = await stack.provision();
+    expect(report.skipped, report.output).toEqual([
+      expect.stringMatching(
+        /^venv streamer\/venv: pip install -r streamer\/requirements.txt failed on Python 3\.\d+.*: .*No matching distribution found for sattva-chaos-no-such-package==0\.0\.1/,
+      ),
+    ]);
+    expect(report.changes).toContain("venv backend/venv: installed backend/requirements.txt");
+    expect(report.changes).toContain("unit sattva-streamer.service");
+    expect(await cannotRunHere(stack, "streamer")).toMatch(
+      /^sattva-streamer\.service cannot run here: pip could not build its venv \/opt\/sattva-streamer\/streamer\/venv from streamer\/requirements\.txt on this host's Python 3\.\d+.* \(.*sattva-chaos-no-such-package/,
+    );
+    expect(await cannotRunHere(stack, "backend")).toBeUndefined();
   });
 });

@@ -31,6 +31,9 @@ const HOST_BUILD_LIST = "/var/tmp/sattva-builds.list";
 const HOST_TEST_DOUBLES = "/var/tmp/sattva-test-doubles";
 const HOST_ENV_FILES = `${HOST_SOURCE}.env-files`;
 
+/** The file provisioning (vagrant/provision.sh, UNBUILT) leaves in a venv pip could not build, with pip's last error lines. */
+export const UNBUILT_VENV_MARKER = ".sattva-chaos-unbuilt";
+
 /** The compose profile provisioning (vagrant/provision.sh) puts services with no image behind. */
 export const UNAVAILABLE_PROFILE = "unavailable-offline";
 
@@ -40,6 +43,8 @@ export type DbGate = "readiness" | "sleep-10";
 export interface ProvisionReport {
   /** Every "changed:" line of the provisioning script; empty when the host was already provisioned. */
   readonly changes: string[];
+  /** Every "skipped:" line: what provisioning could not do on this host (a venv pip could not build). */
+  readonly skipped: string[];
   readonly output: string;
   readonly durationMs: number;
 }
@@ -418,11 +423,17 @@ export class Stack {
     const result = await this.host.run(`${inputs.env} bash ${HOST_SCRIPT} ${HOST_SOURCE}`, {
       timeoutMs: 20 * 60_000,
     });
-    const changes = result.stdout
-      .split("\n")
-      .filter((line) => line.startsWith("changed: "))
-      .map((line) => line.slice("changed: ".length));
-    return { changes, output: result.stdout, durationMs: Math.round(performance.now() - started) };
+    const said = (prefix: string) =>
+      result.stdout
+        .split("\n")
+        .filter((line) => line.startsWith(prefix))
+        .map((line) => line.slice(prefix.length));
+    return {
+      changes: said("changed: "),
+      skipped: said("skipped: "),
+      output: result.stdout,
+      durationMs: Math.round(performance.now() - started),
+    };
   }
 
   /**

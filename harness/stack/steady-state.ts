@@ -1,3 +1,4 @@
+import path from "node:path";
 import { postgresReady } from "../probes/postgres.ts";
 import type { Redis } from "ioredis";
 import { withRedis } from "../probes/redis.ts";
@@ -8,7 +9,7 @@ import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
 import { YamlFile } from "../parse/yaml-file.ts";
 import { until } from "../waits/wait.ts";
 import type { RunbookService } from "../profile/profile.ts";
-import type { Stack } from "./stack.ts";
+import { UNBUILT_VENV_MARKER, type Stack } from "./stack.ts";
 
 /**
  * What one look at a part of the deployment saw. A `final` failure cannot change by waiting (a unit
@@ -108,15 +109,41 @@ export function describeUnitRun(show: string, nowSeconds: number): Observation {
 const SYSTEMD_LINE = /^(Started|Starting|Stopped|Stopping|Scheduled restart job) |\.service: /;
 
 /**
- * Why a unit cannot run on this host: it needs Telegram (its venv requires a Telegram client) and the
- * host is one the harness made, which has no Telegram account (its credentials are test values) and
- * reaches no Telegram server. Said only once the unit has failed (restarted, or failed for good), with
- * the last line it logged, so a unit that needs Telegram and runs anyway is judged like any other.
+ * Why a unit cannot run on a host the harness made, where one of its needs cannot be met: its venv,
+ * which pip could not build from the checkout's requirements on the host's Python (no wheel for it, no
+ * compiler), or Telegram (telegramNotHere). On a staging host every unit is judged as it runs.
  */
 export async function cannotRunHere(stack: Stack, role: "backend" | "streamer"): Promise<string | undefined> {
+  if (stack.host.provenance !== "made" || !stack.deployment.unitsPresent.has(role)) return undefined;
+  return (await venvNotBuilt(stack, role)) ?? (await telegramNotHere(stack, role));
+}
+
+/** The unit's venv as provisioning left it when pip failed (UNBUILT_VENV_MARKER): pip's own last words. */
+export async function venvNotBuilt(stack: Stack, role: "backend" | "streamer"): Promise<string | undefined> {
+  const venv = role === "backend" ? stack.deployment.backendVenv : stack.deployment.streamerVenv;
+  if (venv === undefined) return undefined;
+  const dir = path.posix.join(stack.root, venv.dir);
+  const marker = await stack.host.run(`cat ${dir}/${UNBUILT_VENV_MARKER} && python3 --version`, {
+    check: false,
+  });
+  if (marker.exitCode !== 0) return undefined;
+  const lines = marker.stdout.trim().split("\n");
+  const python = lines.pop() ?? "python3";
+  return (
+    `${stack.deployment.unit(role)} cannot run here: pip could not build its venv ${dir} from ` +
+    `${venv.requirements ?? "its requirements"} on this host's ${python} (${lines.join(" / ").slice(0, 400)})`
+  );
+}
+
+/**
+ * A unit that needs Telegram (its venv requires a Telegram client) on a host that has no Telegram
+ * account (its credentials are test values) and reaches no Telegram server. Said only once the unit
+ * has failed (restarted, or failed for good), with the last line it logged, so a unit that needs
+ * Telegram and runs anyway is judged like any other.
+ */
+async function telegramNotHere(stack: Stack, role: "backend" | "streamer"): Promise<string | undefined> {
   const client = stack.deployment.telegramClients.get(role);
-  if (client === undefined || stack.host.provenance !== "made" || !stack.deployment.unitsPresent.has(role))
-    return undefined;
+  if (client === undefined) return undefined;
   const unit = stack.deployment.unit(role);
   const [show, journal] = await Promise.all([
     stack.host.run(`systemctl show ${unit} -p ActiveState -p SubState -p NRestarts`, { check: false }),

@@ -3,6 +3,7 @@ import { listenersOn } from "../probes/ports.ts";
 import { runbookContradictions } from "../runbook/contradictions.ts";
 import { runbook, RunbookSections, type Citation } from "../runbook/runbook.ts";
 import { STACK_ROOT } from "./stack-layout.ts";
+import { venvNotBuilt } from "./steady-state.ts";
 import type { Stack } from "./stack.ts";
 import type { RunbookService } from "../profile/profile.ts";
 
@@ -221,7 +222,43 @@ const composeDefinesBackend: Detector = async (stack) => {
     : [];
 };
 
+/**
+ * A unit whose venv pip could not build here from the checkout's requirements: a pin no index has fails
+ * in production too; one with no wheel for this host's Python may install there. Either way the
+ * harness cannot run the unit, and says so in the run's findings as well as in each skipped check.
+ */
+const venvsNotBuilt: Detector = async (stack) => {
+  const units = {
+    backend: rb().cite(
+      RunbookSections.backendUnit,
+      "ExecStart=/opt/sattva-streamer/backend/venv/bin/python -m uvicorn src.main:app --host 0.0.0.0 --port 8000",
+    ),
+    streamer: rb().cite(
+      RunbookSections.streamerUnit,
+      "ExecStart=/opt/sattva-streamer/streamer/venv/bin/python main.py",
+    ),
+  };
+  const found: Finding[] = [];
+  for (const role of ["backend", "streamer"] as const) {
+    const why = await venvNotBuilt(stack, role);
+    if (why === undefined) continue;
+    found.push(
+      onHost(
+        "venv-not-built",
+        "warning",
+        "drift",
+        stack.deployment.unit(role),
+        units[role],
+        why,
+        "the unit cannot run on this host: its checks are skipped and the tests that act on it are inconclusive; a pin no index has breaks production's next install too, one this Python has no wheel for needs the harness on a host with production's Python (ssh://)",
+      ),
+    );
+  }
+  return found;
+};
+
 const DETECTORS: readonly Detector[] = [
+  venvsNotBuilt,
   backendInDocker,
   port8000HeldByDocker,
   unitsNotEnabled,

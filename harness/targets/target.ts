@@ -49,7 +49,11 @@ export interface HostProvisioning {
    * from a template holds them back at its first boot, as a freshly provisioned host has not started them.
    */
   readonly heldUnits: readonly string[];
-  provision(host: Host): Promise<{ readonly changes: readonly string[]; readonly durationMs: number }>;
+  provision(host: Host): Promise<{
+    readonly changes: readonly string[];
+    readonly skipped: readonly string[];
+    readonly durationMs: number;
+  }>;
 }
 
 /** Provisions a host the target made, with its progress line. */
@@ -66,6 +70,7 @@ export async function provisionHost(
       ? "nothing to change"
       : `${report.changes.length} change(s): ${report.changes.join("; ")}`;
   progress(`host ${host.name}: provisioned in ${(report.durationMs / 1000).toFixed(1)}s (${changes})`);
+  for (const skipped of report.skipped) progress(`host ${host.name}: not provisioned here: ${skipped}`);
 }
 
 /** Where hosts come from. Each target hands out hosts that are booted, ready and disposable. */
