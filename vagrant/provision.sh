@@ -144,21 +144,22 @@ build_venv() {
     return
   fi
   python3 -m venv "$venv"
-  rm -f "$venv/$UNBUILT"
+  rm -f "$venv/$UNBUILT" "$venv/$UNBUILT.log"
   local said
   if ! said=$("$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/$requirements" 2>&1); then
     # A checkout's pins this host's Python cannot install (no wheel, no compiler) are a finding, not a
     # broken harness: the rest of the stack is still tested, and the unit on this venv is reported as
     # unable to run here with pip's own words (its last error lines, kept in the venv).
-    printf '%s\n' "$said" | grep -E -i 'error|failed' | tail -n 3 | cut -c1-300 > "$venv/$UNBUILT"
-    [ -s "$venv/$UNBUILT" ] || printf '%s\n' "$said" | tail -n 3 | cut -c1-300 > "$venv/$UNBUILT"
-    echo "skipped: venv ${pair%%:*}: pip install -r $requirements failed on $(python3 --version): $(tail -n 1 "$venv/$UNBUILT")"
+    printf '%s\n' "$said" > "$venv/$UNBUILT.log"
+    grep -E -i 'error|failed' "$venv/$UNBUILT.log" | tail -n 3 | cut -c1-300 > "$venv/$UNBUILT"
+    [ -s "$venv/$UNBUILT" ] || tail -n 3 "$venv/$UNBUILT.log" | cut -c1-300 > "$venv/$UNBUILT"
     return 0
   fi
   [ -z "$said" ] || printf '%s\n' "$said"
   echo "$want" > "$venv/.requirements.sha256"
   changed "venv ${pair%%:*}: installed $requirements"
 }
+unbuilt() { [ -f "$root/${1%%:*}/$UNBUILT" ]; }
 venv_logs=$(mktemp -d)
 venv_jobs=()
 index=0
@@ -172,6 +173,27 @@ for job in "${venv_jobs[@]}"; do wait "$job" || venv_failed=1; done
 for ((i = 1; i <= index; i++)); do cat "$venv_logs/$i"; done
 rm -rf "$venv_logs"
 [ $venv_failed = 0 ] || { echo "provision: building a venv failed (its pip output is above)" >&2; exit 1; }
+# A package built from source (no wheel for this Python) needs what a VPS has once someone built one
+# there: a compiler, Python's and libpq's headers. Installed only then, and each such venv tried again.
+if ! command -v gcc >/dev/null; then
+  retry=()
+  for pair in $venvs; do
+    if unbuilt "$pair" && grep -q -i -E 'gcc|Python\.h|pg_config|error: command|building wheel|subprocess-exited-with-error' "$root/${pair%%:*}/$UNBUILT.log"; then
+      retry+=("$pair")
+    fi
+  done
+  if [ ${#retry[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      build-essential python3-dev libpq-dev libffi-dev libssl-dev pkg-config >/dev/null
+    changed "packages: build tools (a compiler, Python's and libpq's headers) for ${retry[*]%%:*}"
+    for pair in "${retry[@]}"; do build_venv "$pair"; done
+  fi
+fi
+for pair in $venvs; do
+  unbuilt "$pair" || continue
+  echo "skipped: venv ${pair%%:*}: pip install -r ${pair#*:} failed on $(python3 --version): $(tail -n 1 "$root/${pair%%:*}/$UNBUILT")"
+done
 
 # 5. Units and the timer, installed as written only when they differ; the services enabled (started at
 #    boot), but not started here: the start order is the runbook's business.

@@ -113,7 +113,7 @@ test("a compose service the checkout builds (an SPA built with npm) is built fro
   });
 });
 
-test("a venv pip cannot build on this host is reported with pip's words, and its unit as unable to run here; the rest is provisioned", async () => {
+test("a venv that needs a compiler gets the build tools; one pip cannot build is reported with pip's words, and its unit as unable to run here", async () => {
   await withTempDir("provision-unbuilt", async (dir) => {
     const copy = path.join(dir, "stack");
     await cp(BUNDLED_STACK, copy, { recursive: true });
@@ -123,6 +123,9 @@ test("a venv pip cannot build on this host is reported with pip's words, and its
       requirements,
       `${await readFile(requirements, "utf8")}sattva-chaos-no-such-package==0.0.1\n`,
     );
+    // A package with no wheel at all (psycopg2 is built from source): a compiler and libpq's headers.
+    const backend = path.join(copy, "backend", "requirements.txt");
+    await writeFile(backend, `${await readFile(backend, "utf8")}psycopg2==2.9.10\n`);
     const { host, images } = await bareHost();
     const stack = new Stack(host, await openStackDir(copy), images);
 
@@ -133,6 +136,9 @@ test("a venv pip cannot build on this host is reported with pip's words, and its
       ),
     ]);
     expect(report.changes).toContain("venv backend/venv: installed backend/requirements.txt");
+    expect(report.changes).toContain(
+      "packages: build tools (a compiler, Python's and libpq's headers) for backend/venv",
+    );
     expect(report.changes).toContain("unit sattva-streamer.service");
     expect(await cannotRunHere(stack, "streamer")).toMatch(
       /^sattva-streamer\.service cannot run here: pip could not build its venv \/opt\/sattva-streamer\/streamer\/venv from streamer\/requirements\.txt on this host's Python 3\.\d+.* \(.*sattva-chaos-no-such-package/,
