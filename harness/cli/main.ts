@@ -484,6 +484,7 @@ async function run(args: string[]): Promise<number> {
     scenarioRun = await runScenarios(plan.scenarios, plan.grep, env, {
       startedAt: runStarted,
       quiet: values.json,
+      blockers: blockers.length,
     });
   } finally {
     unregister();
@@ -494,8 +495,7 @@ async function run(args: string[]): Promise<number> {
     log(
       `the checkout ${stack.dir} has ${blockers.length} blocker(s):\n${blockers.map((b) => `  ${describeBlocker(b)}`).join("\n")}`,
     );
-  const status =
-    blockers.length > 0 && scenarioRun.exitCode === ExitCode.passed ? ExitCode.failed : scenarioRun.exitCode;
+  const status = scenarioRun.exitCode;
   const blocking = [...failingTests(scenarioRun.tests), ...blockers.map(describeBlocker)];
   await publishResults(
     "run",

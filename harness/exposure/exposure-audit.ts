@@ -66,16 +66,30 @@ async function publishedPorts(stack: Stack): Promise<Map<number, string>> {
 }
 
 /**
+ * The ports users reach the frontend on: the ones Docker publishes for it, or, for a frontend on the
+ * host's own network (nothing published), the one its nginx listens on.
+ */
+function frontendPorts(stack: Stack, published: ReadonlyMap<number, string>): number[] {
+  const ports = [...published].filter(([, service]) => service === "frontend").map(([port]) => port);
+  const { port, loopbackOnly } = stack.deployment.frontend;
+  return ports.length > 0 || loopbackOnly ? ports : [port];
+}
+
+/**
  * The stack seen from outside its host: every port the stack and the harness may open, and every port
  * listening there, probed from another machine's network (Host.outside), each answer judged.
  */
 export async function auditExposure(stack: Stack): Promise<ExposureReport> {
   const outside = await stack.host.outside();
   const listening = await listeningPorts(stack.host);
+  const published = await publishedPorts(stack);
+  const frontend = frontendPorts(stack, published);
+  const onHost = frontend.find((port) => !published.has(port));
   const context: ExposureContext = {
     backendPort: stack.deployment.profile.backend.port,
-    published: await publishedPorts(stack),
+    published,
     listening,
+    ...(onHost === undefined ? {} : { frontendOnHost: onHost }),
   };
   const answers = await outside.probe(portsToProbe([...listening.keys()], context));
   return {
@@ -85,9 +99,7 @@ export async function auditExposure(stack: Stack): Promise<ExposureReport> {
     answers,
     findings: exposureFindings(answers, context, outside.from),
     published: context.published,
-    frontendPorts: [...context.published]
-      .filter(([, service]) => service === "frontend")
-      .map(([port]) => port),
+    frontendPorts: frontend,
   };
 }
 

@@ -23,6 +23,8 @@ export interface ExposureContext {
   readonly published: ReadonlyMap<number, string>;
   /** The host's listening ports, by who holds each. */
   readonly listening: ReadonlyMap<number, string>;
+  /** Where a frontend on the host's own network listens (it publishes nothing). */
+  readonly frontendOnHost?: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export function roleOf(port: number, context: ExposureContext): PortRole | undef
   const service = context.published.get(port);
   if (service === "frontend") return { kind: "frontend" };
   if (service !== undefined) return { kind: "service", service };
+  if (port === context.frontendOnHost) return { kind: "frontend" };
   if (port === TOXIPROXY_API_PORT) return { kind: "harness", what: "toxiproxy's API (chaos mode)" };
   const link = Object.values(linksFor(context.backendPort)).find((l) => l.listen.endsWith(`:${port}`));
   if (link !== undefined) return { kind: "harness", what: `toxiproxy's proxy for ${link.description}` };

@@ -49,7 +49,7 @@ describe("the run's verdicts", () => {
     expect(page).toContain("<title>sattva-chaos run: 1 passed, 1 failed, 1 inconclusive</title>");
     const header = textOf(page.slice(page.indexOf("<header>"), page.indexOf("</header>")));
     expect(header).toBe(
-      "sattva-chaos run target container · started 2026-11-26 09:00 UTC · exit code 1 (a scenario failed) · run run-3 1 passed 1 failed 1 inconclusive",
+      "sattva-chaos run target container · started 2026-11-26 09:00 UTC · exit code 1 (a scenario failed, or a blocker was found) · run run-3 1 passed 1 failed 1 inconclusive",
     );
   });
 

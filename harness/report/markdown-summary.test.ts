@@ -10,7 +10,7 @@ it("tabulates the tests with their status, times and the cause of what did not p
   expect(lines.slice(0, 8)).toEqual([
     "### sattva-chaos run: 1 passed, 1 failed, 1 inconclusive",
     "",
-    "Target container, started 2026-11-26 09:00 UTC, exit code 1 (a scenario failed).",
+    "Target container, started 2026-11-26 09:00 UTC, exit code 1 (a scenario failed, or a blocker was found).",
     "",
     "| scenario | test | status | time to detect (s) | time to recover (s) | cause |",
     "| --- | --- | --- | --- | --- | --- |",

@@ -111,7 +111,7 @@ export function formatTime(iso: string): string {
 
 const EXIT_MEANINGS: Readonly<Record<number, string>> = {
   [ExitCode.passed]: "all passed",
-  [ExitCode.failed]: "a scenario failed",
+  [ExitCode.failed]: "a scenario failed, or a blocker was found",
   [ExitCode.inconclusive]: "inconclusive",
   [ExitCode.usageOrEnvironment]: "usage or environment error",
 };

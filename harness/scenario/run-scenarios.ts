@@ -1,3 +1,4 @@
+import { ExitCode } from "../errors.ts";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -91,6 +92,8 @@ export async function runScenarios(
     readonly startedAt?: number;
     /** vitest's own output to stderr: stdout is kept for a JSON document (`--json`). */
     readonly quiet?: boolean;
+    /** The checkout's blockers (the static audit's): a run whose tests all passed fails on them. */
+    readonly blockers?: number;
   } = {},
 ): Promise<ScenarioRun> {
   const started = options.startedAt ?? Date.now();
@@ -125,7 +128,9 @@ export async function runScenarios(
   const vitestReport = await readVitestReport(reports);
   const journals = await readJournals(path.join(reports, "journals"), started);
   const tests = vitestReport === undefined ? [] : testResults(vitestReport, ROOT, journals);
-  const exitCode = runExitCode(result.exitCode ?? 1, tests);
+  const tested = runExitCode(result.exitCode ?? 1, tests);
+  // Decided before the report is written: it says the exit code the run ends with.
+  const exitCode = (options.blockers ?? 0) > 0 && tested === ExitCode.passed ? ExitCode.failed : tested;
   const written = await reportRun({
     reportDir: reports,
     sinceMs: started,

@@ -4,6 +4,7 @@ import { venvOf } from "../audit/checks/venvs.ts";
 import { alertRules, watchesUp, type AlertRule } from "../audit/checks/monitoring.ts";
 import { composeEnvFiles } from "../audit/read-checkout.ts";
 import { frontendPublishOf, type FrontendPublish } from "./frontend-port.ts";
+import { findDirectives, parseNginxConf } from "../parse/nginx-conf.ts";
 import { envValuesToRedact, parseEnvFile } from "../parse/env-file.ts";
 import { runbook } from "../runbook/runbook.ts";
 import { commandWords } from "../parse/unit-file.ts";
@@ -103,6 +104,7 @@ export class Deployment {
     secrets: Deployment["secrets"],
     alertRules: readonly AlertRule[],
     telegramClients: ReadonlyMap<"backend" | "streamer", string>,
+    nginxListens: readonly string[],
   ) {
     this.secrets = secrets;
     this.alertRules = alertRules;
@@ -110,7 +112,11 @@ export class Deployment {
     this.profile = profile;
     this.envFiles = envFiles;
     this.composeImages = composeImages;
-    this.frontend = frontendPublishOf(reading.composeYaml, composeServiceFor(profile, "frontend"));
+    this.frontend = frontendPublishOf(
+      reading.composeYaml,
+      composeServiceFor(profile, "frontend"),
+      nginxListens,
+    );
     this.containerNames = new Map(
       reading.composeYaml.flatMap((yaml) =>
         Object.entries(looseObject(looseObject(yaml.data)["services"])).flatMap(([name, raw]) => {
@@ -185,6 +191,7 @@ export class Deployment {
       secrets,
       rules,
       await telegramClientsOf(reading),
+      await nginxListensOf(reading),
     );
   }
 
@@ -443,4 +450,16 @@ export function testEnvText(example: string | undefined, needs: readonly string[
 /** A recognisable, harmless test value for a variable. */
 export function testValue(name: string): string {
   return `sattva-chaos-test-${name.toLowerCase().replaceAll("_", "-")}`;
+}
+
+/** The first argument of each `listen` in the checkout's nginx server block (none when it has no readable one). */
+async function nginxListensOf(reading: CheckoutReading): Promise<string[]> {
+  const text = (await reading.checkout.read(reading.profile.nginx.conf))?.text;
+  if (text === undefined) return [];
+  try {
+    return findDirectives(parseNginxConf(text), "listen").flatMap(({ directive }) => directive.args[0] ?? []);
+  } catch {
+    // A file nginx cannot read is the audit's finding (nginx -t); here it listens nowhere known.
+    return [];
+  }
 }

@@ -30,3 +30,20 @@ it("takes an override's ports too, and the runbook's 3000 where nothing fixed is
   expect(frontendPublishOf([compose('      - "80:80"\n')], "frontend").port).toBe(3000);
   expect(frontendPublishOf([compose('      - "80:80"\n')], undefined).port).toBe(3000);
 });
+
+it("on the host's own network, where nginx listens (its first listen), not any published port", () => {
+  const hostNetwork = new YamlFile(
+    "docker-compose.yml",
+    'services:\n  web:\n    image: nginx\n    network_mode: host\n    ports: ["3000:80"]\n',
+  );
+  expect(frontendPublishOf([hostNetwork], "web", ["[::]:8080", "8081"])).toEqual({
+    port: 8080,
+    loopbackOnly: false,
+  });
+  expect(frontendPublishOf([hostNetwork], "web", ["127.0.0.1:3000"])).toEqual({
+    port: 3000,
+    loopbackOnly: true,
+  });
+  // nginx's own default when its server block says nothing.
+  expect(frontendPublishOf([hostNetwork], "web", [])).toEqual({ port: 80, loopbackOnly: false });
+});

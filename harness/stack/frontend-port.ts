@@ -47,23 +47,35 @@ function portEntry(raw: unknown): PortEntry | undefined {
   return { target: Number(target), published: Number(published), hostIp };
 }
 
+/** nginx's first `listen` (`80`, `127.0.0.1:8080`, `[::]:80`) as a port and whether on loopback only. */
+function listenPublish(listens: readonly string[]): FrontendPublish | undefined {
+  const [first] = listens;
+  const port = first === undefined ? undefined : /(\d+)$/.exec(first)?.[1];
+  if (first === undefined || port === undefined) return undefined;
+  return { port: Number(port), loopbackOnly: /^(127\.|\[::1\]|localhost)/.test(first) };
+}
+
 /**
  * Where users reach the frontend (compose service `service`) on the host, from the compose files as
  * compose merges them (each file's `ports:` adds to the ones before): the port nginx's 80 is published
- * on, else the first published port. The runbook's 3000 when the service publishes none (or there is
- * no frontend): what the runbook's users would try.
+ * on, else the first published port; on the host's own network (`network_mode: host`), where nginx
+ * listens (`listens`: its `listen` directives' first arguments). The runbook's 3000 when there is no
+ * such port (or no frontend): what the runbook's users would try.
  */
 export function frontendPublishOf(
   composeYaml: readonly YamlFile[],
   service: string | undefined,
+  listens: readonly string[] = [],
 ): FrontendPublish {
-  const entries =
+  const definitions =
     service === undefined
       ? []
-      : composeYaml.flatMap((yaml) => {
-          const definition = looseObject(looseObject(looseObject(yaml.data)["services"])[service]);
-          return looseList(definition["ports"]).flatMap((raw) => portEntry(raw) ?? []);
-        });
+      : composeYaml.map((yaml) => looseObject(looseObject(looseObject(yaml.data)["services"])[service]));
+  if (definitions.some((definition) => definition["network_mode"] === "host"))
+    return listenPublish(listens) ?? { port: NGINX_PORT, loopbackOnly: false };
+  const entries = definitions.flatMap((definition) =>
+    looseList(definition["ports"]).flatMap((raw) => portEntry(raw) ?? []),
+  );
   const chosen = entries.find((entry) => entry.target === NGINX_PORT) ?? entries[0];
   if (chosen === undefined) return { port: RUNBOOK_FRONTEND_PORT, loopbackOnly: false };
   return { port: chosen.published, loopbackOnly: /^(127\.|::1$|localhost$)/.test(chosen.hostIp) };

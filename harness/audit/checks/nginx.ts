@@ -194,11 +194,13 @@ const proxy: AuditCheck = {
       Number(/(\d+)(?!.*\d)/.exec(directive.args[0] ?? "")?.[1]),
     );
     if (hostNetwork && listens.length > 0 && !listens.includes(FRONTEND_PORT)) {
+      // Users are sent to another port, as with a frontend published on 80: a drift, not an outage,
+      // unless the compose file still publishes ports someone will take for the way in.
       add({
-        severity: "blocker",
+        severity: published.length > 0 ? "warning" : "info",
         line: findDirectives(nginx.directives, "listen")[0]?.directive.line,
         runbook: says("listen 80;"),
-        observed: `the frontend runs on the host's network (network_mode: host), where nginx listens on ${listens.join(", ")}: compose's published ports do not apply`,
+        observed: `the frontend runs on the host's network (network_mode: host), where nginx listens on ${listens.join(", ")}${published.length > 0 ? ": compose's published ports do not apply" : ""}`,
         impact: `the runbook's frontend port :${String(FRONTEND_PORT)} answers nothing; nginx answers on the host's :${listens.join(", :")} instead`,
       });
     }
