@@ -468,7 +468,11 @@ function stackRoot(checkout: Checkout, paths: readonly string[]): string | undef
   return [...votes].sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 
-/** A route with "health" in it, in the Python code under the backend's working directory. */
+/**
+ * A route with "health" in it, in the Python code under the backend's working directory, with the
+ * prefix of the FastAPI router it is declared on (`APIRouter(prefix="/api")`, `include_router(…,
+ * prefix="/api")`): the path the backend serves.
+ */
 async function healthRoute(
   checkout: Checkout,
   backend: UnitFile,
@@ -476,14 +480,28 @@ async function healthRoute(
 ): Promise<string | undefined> {
   const workdir = toCheckout(backend.get("Service", "WorkingDirectory")?.value.replace(/^-/, "") ?? "");
   if (workdir === undefined) return undefined;
-  for (const file of checkout.files.filter((f) => f.startsWith(`${workdir}/`) && f.endsWith(".py"))) {
-    const text = (await checkout.read(file))?.text ?? "";
+  const files = checkout.files.filter((f) => f.startsWith(`${workdir}/`) && f.endsWith(".py"));
+  const texts = await Promise.all(files.map(async (file) => (await checkout.read(file))?.text ?? ""));
+  for (const text of texts) {
     // FastAPI's and Flask's `@app.get("/health")`, `@app.route(...)`, or a `@route("GET", "/health")` of its own.
     const match =
-      /@(?:\w+\.)?(?:get|api_route|route)\(\s*(?:["'][A-Z]+["']\s*,\s*)?["'](\/[^"']*health[^"']*)["']/.exec(
+      /@(?:(\w+)\.)?(?:get|api_route|route)\(\s*(?:["'][A-Z]+["']\s*,\s*)?["'](\/[^"']*health[^"']*)["']/.exec(
         text,
       );
-    if (match?.[1] !== undefined) return match[1];
+    const route = match?.[2];
+    if (route === undefined) continue;
+    const router = match?.[1];
+    if (router === undefined) return route;
+    const prefix = (pattern: RegExp, in_: readonly string[]) =>
+      in_.map((t) => pattern.exec(t)?.[1]).find((p) => p !== undefined) ?? "";
+    const own = prefix(new RegExp(`\\b${router}\\s*=\\s*APIRouter\\([^)]*prefix\\s*=\\s*["']([^"']*)["']`), [
+      text,
+    ]);
+    const included = prefix(
+      new RegExp(`include_router\\(\\s*[\\w.]*\\b${router}\\b[^)]*prefix\\s*=\\s*["']([^"']*)["']`),
+      texts,
+    );
+    return `${included}${own}${route}`.replace(/\/{2,}/g, "/");
   }
   return undefined;
 }

@@ -177,7 +177,9 @@ export const ProfileSchema = z
           .array(z.string().regex(/^\//, "expected a URL path starting with /"))
           .min(1)
           .default(["/health"])
-          .describe("the backend's health endpoint(s), as the backend serves them (nginx adds /api)"),
+          .describe(
+            "the backend's health endpoint(s), as the backend serves them (nginx adds /api, unless the path has it: /api/health)",
+          ),
       })
       .strict()
       .prefault({}),
@@ -298,4 +300,13 @@ export function overlay(base: unknown, over: unknown): unknown {
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) merged[key] = overlay(base[key], value);
   return merged;
+}
+
+/**
+ * A backend path as users ask nginx for it: the runbook's `location /api/` passes the path on as it is,
+ * so a backend serving `/api/health` (a router under /api) is reached at that path, and one serving
+ * `/health` at `/api/health` (the bundled backend serves both, as the runbook's nginx and curl need).
+ */
+export function throughNginx(backendPath: string): string {
+  return backendPath === "/api" || backendPath.startsWith("/api/") ? backendPath : `/api${backendPath}`;
 }

@@ -82,6 +82,12 @@ describe("CheckoutTerms", () => {
     );
     expect(translate("GET :3000/api/health -> 502", healthz)).toBe("GET :3000/api/healthz -> 502");
     expect(translate("cat /etc/health /srv/health/x", healthz)).toBe("cat /etc/health /srv/health/x");
+    // A backend serving its health under /api (a router there): nginx passes the path on as it is.
+    const underApi = new CheckoutTerms(parseProfile({ backend: { health: ["/api/health"] } }, "x"));
+    expect(translate("curl http://localhost:8000/health", underApi)).toBe(
+      "curl http://localhost:8000/api/health",
+    );
+    expect(translate("GET :3000/api/health -> 502", underApi)).toBe("GET :3000/api/health -> 502");
   });
 
   it("names the frontend's port where the checkout publishes it elsewhere (Grafana's :3001 stays)", () => {

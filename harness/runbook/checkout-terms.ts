@@ -2,6 +2,7 @@ import { escapeRegExp } from "../format.ts";
 import { RUNBOOK_FRONTEND_PORT } from "../stack/frontend-port.ts";
 import {
   composeServiceFor,
+  throughNginx,
   RUNBOOK_PROFILE,
   RUNBOOK_SERVICES,
   type Profile,
@@ -119,7 +120,9 @@ function renamesOf(profile: Profile, here: CheckoutPlaces): Rename[] {
   // The backend's health endpoint where the runbook asks for it: after the backend's port, or under
   // nginx's /api/ (the health check a user reaches).
   const [health = "/health"] = runbook.backend.health;
-  add(health, profile.backend.health[0] ?? health, `(?<=(?::\\d+|/api))${escapeRegExp(health)}(?![\\w/-])`);
+  const theirs = profile.backend.health[0] ?? health;
+  add(health, theirs, `(?<=:\\d+)${escapeRegExp(health)}(?![\\w/-])`);
+  add(throughNginx(health), throughNginx(theirs), `${escapeRegExp(throughNginx(health))}(?![\\w/-])`);
   // The backend's port wherever the runbook writes it after a colon: `localhost:8000`, `lsof -i :8000`.
   const port = `:${runbook.backend.port}`;
   add(port, `:${profile.backend.port}`, `${escapeRegExp(port)}(?!\\d)`);

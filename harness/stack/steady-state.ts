@@ -8,7 +8,7 @@ import { describeListeners, listenersOn } from "../probes/ports.ts";
 import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
 import { YamlFile } from "../parse/yaml-file.ts";
 import { until } from "../waits/wait.ts";
-import type { RunbookService } from "../profile/profile.ts";
+import { throughNginx, type RunbookService } from "../profile/profile.ts";
 import { UNBUILT_VENV_MARKER, type Stack } from "./stack.ts";
 
 /**
@@ -279,17 +279,17 @@ async function spaServed(stack: Stack): Promise<Observation> {
 /** Every health endpoint the profile names, through nginx as users reach it. */
 const nginxProxiesApi = check(
   (stack) =>
-    `nginx proxies ${stack.deployment.profile.backend.health.map((h) => `/api${h}`).join(", ")} to the backend: 200`,
+    `nginx proxies ${stack.deployment.profile.backend.health.map(throughNginx).join(", ")} to the backend: 200`,
   (stack) => runs(stack, "frontend", "the checkout deploys no frontend", () => apiProxied(stack)),
 );
 
 async function apiProxied(stack: Stack): Promise<Observation> {
   const answers = await Promise.all(
     stack.deployment.profile.backend.health.map(async (health) => {
-      const response = await httpGet(await stack.frontendUrl(`/api${health}`));
+      const response = await httpGet(await stack.frontendUrl(throughNginx(health)));
       return {
         ok: response.status === 200,
-        detail: `GET :${stack.deployment.frontend.port}/api${health} -> ${response.status} ${response.body.slice(0, 200)}`,
+        detail: `GET :${stack.deployment.frontend.port}${throughNginx(health)} -> ${response.status} ${response.body.slice(0, 200)}`,
       };
     }),
   );
