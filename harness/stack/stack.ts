@@ -17,7 +17,6 @@ import type { HostProvisioning } from "../targets/target.ts";
 import { until } from "../waits/wait.ts";
 import type { ComposeBuild, Deployment, Venv } from "./deployment.ts";
 import { copyDeployed, notDeployed, type StackDir } from "./stack-layout.ts";
-import { RUNBOOK_FRONTEND_PORT } from "./frontend-port.ts";
 import type { RunbookService } from "../profile/profile.ts";
 import { STACK_PORTS } from "../stack-ports.ts";
 
@@ -237,13 +236,23 @@ export class Stack {
 
   /**
    * A URL of the frontend as users reach it (`frontendUrl("/api/health")`), on the port this checkout
-   * publishes it on. Every host forwards the runbook's :3000 from outside; another port, or one
-   * published on the host's loopback only, is reached on the host's loopback through a relay.
+   * publishes it on (the runbook's :3000, or its own).
    */
-  async frontendUrl(path = "/"): Promise<string> {
+  frontendUrl(path = "/"): Promise<string> {
     const { port, loopbackOnly } = this.deployment.frontend;
-    if (port === RUNBOOK_FRONTEND_PORT && !loopbackOnly) return this.host.url(port, path);
-    return `http://127.0.0.1:${await this.host.loopbackPort(port)}${path.startsWith("/") ? path : `/${path}`}`;
+    return this.#urlOf(port, loopbackOnly ? "127.0.0.1" : "", path);
+  }
+
+  /**
+   * A URL of `port` on the host, published on `hostIp` ("" for every interface): straight to it for
+   * the runbook's ports, which every host forwards from outside; through a relay that connects as the
+   * host itself does for any other, or one published on a single address (loopback).
+   */
+  async #urlOf(port: number, hostIp: string, path: string): Promise<string> {
+    const everywhere = ["", "0.0.0.0", "::"].includes(hostIp);
+    if (everywhere && STACK_PORTS.includes(port)) return this.host.url(port, path);
+    const local = await this.host.loopbackPort(port, everywhere ? undefined : hostIp);
+    return `http://127.0.0.1:${local}${path.startsWith("/") ? path : `/${path}`}`;
   }
 
   /** Runs a command in the stack's directory on the host, as the runbook's commands are run. */
@@ -342,14 +351,8 @@ export class Stack {
   async serviceUrl(role: RunbookService, containerPort: number, path = "/"): Promise<string> {
     const service = this.deployment.service(role) ?? role;
     const published = await this.#publication(service, containerPort);
-    const everywhere = published !== undefined && ["", "0.0.0.0", "::"].includes(published.hostIp);
-    // The ports every host forwards from outside, as the runbook publishes them.
-    if (everywhere && STACK_PORTS.includes(published.port)) return this.host.url(published.port, path);
-    const local =
-      published === undefined
-        ? await this.host.loopbackPort(containerPort, await this.#containerAddress(service))
-        : await this.host.loopbackPort(published.port, everywhere ? undefined : published.hostIp);
-    return `http://127.0.0.1:${local}${path.startsWith("/") ? path : `/${path}`}`;
+    if (published !== undefined) return this.#urlOf(published.port, published.hostIp, path);
+    return this.#urlOf(containerPort, await this.#containerAddress(service), path);
   }
 
   /** A running service container's address on its (first) compose network. */
