@@ -151,7 +151,7 @@ build_venv() {
     # broken harness: the rest of the stack is still tested, and the unit on this venv is reported as
     # unable to run here with pip's own words (its last error lines, kept in the venv).
     printf '%s\n' "$said" > "$venv/$UNBUILT.log"
-    grep -E -i 'error|failed' "$venv/$UNBUILT.log" | tail -n 3 | cut -c1-300 > "$venv/$UNBUILT"
+    { grep -E -i 'error|failed' "$venv/$UNBUILT.log" || true; } | tail -n 3 | cut -c1-300 > "$venv/$UNBUILT"
     [ -s "$venv/$UNBUILT" ] || tail -n 3 "$venv/$UNBUILT.log" | cut -c1-300 > "$venv/$UNBUILT"
     return 0
   fi
@@ -182,10 +182,9 @@ if ! command -v gcc >/dev/null; then
       retry+=("$pair")
     fi
   done
-  if [ ${#retry[@]} -gt 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      build-essential python3-dev libpq-dev libffi-dev libssl-dev pkg-config >/dev/null
+  # Without a package mirror they cannot be had: the venvs stay unbuilt, and say why below.
+  if [ ${#retry[@]} -gt 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends build-essential python3-dev libpq-dev libffi-dev libssl-dev pkg-config >/dev/null; then
     changed "packages: build tools (a compiler, Python's and libpq's headers) for ${retry[*]%%:*}"
     for pair in "${retry[@]}"; do build_venv "$pair"; done
   fi
