@@ -143,8 +143,8 @@ build_venv() {
     ok "venv ${pair%%:*}"
     return
   fi
-  python3 -m venv "$venv"
-  rm -f "$venv/$UNBUILT" "$venv/$UNBUILT.log"
+  # --clear: a venv built from other requirements (a template's) keeps no package these do not name.
+  python3 -m venv --clear "$venv"
   local said
   if ! said=$("$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/$requirements" 2>&1); then
     # A checkout's pins this host's Python cannot install (no wheel, no compiler) are a finding, not a
