@@ -5,6 +5,7 @@ import { alertRules, watchesUp, type AlertRule } from "../audit/checks/monitorin
 import { composeEnvFiles } from "../audit/read-checkout.ts";
 import { frontendPublishOf, type FrontendPublish } from "./frontend-port.ts";
 import { findDirectives, parseNginxConf } from "../parse/nginx-conf.ts";
+import { bindMounts } from "../profile/init.ts";
 import { envValuesToRedact, parseEnvFile } from "../parse/env-file.ts";
 import { runbook } from "../runbook/runbook.ts";
 import { commandWords } from "../parse/unit-file.ts";
@@ -85,6 +86,8 @@ export class Deployment {
   readonly containerNames: ReadonlyMap<string, string>;
   /** Where users reach the frontend on the host (the runbook's :3000, or the port this checkout publishes). */
   readonly frontend: FrontendPublish;
+  /** The checkout folder mounted as the SPA nginx serves, and whether the checkout has it. */
+  readonly spaSource: { readonly dir: string; readonly present: boolean } | undefined;
   /** The values the checkout's own env files set: redacted wherever the harness writes what it saw. */
   readonly secrets: readonly { readonly name: string; readonly value: string }[];
 
@@ -104,7 +107,7 @@ export class Deployment {
     secrets: Deployment["secrets"],
     alertRules: readonly AlertRule[],
     telegramClients: ReadonlyMap<"backend" | "streamer", string>,
-    nginxListens: readonly string[],
+    nginx: NginxServes,
   ) {
     this.secrets = secrets;
     this.alertRules = alertRules;
@@ -112,11 +115,9 @@ export class Deployment {
     this.profile = profile;
     this.envFiles = envFiles;
     this.composeImages = composeImages;
-    this.frontend = frontendPublishOf(
-      reading.composeYaml,
-      composeServiceFor(profile, "frontend"),
-      nginxListens,
-    );
+    const frontend = composeServiceFor(profile, "frontend");
+    this.frontend = frontendPublishOf(reading.composeYaml, frontend, nginx.listens);
+    this.spaSource = spaSourceOf(reading, frontend, nginx.root);
     this.containerNames = new Map(
       reading.composeYaml.flatMap((yaml) =>
         Object.entries(looseObject(looseObject(yaml.data)["services"])).flatMap(([name, raw]) => {
@@ -191,7 +192,7 @@ export class Deployment {
       secrets,
       rules,
       await telegramClientsOf(reading),
-      await nginxListensOf(reading),
+      await nginxServesOf(reading),
     );
   }
 
@@ -452,14 +453,47 @@ export function testValue(name: string): string {
   return `sattva-chaos-test-${name.toLowerCase().replaceAll("_", "-")}`;
 }
 
-/** The first argument of each `listen` in the checkout's nginx server block (none when it has no readable one). */
-async function nginxListensOf(reading: CheckoutReading): Promise<string[]> {
+/** What the checkout's nginx server block says of where it listens and what it serves. */
+interface NginxServes {
+  /** The first argument of each `listen` (none when it has no readable one). */
+  readonly listens: readonly string[];
+  /** Its `root` (nginx's image serves /usr/share/nginx/html without one). */
+  readonly root: string;
+}
+
+async function nginxServesOf(reading: CheckoutReading): Promise<NginxServes> {
   const text = (await reading.checkout.read(reading.profile.nginx.conf))?.text;
-  if (text === undefined) return [];
+  const fallback = { listens: [], root: "/usr/share/nginx/html" };
+  if (text === undefined) return fallback;
   try {
-    return findDirectives(parseNginxConf(text), "listen").flatMap(({ directive }) => directive.args[0] ?? []);
+    const directives = parseNginxConf(text);
+    const first = (name: string) =>
+      findDirectives(directives, name).flatMap(({ directive }) => directive.args[0] ?? []);
+    return { listens: first("listen"), root: first("root")[0] ?? fallback.root };
   } catch {
-    // A file nginx cannot read is the audit's finding (nginx -t); here it listens nowhere known.
-    return [];
+    // A file nginx cannot read is the audit's finding (nginx -t); here it says nothing known.
+    return fallback;
   }
+}
+
+/**
+ * The checkout folder compose mounts where nginx serves the SPA from (`./frontend/dist`), and whether
+ * the checkout has anything in it: a build output that is not committed (built on the server) is not.
+ */
+function spaSourceOf(
+  reading: CheckoutReading,
+  service: string | undefined,
+  root: string,
+): Deployment["spaSource"] {
+  if (service === undefined) return undefined;
+  for (const yaml of reading.composeYaml) {
+    const definition = looseObject(looseObject(looseObject(yaml.data)["services"])[service]);
+    const mount = bindMounts(definition, path.dirname(yaml.file)).find((m) => m.target === root);
+    if (mount !== undefined)
+      return {
+        dir: mount.source,
+        present: reading.checkout.files.some((f) => f.startsWith(`${mount.source}/`)),
+      };
+  }
+  return undefined;
 }

@@ -16,6 +16,21 @@ const DRIFTED_STACK = fileURLToPath(new URL("../../fixtures/stacks/drifted/", im
 const copyOfStack = (dir: string) => writeBrokenStack("timer-other-hour", path.join(dir, "stack"));
 
 describe("openStackDir", () => {
+  it("knows the folder nginx serves the SPA from, and whether the checkout has it (a build output often is not committed)", async () => {
+    expect((await openStackDir(BUNDLED_STACK)).deployment.spaSource).toEqual({
+      dir: "frontend/dist",
+      present: true,
+    });
+    await withTempDir("spa-source", async (dir) => {
+      const stack = await copyOfStack(dir);
+      await rm(path.join(stack, "frontend", "dist"), { recursive: true });
+      expect((await openStackDir(stack)).deployment.spaSource).toEqual({
+        dir: "frontend/dist",
+        present: false,
+      });
+    });
+  });
+
   it("reads the bundled stack as the runbook lays it out", async () => {
     const { deployment } = await openStackDir(BUNDLED_STACK);
     expect(deployment.root).toBe("/opt/sattva-streamer");

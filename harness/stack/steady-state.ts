@@ -261,6 +261,12 @@ const frontendServesSpa = check(
 );
 
 async function spaServed(stack: Stack): Promise<Observation> {
+  const spa = stack.deployment.spaSource;
+  // A build output nobody commits (made on the server by hand or by CI): nothing to serve here, said.
+  if (spa?.present === false)
+    return {
+      skipped: `the checkout has nothing in ${spa.dir}, the folder nginx serves the SPA from (built on the server, not committed): no SPA to serve on this host`,
+    };
   const [root, deepRoute] = await Promise.all([
     httpGet(await stack.frontendUrl("/")),
     httpGet(await stack.frontendUrl("/some/client/route")),
