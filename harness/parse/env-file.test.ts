@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEnvFile } from "./env-file.ts";
+import { numericEnvValues, parseEnvFile } from "./env-file.ts";
 
 describe("parseEnvFile", () => {
   it("keeps names, lines and whether a real value is set, never the values", () => {
@@ -15,4 +15,14 @@ describe("parseEnvFile", () => {
     ]);
     expect(JSON.stringify(vars)).not.toContain("12345");
   });
+});
+
+it("reads the numbers an env file sets (ports), and nothing else", () => {
+  const text = 'WEB_PORT=8081\nexport API_PORT="8000" # the backend\nSECRET=hunter2\nEMPTY=\nMIXED=80a\n';
+  expect(numericEnvValues(text)).toEqual(
+    new Map([
+      ["WEB_PORT", "8081"],
+      ["API_PORT", "8000"],
+    ]),
+  );
 });

@@ -43,3 +43,16 @@ export function envValuesToRedact(text: string): { readonly name: string; readon
     return [{ name: match[1] ?? "", value }];
   });
 }
+
+/**
+ * The variables an env file sets to a plain number (a port, a count): the only values read for what
+ * they say, never a secret's.
+ */
+export function numericEnvValues(text: string): Map<string, string> {
+  const numbers = new Map<string, string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*["']?(\d+)["']?\s*(?:#.*)?$/.exec(raw);
+    if (match?.[1] !== undefined && match[2] !== undefined) numbers.set(match[1], match[2]);
+  }
+  return numbers;
+}

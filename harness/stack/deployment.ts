@@ -6,7 +6,7 @@ import { composeEnvFiles } from "../audit/read-checkout.ts";
 import { frontendPublishOf, type FrontendPublish } from "./frontend-port.ts";
 import { findDirectives, parseNginxConf } from "../parse/nginx-conf.ts";
 import { bindMounts } from "../profile/init.ts";
-import { envValuesToRedact, parseEnvFile } from "../parse/env-file.ts";
+import { envValuesToRedact, numericEnvValues, parseEnvFile } from "../parse/env-file.ts";
 import { runbook } from "../runbook/runbook.ts";
 import { commandWords } from "../parse/unit-file.ts";
 import { catalogueServiceOf, type Service } from "../images/catalogue.ts";
@@ -108,6 +108,7 @@ export class Deployment {
     alertRules: readonly AlertRule[],
     telegramClients: ReadonlyMap<"backend" | "streamer", string>,
     nginx: NginxServes,
+    projectEnv: ReadonlyMap<string, string>,
   ) {
     this.secrets = secrets;
     this.alertRules = alertRules;
@@ -116,7 +117,7 @@ export class Deployment {
     this.envFiles = envFiles;
     this.composeImages = composeImages;
     const frontend = composeServiceFor(profile, "frontend");
-    this.frontend = frontendPublishOf(reading.composeYaml, frontend, nginx.listens);
+    this.frontend = frontendPublishOf(reading.composeYaml, frontend, nginx.listens, projectEnv);
     this.spaSource = spaSourceOf(reading, frontend, nginx.root);
     this.containerNames = new Map(
       reading.composeYaml.flatMap((yaml) =>
@@ -193,6 +194,7 @@ export class Deployment {
       rules,
       await telegramClientsOf(reading),
       await nginxServesOf(reading),
+      await projectEnvOf(reading, envFiles),
     );
   }
 
@@ -496,4 +498,17 @@ function spaSourceOf(
       };
   }
   return undefined;
+}
+
+/**
+ * The numeric variables (ports) compose reads by itself for the project (`.env` beside its first
+ * file): the checkout's own, else the one a test host gets, made from its example.
+ */
+async function projectEnvOf(
+  reading: CheckoutReading,
+  made: readonly TestEnvFile[],
+): Promise<ReadonlyMap<string, string>> {
+  const file = path.join(path.dirname(reading.profile.compose.files[0] ?? "docker-compose.yml"), ".env");
+  const text = (await reading.checkout.read(file))?.text ?? made.find((f) => f.file === file)?.text ?? "";
+  return numericEnvValues(text);
 }

@@ -47,3 +47,12 @@ it("on the host's own network, where nginx listens (its first listen), not any p
   // nginx's own default when its server block says nothing.
   expect(frontendPublishOf([hostNetwork], "web", [])).toEqual({ port: 80, loopbackOnly: false });
 });
+
+it("reads a port variable from the compose project's .env, as compose does", () => {
+  const fromEnv = compose('      - "${WEB_PORT}:80"\n');
+  expect(frontendPublishOf([fromEnv], "web", [], new Map([["WEB_PORT", "8443"]])).port).toBe(8443);
+  expect(
+    frontendPublishOf([compose('      - "${WEB_PORT:-8088}:80"\n')], "web", [], new Map([["WEB_PORT", "81"]]))
+      .port,
+  ).toBe(81);
+});

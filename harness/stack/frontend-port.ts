@@ -20,23 +20,29 @@ interface PortEntry {
   readonly hostIp: string;
 }
 
-/** `${VAR:-3000}` or `${VAR-3000}` as its default (a test host sets no such variable); else as written. */
-function withDefaults(text: string): string {
-  return text.replace(/\$\{\w+:?-([^}]*)\}/g, "$1");
+/** `${VAR}`, `$VAR` and `${VAR:-3000}` as compose reads them: from the project's `.env`, else the default. */
+function interpolated(text: string, env: ReadonlyMap<string, string>): string {
+  return text
+    .replace(
+      /\$\{(\w+)(?::?-([^}]*))?\}/g,
+      (whole, name: string, fallback?: string) => env.get(name) ?? fallback ?? whole,
+    )
+    .replace(/\$(\w+)/g, (whole, name: string) => env.get(name) ?? whole);
 }
 
 /** One `ports:` entry, short (`[HOST_IP:]PUBLISHED:TARGET[/PROTOCOL]`) or long syntax; undefined when it publishes no fixed port. */
-function portEntry(raw: unknown): PortEntry | undefined {
+function portEntry(raw: unknown, env: ReadonlyMap<string, string>): PortEntry | undefined {
+  const read = (text: unknown) => interpolated(looseText(text), env);
   let target: string;
   let published: string;
   let hostIp: string;
   if (typeof raw === "object" && raw !== null) {
     const entry = looseObject(raw);
-    target = withDefaults(looseText(entry["target"]));
-    published = withDefaults(looseText(entry["published"]));
-    hostIp = withDefaults(looseText(entry["host_ip"]));
+    target = read(entry["target"]);
+    published = read(entry["published"]);
+    hostIp = read(entry["host_ip"]);
   } else {
-    const parts = withDefaults(looseText(raw))
+    const parts = read(raw)
       .replace(/\/\w+$/, "")
       .split(":");
     target = parts.pop() ?? "";
@@ -58,14 +64,16 @@ function listenPublish(listens: readonly string[]): FrontendPublish | undefined 
 /**
  * Where users reach the frontend (compose service `service`) on the host, from the compose files as
  * compose merges them (each file's `ports:` adds to the ones before): the port nginx's 80 is published
- * on, else the first published port; on the host's own network (`network_mode: host`), where nginx
- * listens (`listens`: its `listen` directives' first arguments). The runbook's 3000 when there is no
+ * on, else the first published port (`${VARIABLES}` read from `env`, the compose project's `.env`);
+ * on the host's own network (`network_mode: host`), where nginx listens (`listens`: its `listen`
+ * directives' first arguments). The runbook's 3000 when there is no
  * such port (or no frontend): what the runbook's users would try.
  */
 export function frontendPublishOf(
   composeYaml: readonly YamlFile[],
   service: string | undefined,
   listens: readonly string[] = [],
+  env: ReadonlyMap<string, string> = new Map(),
 ): FrontendPublish {
   const definitions =
     service === undefined
@@ -74,7 +82,7 @@ export function frontendPublishOf(
   if (definitions.some((definition) => definition["network_mode"] === "host"))
     return listenPublish(listens) ?? { port: NGINX_PORT, loopbackOnly: false };
   const entries = definitions.flatMap((definition) =>
-    looseList(definition["ports"]).flatMap((raw) => portEntry(raw) ?? []),
+    looseList(definition["ports"]).flatMap((raw) => portEntry(raw, env) ?? []),
   );
   const chosen = entries.find((entry) => entry.target === NGINX_PORT) ?? entries[0];
   if (chosen === undefined) return { port: RUNBOOK_FRONTEND_PORT, loopbackOnly: false };
