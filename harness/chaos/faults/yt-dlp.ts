@@ -3,7 +3,7 @@ import { healedBy, type Fault } from "../fault.ts";
 
 /** The local package index (test double sattva-chaos-pypi) and the version number of the bad release. */
 const INDEX_DIR = "/opt/sattva-chaos/pypi";
-const INDEX_URL = "http://127.0.0.1:8089/simple/";
+const INDEX_URL = "http://127.0.0.1:39089/simple/";
 export const BAD_RELEASE = "2099.1.1";
 
 /**
