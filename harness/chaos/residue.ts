@@ -160,12 +160,15 @@ export interface ResidueContext {
  */
 export async function findResidue(stack: Stack, context: ResidueContext): Promise<string[]> {
   const residue: string[] = [];
-  // A unit that cannot run on this host was not running before the scenario either.
-  const notHere = await unitsNotRunningHere(stack);
-  for (const unit of stack.deployment.services.filter((u) => !notHere.has(u))) {
+  const down: [string, string][] = [];
+  for (const unit of stack.deployment.services) {
     const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
-    if (state !== "active") residue.push(`unit ${unit} is ${state}`);
+    if (state !== "active") down.push([unit, state]);
   }
+  // A unit that cannot run on this host was not running before the scenario either. Asked after its
+  // state was read: one that crashes between the two reads is then seen to have failed.
+  const notHere = down.length === 0 ? new Map<string, string>() : await unitsNotRunningHere(stack);
+  for (const [unit, state] of down) if (!notHere.has(unit)) residue.push(`unit ${unit} is ${state}`);
   const deadMan = await stack.host.run(LIST_DEAD_MAN_SWITCHES, { check: false });
   const outliving = context.switchOutlivingTheTest;
   for (const left of lines(deadMan.stdout).filter((l) => outliving === undefined || !l.includes(outliving)))

@@ -151,7 +151,17 @@ async function telegramNotHere(stack: Stack, role: "backend" | "streamer"): Prom
   ]);
   const field = (key: string) => showField(show.stdout, key);
   const restarts = Number(field("NRestarts") || "0");
-  if (restarts === 0 && field("ActiveState") !== "failed" && field("SubState") !== "auto-restart")
+  // Its journal too: a restart by hand (the update script's) sets NRestarts back to 0, and the unit is
+  // then "activating" again on its way to the same failure.
+  const failedHere = /: (Main process exited, code=\w+, status=(?!0\/)|Failed with result )/.test(
+    journal.stdout,
+  );
+  if (
+    restarts === 0 &&
+    !failedHere &&
+    field("ActiveState") !== "failed" &&
+    field("SubState") !== "auto-restart"
+  )
     return undefined;
   const lastWords = journal.stdout
     .split("\n")
