@@ -126,11 +126,11 @@ const unitsNotEnabled: Detector = async (stack) => {
 const undocumentedPublicPorts: Detector = async (stack) => {
   const service = (role: RunbookService) => stack.deployment.service(role);
   const dataStores = new Set([service("db"), service("redis")]);
-  return (await composeContainers(stack)).flatMap((c) =>
+  // The frontend is the public entry: the port it is published on is the static audit's finding
+  // (compose.public-ports), and the exposure audit probes it.
+  const containers = (await composeContainers(stack)).filter((c) => c.Service !== service("frontend"));
+  return containers.flatMap((c) =>
     (c.Publishers ?? [])
-      // The frontend is the public entry: the port it is published on is the static audit's finding
-      // (compose.public-ports), and the exposure audit probes it.
-      .filter(() => c.Service !== service("frontend"))
       .filter(
         (p) =>
           p.PublishedPort > 0 &&
@@ -228,15 +228,18 @@ const composeDefinesBackend: Detector = async (stack) => {
  * harness cannot run the unit, and says so in the run's findings as well as in each skipped check.
  */
 const venvsNotBuilt: Detector = async (stack) => {
-  const units = {
-    backend: rb().cite(
-      RunbookSections.backendUnit,
-      "ExecStart=/opt/sattva-streamer/backend/venv/bin/python -m uvicorn src.main:app --host 0.0.0.0 --port 8000",
-    ),
-    streamer: rb().cite(
-      RunbookSections.streamerUnit,
-      "ExecStart=/opt/sattva-streamer/streamer/venv/bin/python main.py",
-    ),
+  // The runbook's ExecStart= of each unit, cited only for a venv that was not built.
+  const execStart = {
+    backend: () =>
+      rb().cite(
+        RunbookSections.backendUnit,
+        "ExecStart=/opt/sattva-streamer/backend/venv/bin/python -m uvicorn src.main:app --host 0.0.0.0 --port 8000",
+      ),
+    streamer: () =>
+      rb().cite(
+        RunbookSections.streamerUnit,
+        "ExecStart=/opt/sattva-streamer/streamer/venv/bin/python main.py",
+      ),
   };
   const found: Finding[] = [];
   for (const role of ["backend", "streamer"] as const) {
@@ -248,7 +251,7 @@ const venvsNotBuilt: Detector = async (stack) => {
         "warning",
         "drift",
         stack.deployment.unit(role),
-        units[role],
+        execStart[role](),
         why,
         "the unit cannot run on this host: its checks are skipped and the tests that act on it are inconclusive; a pin no index has breaks production's next install too, one this Python has no wheel for needs the harness on a host with production's Python (ssh://)",
       ),
