@@ -58,11 +58,18 @@ describe("host firewall", () => {
       `exec -T ${frontend} timeout 5 wget -q -O- ${chaos.named("http://172.17.0.1:8000/health")}`,
       { check: false },
     );
-    chaos.results["the frontend container reaches the backend through UFW"] = runbookPath.exitCode === 0;
+    const reachesHost = runbookPath.exitCode === 0;
+    chaos.results["the frontend container reaches the backend through UFW"] = reachesHost;
     const health = await userRequest;
     chaos.mark("nginx answered", `${health.status} after ${health.seconds} s`);
-    chaos.results["/api/health with UFW on"] = `${health.status} after ${health.seconds} s`;
-    if (health.status !== 200) {
+    // An nginx keeping upstream connections alive answers on one opened before UFW (its state is
+    // ESTABLISHED, which UFW lets through): the 504 waits for the next new connection.
+    chaos.results["/api/health with UFW on"] =
+      `${health.status} after ${health.seconds} s` +
+      (health.status === 200 && !reachesHost
+        ? " (on a connection nginx kept alive from before UFW; new ones are dropped)"
+        : "");
+    if (!reachesHost || health.status !== 200) {
       // The fix: allow the stack's own Docker networks to the host; the backend stays closed to outsiders.
       const fixes: string[] = [];
       for (const subnet of await stackSubnets(chaos.stack))

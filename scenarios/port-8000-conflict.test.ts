@@ -66,9 +66,12 @@ describe("port 8000 conflict", () => {
     chaos.mark(`${chaos.stack.deployment.unitName("backend")} crash-looping`);
     const journal = await chaos.stack.host.run(chaos.named("journalctl -u sattva-backend -n 50 --no-pager"));
     expect(journal.stdout, "uvicorn cannot bind").toMatch(/address already in use/);
-    // The silent part: through nginx everything looks fine, served by the container.
+    // The silent part: through nginx the backend still answers, served by the container (whose own
+    // compose environment decides how healthy it says it is), never a gateway error.
     const throughNginx = await httpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));
-    expect(throughNginx.status, "nginx still answers, from the compose backend").toBe(200);
+    chaos.results["nginx answered, from the compose backend"] =
+      `${throughNginx.status} ${throughNginx.body.slice(0, 200)}`;
+    expect([502, 504], "nginx still answers, from the compose backend").not.toContain(throughNginx.status);
 
     const owners = await documentedRecovery(chaos);
     expect(owners, "lsof shows docker-proxy on :8000, the cue for `docker stop`").toMatch(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LINKS, redirectedUrl } from "./links.ts";
+import { LINKS, redirectedUrl, upstreamOf } from "./links.ts";
 
 describe("redirectedUrl", () => {
   it("points a PostgreSQL URL at the link's proxy, keeping credentials, database and options", () => {
@@ -18,5 +18,20 @@ describe("redirectedUrl", () => {
   it("gives every link a proxy port of its own", () => {
     const listens = Object.values(LINKS).map((link) => link.listen);
     expect(new Set(listens).size).toBe(listens.length);
+  });
+});
+
+describe("upstreamOf", () => {
+  it("forwards to the server the client's URL names, on its own port", () => {
+    expect(upstreamOf("postgresql://app:pw@127.0.0.1:5433/app", LINKS["backend-postgres"])).toBe(
+      "127.0.0.1:5433",
+    );
+    expect(upstreamOf("postgresql+asyncpg://app:pw@localhost/app", LINKS["backend-postgres"])).toBe(
+      "localhost:5432",
+    );
+  });
+
+  it("takes the link's default port when the URL gives none", () => {
+    expect(upstreamOf("redis://:s3cret@127.0.0.1/0", LINKS["backend-redis"])).toBe("127.0.0.1:6379");
   });
 });

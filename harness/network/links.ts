@@ -23,7 +23,10 @@ export interface Link {
   readonly name: LinkName;
   /** "backend -> PostgreSQL", as reports say it. */
   readonly description: string;
-  /** Where the proxy listens on the host, and the server it forwards to. */
+  /**
+   * Where the proxy listens on the host, and the server it forwards to (the runbook's; chaos mode puts
+   * the one the client's own URL names in its place: `upstreamOf`).
+   */
   readonly listen: string;
   readonly upstream: string;
   readonly redirect: Redirect;
@@ -96,6 +99,17 @@ export const documentedBackendUpstream = (backendPort: number) => `172.17.0.1:${
 /** The links on a deployment whose backend listens on `backendPort` (the profile's backend.port). */
 export function linksFor(backendPort: number): Readonly<Record<LinkName, Link>> {
   return { ...LINKS, "nginx-backend": { ...LINKS["nginx-backend"], upstream: `127.0.0.1:${backendPort}` } };
+}
+
+/**
+ * The server a client URL connects to, as toxiproxy's upstream: its host and port, the port being the
+ * link's default (the runbook's upstream's) when the URL gives none. A checkout whose PostgreSQL is
+ * published on 5433 is proxied to 5433.
+ */
+export function upstreamOf(url: string, link: Link): string {
+  const parsed = new URL(url);
+  const defaultPort = link.upstream.split(":").at(-1) ?? "";
+  return `${parsed.hostname || "127.0.0.1"}:${parsed.port || defaultPort}`;
 }
 
 /** A client URL pointed at the link's proxy: its host:port replaced, credentials and path kept. */

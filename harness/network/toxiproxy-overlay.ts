@@ -8,7 +8,15 @@ import { until } from "../waits/wait.ts";
 import { DEAD_MAN_TIMING, DeadManSwitch } from "../chaos/dead-man-switch.ts";
 import { InconclusiveError } from "../chaos/verdict.ts";
 import { unitsNotRunningHere } from "../stack/steady-state.ts";
-import { documentedBackendUpstream, linksFor, redirectedUrl, type Link, type LinkName } from "./links.ts";
+import {
+  documentedBackendUpstream,
+  LINKS,
+  linksFor,
+  redirectedUrl,
+  upstreamOf,
+  type Link,
+  type LinkName,
+} from "./links.ts";
 
 /** Heals every toxiproxy fault on the host without the harness: all proxies enabled, no toxics. */
 export const RESET_TOXIPROXY = `curl -fsS -m 5 -X POST http://127.0.0.1:${TOXIPROXY_API_PORT}/reset`;
@@ -59,8 +67,8 @@ export class ToxiproxyOverlay {
   readonly #frontend: string;
   /** nginx's upstream as the runbook documents it, on this deployment's backend port. */
   readonly #documentedUpstream: string;
-  /** The links whose client is a unit, with the unit playing that role on this deployment. */
-  readonly #unitLinks: readonly { link: Link; variable: string; fallback: string; unit: string }[];
+  /** The links whose client is a unit: the unit playing that role here, and the URL it connects with. */
+  readonly #unitLinks: readonly UnitLink[];
   /** The units whose connections are redirected (by drop-ins), by name. */
   readonly #units: readonly string[];
   readonly #paths: ReturnType<typeof overlayPaths>;
@@ -70,20 +78,23 @@ export class ToxiproxyOverlay {
   readonly deadManSwitch: string;
   #reverted = false;
 
-  private constructor(stack: Stack, frontend: string, apiBase: string) {
+  private constructor(stack: Stack, frontend: string, apiBase: string, unitLinks: readonly UnitLink[]) {
     this.stack = stack;
     this.#frontend = frontend;
     this.#paths = overlayPaths(stack.root);
     this.#deadMan = new DeadManSwitch(stack.host);
     this.deadManSwitch = this.#deadMan.unit;
     const { port } = stack.deployment.profile.backend;
-    this.links = linksFor(port);
+    // Each proxy forwards to the server its client connects to now, wherever the checkout put it.
+    const upstreams = new Map(unitLinks.map(({ link, url }) => [link.name, upstreamOf(url, link)]));
+    this.links = Object.fromEntries(
+      Object.values(linksFor(port)).map((link) => [
+        link.name,
+        { ...link, upstream: upstreams.get(link.name) ?? link.upstream },
+      ]),
+    ) as Record<LinkName, Link>;
     this.#documentedUpstream = documentedBackendUpstream(port);
-    this.#unitLinks = Object.values(this.links).flatMap((link) =>
-      link.redirect.kind === "unit-env"
-        ? [{ link, ...link.redirect, unit: stack.deployment.unit(link.redirect.role) }]
-        : [],
-    );
+    this.#unitLinks = unitLinks.map((unitLink) => ({ ...unitLink, link: this.links[unitLink.link.name] }));
     this.#units = [...new Set(this.#unitLinks.map(({ unit }) => unit))];
     this.#apiBase = apiBase;
     this.api = new Toxiproxy(this.#apiBase);
@@ -107,7 +118,7 @@ export class ToxiproxyOverlay {
       throw new InconclusiveError(`chaos mode (toxiproxy between the services) needs: ${missing.join("; ")}`);
     // The API listens on the host's loopback only: the harness reaches it through the host.
     const apiBase = `http://127.0.0.1:${await stack.host.loopbackPort(TOXIPROXY_API_PORT)}`;
-    const overlay = new ToxiproxyOverlay(stack, frontend, apiBase);
+    const overlay = new ToxiproxyOverlay(stack, frontend, apiBase, await unitLinksOf(stack));
     await overlay.#refuseIfApplied();
     const conf = await overlay.#nginxConf();
     // Armed before anything changes: if the harness dies from here on, the host reverts by itself.
@@ -227,8 +238,8 @@ export class ToxiproxyOverlay {
     const redirected: { unit: string; variable: string; value: string }[] = [];
     for (const unit of this.#units) {
       const lines: string[] = [];
-      for (const { link, variable, fallback } of this.#unitLinks.filter((l) => l.unit === unit)) {
-        const value = redirectedUrl((await this.#unitSetting(unit, variable)) ?? fallback, link);
+      for (const { link, variable, url } of this.#unitLinks.filter((l) => l.unit === unit)) {
+        const value = redirectedUrl(url, link);
         redirected.push({ unit, variable, value });
         lines.push(`${variable}=${JSON.stringify(value)}`);
       }
@@ -249,7 +260,7 @@ export class ToxiproxyOverlay {
         await until(
           `${unit}'s process to see ${variable} through toxiproxy`,
           async () => {
-            seen = await this.#processEnvironment(unit);
+            seen = await processEnvironment(this.stack, unit);
             return { ready: seen.get(variable) === value, detail: seen.get(variable) ?? "no such variable" };
           },
           250,
@@ -262,40 +273,6 @@ export class ToxiproxyOverlay {
           `chaos mode could not point ${unit}'s ${variable} at toxiproxy: its process sees ${seen.has(variable) ? "another value" : "no such variable"}`,
         );
     }
-  }
-
-  /** The environment of a unit's main process, as the app reads it (every Environment= and file applied). */
-  async #processEnvironment(unit: string): Promise<Map<string, string>> {
-    const environ = await this.stack.host.run(
-      `pid=$(systemctl show -p MainPID --value ${unit}); [ "$pid" != 0 ] && tr '\\0' '\\n' < /proc/$pid/environ`,
-      { check: false },
-    );
-    return new Map(
-      environ.stdout.split("\n").flatMap((entry) => {
-        const at = entry.indexOf("=");
-        return at > 0 ? [[entry.slice(0, at), entry.slice(at + 1)] as const] : [];
-      }),
-    );
-  }
-
-  /** A variable as the app reads it: its process's environment, else the .env in its working directory. */
-  async #unitSetting(unit: string, variable: string): Promise<string | undefined> {
-    const fromProcess = (await this.#processEnvironment(unit)).get(variable);
-    if (fromProcess !== undefined) return fromProcess;
-    const workingDirectory = (
-      await this.stack.host.run(`systemctl show -p WorkingDirectory --value ${unit}`)
-    ).stdout.trim();
-    const envFile = await this.stack.host.run(`cat ${shellQuote(`${workingDirectory}/.env`)}`, {
-      check: false,
-    });
-    const line = envFile.stdout
-      .split("\n")
-      .map((l) => l.trim())
-      .find((l) => l.startsWith(`${variable}=`));
-    return line
-      ?.slice(variable.length + 1)
-      .trim()
-      .replace(/^(["'])(.*)\1$/, "$2");
   }
 
   /**
@@ -347,4 +324,64 @@ function overlayCompose(image: string, frontend: string, nginxConf: string): str
     `      - ${nginxConf}:${NGINX_CONF_IN_CONTAINER}:ro`,
     "",
   ].join("\n");
+}
+
+/** A link whose client is a unit: the unit playing its role here, and the URL that unit connects with. */
+interface UnitLink {
+  readonly link: Link;
+  readonly unit: string;
+  readonly variable: string;
+  readonly url: string;
+}
+
+/** Each unit link with the URL its client uses now (its variable, else the link's documented default). */
+async function unitLinksOf(stack: Stack): Promise<UnitLink[]> {
+  const unitLinks: UnitLink[] = [];
+  for (const link of Object.values(LINKS)) {
+    if (link.redirect.kind !== "unit-env") continue;
+    const { role, variable, fallback } = link.redirect;
+    const unit = stack.deployment.unit(role);
+    const url = (await unitSetting(stack, unit, variable)) ?? fallback;
+    // A libpq keyword string ("host=… port=…") has no host:port to replace.
+    if (!URL.canParse(url))
+      throw new InconclusiveError(
+        `chaos mode cannot point ${unit}'s ${variable} at toxiproxy: its value is not a URL (a libpq keyword string, say), so it has no host:port to replace`,
+      );
+    unitLinks.push({ link, unit, variable, url });
+  }
+  return unitLinks;
+}
+
+/** The environment of a unit's main process, as the app reads it (every Environment= and file applied). */
+async function processEnvironment(stack: Stack, unit: string): Promise<Map<string, string>> {
+  const environ = await stack.host.run(
+    `pid=$(systemctl show -p MainPID --value ${unit}); [ "$pid" != 0 ] && tr '\\0' '\\n' < /proc/$pid/environ`,
+    { check: false },
+  );
+  return new Map(
+    environ.stdout.split("\n").flatMap((entry) => {
+      const at = entry.indexOf("=");
+      return at > 0 ? [[entry.slice(0, at), entry.slice(at + 1)] as const] : [];
+    }),
+  );
+}
+
+/** A variable as the app reads it: its process's environment, else the .env in its working directory. */
+async function unitSetting(stack: Stack, unit: string, variable: string): Promise<string | undefined> {
+  const fromProcess = (await processEnvironment(stack, unit)).get(variable);
+  if (fromProcess !== undefined) return fromProcess;
+  const workingDirectory = (
+    await stack.host.run(`systemctl show -p WorkingDirectory --value ${unit}`)
+  ).stdout.trim();
+  const envFile = await stack.host.run(`cat ${shellQuote(`${workingDirectory}/.env`)}`, {
+    check: false,
+  });
+  const line = envFile.stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l.startsWith(`${variable}=`));
+  return line
+    ?.slice(variable.length + 1)
+    .trim()
+    .replace(/^(["'])(.*)\1$/, "$2");
 }
