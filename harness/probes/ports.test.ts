@@ -29,6 +29,11 @@ it("reads every listener with its process from lsof's -Fpcn output", async () =>
   expect(describeListeners(listeners)).toBe("*:8000, 127.0.0.1:8000, [::1]:8000");
 });
 
+it("names a socket shared by a pre-forking server's processes once", async () => {
+  const lsof = "p900\ngunicorn\nn127.0.0.1:8000\np901\ngunicorn\nn127.0.0.1:8000\n";
+  expect(describeListeners(await listenersOn(hostPrinting(lsof), 8000))).toBe("127.0.0.1:8000");
+});
+
 it("says nothing listens when lsof finds no one", async () => {
   expect(describeListeners(await listenersOn(hostPrinting(""), 8000))).toBe("nothing");
 });

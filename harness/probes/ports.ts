@@ -23,7 +23,10 @@ export async function listenersOn(host: Host, port: number): Promise<Listener[]>
   return listeners;
 }
 
-/** The listeners' addresses for messages ("*:8000, 127.0.0.1:8000"), or "nothing". */
+/**
+ * The listeners' addresses for messages ("*:8000, 127.0.0.1:8000"), or "nothing"; each once, as a
+ * pre-forking server's workers (gunicorn's) share their master's socket.
+ */
 export function describeListeners(listeners: readonly Listener[]): string {
-  return listeners.map((l) => l.address).join(", ") || "nothing";
+  return [...new Set(listeners.map((l) => l.address))].join(", ") || "nothing";
 }

@@ -5,9 +5,8 @@ import { withRedis } from "../probes/redis.ts";
 import { readHeartbeat } from "../probes/heartbeat.ts";
 import { httpGet, httpGetJson } from "../probes/http.ts";
 import { describeListeners, listenersOn } from "../probes/ports.ts";
-import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
-import { YamlFile } from "../parse/yaml-file.ts";
 import { until } from "../waits/wait.ts";
+import { runningAlertmanagerConfig } from "../chaos/alerts.ts";
 import { throughNginx, type RunbookService } from "../profile/profile.ts";
 import { UNBUILT_VENV_MARKER, type Stack } from "./stack.ts";
 
@@ -388,20 +387,11 @@ const alertmanagerHealthy = check("Alertmanager is healthy", (stack) =>
 /** Alertmanager's running configuration routes alerts to a receiver that has somewhere to send them. */
 const alertmanagerRoutes = check("Alertmanager routes alerts to a receiver that reaches someone", (stack) =>
   runs(stack, "alertmanager", "the checkout deploys no Alertmanager", async () => {
-    const { json } = await httpGetJson(await stack.serviceUrl("alertmanager", 9093, "/api/v2/status"));
-    const config = new YamlFile(
-      "alertmanager",
-      looseText(looseObject(looseObject(json)["config"])["original"]),
-    );
-    const receiver = looseText(looseObject(looseObject(config.data)["route"])["receiver"]);
-    const defined = looseList(looseObject(config.data)["receivers"])
-      .map(looseObject)
-      .find((r) => r["name"] === receiver);
-    const sinks = Object.entries(defined ?? {}).filter(
-      ([key, value]) => key.endsWith("_configs") && looseList(value).length > 0,
-    );
+    const config = await runningAlertmanagerConfig(stack);
+    const receiver = config.topReceiver;
+    const sinks = config.sinksOf(receiver);
     return sinks.length > 0
-      ? { ok: true, detail: `route -> ${receiver}: ${sinks.map(([key]) => key).join(", ")}` }
+      ? { ok: true, detail: `route -> ${receiver}: ${sinks.join(", ")}` }
       : {
           ok: false,
           detail: `the top route sends alerts to ${receiver || "no receiver"}, which has nowhere to send them`,
