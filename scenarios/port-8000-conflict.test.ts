@@ -65,7 +65,8 @@ describe("port 8000 conflict", () => {
     await chaos.detect([unitRestarted(chaos.stack.deployment.unitName("backend"), restartsBefore)], 60_000);
     chaos.mark(`${chaos.stack.deployment.unitName("backend")} crash-looping`);
     const journal = await chaos.stack.host.run(chaos.named("journalctl -u sattva-backend -n 50 --no-pager"));
-    expect(journal.stdout, "uvicorn cannot bind").toMatch(/address already in use/);
+    // uvicorn: "address already in use"; gunicorn: "[Errno 98] Address already in use".
+    expect(journal.stdout, "the backend cannot bind").toMatch(/address already in use/i);
     // The silent part: through nginx the backend still answers, served by the container (whose own
     // compose environment decides how healthy it says it is), never a gateway error.
     const throughNginx = await httpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));

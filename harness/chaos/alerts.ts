@@ -11,11 +11,15 @@ export interface ReceivedAlert {
   readonly status: "firing" | "resolved";
   /** When the receiver got the notification, in seconds since the epoch (host clock). */
   readonly receivedAt: number;
+  /** When Prometheus says the alert started firing, in seconds since the epoch (host clock). */
+  readonly startsAt: number;
 }
 
 interface Notification {
   received: number;
-  notification: { alerts: { status: "firing" | "resolved"; labels: { alertname: string } }[] };
+  notification: {
+    alerts: { status: "firing" | "resolved"; labels: { alertname: string }; startsAt: string }[];
+  };
 }
 
 /** Every alert Alertmanager delivered to the harness's receiver on the host since `sinceEpoch`. */
@@ -31,6 +35,7 @@ export async function receivedAlerts(stack: Stack, sinceEpoch: number): Promise<
         name: alert.labels.alertname,
         status: alert.status,
         receivedAt: entry.received,
+        startsAt: Date.parse(alert.startsAt) / 1000,
       })),
     );
 }
@@ -120,5 +125,26 @@ export async function routedAlerts(stack: Stack): Promise<RoutedAlert[]> {
       name: looseText(looseObject(alert["labels"])["alertname"]),
       startsAt: Date.parse(looseText(alert["startsAt"])) / 1000,
       receivers: looseList(alert["receivers"]).map((receiver) => looseText(looseObject(receiver)["name"])),
+    }));
+}
+
+/** An alert Prometheus' rules hold now (pending or firing), and when its current activation began. */
+export interface RuleAlert {
+  readonly name: string;
+  readonly state: string;
+  /** Seconds since the epoch (host clock). */
+  readonly activeAt: number;
+}
+
+/** The alerts the stack's Prometheus evaluates as pending or firing now. */
+export async function ruleAlerts(stack: Stack): Promise<RuleAlert[]> {
+  const { status, json } = await httpGetJson(await stack.serviceUrl("prometheus", 9090, "/api/v1/alerts"));
+  if (status !== 200) throw new Error(`Prometheus GET /api/v1/alerts: ${status}`);
+  return looseList(looseObject(looseObject(json)["data"])["alerts"])
+    .map(looseObject)
+    .map((alert) => ({
+      name: looseText(looseObject(alert["labels"])["alertname"]),
+      state: looseText(alert["state"]),
+      activeAt: Date.parse(looseText(alert["activeAt"])) / 1000,
     }));
 }

@@ -13,7 +13,8 @@ import {
   type SteadyStateReport,
 } from "../stack/steady-state.ts";
 import { until } from "../waits/wait.ts";
-import { hostNow, receivedAlerts, routedAlerts, runningAlertmanagerConfig } from "./alerts.ts";
+import { activeTargets } from "../probes/prometheus.ts";
+import { hostNow, receivedAlerts, routedAlerts, ruleAlerts, runningAlertmanagerConfig } from "./alerts.ts";
 import type { Fault, Symptom } from "./fault.ts";
 import { DeadManSwitch } from "./dead-man-switch.ts";
 import { followScript } from "./follow.ts";
@@ -80,6 +81,8 @@ export class ChaosRun {
   readonly #everInjected: Fault[] = [];
   readonly #deadMan: DeadManSwitch;
   #injectedAtEpoch = 0;
+  /** Scrape jobs with a target down at the baseline (a job that never answers with metrics), with its error. */
+  readonly #jobsDownBefore = new Map<string, string>();
 
   constructor(stack: Stack) {
     this.stack = stack;
@@ -100,6 +103,9 @@ export class ChaosRun {
       );
     }
     this.timeline.mark(Moment.steadyStateHolds);
+    if (this.stack.deployment.service("prometheus") !== undefined)
+      for (const target of await activeTargets(this.stack).catch(() => []))
+        if (target.health !== "up") this.#jobsDownBefore.set(target.labels.job, target.lastError);
     this.hostBefore = await takeHostSnapshot(this.stack);
     await this.markers.write(MARKERS_PER_RUN);
     this.timeline.mark(Moment.markersWritten, `${this.markers.count} rows in ${this.markers.where}`);
@@ -235,8 +241,15 @@ export class ChaosRun {
    */
   alertOnDown(role: "backend" | "streamer", timeoutMs = 90_000): Promise<AlertResult> {
     const name = this.stack.deployment.downAlert(role);
-    if (name !== undefined) return this.alert(name, timeoutMs);
     const job = this.stack.deployment.profile.prometheus.jobs[role];
+    const downBefore = this.#jobsDownBefore.get(job);
+    if (name !== undefined && downBefore !== undefined)
+      return Promise.reject(
+        new InconclusiveError(
+          `${name} watches up{job="${job}"}, which was down before the fault (${downBefore || "not scraped yet"}): whether the fault fires it cannot be told`,
+        ),
+      );
+    if (name !== undefined) return this.alert(name, timeoutMs);
     this.results[`alert on the ${role} down`] = `no alert rule watches up{job="${job}"}`;
     return Promise.resolve({ name: `(none watches up{job="${job}"})`, timeToAlertMs: undefined });
   }
@@ -261,15 +274,15 @@ export class ChaosRun {
         `no rule named ${name} in the checkout's rules (${rules.map((rule) => rule.name).join(", ")})`;
       return { name, timeToAlertMs: undefined };
     }
-    const firingBefore = name === undefined ? await this.#alertsFiringBeforeTheFault() : new Set<string>();
-    const isWanted = (alertName: string) =>
-      name === undefined ? !firingBefore.has(alertName) : alertName === name;
     // A receiver the harness cannot read (Telegram, Slack, mail: a real checkout's) still shows the
     // alert paging someone: Alertmanager routes it there, and says so in its API.
     const config =
       this.stack.deployment.service("alertmanager") === undefined
         ? undefined
         : await runningAlertmanagerConfig(this.stack).catch(() => undefined);
+    const activeBefore = await this.#alertsActiveBeforeTheFault();
+    const isWanted = (alertName: string) =>
+      name === undefined ? !activeBefore.has(alertName) : alertName === name;
     let fired: string | undefined;
     let routedTo: string | undefined;
     try {
@@ -277,7 +290,10 @@ export class ChaosRun {
         `${wanted} to fire`,
         async () => {
           const alerts = await receivedAlerts(this.stack, this.#injectedAtEpoch);
-          fired = alerts.find((a) => a.status === "firing" && isWanted(a.name))?.name;
+          // A notification after the fault may repeat an alert firing since before it.
+          fired = alerts.find(
+            (a) => a.status === "firing" && a.startsAt >= this.#injectedAtEpoch && isWanted(a.name),
+          )?.name;
           const routed =
             fired !== undefined || config === undefined
               ? undefined
@@ -300,10 +316,14 @@ export class ChaosRun {
         1_000,
       ).waitUntilReady(timeoutMs * this.stack.host.slowdown);
     } catch {
+      if (name !== undefined && (await this.#alertsActiveBeforeTheFault()).has(name))
+        throw new InconclusiveError(alreadyActive(name));
       this.timeline.mark(Moment.alertDidNotFire, wanted);
       this.results[`time to alert ${name ?? "(any)"} (s)`] = "did not fire";
       return { name: wanted, timeToAlertMs: undefined };
     }
+    if (name !== undefined && (await this.#alertsActiveBeforeTheFault()).has(name))
+      throw new InconclusiveError(alreadyActive(name));
     if (routedTo !== undefined)
       this.results[`${fired ?? wanted} routed to`] =
         `${routedTo}, which the harness cannot read: Alertmanager routed it, its delivery is not seen here`;
@@ -313,8 +333,17 @@ export class ChaosRun {
     return { name: firedName, timeToAlertMs: event.atMs - injectedAt };
   }
 
-  /** Alerts whose last notification before the fault said firing (a unit that cannot run here, say). */
-  async #alertsFiringBeforeTheFault(): Promise<Set<string>> {
+  /**
+   * Alerts whose current activation began before the fault (a unit that cannot run here, a job that
+   * never answers with metrics): they come whatever the fault does. Prometheus' rules say so; without
+   * Prometheus, the last notification the harness's receiver got before the fault.
+   */
+  async #alertsActiveBeforeTheFault(): Promise<Set<string>> {
+    if (this.stack.deployment.service("prometheus") !== undefined) {
+      const alerts = await ruleAlerts(this.stack).catch(() => undefined);
+      if (alerts !== undefined)
+        return new Set(alerts.filter((a) => a.activeAt < this.#injectedAtEpoch).map((a) => a.name));
+    }
     const last = new Map<string, string>();
     for (const alert of await receivedAlerts(this.stack, 0))
       if (alert.receivedAt < this.#injectedAtEpoch) last.set(alert.name, alert.status);
@@ -442,7 +471,33 @@ export class ChaosRun {
     this.timeline.mark(Moment.markersIntact, `${this.markers.count} rows`);
     const timeToRecover = event.atMs - injectedAt;
     this.results["time to recover (s)"] = timeToRecover / 1000;
+    await this.#alertsClear();
     return timeToRecover;
+  }
+
+  /**
+   * Waits, bounded, for the alerts the fault raised to clear in Prometheus once the stack is back (the
+   * pager goes quiet), so the next test on this host does not start with one of them still active.
+   * Recorded, never asserted: the rules' own intervals decide how long it takes.
+   */
+  async #alertsClear(): Promise<void> {
+    if (this.stack.deployment.service("prometheus") === undefined || this.#injectedAtEpoch === 0) return;
+    const raised = async () =>
+      (await ruleAlerts(this.stack).catch(() => [])).filter((a) => a.activeAt >= this.#injectedAtEpoch);
+    const started = performance.now();
+    try {
+      await until(
+        "the alerts the fault raised to clear",
+        async () => {
+          const active = await raised();
+          return { ready: active.length === 0, detail: active.map((a) => `${a.name} ${a.state}`).join(", ") };
+        },
+        1_000,
+      ).waitUntilReady(30_000 * this.stack.host.slowdown);
+      this.results["alerts cleared after recovery in (s)"] = Math.round(performance.now() - started) / 1000;
+    } catch {
+      this.results["alerts still active after recovery"] = (await raised()).map((a) => a.name).join(", ");
+    }
   }
 
   /** What the run's faults left after their heal, each checked by the fault itself (empty: all undone). */
@@ -535,3 +590,7 @@ export class ChaosRun {
 function toJson(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value)) as unknown;
 }
+
+/** Why an alert's timing says nothing of the fault. */
+const alreadyActive = (name: string) =>
+  `${name} was already pending or firing before the fault (its job down before it, say): whether the fault fires it cannot be told`;

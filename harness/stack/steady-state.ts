@@ -4,8 +4,12 @@ import type { Redis } from "ioredis";
 import { withRedis } from "../probes/redis.ts";
 import { readHeartbeat } from "../probes/heartbeat.ts";
 import { httpGet, httpGetJson } from "../probes/http.ts";
+import { activeTargets } from "../probes/prometheus.ts";
 import { describeListeners, listenersOn } from "../probes/ports.ts";
 import { until } from "../waits/wait.ts";
+import { looseObject, looseText } from "../parse/loose-json.ts";
+import { YamlFile } from "../parse/yaml-file.ts";
+import { scrapeTargets } from "../audit/checks/monitoring.ts";
 import { runningAlertmanagerConfig } from "../chaos/alerts.ts";
 import { throughNginx, type RunbookService } from "../profile/profile.ts";
 import { UNBUILT_VENV_MARKER, type Stack } from "./stack.ts";
@@ -338,26 +342,37 @@ async function lookInRedis(
   }
 }
 
-interface PrometheusTargets {
-  data: {
-    activeTargets: { labels: { job: string }; scrapeUrl: string; health: string; lastError: string }[];
-  };
-}
-
 /** Every target Prometheus has is up, and the profile's backend and streamer jobs are among them. */
 const prometheusTargetsUp = check(
   "Prometheus scrapes every target (backend and streamer on the host)",
   (stack) =>
     runs(stack, "prometheus", "the checkout deploys no Prometheus", async () => {
-      const { json } = await httpGetJson(await stack.serviceUrl("prometheus", 9090, "/api/v1/targets"));
-      const targets = (json as PrometheusTargets).data.activeTargets;
-      const jobs = new Set(targets.map((t) => t.labels.job));
-      const { backend, streamer } = stack.deployment.profile.prometheus.jobs;
-      const missing = [backend, streamer].filter((job) => !jobs.has(job));
-      if (missing.length > 0) return { ok: false, detail: `no scrape job for ${missing.join(", ")}` };
+      const targets = await activeTargets(stack);
+      const { json: status } = await httpGetJson(
+        await stack.serviceUrl("prometheus", 9090, "/api/v1/status/config"),
+      );
+      const config = new YamlFile("prometheus", looseText(looseObject(looseObject(status)["data"])["yaml"]));
+      const jobs = new Set(scrapeTargets(config.data).jobs);
+      // Targets appear a moment after Prometheus starts: a job it runs with none yet is not scraped yet.
+      const staticJobs = new Set(scrapeTargets(config.data).targets.map((t) => t.job));
+      const pending = [...staticJobs].filter((job) => !targets.some((t) => t.labels.job === job));
+      if (pending.length > 0)
+        return { ok: false, detail: `Prometheus has no target yet for job ${pending.join(", ")}` };
+      // The runbook says nothing of what Prometheus scrapes: a role no job watches is a finding of the
+      // static audit (prometheus.targets), not an outage.
+      const notHere = (["backend", "streamer"] as const)
+        .map((role) => [role, stack.deployment.profile.prometheus.jobs[role]] as const)
+        .filter(([, job]) => !jobs.has(job))
+        .map(([role, job]) => `no job scrapes the ${role} (${job})`);
+      // A target that answers without metrics (no such path, or credentials the job lacks) was never
+      // scraped on this checkout: drift, not an outage. A refused or timed-out scrape is an outage.
+      const answersWithoutMetrics = (t: (typeof targets)[number]) =>
+        /server returned HTTP status (401|403|404)\b/.test(t.lastError);
       let down = targets.filter((t) => t.health !== "up");
+      for (const target of down.filter(answersWithoutMetrics))
+        notHere.push(`job ${target.labels.job} not counted: ${target.scrapeUrl} ${target.lastError}`);
+      down = down.filter((t) => !answersWithoutMetrics(t));
       // The job of a unit that cannot run here is down for that reason, said once by the unit's check.
-      const notHere: string[] = [];
       for (const role of ["backend", "streamer"] as const) {
         const job = stack.deployment.profile.prometheus.jobs[role];
         if (down.some((t) => t.labels.job === job) && (await cannotRunHere(stack, role)) !== undefined) {
