@@ -241,6 +241,9 @@ fi
 # harness skips the service, naming why.
 if [ -n "${SATTVA_BUILDS:-}" ]; then
   : > "$SATTVA_BUILDS.failed"
+  # A test host's containers reach nothing beyond it (step 7), but a build's steps fetch from registries.
+  no_egress=/opt/sattva-chaos/no-egress.sh
+  if [ -e "$no_egress" ]; then sh "$no_egress" off; fi
   while read -r image context dockerfile; do
     [ -n "$image" ] || continue
     source_hash=$( (cd "$root/$context" && find . -type f ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0r sha256sum; echo "$dockerfile") | sha256sum | cut -c1-16)
@@ -255,6 +258,7 @@ if [ -n "${SATTVA_BUILDS:-}" ]; then
       echo "failed: image $image: $why"
     fi
   done < "$SATTVA_BUILDS"
+  if [ -e "$no_egress" ] && systemctl is-active --quiet sattva-chaos-egress.service; then sh "$no_egress" on; fi
 fi
 
 # 7. Test doubles (media source, alert receiver), on test hosts only.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LINKS, redirectedUrl, upstreamOf } from "./links.ts";
+import { clientVariables, LINKS, redirectedUrl, upstreamOf } from "./links.ts";
 
 describe("redirectedUrl", () => {
   it("points a PostgreSQL URL at the link's proxy, keeping credentials, database and options", () => {
@@ -33,5 +33,46 @@ describe("upstreamOf", () => {
 
   it("takes the link's default port when the URL gives none", () => {
     expect(upstreamOf("redis://:s3cret@127.0.0.1/0", LINKS["backend-redis"])).toBe("127.0.0.1:6379");
+  });
+});
+
+describe("clientVariables", () => {
+  const env = (entries: Record<string, string>) => new Map(Object.entries(entries));
+
+  it("takes the usual variable when the unit sets it", () => {
+    expect(
+      clientVariables(env({ DATABASE_URL: "postgresql://a@db:5433/x" }), LINKS["backend-postgres"]),
+    ).toEqual([{ variable: "DATABASE_URL", url: "postgresql://a@db:5433/x" }]);
+  });
+
+  it("finds a variable of another name by the URL it holds", () => {
+    expect(
+      clientVariables(
+        env({ PATH: "/usr/bin", POSTGRES_DSN: "postgresql+asyncpg://a:b@127.0.0.1/x", BOT_TOKEN: "1:2" }),
+        LINKS["backend-postgres"],
+      ),
+    ).toEqual([{ variable: "POSTGRES_DSN", url: "postgresql+asyncpg://a:b@127.0.0.1/x" }]);
+  });
+
+  it("routes every variable on the same server through the link, and none on another", () => {
+    expect(
+      clientVariables(
+        env({
+          CELERY_BROKER_URL: "redis://127.0.0.1:6379/1",
+          CACHE_URL: "redis://10.0.0.5:6379/0",
+          SESSION_REDIS: "redis://127.0.0.1:6379/2",
+        }),
+        LINKS["backend-redis"],
+      ),
+    ).toEqual([
+      { variable: "CELERY_BROKER_URL", url: "redis://127.0.0.1:6379/1" },
+      { variable: "SESSION_REDIS", url: "redis://127.0.0.1:6379/2" },
+    ]);
+  });
+
+  it("falls back to the usual name and the app's default when nothing holds such a URL", () => {
+    expect(clientVariables(env({ PATH: "/usr/bin" }), LINKS["streamer-redis"])).toEqual([
+      { variable: "REDIS_URL", url: "redis://127.0.0.1:6379/0" },
+    ]);
   });
 });

@@ -13,7 +13,10 @@ export type Redirect =
   | {
       readonly kind: "unit-env";
       readonly role: "backend" | "streamer";
+      /** The usual name of the variable; a checkout may call it otherwise (`clientVariables`). */
       readonly variable: string;
+      /** The schemes of the server's URLs (postgresql+asyncpg://, rediss://…). */
+      readonly scheme: RegExp;
       readonly fallback: string;
     }
   /** nginx's upstream address in the frontend's server block (a compose overlay mounts a copy). */
@@ -40,6 +43,9 @@ export interface Link {
 /** PostgreSQL's SSLRequest: eight bytes any server answers with one byte ("N" or "S"). */
 export const SSL_REQUEST = "\u0000\u0000\u0000\u0008\u0004\u00d2\u0016\u002f";
 
+const POSTGRES_URL = /^postgres(ql)?(\+\w+)?:\/\//i;
+const REDIS_URL = /^rediss?:\/\//i;
+
 export const LINKS: Readonly<Record<LinkName, Link>> = {
   "backend-postgres": {
     name: "backend-postgres",
@@ -51,6 +57,7 @@ export const LINKS: Readonly<Record<LinkName, Link>> = {
       kind: "unit-env",
       role: "backend",
       variable: "DATABASE_URL",
+      scheme: POSTGRES_URL,
       fallback: "postgresql://sattva:sattva@127.0.0.1:5432/sattva",
     },
     probe: { request: SSL_REQUEST, replyBytes: 1 },
@@ -64,6 +71,7 @@ export const LINKS: Readonly<Record<LinkName, Link>> = {
       kind: "unit-env",
       role: "backend",
       variable: "REDIS_URL",
+      scheme: REDIS_URL,
       fallback: "redis://127.0.0.1:6379/0",
     },
     probe: { request: "PING\r\n", replyBytes: "+PONG\r\n".length },
@@ -77,6 +85,7 @@ export const LINKS: Readonly<Record<LinkName, Link>> = {
       kind: "unit-env",
       role: "streamer",
       variable: "REDIS_URL",
+      scheme: REDIS_URL,
       fallback: "redis://127.0.0.1:6379/0",
     },
     probe: { request: "PING\r\n", replyBytes: "+PONG\r\n".length },
@@ -99,6 +108,34 @@ export const documentedBackendUpstream = (backendPort: number) => `172.17.0.1:${
 /** The links on a deployment whose backend listens on `backendPort` (the profile's backend.port). */
 export function linksFor(backendPort: number): Readonly<Record<LinkName, Link>> {
   return { ...LINKS, "nginx-backend": { ...LINKS["nginx-backend"], upstream: `127.0.0.1:${backendPort}` } };
+}
+
+/** A variable of a unit's environment that holds the URL a link's client connects with. */
+export interface ClientVariable {
+  readonly variable: string;
+  readonly url: string;
+}
+
+/**
+ * The variables through which a unit connects over a link: its usual name (DATABASE_URL) if set, else
+ * every variable holding a URL of the link's scheme to the server most of them name (a checkout's
+ * POSTGRES_DSN, or CACHE_REDIS and CELERY_BROKER_URL both on one Redis); none found: the usual name
+ * with the fallback, the app's own default.
+ */
+export function clientVariables(environment: ReadonlyMap<string, string>, link: Link): ClientVariable[] {
+  if (link.redirect.kind !== "unit-env") return [];
+  const { variable, scheme, fallback } = link.redirect;
+  const usual = environment.get(variable);
+  if (usual !== undefined) return [{ variable, url: usual }];
+  const byServer = new Map<string, ClientVariable[]>();
+  for (const [name, value] of [...environment].sort(([a], [b]) => a.localeCompare(b)))
+    if (scheme.test(value) && URL.canParse(value)) {
+      const server = upstreamOf(value, link);
+      byServer.set(server, [...(byServer.get(server) ?? []), { variable: name, url: value }]);
+    }
+  // The server most of them name (the first in name order on a tie).
+  const [most] = [...byServer.values()].sort((a, b) => b.length - a.length);
+  return most ?? [{ variable, url: fallback }];
 }
 
 /**

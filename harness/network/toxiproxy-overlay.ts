@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
 import { shellQuote } from "../host/shell.ts";
+import { envFileValues } from "../parse/env-file.ts";
 import { TOXIPROXY_API_PORT } from "../stack-ports.ts";
 import type { Stack } from "../stack/stack.ts";
 import { httpGetJson } from "../probes/http.ts";
@@ -10,6 +11,7 @@ import { InconclusiveError } from "../chaos/verdict.ts";
 import { unitsNotRunningHere } from "../stack/steady-state.ts";
 import {
   documentedBackendUpstream,
+  clientVariables,
   LINKS,
   linksFor,
   redirectedUrl,
@@ -326,7 +328,7 @@ function overlayCompose(image: string, frontend: string, nginxConf: string): str
   ].join("\n");
 }
 
-/** A link whose client is a unit: the unit playing its role here, and the URL that unit connects with. */
+/** A variable through which a unit connects over a link, and the URL it holds now. */
 interface UnitLink {
   readonly link: Link;
   readonly unit: string;
@@ -334,20 +336,20 @@ interface UnitLink {
   readonly url: string;
 }
 
-/** Each unit link with the URL its client uses now (its variable, else the link's documented default). */
+/** Each variable through which a unit connects over a link (`clientVariables`), with its URL now. */
 async function unitLinksOf(stack: Stack): Promise<UnitLink[]> {
   const unitLinks: UnitLink[] = [];
   for (const link of Object.values(LINKS)) {
     if (link.redirect.kind !== "unit-env") continue;
-    const { role, variable, fallback } = link.redirect;
-    const unit = stack.deployment.unit(role);
-    const url = (await unitSetting(stack, unit, variable)) ?? fallback;
-    // A libpq keyword string ("host=… port=…") has no host:port to replace.
-    if (!URL.canParse(url))
-      throw new InconclusiveError(
-        `chaos mode cannot point ${unit}'s ${variable} at toxiproxy: its value is not a URL (a libpq keyword string, say), so it has no host:port to replace`,
-      );
-    unitLinks.push({ link, unit, variable, url });
+    const unit = stack.deployment.unit(link.redirect.role);
+    for (const { variable, url } of clientVariables(await unitEnvironment(stack, unit), link)) {
+      // A libpq keyword string ("host=… port=…") has no host:port to replace.
+      if (!URL.canParse(url))
+        throw new InconclusiveError(
+          `chaos mode cannot point ${unit}'s ${variable} at toxiproxy: its value is not a URL (a libpq keyword string, say), so it has no host:port to replace`,
+        );
+      unitLinks.push({ link, unit, variable, url });
+    }
   }
   return unitLinks;
 }
@@ -366,22 +368,18 @@ async function processEnvironment(stack: Stack, unit: string): Promise<Map<strin
   );
 }
 
-/** A variable as the app reads it: its process's environment, else the .env in its working directory. */
-async function unitSetting(stack: Stack, unit: string, variable: string): Promise<string | undefined> {
-  const fromProcess = (await processEnvironment(stack, unit)).get(variable);
-  if (fromProcess !== undefined) return fromProcess;
+/**
+ * The settings a unit's app reads: the .env in its working directory (as python-dotenv and
+ * pydantic-settings read it), under its process's environment, which wins.
+ */
+async function unitEnvironment(stack: Stack, unit: string): Promise<Map<string, string>> {
   const workingDirectory = (
     await stack.host.run(`systemctl show -p WorkingDirectory --value ${unit}`)
   ).stdout.trim();
   const envFile = await stack.host.run(`cat ${shellQuote(`${workingDirectory}/.env`)}`, {
     check: false,
   });
-  const line = envFile.stdout
-    .split("\n")
-    .map((l) => l.trim())
-    .find((l) => l.startsWith(`${variable}=`));
-  return line
-    ?.slice(variable.length + 1)
-    .trim()
-    .replace(/^(["'])(.*)\1$/, "$2");
+  const settings = envFileValues(envFile.stdout);
+  for (const [name, value] of await processEnvironment(stack, unit)) settings.set(name, value);
+  return settings;
 }

@@ -26,22 +26,36 @@ export function parseEnvFile(text: string): EnvVariable[] {
   });
 }
 
+/** Each `KEY=value` line's name and value (quotes and a trailing comment removed), in order. */
+function* envAssignments(text: string): Generator<readonly [string, string]> {
+  for (const raw of text.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(raw);
+    if (match?.[1] === undefined) continue;
+    const value = (match[2] ?? "")
+      .replace(/\s+#.*$/, "")
+      .replace(/^(["'])(.*)\1$/, "$2")
+      .trim();
+    yield [match[1], value];
+  }
+}
+
+/**
+ * Every value an env file sets, by name (a later line wins), as an app's dotenv reads it: for the
+ * harness's own use only (chaos mode points a URL at its proxy); never copied into a report or a log.
+ */
+export function envFileValues(text: string): Map<string, string> {
+  return new Map(envAssignments(text));
+}
+
 /**
  * The values an env file sets, for redaction only: what a checkout's own `.env` holds is never copied
  * into a report, a journal or a log. Plain numbers and booleans are left out (they are not secrets, and
  * replacing them would garble every log line with a port or a count in it).
  */
 export function envValuesToRedact(text: string): { readonly name: string; readonly value: string }[] {
-  return text.split(/\r?\n/).flatMap((raw) => {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(raw);
-    if (match === null) return [];
-    const value = (match[2] ?? "")
-      .replace(/\s+#.*$/, "")
-      .replace(/^(["'])(.*)\1$/, "$2")
-      .trim();
-    if (value.length < 4 || /^(\d+|true|false|yes|no|on|off)$/i.test(value)) return [];
-    return [{ name: match[1] ?? "", value }];
-  });
+  return [...envAssignments(text)]
+    .filter(([, value]) => value.length >= 4 && !/^(\d+|true|false|yes|no|on|off)$/i.test(value))
+    .map(([name, value]) => ({ name, value }));
 }
 
 /**

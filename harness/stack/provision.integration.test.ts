@@ -39,6 +39,22 @@ test("provisioning is idempotent: a second run changes no unit file, venv or ima
   );
   const before = await provisionedFingerprint(host);
 
+  // Its containers open no connection beyond it (a checkout's Alertmanager must page no one from a
+  // test host): an attempt to the host's gateway fails, and the one rule that refuses it counts it.
+  const refused = async () =>
+    Number(
+      (
+        await host.run("iptables -w -L DOCKER-USER -v -x -n | awk '/sattva-chaos-no-egress/ {print $1}'")
+      ).stdout.trim() || Number.NaN,
+    );
+  const refusedBefore = await refused();
+  const out = await host.run(
+    `gateway=$(ip -o route show default | awk '{print $3}'); docker run --rm --entrypoint bash postgres:15-alpine -c "exec 3<>/dev/tcp/$gateway/9"`,
+    { check: false },
+  );
+  expect(out.exitCode, "a container's connection out of the host").not.toBe(0);
+  expect(await refused()).toBeGreaterThan(refusedBefore);
+
   const second = await stack.provision();
   expect(second.changes, second.output).toEqual([]);
   expect(await provisionedFingerprint(host)).toBe(before);
@@ -96,6 +112,11 @@ test("a compose service the checkout builds (an SPA built with npm) is built fro
     );
     const again = await stack.provision();
     expect(again.changes, again.output).toEqual([]);
+    // A changed dependency is fetched again on a host whose containers otherwise reach nothing beyond it.
+    const manifest = path.join(frontend, "package.json");
+    await writeFile(manifest, (await readFile(manifest, "utf8")).replace('"7.0.0"', '"7.0.x"'));
+    const rebuilt = await stack.provision();
+    expect(rebuilt.changes, rebuilt.output).toContain("image sattva-streamer-frontend built from frontend");
     await stack.start();
     const spa = await host.run("curl -fsS http://127.0.0.1:3000/", { check: false });
     expect(spa.stdout, spa.stderr).toContain("<title>");
