@@ -66,6 +66,22 @@ async function publishedPorts(stack: Stack): Promise<Map<number, string>> {
 }
 
 /**
+ * Monitoring services on the host's own network (`network_mode: host`), by the port they listen on:
+ * Docker publishes nothing for them, so what answers there is theirs.
+ */
+async function servicesOnHostNetwork(stack: Stack): Promise<Map<number, string>> {
+  const onHost = new Map<number, string>();
+  for (const [role, port] of [
+    ["prometheus", 9090],
+    ["alertmanager", 9093],
+  ] as const) {
+    const service = stack.deployment.service(role);
+    if (service !== undefined && (await stack.onHostNetwork(service))) onHost.set(port, role);
+  }
+  return onHost;
+}
+
+/**
  * The ports users reach the frontend on: the ones Docker publishes for it, or, for a frontend on the
  * host's own network (nothing published), the one its nginx listens on.
  */
@@ -90,6 +106,7 @@ export async function auditExposure(stack: Stack): Promise<ExposureReport> {
     published,
     listening,
     ...(onHost === undefined ? {} : { frontendOnHost: onHost }),
+    servicesOnHost: await servicesOnHostNetwork(stack),
   };
   const answers = await outside.probe(portsToProbe([...listening.keys()], context));
   return {

@@ -42,6 +42,16 @@ describe("roleOf", () => {
     expect(roleOf(9095, context)).toMatchObject({ kind: "harness" });
     expect(roleOf(4444, context)).toBeUndefined();
   });
+
+  it("knows a monitoring service on the host's own network by its port, though nothing publishes it", () => {
+    const onHost = {
+      ...context,
+      published: new Map([[3000, "frontend"]]),
+      listening: new Map([[9093, "alertmanager"]]),
+      servicesOnHost: new Map([[9093, "alertmanager"]]),
+    };
+    expect(roleOf(9093, onHost)).toEqual({ kind: "service", service: "alertmanager" });
+  });
 });
 
 describe("exposureFindings", () => {

@@ -25,6 +25,8 @@ export interface ExposureContext {
   readonly listening: ReadonlyMap<number, string>;
   /** Where a frontend on the host's own network listens (it publishes nothing). */
   readonly frontendOnHost?: number;
+  /** Other compose services on the host's own network, by the port they listen on (their runbook name). */
+  readonly servicesOnHost?: ReadonlyMap<number, string>;
 }
 
 /**
@@ -48,6 +50,8 @@ export function roleOf(port: number, context: ExposureContext): PortRole | undef
   if (service === "frontend") return { kind: "frontend" };
   if (service !== undefined) return { kind: "service", service };
   if (port === context.frontendOnHost) return { kind: "frontend" };
+  const onHost = context.servicesOnHost?.get(port);
+  if (onHost !== undefined) return { kind: "service", service: onHost };
   if (port === TOXIPROXY_API_PORT) return { kind: "harness", what: "toxiproxy's API (chaos mode)" };
   const link = Object.values(linksFor(context.backendPort)).find((l) => l.listen.endsWith(`:${port}`));
   if (link !== undefined) return { kind: "harness", what: `toxiproxy's proxy for ${link.description}` };

@@ -345,14 +345,21 @@ export class Stack {
   /**
    * A URL of a compose service's HTTP port (Prometheus' 9090, Alertmanager's 9093) as the host itself
    * reaches it: where compose publishes it, on every interface as the runbook does or on the host's
-   * loopback only (`127.0.0.1:9090:9090`, as the exposure audit advises), else at the container's own
-   * address, for a service the checkout keeps on its compose network.
+   * loopback only (`127.0.0.1:9090:9090`, as the exposure audit advises), on the host's own port for a
+   * service on the host's network, else at the container's own address, for a service the checkout
+   * keeps on its compose network.
    */
   async serviceUrl(role: RunbookService, containerPort: number, path = "/"): Promise<string> {
     const service = this.deployment.service(role) ?? role;
+    if (await this.onHostNetwork(service)) return this.#urlOf(containerPort, "127.0.0.1", path);
     const published = await this.#publication(service, containerPort);
     if (published !== undefined) return this.#urlOf(published.port, published.hostIp, path);
     return this.#urlOf(containerPort, await this.#containerAddress(service), path);
+  }
+
+  /** Whether a compose service runs on the host's own network (`network_mode: host`): it listens on the host's ports. */
+  async onHostNetwork(service: string): Promise<boolean> {
+    return (await this.#composeService(service))["network_mode"] === "host";
   }
 
   /** A running service container's address on its (first) compose network. */

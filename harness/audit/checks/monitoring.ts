@@ -251,18 +251,32 @@ const rules: AuditCheck = {
         impact: "alerts fire in Prometheus and are sent to nobody",
       });
     }
-    for (const target of managerTargets) {
+    const hostNetwork =
+      context.compose.model?.services.get(composeServiceFor(context.profile, "prometheus") ?? "")
+        ?.networkMode === "host";
+    for (const target of context.compose.model === undefined ? [] : managerTargets) {
       const host = target.split(":")[0] ?? "";
-      const known =
-        context.compose.model?.services.has(host) === true || host === "172.17.0.1" || host.includes(".");
-      if (!known && context.compose.model !== undefined)
+      const loopback = host === "localhost" || host.startsWith("127.");
+      const serviceName = context.compose.model?.services.has(host) === true;
+      // On the host's network, localhost is the host (where Alertmanager's port is published) and
+      // compose's names do not resolve; in Prometheus' own container, localhost is Prometheus.
+      const why = hostNetwork
+        ? serviceName
+          ? `${target} names a compose service, which Prometheus on the host's network cannot resolve`
+          : undefined
+        : loopback
+          ? `alerts go to ${target}: in Prometheus' container that is Prometheus itself`
+          : !serviceName && !host.includes(".")
+            ? `alerts go to ${target}, which is no compose service`
+            : undefined;
+      if (why !== undefined)
         add({
           severity: "blocker",
           subject: "alerting",
           file: config.file,
           line: config.lineOf(["alerting", "alertmanagers"]),
-          observed: `alerts go to ${target}, which is no compose service`,
-          impact: "the name does not resolve: every alert is dropped",
+          observed: why,
+          impact: "no alert reaches Alertmanager: every alert is dropped",
         });
     }
     return findings;
