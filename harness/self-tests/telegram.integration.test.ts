@@ -59,4 +59,20 @@ describe("a checkout whose streamer needs Telegram", () => {
     );
     expect(run.stderr).toMatch(/last logged: ValueError: invalid literal for int\(\) with base 10: ''/);
   });
+
+  it("says so of a streamer whose login never completes, once it has run a while with no liveness", async () => {
+    const hanging = await writeTelegramStack(path.join(dir?.path ?? "", "hanging"), "hangs");
+    try {
+      const run = await sattvaChaos([
+        ...["run", "smoke", "--stack", hanging],
+        ...["--report", path.join(dir?.path ?? "", "hanging-reports")],
+      ]);
+      expect(run.exitCode, run.stderr).toBe(ExitCode.passed);
+      expect(run.stderr).toMatch(
+        /skipped +the streamer is alive \(its profile's liveness signal\): .*needs Telegram \(pyrogram.*active \(running\) for \d+ s with no liveness .*last logged: connecting to Telegram\.\.\./,
+      );
+    } finally {
+      await removeStackTemplate(hanging);
+    }
+  });
 });

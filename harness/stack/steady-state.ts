@@ -108,6 +108,12 @@ export function describeUnitRun(show: string, nowSeconds: number): Observation {
   return { ok: stable, detail: `${state} for ${upSeconds.toFixed(0)} s, ${restarts}${note}` };
 }
 
+/**
+ * How long a streamer that needs Telegram may run without liveness before it is judged unable to run
+ * on a test host: longer than the bundled heartbeat's period (30 s), so a slow first beat is waited for.
+ */
+const STUCK_AFTER_SECONDS = 40;
+
 /** A line systemd itself logs for a unit (its start, stop and exit), not one of the unit's own. */
 const SYSTEMD_LINE = /^(Started|Starting|Stopped|Stopping|Scheduled restart job) |\.service: /;
 
@@ -141,15 +147,19 @@ export async function venvNotBuilt(stack: Stack, role: "backend" | "streamer"): 
 /**
  * A unit that needs Telegram (its venv requires a Telegram client) on a host that has no Telegram
  * account (its credentials are test values) and reaches no Telegram server. Said only once the unit
- * has failed (restarted, or failed for good), with the last line it logged, so a unit that needs
- * Telegram and runs anyway is judged like any other.
+ * has failed (restarted, or failed for good), or, for the streamer, once it has run a while and still
+ * shows no liveness (a client retrying a server it cannot reach), with the last line it logged: a unit
+ * that needs Telegram and runs anyway is judged like any other.
  */
 async function telegramNotHere(stack: Stack, role: "backend" | "streamer"): Promise<string | undefined> {
   const client = stack.deployment.telegramClients.get(role);
   if (client === undefined) return undefined;
   const unit = stack.deployment.unit(role);
   const [show, journal] = await Promise.all([
-    stack.host.run(`systemctl show ${unit} -p ActiveState -p SubState -p NRestarts`, { check: false }),
+    stack.host.run(
+      `systemctl show ${unit} --timestamp=unix -p ActiveState -p SubState -p NRestarts -p ActiveEnterTimestamp; echo "Now=$(date +%s)"`,
+      { check: false },
+    ),
     stack.host.run(`journalctl -u ${unit} -o cat --no-pager -n 50`, { check: false }),
   ]);
   const field = (key: string) => showField(show.stdout, key);
@@ -159,13 +169,20 @@ async function telegramNotHere(stack: Stack, role: "backend" | "streamer"): Prom
   const failedHere = /: (Main process exited, code=\w+, status=(?!0\/)|Failed with result )/.test(
     journal.stdout,
   );
+  let stuck = "";
   if (
     restarts === 0 &&
     !failedHere &&
     field("ActiveState") !== "failed" &&
     field("SubState") !== "auto-restart"
-  )
-    return undefined;
+  ) {
+    const upSeconds = Number(field("Now")) - Number(field("ActiveEnterTimestamp").replace(/^@/, ""));
+    if (role !== "streamer" || field("ActiveState") !== "active" || !(upSeconds >= STUCK_AFTER_SECONDS))
+      return undefined;
+    const alive = await streamerLiveness(stack);
+    if (!("ok" in alive) || alive.ok) return undefined;
+    stuck = ` for ${upSeconds.toFixed(0)} s with no liveness (${alive.detail})`;
+  }
   const lastWords = journal.stdout
     .split("\n")
     .map((line) => line.trim())
@@ -173,7 +190,7 @@ async function telegramNotHere(stack: Stack, role: "backend" | "streamer"): Prom
     .at(-1);
   return (
     `${unit} needs Telegram (${client}), and a test host has no Telegram account and reaches no Telegram server: ` +
-    `it cannot run here (${field("ActiveState")} (${field("SubState")}), ${restarts} restart(s)${lastWords === undefined ? "" : `; last logged: ${stack.deployment.redact(lastWords).slice(0, 200)}`})`
+    `it cannot run here (${field("ActiveState")} (${field("SubState")})${stuck}, ${restarts} restart(s)${lastWords === undefined ? "" : `; last logged: ${stack.deployment.redact(lastWords).slice(0, 200)}`})`
   );
 }
 
