@@ -450,10 +450,27 @@ export function testEnvText(example: string | undefined, needs: readonly string[
   return `# Made by sattva-chaos for a test host: test values, never real secrets.\n${out.join("\n")}\n`;
 }
 
-/** A recognisable, harmless test value for a variable. */
+/**
+ * A recognisable, harmless test value for a variable: a number, a flag or a URL where its name asks
+ * for one (ADMIN_ID, DEBUG, WEBHOOK_URL), text otherwise.
+ */
 export function testValue(name: string): string {
-  return `sattva-chaos-test-${name.toLowerCase().replaceAll("_", "-")}`;
+  const text = `sattva-chaos-test-${name.toLowerCase().replaceAll("_", "-")}`;
+  // Telegram's credentials stay unusable: its clients then stop before they open any connection.
+  if (TELEGRAM_CREDENTIAL.test(name)) return text;
+  // Otherwise a value of the kind the name asks for, so typed settings (pydantic's) load at start.
+  if (FLAG.test(name)) return "false";
+  if (NUMBER.test(name)) return "12345";
+  // The .invalid top-level domain never resolves (RFC 2606): nothing is reached through it.
+  if (URL_NAME.test(name)) return `http://sattva-chaos-test.invalid/${text}`;
+  return text;
 }
+
+const TELEGRAM_CREDENTIAL = /API_ID|APP_ID|API_HASH|APP_HASH|BOT_TOKEN|SESSION|PHONE/i;
+const FLAG = /^(DEBUG|TESTING)$|^(ENABLE|USE|IS|ALLOW|DISABLE)_|_(ENABLED|DISABLED|DEBUG)$/i;
+const NUMBER =
+  /(^|_)(IDS?|PORT|TIMEOUT|INTERVAL|SECONDS|SECS|MS|MINUTES|HOURS|COUNT|LIMIT|SIZE|WORKERS|TTL|RETRIES|MAX|MIN)$/i;
+const URL_NAME = /_(URL|URI|ENDPOINT)$/i;
 
 /** What the checkout's nginx server block says of where it listens and what it serves. */
 interface NginxServes {

@@ -238,6 +238,21 @@ describe("test env files", () => {
       "EXTRA=sattva-chaos-test-extra",
       "",
     ]);
+    // Typed settings load: numbers, flags and URLs where the name asks for them; Telegram's
+    // credentials stay unusable, so its clients stop before opening any connection.
+    expect(
+      testEnvText("API_ID=\nAPI_HASH=\nADMIN_IDS=\nREQUEST_TIMEOUT=\nDEBUG=\nWEBHOOK_URL=\nSECRET_KEY=\n")
+        .split("\n")
+        .slice(1, 8),
+    ).toEqual([
+      "API_ID=sattva-chaos-test-api-id",
+      "API_HASH=sattva-chaos-test-api-hash",
+      "ADMIN_IDS=12345",
+      "REQUEST_TIMEOUT=12345",
+      "DEBUG=false",
+      "WEBHOOK_URL=http://sattva-chaos-test.invalid/sattva-chaos-test-webhook-url",
+      "SECRET_KEY=sattva-chaos-test-secret-key",
+    ]);
     // Two secrets with one placeholder: URLs repeating it agree with both.
     const shared = testEnvText(
       "POSTGRES_PASSWORD=changeme\nREDIS_PASSWORD=changeme\nDATABASE_URL=postgresql://u:changeme@db/x\nREDIS_URL=redis://:changeme@r:6379/0\n",
