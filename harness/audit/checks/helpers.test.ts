@@ -4,7 +4,7 @@ import { parseComposeConfig, startedBy, startedByDefault } from "../compose-mode
 import { catalogueServiceOf } from "../../images/catalogue.ts";
 import { dockerfileBases } from "../../parse/dockerfile.ts";
 import { jobMatchers, scrapeTargets } from "./monitoring.ts";
-import { proxyTarget } from "./nginx.ts";
+import { proxiedPathMismatch, proxyTarget } from "./nginx.ts";
 import { backendBind, bindOf, devEnvironment } from "./units.ts";
 import { parseCalendar } from "./update.ts";
 import { pipCall, venvOf } from "./venvs.ts";
@@ -169,5 +169,25 @@ describe("what the checks read", () => {
     ]);
     expect(discovered).toEqual(["nodes"]);
     expect(jobMatchers('up{job="a"} == 0 or absent(up{ job = "b" })')).toEqual(["a", "b"]);
+  });
+});
+
+describe("proxiedPathMismatch", () => {
+  it("names the path the backend gets when the location's and the URI's trailing slashes disagree", () => {
+    expect(proxiedPathMismatch("/api", "http://172.17.0.1:8000/")).toEqual({
+      asked: "/api/health",
+      reached: "//health",
+    });
+    expect(proxiedPathMismatch("/api/", "http://172.17.0.1:8000/api")).toEqual({
+      asked: "/api/health",
+      reached: "/apihealth",
+    });
+  });
+
+  it("says nothing when they agree, when proxy_pass gives no URI, or when it uses variables", () => {
+    expect(proxiedPathMismatch("/api/", "http://172.17.0.1:8000/")).toBeUndefined();
+    expect(proxiedPathMismatch("/api", "http://172.17.0.1:8000/api")).toBeUndefined();
+    expect(proxiedPathMismatch("/api", "http://172.17.0.1:8000")).toBeUndefined();
+    expect(proxiedPathMismatch("/api", "http://$backend/")).toBeUndefined();
   });
 });

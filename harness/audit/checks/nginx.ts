@@ -24,6 +24,22 @@ export function proxyTarget(url: string): { host: string; port: number } | undef
   };
 }
 
+/**
+ * Where a request under a location reaches the upstream when proxy_pass gives a URI: nginx puts the URI
+ * in place of the location's prefix, so their trailing slashes must agree (`location /api` with
+ * `proxy_pass http://b:8000/` sends /api/health as //health). Undefined when they agree, or when
+ * proxy_pass gives no URI (the path goes as it is) or uses variables.
+ */
+export function proxiedPathMismatch(
+  prefix: string,
+  url: string,
+): { readonly asked: string; readonly reached: string } | undefined {
+  const uri = /^[a-z]+:\/\/[^/]+(\/.*)?$/i.exec(url)?.[1];
+  if (uri === undefined || url.includes("$") || prefix.endsWith("/") === uri.endsWith("/")) return undefined;
+  const asked = `${prefix.replace(/\/$/, "")}/health`;
+  return { asked, reached: uri + asked.slice(prefix.length) };
+}
+
 /** The `location` blocks that serve the API (`/api`, `/api/`, `^~ /api/`), with their proxy_pass. */
 function apiLocations(
   directives: readonly NginxDirective[],
@@ -66,6 +82,16 @@ const proxy: AuditCheck = {
       return findings;
     }
     const url = api.proxy.args[0] ?? "";
+    const prefix = api.location.args.at(-1) ?? "";
+    const mismatch = proxiedPathMismatch(prefix, url);
+    if (mismatch !== undefined)
+      add({
+        severity: "blocker",
+        line: api.proxy.line,
+        runbook: says("proxy_pass http://172.17.0.1:8000;"),
+        observed: `location ${prefix} with proxy_pass ${url}: nginx puts the URI in place of ${prefix}, so GET ${mismatch.asked} reaches the backend as ${mismatch.reached}`,
+        impact: "the SPA's API calls reach the backend at paths it does not serve (404)",
+      });
     const upstream = findDirectives(nginx.directives, "upstream").find(
       ({ directive }) => directive.args[0] === proxyTarget(url)?.host,
     );
