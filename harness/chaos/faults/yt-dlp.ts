@@ -19,14 +19,18 @@ function pathsOf(stack: Stack) {
   return {
     streamerVenv: `${root}/${streamer.dir}`,
     backendVenv: `${root}/${deployment.backendVenv?.dir ?? "backend/venv"}`,
+    backendRequirements: `${root}/${deployment.backendVenv?.requirements ?? "backend/requirements.txt"}`,
     requirements: `${root}/${streamer.requirements ?? "streamer/requirements.txt"}`,
     streamerUnit: deployment.unitName("streamer"),
   };
 }
 
+/** Prints the yt-dlp version a requirements file pins (nothing when it pins none, or is not there). */
+const printPin = (requirements: string) =>
+  `sed -n 's/^yt-dlp==\\([^[:space:]]*\\).*/\\1/p' ${requirements} 2>/dev/null`;
+
 /** Prints the yt-dlp version the streamer's requirements pin (nothing when they pin none). */
-const printPinnedYtDlp = (stack: Stack) =>
-  `sed -n 's/^yt-dlp==\\([^[:space:]]*\\).*/\\1/p' ${pathsOf(stack).requirements}`;
+const printPinnedYtDlp = (stack: Stack) => printPin(pathsOf(stack).requirements);
 
 /** The yt-dlp version the streamer's requirements pin. */
 export async function pinnedYtDlp(stack: Stack): Promise<string> {
@@ -66,7 +70,7 @@ const restoreYtDlp = {
   leftovers: ytDlpLeftovers,
   ...healedBy(
     (stack) => {
-      const { streamerVenv, backendVenv, streamerUnit } = pathsOf(stack);
+      const { streamerVenv, backendVenv, backendRequirements, streamerUnit } = pathsOf(stack);
       return [
         `pinned=$(${printPinnedYtDlp(stack)})`,
         `[ -n "$pinned" ]`,
@@ -74,7 +78,14 @@ const restoreYtDlp = {
         `rm -rf ${INDEX_DIR}/files ${INDEX_DIR}/simple`,
         "systemctl start sattva-chaos-pypi",
         `${streamerVenv}/bin/pip install --quiet --force-reinstall --no-deps "yt-dlp==$pinned"`,
-        `(${backendVenv}/bin/pip uninstall --quiet -y yt-dlp || true)`,
+        // The runbook's manual step put yt-dlp in the backend's venv: out again, unless the backend's
+        // own requirements have it (then back to their pin), or both units share one venv.
+        ...(backendVenv === streamerVenv
+          ? []
+          : [
+              `backend_pin=$(${printPin(backendRequirements)} || true)`,
+              `if [ -n "$backend_pin" ]; then ${backendVenv}/bin/pip install --quiet --force-reinstall --no-deps "yt-dlp==$backend_pin"; else (${backendVenv}/bin/pip uninstall --quiet -y yt-dlp || true); fi`,
+            ]),
         `systemctl restart ${streamerUnit}`,
       ].join(" && ");
     },
