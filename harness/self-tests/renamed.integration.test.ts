@@ -79,5 +79,13 @@ describe("a renamed but healthy checkout", () => {
     expect(
       steps.find((step) => step.command === "docker logs sattva-streamer-frontend-1")?.adapted?.ran,
     ).toBe("docker logs sattva-streamer-web-1");
+    // Its alerts page Telegram, which the harness cannot read: timed where Alertmanager routes them.
+    const routed = journals.flatMap((journal) =>
+      Object.entries(journal.results).filter(([key]) => key.endsWith(" routed to")),
+    );
+    expect(routed.map(([key]) => key)).toContain("ApiUnreachable routed to");
+    expect(String(routed[0]?.[1])).toMatch(
+      /^telegram-oncall \(telegram_configs\), which the harness cannot read/,
+    );
   });
 });

@@ -8,8 +8,9 @@ import { BUNDLED_STACK } from "../stack/stack-layout.ts";
  * backend on 8080 with its health at /healthz, the compose file as deploy/compose.yaml with services
  * postgres, cache and web (published on ${WEB_PORT:-8081}), nginx reaching the backend through an
  * `upstream` block, Prometheus through host.docker.internal and published on loopback only,
- * Alertmanager not published, scrape jobs api and bot with their own alert names, PostgreSQL's credentials
- * and Redis' password in deploy/.env (only its example is in the checkout), and no profile.
+ * Alertmanager not published and paging a Telegram chat, scrape jobs api and bot with their own alert
+ * names, PostgreSQL on host port 5433 with its URL in POSTGRES_DSN, PostgreSQL's credentials and
+ * Redis' password in deploy/.env (only its example is in the checkout), and no profile.
  * Everything the runbook does still works here, by these names: a scenario that fails on it is tied to
  * the runbook's names or layout, not testing the deployment.
  */
@@ -54,7 +55,7 @@ export async function writeRenamedStack(dir: string): Promise<string> {
       "POSTGRES_USER=sattva_app",
       "POSTGRES_PASSWORD=changeme",
       "POSTGRES_DB=sattva_prod",
-      "DATABASE_URL=postgresql://sattva_app:changeme@127.0.0.1:5432/sattva_prod",
+      "POSTGRES_DSN=postgresql://sattva_app:changeme@127.0.0.1:5433/sattva_prod",
       "REDIS_PASSWORD=changeme",
       "REDIS_URL=redis://:changeme@127.0.0.1:6379/0",
       "",
@@ -113,13 +114,28 @@ export async function writeRenamedStack(dir: string): Promise<string> {
     ],
     [/- db\n(\s+)- redis\n/, "- postgres\n$1- cache\n"],
     [/"8000:8000"/, '"8080:8080"'],
+    // PostgreSQL on another host port; the app reads its URL as POSTGRES_DSN.
+    [/"127\.0\.0\.1:5432:5432"/, '"127.0.0.1:5433:5432"'],
+    [/DATABASE_URL: /, "POSTGRES_DSN: "],
     // The web port from a variable, Prometheus on loopback only, Alertmanager on its network only.
     [/"3000:80"/, '"${WEB_PORT:-8081}:80"'],
     [/"9090:9090"/, '"127.0.0.1:9090:9090"'],
     [/^( {2}alertmanager:\n {4}image: .*\n) {4}ports:\n {6}- "9093:9093"\n/m, "$1"],
   ]);
   await edit("backend/Dockerfile", [[/"--port", "8000"/, '"--port", "8080"']]);
-  await edit("backend/src/main.py", [[/@route\("GET", "\/health"\)/, '@route("GET", "/healthz")']]);
+  await edit("backend/src/main.py", [
+    [/@route\("GET", "\/health"\)/, '@route("GET", "/healthz")'],
+    [/DATABASE_URL/g, "POSTGRES_DSN"],
+  ]);
+  // Alerts page the team's Telegram chat, a receiver the harness cannot read.
+  await edit("monitoring/alertmanager.yml", [
+    [/^# .*\n/, "# Alerts page the team's Telegram chat.\n"],
+    [/receiver: harness-webhook/, "receiver: telegram-oncall"],
+    [
+      /- name: harness-webhook\n(?:.*\n)*/,
+      '- name: telegram-oncall\n    telegram_configs:\n      - bot_token: "123456789:renamed-stack-not-a-real-token"\n        chat_id: -1001234567890\n        send_resolved: true\n',
+    ],
+  ]);
   await rename(path.join(dir, "docker-compose.yml"), path.join(dir, "deploy", "compose.yaml"));
   return dir;
 }
