@@ -127,24 +127,3 @@ export async function routedAlerts(stack: Stack): Promise<RoutedAlert[]> {
       receivers: looseList(alert["receivers"]).map((receiver) => looseText(looseObject(receiver)["name"])),
     }));
 }
-
-/** An alert Prometheus' rules hold now (pending or firing), and when its current activation began. */
-export interface RuleAlert {
-  readonly name: string;
-  readonly state: string;
-  /** Seconds since the epoch (host clock). */
-  readonly activeAt: number;
-}
-
-/** The alerts the stack's Prometheus evaluates as pending or firing now. */
-export async function ruleAlerts(stack: Stack): Promise<RuleAlert[]> {
-  const { status, json } = await httpGetJson(await stack.serviceUrl("prometheus", 9090, "/api/v1/alerts"));
-  if (status !== 200) throw new Error(`Prometheus GET /api/v1/alerts: ${status}`);
-  return looseList(looseObject(looseObject(json)["data"])["alerts"])
-    .map(looseObject)
-    .map((alert) => ({
-      name: looseText(looseObject(alert["labels"])["alertname"]),
-      state: looseText(alert["state"]),
-      activeAt: Date.parse(looseText(alert["activeAt"])) / 1000,
-    }));
-}

@@ -13,8 +13,8 @@ import {
   type SteadyStateReport,
 } from "../stack/steady-state.ts";
 import { until } from "../waits/wait.ts";
-import { activeTargets } from "../probes/prometheus.ts";
-import { hostNow, receivedAlerts, routedAlerts, ruleAlerts, runningAlertmanagerConfig } from "./alerts.ts";
+import { activeTargets, ruleAlerts } from "../probes/prometheus.ts";
+import { hostNow, receivedAlerts, routedAlerts, runningAlertmanagerConfig } from "./alerts.ts";
 import type { Fault, Symptom } from "./fault.ts";
 import { DeadManSwitch } from "./dead-man-switch.ts";
 import { followScript } from "./follow.ts";
