@@ -280,11 +280,12 @@ export class ChaosRun {
       this.stack.deployment.service("alertmanager") === undefined
         ? undefined
         : await runningAlertmanagerConfig(this.stack).catch(() => undefined);
-    const activeBefore = await this.#alertsActiveBeforeTheFault();
+    const activeBefore = name === undefined ? await this.#alertsActiveBeforeTheFault() : new Set<string>();
     const isWanted = (alertName: string) =>
       name === undefined ? !activeBefore.has(alertName) : alertName === name;
     let fired: string | undefined;
     let routedTo: string | undefined;
+    let timedOut = false;
     try {
       await until(
         `${wanted} to fire`,
@@ -316,14 +317,16 @@ export class ChaosRun {
         1_000,
       ).waitUntilReady(timeoutMs * this.stack.host.slowdown);
     } catch {
-      if (name !== undefined && (await this.#alertsActiveBeforeTheFault()).has(name))
-        throw new InconclusiveError(alreadyActive(name));
+      timedOut = true;
+    }
+    // Fired or not, a named alert whose current activation began before the fault says nothing of it.
+    if (name !== undefined && (await this.#alertsActiveBeforeTheFault()).has(name))
+      throw new InconclusiveError(alreadyActive(name));
+    if (timedOut) {
       this.timeline.mark(Moment.alertDidNotFire, wanted);
       this.results[`time to alert ${name ?? "(any)"} (s)`] = "did not fire";
       return { name: wanted, timeToAlertMs: undefined };
     }
-    if (name !== undefined && (await this.#alertsActiveBeforeTheFault()).has(name))
-      throw new InconclusiveError(alreadyActive(name));
     if (routedTo !== undefined)
       this.results[`${fired ?? wanted} routed to`] =
         `${routedTo}, which the harness cannot read: Alertmanager routed it, its delivery is not seen here`;
