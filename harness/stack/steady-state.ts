@@ -89,6 +89,18 @@ const showField = (show: string, key: string) =>
  */
 const STABLE_FOR_SECONDS = 5;
 
+/** The one command whose output describeUnitRun and telegramNotHere read of a unit. */
+const showUnitRun = (unit: string) =>
+  `systemctl show ${unit} --timestamp=unix -p ActiveState -p SubState -p NRestarts -p ActiveEnterTimestamp; ` +
+  `echo "Jobs=$(systemctl list-jobs --no-legend ${unit} | wc -l)"; echo "Now=$(date +%s)"`;
+
+/** How long the unit has been in its present state at `nowSeconds` (showUnitRun's output). */
+const secondsInState = (show: string, nowSeconds: number) =>
+  Math.max(0, nowSeconds - Number(showField(show, "ActiveEnterTimestamp").replace(/^@/, "")));
+
+/** The host's clock when showUnitRun ran. */
+const nowOf = (show: string) => Number(showField(show, "Now") || "0");
+
 /**
  * `systemctl show --timestamp=unix` of a unit, then the jobs queued for it (`Jobs=`) and the host's
  * clock in seconds (`Now=`), read in the same command.
@@ -102,7 +114,7 @@ export function describeUnitRun(show: string, nowSeconds: number): Observation {
     const stopped = ["inactive", "failed", ""].includes(field("ActiveState")) && field("Jobs") === "0";
     return { ok: false, detail: `${state}, ${restarts}`, final: stopped };
   }
-  const upSeconds = Math.max(0, nowSeconds - Number(field("ActiveEnterTimestamp").replace(/^@/, "")));
+  const upSeconds = secondsInState(show, nowSeconds);
   const stable = upSeconds >= STABLE_FOR_SECONDS;
   const note = stable ? "" : ` (up less than ${STABLE_FOR_SECONDS} s: restarting?)`;
   return { ok: stable, detail: `${state} for ${upSeconds.toFixed(0)} s, ${restarts}${note}` };
@@ -156,10 +168,7 @@ async function telegramNotHere(stack: Stack, role: "backend" | "streamer"): Prom
   if (client === undefined) return undefined;
   const unit = stack.deployment.unit(role);
   const [show, journal] = await Promise.all([
-    stack.host.run(
-      `systemctl show ${unit} --timestamp=unix -p ActiveState -p SubState -p NRestarts -p ActiveEnterTimestamp; echo "Now=$(date +%s)"`,
-      { check: false },
-    ),
+    stack.host.run(showUnitRun(unit), { check: false }),
     stack.host.run(`journalctl -u ${unit} -o cat --no-pager -n 50`, { check: false }),
   ]);
   const field = (key: string) => showField(show.stdout, key);
@@ -176,7 +185,7 @@ async function telegramNotHere(stack: Stack, role: "backend" | "streamer"): Prom
     field("ActiveState") !== "failed" &&
     field("SubState") !== "auto-restart"
   ) {
-    const upSeconds = Number(field("Now")) - Number(field("ActiveEnterTimestamp").replace(/^@/, ""));
+    const upSeconds = secondsInState(show.stdout, nowOf(show.stdout));
     if (role !== "streamer" || field("ActiveState") !== "active" || !(upSeconds >= STUCK_AFTER_SECONDS))
       return undefined;
     const alive = await streamerLiveness(stack);
@@ -224,12 +233,8 @@ const unitActive = (role: "backend" | "streamer") =>
         stack.deployment.unitsPresent.has(role) ? stack.deployment.unit(role) : undefined,
         `the checkout has no ${role} unit (${stack.deployment.unit(role)})`,
         async (unit) => {
-          const show = await stack.host.run(
-            `systemctl show ${unit} --timestamp=unix -p ActiveState -p SubState -p NRestarts -p ActiveEnterTimestamp; ` +
-              `echo "Jobs=$(systemctl list-jobs --no-legend ${unit} | wc -l)"; echo "Now=$(date +%s)"`,
-            { check: false },
-          );
-          const seen = describeUnitRun(show.stdout, Number(showField(show.stdout, "Now") || "0"));
+          const show = await stack.host.run(showUnitRun(unit), { check: false });
+          const seen = describeUnitRun(show.stdout, nowOf(show.stdout));
           return unlessCannotRunHere(stack, role, seen);
         },
       ),
@@ -369,9 +374,10 @@ const prometheusTargetsUp = check(
         await stack.serviceUrl("prometheus", 9090, "/api/v1/status/config"),
       );
       const config = new YamlFile("prometheus", looseText(looseObject(looseObject(status)["data"])["yaml"]));
-      const jobs = new Set(scrapeTargets(config.data).jobs);
+      const configured = scrapeTargets(config.data);
+      const jobs = new Set(configured.jobs);
       // Targets appear a moment after Prometheus starts: a job it runs with none yet is not scraped yet.
-      const staticJobs = new Set(scrapeTargets(config.data).targets.map((t) => t.job));
+      const staticJobs = new Set(configured.targets.map((t) => t.job));
       const pending = [...staticJobs].filter((job) => !targets.some((t) => t.labels.job === job));
       if (pending.length > 0)
         return { ok: false, detail: `Prometheus has no target yet for job ${pending.join(", ")}` };
