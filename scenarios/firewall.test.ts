@@ -30,7 +30,7 @@ describe("host firewall", () => {
     await chaos.baseline();
     const backendPort = chaos.stack.deployment.profile.backend.port;
     const before = await auditExposure(chaos.stack);
-    chaos.results["seen from outside before"] = describeAnswers(before.answers);
+    chaos.results["seen from outside before"] = describeAnswers(before);
     await chaos.inject(ufwAsOnAVps(opened(chaos.stack)));
     // A user's request through nginx, asked now: what it gets (below) takes nginx's own timeout.
     const userRequest = timedHttpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));
@@ -38,7 +38,7 @@ describe("host firewall", () => {
     userRequest.catch(() => undefined);
 
     const after = await auditExposure(chaos.stack);
-    chaos.results["seen from outside with UFW on"] = describeAnswers(after.answers);
+    chaos.results["seen from outside with UFW on"] = describeAnswers(after);
     expect(answers(after, chaos.stack.deployment.frontend.port), "the web port UFW allows").toBe(true);
     expect(answers(after, backendPort), "the backend, a host process, is behind UFW").toBe(false);
     // Docker's own chains forward published ports before UFW's INPUT rules see them (moby#22054). A
@@ -83,7 +83,7 @@ describe("host firewall", () => {
     const steady = await checkSteadyState(chaos.stack, { settle: true });
     expect(steady.holds, `with UFW on (and the fix):\n${describeSteadyState(steady)}`).toBe(true);
     const fixed = await auditExposure(chaos.stack);
-    chaos.results["seen from outside after the fix"] = describeAnswers(fixed.answers);
+    chaos.results["seen from outside after the fix"] = describeAnswers(fixed);
     expect(answers(fixed, backendPort), "still closed to outsiders").toBe(false);
 
     await chaos.heal();
@@ -95,7 +95,7 @@ describe("host firewall", () => {
   }) => {
     await chaos.baseline();
     const before = await auditExposure(chaos.stack);
-    chaos.results["seen from outside before"] = describeAnswers(before.answers);
+    chaos.results["seen from outside before"] = describeAnswers(before);
     chaos.results["blockers before"] = before.findings.filter((f) => f.severity === "blocker").length;
 
     await chaos.inject(ufwAsOnAVps(opened(chaos.stack)));
@@ -110,7 +110,7 @@ describe("host firewall", () => {
     chaos.results["DOCKER-USER rules"] = rules.join("\n");
 
     const closed = await auditExposure(chaos.stack);
-    chaos.results["seen from outside, closed"] = describeAnswers(closed.answers);
+    chaos.results["seen from outside, closed"] = describeAnswers(closed);
     const blockers = closed.findings.filter((f) => f.severity === "blocker");
     expect(blockers, `still open to outsiders:\n${renderFindingsText(blockers)}`).toEqual([]);
     expect(answers(closed, chaos.stack.deployment.frontend.port), "the web port").toBe(true);

@@ -28,7 +28,7 @@ describe("network chaos", () => {
     ]);
     // ...and nothing of it answers anyone else (probed from another machine's network).
     const exposure = await auditExposure(chaos.stack);
-    chaos.results["seen from outside in chaos mode"] = describeAnswers(exposure.answers);
+    chaos.results["seen from outside in chaos mode"] = describeAnswers(exposure);
     const harness = exposure.findings.filter((finding) => finding.id === "exposure.harness-reachable");
     expect(harness, `the harness opened a way in:\n${renderFindingsText(harness)}`).toEqual([]);
   });

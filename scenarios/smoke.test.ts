@@ -30,12 +30,12 @@ test("outsiders reach the frontend and nothing the deployment does not mean to s
   // Probed from another machine's network (a probe container beside the host, this machine for a VM
   // or a staging host), never through the harness's own forwards: what anyone who reaches the host gets.
   const exposure = await auditExposure(stack);
-  phase(`seen from ${exposure.from} at ${exposure.address}:\n${describeAnswers(exposure.answers)}`);
+  phase(`seen from ${exposure.from} at ${exposure.address}:\n${describeAnswers(exposure)}`);
   await recordFindings("smoke-exposure", `exposure audit of ${stack.host.name}`, exposure.findings);
   const frontend = exposure.answers.filter((a) => exposure.frontendPorts.includes(a.port));
   expect(
     frontend.length > 0 && frontend.every((answer) => answer.answered),
-    `the frontend (${exposure.frontendPorts.map((p) => `:${p}`).join(", ") || "no published port"}) does not answer from outside:\n${describeAnswers(exposure.answers)}`,
+    `the frontend (${exposure.frontendPorts.map((p) => `:${p}`).join(", ") || "no published port"}) does not answer from outside:\n${describeAnswers(exposure)}`,
   ).toBe(true);
   // The runbook's own exposure (the backend on 0.0.0.0, its monitoring ports) blocks the release gate;
   // a port the checkout opens beyond the runbook fails the deployment here.

@@ -1,10 +1,18 @@
 import type { Finding } from "../findings/finding.ts";
 import type { Host } from "../host/host.ts";
-import { RUNBOOK_SERVICES } from "../profile/profile.ts";
+import { RUNBOOK_SERVICES, type RunbookService } from "../profile/profile.ts";
 import { composeContainers } from "../stack/topology-audit.ts";
 import type { Stack } from "../stack/stack.ts";
-import { exposureFindings, portsToProbe, type ExposureContext } from "./exposure.ts";
-import type { PortAnswer } from "./port-probe.ts";
+import {
+  apiPathOf,
+  exposureFindings,
+  portsToProbe,
+  proxiedServiceFindings,
+  WEB_SERVICES,
+  type ExposureContext,
+  type ProxiedService,
+} from "./exposure.ts";
+import type { PathAnswer, PortAnswer } from "./port-probe.ts";
 
 /** What the exposure audit saw: from where, at which address, every probed port's answer, the findings. */
 export interface ExposureReport {
@@ -13,6 +21,8 @@ export interface ExposureReport {
   /** Where the harness's own forwards come from, if outsiders share that network (OutsideView). */
   readonly harnessSource?: string;
   readonly answers: readonly PortAnswer[];
+  /** What the frontend's port hands out of the stack's web services (the APIs under nginx's locations). */
+  readonly paths: readonly PathAnswer[];
   readonly findings: readonly Finding[];
   /** The ports compose publishes for the frontend: the ones meant to answer. */
   readonly frontendPorts: readonly number[];
@@ -91,6 +101,40 @@ function frontendPorts(stack: Stack, published: ReadonlyMap<number, string>): nu
   return ports.length > 0 || loopbackOnly ? ports : [port];
 }
 
+/** The host's own addresses as nginx in a container names them: a location proxying there reaches a published port. */
+const HOST_ADDRESSES = /^(172\.17\.0\.1|host\.docker\.internal|localhost|127\.[\d.]+|\[::1\])$/;
+
+/**
+ * The frontend nginx's locations that proxy to one of the stack's web services (Prometheus,
+ * Alertmanager, Grafana): named as compose names the service or its container, or the host's address
+ * at the port the service is published or listens on.
+ */
+function proxiedServices(
+  stack: Stack,
+  frontendPorts: readonly number[],
+  published: ReadonlyMap<number, string>,
+  onHost: ReadonlyMap<number, string>,
+): ProxiedService[] {
+  const byName = new Map<string, string>();
+  for (const role of WEB_SERVICES) {
+    const service = stack.deployment.service(role as RunbookService);
+    if (service === undefined) continue;
+    byName.set(service, role);
+    const container = stack.deployment.containerNames.get(service);
+    if (container !== undefined) byName.set(container, role);
+  }
+  return stack.deployment.frontendProxies.flatMap(({ prefix, target }) => {
+    if (target === undefined) return [];
+    const service =
+      byName.get(target.host) ??
+      (HOST_ADDRESSES.test(target.host)
+        ? (published.get(target.port) ?? onHost.get(target.port))
+        : undefined);
+    if (service === undefined || !WEB_SERVICES.includes(service)) return [];
+    return frontendPorts.map((port) => ({ port, prefix, service }));
+  });
+}
+
 /**
  * The stack seen from outside its host: every port the stack and the harness may open, and every port
  * listening there, probed from another machine's network (Host.outside), each answer judged.
@@ -108,21 +152,35 @@ export async function auditExposure(stack: Stack): Promise<ExposureReport> {
     ...(onHost === undefined ? {} : { frontendOnHost: onHost }),
     servicesOnHost: await servicesOnHostNetwork(stack),
   };
-  const answers = await outside.probe(portsToProbe([...listening.keys()], context));
+  const routes = proxiedServices(stack, frontend, published, context.servicesOnHost ?? new Map());
+  const probed = await outside.probe({
+    ports: portsToProbe([...listening.keys()], context),
+    paths: routes.map((route) => ({ port: route.port, path: apiPathOf(route) })),
+  });
   return {
     from: outside.from,
     address: outside.address,
     ...(outside.harnessSource === undefined ? {} : { harnessSource: outside.harnessSource }),
-    answers,
-    findings: exposureFindings(answers, context, outside.from),
+    answers: probed.ports,
+    paths: probed.paths,
+    findings: [
+      ...exposureFindings(probed.ports, context, outside.from),
+      ...proxiedServiceFindings(probed.paths, routes, outside.from),
+    ],
     published: context.published,
     frontendPorts: frontend,
   };
 }
 
-/** One line per probed port, for the journal and people: `:8000  answers  HTTP 200 (uvicorn)`. */
-export function describeAnswers(answers: readonly PortAnswer[]): string {
-  return answers
-    .map((a) => `:${String(a.port).padEnd(5)} ${a.answered ? "answers " : "silent  "} ${a.what}`)
-    .join("\n");
+/**
+ * One line per probed port, for the journal and people: `:8000  answers  HTTP 200 (uvicorn)`; then one
+ * per web service's API asked for through the frontend: `:3000/prometheus/api/v1/status/buildinfo  HTTP 200 (nginx)`.
+ */
+export function describeAnswers(seen: Pick<ExposureReport, "answers" | "paths">): string {
+  return [
+    ...seen.answers.map(
+      (a) => `:${String(a.port).padEnd(5)} ${a.answered ? "answers " : "silent  "} ${a.what}`,
+    ),
+    ...seen.paths.map((a) => `:${a.port}${a.path}  ${a.what}`),
+  ].join("\n");
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { exposureFindings, portsToProbe, roleOf, type ExposureContext } from "./exposure.ts";
+import {
+  apiPathOf,
+  exposureFindings,
+  portsToProbe,
+  proxiedServiceFindings,
+  roleOf,
+  type ExposureContext,
+} from "./exposure.ts";
 import type { PortAnswer } from "./port-probe.ts";
 
 const context: ExposureContext = {
@@ -136,5 +143,55 @@ describe("exposureFindings", () => {
     expect(judge([answered(22, "SSH (SSH-2.0-OpenSSH_9.2p1)", "ssh")]).map((f) => f.severity)).toEqual([
       "info",
     ]);
+  });
+});
+
+describe("proxiedServiceFindings", () => {
+  const routes = [
+    { port: 3000, prefix: "/prometheus/", service: "prometheus" },
+    { port: 3000, prefix: "/alerts", service: "alertmanager" },
+    { port: 3000, prefix: "/grafana/", service: "grafana" },
+  ];
+  const path = (at: number, status: number, body: string) => {
+    const route = routes[at];
+    if (route === undefined) throw new Error("no route");
+    return { port: 3000, path: apiPathOf(route), status, what: `HTTP ${status} (nginx)`, body };
+  };
+
+  it("asks each service's API under the location's prefix", () => {
+    expect(routes.map(apiPathOf)).toEqual([
+      "/prometheus/api/v1/status/buildinfo",
+      "/alerts/api/v2/status",
+      "/grafana/api/health",
+    ]);
+  });
+
+  it("blocks on Prometheus or Alertmanager handed out through the frontend's port; Grafana has a login", () => {
+    const findings = proxiedServiceFindings(
+      [
+        path(0, 200, '{"status":"success","data":{}}'),
+        path(1, 200, '{"cluster":{},"versionInfo":{}}'),
+        path(2, 200, '{"database":"ok"}'),
+      ],
+      routes,
+      "a probe",
+    );
+    expect(findings.map((f) => [f.id, f.severity, f.subject])).toEqual([
+      ["exposure.prometheus-through-frontend", "blocker", ":3000"],
+      ["exposure.alertmanager-through-frontend", "blocker", ":3000"],
+      ["exposure.grafana-through-frontend", "warning", ":3000"],
+    ]);
+    expect(findings[0]?.observed).toContain("GET :3000/prometheus/api/v1/status/buildinfo");
+    expect(findings[0]?.observed).toContain("location /prometheus/");
+  });
+
+  it("says nothing when the location asks for a password, fails, or is not the service's API", () => {
+    expect(
+      proxiedServiceFindings(
+        [path(0, 401, "401 Authorization Required"), path(1, 502, "Bad Gateway"), path(2, 200, "<html>")],
+        routes,
+        "a probe",
+      ),
+    ).toEqual([]);
   });
 });

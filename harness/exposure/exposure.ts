@@ -2,7 +2,7 @@ import type { Finding } from "../findings/finding.ts";
 import { linksFor } from "../network/links.ts";
 import { RunbookSections, runbook } from "../runbook/runbook.ts";
 import { STACK_PORTS, TOXIPROXY_API_PORT } from "../stack-ports.ts";
-import type { PortAnswer } from "./port-probe.ts";
+import type { PathAnswer, PortAnswer } from "./port-probe.ts";
 
 /** What a port on the host is, for whoever answers on it from outside. */
 export type PortRole =
@@ -192,4 +192,67 @@ export function exposureFindings(
     }
   }
   return findings;
+}
+
+/**
+ * A location of the frontend's nginx that proxies to one of the stack's web services: what anyone who
+ * reaches the frontend's port reaches through it, whatever the firewall closes.
+ */
+export interface ProxiedService {
+  /** The frontend's port. */
+  readonly port: number;
+  /** The location's prefix, as users ask for it ("/prometheus/"). */
+  readonly prefix: string;
+  /** The service's runbook name. */
+  readonly service: string;
+}
+
+/** Each web service's API: a path under its root that says who answers, and what its body then holds. */
+const SERVICE_APIS: Readonly<
+  Record<string, { readonly path: string; readonly body: RegExp; readonly name: string }>
+> = {
+  prometheus: { path: "api/v1/status/buildinfo", body: /"status"\s*:\s*"success"/, name: "Prometheus" },
+  alertmanager: { path: "api/v2/status", body: /"versionInfo"/, name: "Alertmanager" },
+  grafana: { path: "api/health", body: /"database"/, name: "Grafana" },
+};
+
+/** The runbook's services that speak HTTP, whose API says who they are: the ones nginx can hand out. */
+export const WEB_SERVICES = Object.keys(SERVICE_APIS);
+
+/** The path asked for from outside: the service's API under the location's prefix. */
+export function apiPathOf(route: ProxiedService): string {
+  const api = SERVICE_APIS[route.service];
+  return `${route.prefix.endsWith("/") ? route.prefix : `${route.prefix}/`}${api?.path ?? ""}`;
+}
+
+/**
+ * Each web service outsiders reach through the frontend's port, as a finding: its API answering there
+ * without a password (Prometheus, Alertmanager: blockers; Grafana has its own login: a warning). A
+ * firewall cannot close it, since the frontend's port is the one it keeps open.
+ */
+export function proxiedServiceFindings(
+  answers: readonly PathAnswer[],
+  routes: readonly ProxiedService[],
+  from: string,
+): Finding[] {
+  return routes.flatMap((route) => {
+    const api = SERVICE_APIS[route.service];
+    const answer = answers.find((a) => a.port === route.port && a.path === apiPathOf(route));
+    if (api === undefined || answer?.status !== 200 || !api.body.test(answer.body)) return [];
+    const unauthenticated = UNAUTHENTICATED[route.service];
+    const words = RUNBOOK_WORDS[route.service];
+    return [
+      finding(
+        `${route.service}-through-frontend`,
+        unauthenticated === undefined ? "warning" : "blocker",
+        "drift",
+        route.port,
+        words === undefined
+          ? runbook().cite(RunbookSections.table, "| Frontend (Nginx) | `Docker` | 3000 |")
+          : runbook().cite(words.section, words.quote),
+        `GET :${route.port}${apiPathOf(route)} from outside (${from}): ${answer.what}, ${api.name}'s API (nginx's location ${route.prefix})`,
+        `${unauthenticated ?? `${api.name} is reachable by anyone who reaches the frontend, behind its own login only`}; through the public web port, which no firewall closes`,
+      ),
+    ];
+  });
 }

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { probePort } from "./port-probe.ts";
+import { probeHost, probePort } from "./port-probe.ts";
 
 const servers: Server[] = [];
 
@@ -18,7 +18,12 @@ const ports: Record<string, number> = {};
 
 beforeAll(async () => {
   ports["http"] = await listen(
-    createHttpServer((_, response) => {
+    createHttpServer((request, response) => {
+      if (request.url === "/prometheus/api/v1/status/buildinfo") {
+        response.writeHead(200, { Server: "nginx/1.22.1", "Content-Type": "application/json" });
+        response.end('{"status":"success","data":{"version":"2.53.0"}}');
+        return;
+      }
       response.writeHead(404, { Server: "nginx/1.22.1" });
       response.end("not here");
     }),
@@ -83,4 +88,32 @@ it("tells what answers on a port the way each protocol is spoken, and what does 
     answered: false,
     what: "closed (connection refused)",
   });
+});
+
+it("asks for paths as a browser would, with the status, the server and the start of the body", async () => {
+  const port = ports["http"] ?? 0;
+  const { ports: answers, paths } = await probeHost(
+    "127.0.0.1",
+    {
+      ports: [port],
+      paths: [
+        { port, path: "/prometheus/api/v1/status/buildinfo" },
+        { port, path: "/elsewhere" },
+        { port: ports["closed"] ?? 0, path: "/" },
+      ],
+    },
+    800,
+  );
+  expect(answers.map((a) => a.what)).toEqual(["HTTP 404 (nginx/1.22.1)"]);
+  expect(paths).toEqual([
+    {
+      port,
+      path: "/prometheus/api/v1/status/buildinfo",
+      status: 200,
+      what: "HTTP 200 (nginx/1.22.1)",
+      body: '{"status":"success","data":{"version":"2.53.0"}}',
+    },
+    { port, path: "/elsewhere", status: 404, what: "HTTP 404 (nginx/1.22.1)", body: "not here" },
+    { port: ports["closed"], path: "/", what: "not reached (ECONNREFUSED)", body: "" },
+  ]);
 });

@@ -144,11 +144,67 @@ export async function probePort(address: string, port: number, timeoutMs = 5_000
   };
 }
 
-/** Every port of `ports` on `address`, probed side by side. */
-export function probePorts(
+/** An HTTP path asked for from outside (a location the frontend's nginx proxies), and what came back. */
+export interface PathAnswer {
+  readonly port: number;
+  readonly path: string;
+  /** The HTTP status, where an HTTP response came back. */
+  readonly status?: number;
+  /** What answered, for people: "HTTP 200 (nginx/1.27.0)", "closed (connection refused)"… */
+  readonly what: string;
+  /** The start of the response's body (a few kilobytes at most). */
+  readonly body: string;
+}
+
+/** GET `path` on address:port, as a browser of anyone who reaches the host would. */
+export async function probePath(
   address: string,
-  ports: readonly number[],
+  port: number,
+  path: string,
+  timeoutMs = 5_000,
+): Promise<PathAnswer> {
+  const http = await exchange(
+    address,
+    port,
+    Buffer.from(
+      `GET ${path} HTTP/1.0\r\nHost: ${address}\r\nUser-Agent: sattva-chaos exposure audit\r\n\r\n`,
+    ),
+    timeoutMs,
+  );
+  const text = http.received.toString("utf8");
+  const status = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(text)?.[1];
+  const bodyAt = text.indexOf("\r\n\r\n");
+  return {
+    port,
+    path,
+    ...(status === undefined ? {} : { status: Number(status) }),
+    what:
+      httpAnswer(http.received) ??
+      (http.connected ? "no HTTP answer" : `not reached (${http.error ?? "closed"})`),
+    body: bodyAt === -1 ? "" : text.slice(bodyAt + 4),
+  };
+}
+
+/** What to probe on a host from outside: ports, and HTTP paths on some of them. */
+export interface ProbeRequest {
+  readonly ports: readonly number[];
+  readonly paths: readonly { readonly port: number; readonly path: string }[];
+}
+
+export interface ProbeResult {
+  readonly ports: PortAnswer[];
+  readonly paths: PathAnswer[];
+}
+
+/** Every port and path of `request` on `address`, probed side by side. */
+export async function probeHost(
+  address: string,
+  request: ProbeRequest,
   timeoutMs?: number,
-): Promise<PortAnswer[]> {
-  return Promise.all(ports.map((port) => probePort(address, port, timeoutMs)));
+): Promise<ProbeResult> {
+  const [ports, paths] = await Promise.all([
+    Promise.all(request.ports.map((port) => probePort(address, port, timeoutMs))),
+    Promise.all(request.paths.map(({ port, path }) => probePath(address, port, path, timeoutMs))),
+  ]);
+  return { ports, paths };
 }

@@ -1,10 +1,11 @@
-// `node probe-cli.ts ADDRESS PORT...`: probes the ports and prints what answered, as JSON. Run inside
-// another network namespace (nsenter), it sees the host from there (probe-from-network.ts).
-import { probePorts } from "./port-probe.ts";
+// `node probe-cli.ts ADDRESS REQUEST`: probes what REQUEST (a ProbeRequest, as JSON) names and prints
+// what answered, as JSON. Run inside another network namespace (nsenter), it sees the host from there
+// (probe-from-network.ts).
+import { probeHost, type ProbeRequest } from "./port-probe.ts";
 
-const [address, ...ports] = process.argv.slice(2);
-if (address === undefined || ports.length === 0) {
-  process.stderr.write("usage: probe-cli.ts ADDRESS PORT...\n");
+const [address, request] = process.argv.slice(2);
+if (address === undefined || request === undefined) {
+  process.stderr.write("usage: probe-cli.ts ADDRESS REQUEST-JSON\n");
   process.exit(3);
 }
-process.stdout.write(`${JSON.stringify(await probePorts(address, ports.map(Number)))}\n`);
+process.stdout.write(`${JSON.stringify(await probeHost(address, JSON.parse(request) as ProbeRequest))}\n`);

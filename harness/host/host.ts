@@ -1,7 +1,7 @@
-import type { PortAnswer } from "../exposure/port-probe.ts";
+import type { ProbeRequest, ProbeResult } from "../exposure/port-probe.ts";
 import type { CommandResult } from "./command.ts";
 
-/** A host seen from outside: from where, at which address, and what answers on its ports. */
+/** A host seen from outside: from where, at which address, and what answers on its ports and paths. */
 export interface OutsideView {
   /** Where the probes come from, for people ("this machine", "a probe container on the host's network"). */
   readonly from: string;
@@ -13,7 +13,7 @@ export interface OutsideView {
    * the harness comes in over SSH.
    */
   readonly harnessSource?: string;
-  probe(ports: readonly number[]): Promise<PortAnswer[]>;
+  probe(request: ProbeRequest): Promise<ProbeResult>;
 }
 
 export interface RunOptions {

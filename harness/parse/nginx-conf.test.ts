@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findDirectives, NginxParseError, parseNginxConf } from "./nginx-conf.ts";
+import { findDirectives, NginxParseError, parseNginxConf, proxiedLocations } from "./nginx-conf.ts";
 
 describe("parseNginxConf", () => {
   it("reads directives, blocks and their lines, with comments and quoted arguments", () => {
@@ -30,5 +30,26 @@ describe("parseNginxConf", () => {
     expect(() => parseNginxConf("listen 80;\n}\n")).toThrow('unexpected "}" (line 2)');
     expect(() => parseNginxConf("listen 80\n")).toThrow('"listen" has no ";" or "{" (line 1)');
     expect(() => parseNginxConf('add_header "x;\n')).toThrow("unterminated");
+  });
+});
+
+describe("proxiedLocations", () => {
+  it("lists prefix locations that proxy, with their targets through upstream blocks; regex ones are not paths", () => {
+    const conf = parseNginxConf(`
+upstream metrics { server prometheus:9090; keepalive 4; }
+server {
+  location / { try_files $uri /index.html; }
+  location /api/ { proxy_pass http://172.17.0.1:8000; }
+  location ^~ /prometheus/ { proxy_pass http://metrics/; }
+  location = /am { proxy_pass http://alertmanager:9093/; }
+  location ~ ^/grafana/ { proxy_pass http://grafana:3000; }
+  location /dyn/ { proxy_pass http://$backend; }
+}`);
+    expect(proxiedLocations(conf).map((l) => [l.prefix, l.url, l.target])).toEqual([
+      ["/api/", "http://172.17.0.1:8000", { host: "172.17.0.1", port: 8000 }],
+      ["/prometheus/", "http://metrics/", { host: "prometheus", port: 9090 }],
+      ["/am", "http://alertmanager:9093/", { host: "alertmanager", port: 9093 }],
+      ["/dyn/", "http://$backend", undefined],
+    ]);
   });
 });

@@ -123,3 +123,55 @@ export function findDirectives(
     ...(directive.block === undefined ? [] : findDirectives(directive.block, name, [...parents, directive])),
   ]);
 }
+
+/** `http://172.17.0.1:8000/api` -> host and port; undefined for a variable or a unix socket. */
+export function proxyTarget(url: string): { host: string; port: number } | undefined {
+  const match = /^https?:\/\/(\[[^\]]+\]|[^:/$]+)(?::(\d+))?(?:\/|$)/.exec(url);
+  if (match === null) return undefined;
+  return {
+    host: match[1] ?? "",
+    port: match[2] === undefined ? (url.startsWith("https") ? 443 : 80) : Number(match[2]),
+  };
+}
+
+/**
+ * Where a proxy_pass URL sends requests: through the configuration's `upstream` block of that name
+ * (its first server), else the URL's own host and port; undefined when it is resolved at request time.
+ */
+export function resolvedProxyTarget(
+  directives: readonly NginxDirective[],
+  url: string,
+): { host: string; port: number } | undefined {
+  const named = proxyTarget(url);
+  const upstream = findDirectives(directives, "upstream").find(
+    ({ directive }) => directive.args[0] === named?.host,
+  );
+  const server =
+    upstream === undefined
+      ? undefined
+      : findDirectives(upstream.directive.block ?? [], "server")[0]?.directive.args[0];
+  return server === undefined ? named : proxyTarget(`http://${server}`);
+}
+
+/** A prefix `location` that proxies: the prefix users ask under, and where nginx sends it. */
+export interface ProxiedLocation {
+  readonly prefix: string;
+  readonly url: string;
+  readonly target: { readonly host: string; readonly port: number } | undefined;
+  readonly line: number;
+}
+
+/**
+ * Every prefix location (`/x/`, `^~ /x/`, `= /x`) with a proxy_pass, anywhere in the configuration;
+ * regular-expression locations name no path one could ask for, so they are left out.
+ */
+export function proxiedLocations(directives: readonly NginxDirective[]): ProxiedLocation[] {
+  return findDirectives(directives, "location").flatMap(({ directive: location }) => {
+    const [modifier, path] = location.args.length === 2 ? location.args : [undefined, location.args[0]];
+    if (path === undefined || (modifier !== undefined && modifier !== "^~" && modifier !== "=")) return [];
+    const proxy = (location.block ?? []).find((d) => d.name === "proxy_pass");
+    const url = proxy?.args[0];
+    if (proxy === undefined || url === undefined) return [];
+    return [{ prefix: path, url, target: resolvedProxyTarget(directives, url), line: proxy.line }];
+  });
+}

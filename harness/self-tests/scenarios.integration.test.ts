@@ -51,6 +51,14 @@ describeSelfTests("every failure scenario fails, naming the cause, on a stack br
     cause: /an alert on the partition must reach the receiver/,
   },
   {
+    scenario: "firewall",
+    breakage: "nginx-serves-prometheus",
+    grep: "DOCKER-USER rules",
+    // Every published port closes to outsiders, yet the web port they keep hands Prometheus out.
+    cause:
+      /still open to outsiders:[\s\S]*exposure\.prometheus-through-frontend[\s\S]*GET :3000\/prometheus\/api\/v1\/status\/buildinfo/,
+  },
+  {
     scenario: "yt-dlp-broken",
     breakage: "update-script-no-restart",
     grep: "bad release",

@@ -4,7 +4,12 @@ import { venvOf } from "../audit/checks/venvs.ts";
 import { alertRules, watchesUp, type AlertRule } from "../audit/checks/monitoring.ts";
 import { composeEnvFiles } from "../audit/read-checkout.ts";
 import { frontendPublishOf, type FrontendPublish } from "./frontend-port.ts";
-import { findDirectives, parseNginxConf } from "../parse/nginx-conf.ts";
+import {
+  findDirectives,
+  parseNginxConf,
+  proxiedLocations,
+  type ProxiedLocation,
+} from "../parse/nginx-conf.ts";
 import { bindMounts } from "../profile/init.ts";
 import { envValuesToRedact, numericEnvValues, parseEnvFile } from "../parse/env-file.ts";
 import { runbook } from "../runbook/runbook.ts";
@@ -86,6 +91,8 @@ export class Deployment {
   readonly containerNames: ReadonlyMap<string, string>;
   /** Where users reach the frontend on the host (the runbook's :3000, or the port this checkout publishes). */
   readonly frontend: FrontendPublish;
+  /** The frontend nginx's prefix locations that proxy, and where to: what users reach through its port. */
+  readonly frontendProxies: readonly ProxiedLocation[];
   /** The checkout folder mounted as the SPA nginx serves, and whether the checkout has it. */
   readonly spaSource: { readonly dir: string; readonly present: boolean } | undefined;
   /** The values the checkout's own env files set: redacted wherever the harness writes what it saw. */
@@ -119,6 +126,7 @@ export class Deployment {
     const frontend = composeServiceFor(profile, "frontend");
     this.frontend = frontendPublishOf(reading.composeYaml, frontend, nginx.listens, projectEnv);
     this.spaSource = spaSourceOf(reading, frontend, nginx.root);
+    this.frontendProxies = nginx.proxied;
     this.containerNames = new Map(
       reading.composeYaml.flatMap((yaml) =>
         Object.entries(looseObject(looseObject(yaml.data)["services"])).flatMap(([name, raw]) => {
@@ -478,17 +486,23 @@ interface NginxServes {
   readonly listens: readonly string[];
   /** Its `root` (nginx's image serves /usr/share/nginx/html without one). */
   readonly root: string;
+  /** Its prefix locations that proxy, and where to. */
+  readonly proxied: readonly ProxiedLocation[];
 }
 
 async function nginxServesOf(reading: CheckoutReading): Promise<NginxServes> {
   const text = (await reading.checkout.read(reading.profile.nginx.conf))?.text;
-  const fallback = { listens: [], root: "/usr/share/nginx/html" };
+  const fallback = { listens: [], root: "/usr/share/nginx/html", proxied: [] };
   if (text === undefined) return fallback;
   try {
     const directives = parseNginxConf(text);
     const first = (name: string) =>
       findDirectives(directives, name).flatMap(({ directive }) => directive.args[0] ?? []);
-    return { listens: first("listen"), root: first("root")[0] ?? fallback.root };
+    return {
+      listens: first("listen"),
+      root: first("root")[0] ?? fallback.root,
+      proxied: proxiedLocations(directives),
+    };
   } catch {
     // A file nginx cannot read is the audit's finding (nginx -t); here it says nothing known.
     return fallback;

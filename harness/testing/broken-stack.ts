@@ -37,6 +37,15 @@ export const BREAKAGES = {
     from: '"127.0.0.1:5432:5432"',
     to: '"5432:5432"',
   },
+  /**
+   * nginx hands Prometheus out under /prometheus/ on the public web port, the way the runbook reaches the
+   * backend (the host's docker0 address): no firewall closes the one port it must keep open.
+   */
+  "nginx-serves-prometheus": {
+    file: "frontend/nginx.conf",
+    from: "    location /api/ {",
+    to: "    location /prometheus/ {\n        proxy_pass http://172.17.0.1:9090/;\n    }\n\n    location /api/ {",
+  },
   /** The backend unit without Restart=always: a crash is not restarted by systemd. */
   "backend-no-restart": { file: "systemd/sattva-backend.service", from: "Restart=always\n", to: "" },
   /** The backend keeps its first database connection forever: it never reconnects after PostgreSQL restarts. */

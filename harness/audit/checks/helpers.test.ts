@@ -4,7 +4,8 @@ import { parseComposeConfig, startedBy, startedByDefault } from "../compose-mode
 import { catalogueServiceOf } from "../../images/catalogue.ts";
 import { dockerfileBases } from "../../parse/dockerfile.ts";
 import { jobMatchers, scrapeTargets } from "./monitoring.ts";
-import { proxiedPathMismatch, proxyTarget } from "./nginx.ts";
+import { proxiedPathMismatch } from "./nginx.ts";
+import { proxyTarget } from "../../parse/nginx-conf.ts";
 import { backendBind, bindOf, devEnvironment } from "./units.ts";
 import { parseCalendar } from "./update.ts";
 import { pipCall, venvOf } from "./venvs.ts";

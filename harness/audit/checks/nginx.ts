@@ -1,5 +1,5 @@
 import type { Finding } from "../../findings/finding.ts";
-import { findDirectives, type NginxDirective } from "../../parse/nginx-conf.ts";
+import { findDirectives, resolvedProxyTarget, type NginxDirective } from "../../parse/nginx-conf.ts";
 import { composeServiceFor } from "../../profile/profile.ts";
 import { runbook, RunbookSections } from "../../runbook/runbook.ts";
 import type { AuditCheck } from "../context.ts";
@@ -13,16 +13,6 @@ const DOCKER0 = "172.17.0.1";
 
 /** Where the runbook's users reach the frontend on the host. */
 const FRONTEND_PORT = 3000;
-
-/** `http://172.17.0.1:8000/api` -> host and port; undefined for a variable or a unix socket. */
-export function proxyTarget(url: string): { host: string; port: number } | undefined {
-  const match = /^https?:\/\/(\[[^\]]+\]|[^:/$]+)(?::(\d+))?(?:\/|$)/.exec(url);
-  if (match === null) return undefined;
-  return {
-    host: match[1] ?? "",
-    port: match[2] === undefined ? (url.startsWith("https") ? 443 : 80) : Number(match[2]),
-  };
-}
 
 /**
  * Where a request under a location reaches the upstream when proxy_pass gives a URI: nginx puts the URI
@@ -92,14 +82,7 @@ const proxy: AuditCheck = {
         observed: `location ${prefix} with proxy_pass ${url}: nginx puts the URI in place of ${prefix}, so GET ${mismatch.asked} reaches the backend as ${mismatch.reached}`,
         impact: "the SPA's API calls reach the backend at paths it does not serve (404)",
       });
-    const upstream = findDirectives(nginx.directives, "upstream").find(
-      ({ directive }) => directive.args[0] === proxyTarget(url)?.host,
-    );
-    const server =
-      upstream === undefined
-        ? undefined
-        : findDirectives(upstream.directive.block ?? [], "server")[0]?.directive.args[0];
-    const target = server === undefined ? proxyTarget(url) : proxyTarget(`http://${server}`);
+    const target = resolvedProxyTarget(nginx.directives, url);
     const line = api.proxy.line;
     if (target === undefined) {
       add({

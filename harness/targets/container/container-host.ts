@@ -101,7 +101,7 @@ export class ContainerHost implements Host {
       address,
       // The forwards of this machine's loopback ports come in through the network's gateway.
       ...(gateway === "" ? {} : { harnessSource: gateway }),
-      probe: (ports) => probeFromDockerNetwork(this.name, address, ports, { name: this.name, image }),
+      probe: (request) => probeFromDockerNetwork(this.name, address, request, { name: this.name, image }),
     };
   }
 

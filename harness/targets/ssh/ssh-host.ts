@@ -1,6 +1,6 @@
 import type { CommandResult } from "../../host/command.ts";
 import { once, type FaultPermission, type Host, type OutsideView, type RunOptions } from "../../host/host.ts";
-import { probePorts } from "../../exposure/port-probe.ts";
+import { probeHost } from "../../exposure/port-probe.ts";
 import { LoopbackRelays } from "../../host/loopback-relay.ts";
 import { tarCopyIn, tarCopyOut } from "../../host/pipe.ts";
 import { UsageError } from "../../errors.ts";
@@ -64,7 +64,7 @@ export class SshHost implements Host {
     return Promise.resolve({
       from: "this machine, straight to the host",
       address,
-      probe: (ports) => probePorts(address, ports),
+      probe: (request) => probeHost(address, request),
     });
   }
 
