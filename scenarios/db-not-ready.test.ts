@@ -6,7 +6,7 @@
 // runbook's start order itself, `sleep 10` and all, is run as written on a stopped deployment.
 import { postgresLateAfterReboot, postgresStopped } from "../harness/chaos/faults/database.ts";
 import { deploymentStopped } from "../harness/chaos/faults/stack.ts";
-import { apiHealthStatus } from "../harness/chaos/symptoms.ts";
+import { apiHealthStatus, unitRestarted } from "../harness/chaos/symptoms.ts";
 import { describeWrite } from "../harness/chaos/markers.ts";
 import { httpGet } from "../harness/probes/http.ts";
 import { postgresReady } from "../harness/probes/postgres.ts";
@@ -21,8 +21,14 @@ describe("db not ready", () => {
     await chaos.inject(postgresLateAfterReboot);
     const host = chaos.stack.host;
 
-    const detection = await chaos.detect([apiHealthStatus(503)]);
-    expect(detection.seen).toBe(chaos.named("GET :3000/api/health -> 503"));
+    // A backend that exits when it meets no database at its start is restarted by systemd over and over
+    // (the reboot counts its restarts from zero), while users get 502: watched for side by side.
+    const backend = chaos.stack.deployment.unitName("backend");
+    const detection = await chaos.detect([apiHealthStatus(503), unitRestarted(backend, 0)]);
+    expect(
+      detection.seen,
+      `the backend must stay up and answer 503 while PostgreSQL is not ready; instead it exits and systemd restarts it (${detection.symptom}: ${detection.seen})`,
+    ).toBe(chaos.named("GET :3000/api/health -> 503"));
     const health = await httpGet(await chaos.stack.frontendUrl(chaos.named("/api/health")));
     chaos.results["/api/health during the outage"] = health.body.slice(0, 300);
     expect(health.body, "/health names the database as what is down").toMatch(/postgres|database/i);
@@ -35,15 +41,14 @@ describe("db not ready", () => {
       expect(write.body).toMatch(/postgres|database/i);
     }
 
-    const restartsBefore = await unitRestarts(host, chaos.stack.deployment.unitName("backend"));
+    const restartsBefore = await unitRestarts(host, backend);
     // The slow database finally comes up; nobody touches the backend.
     await chaos.stack.compose(`start ${chaos.stack.deployment.service("db") ?? "db"}`);
     chaos.mark("PostgreSQL started");
     await chaos.recovered();
-    expect(
-      await unitRestarts(host, chaos.stack.deployment.unitName("backend")),
-      "the backend reconnected without a restart",
-    ).toBe(restartsBefore);
+    expect(await unitRestarts(host, backend), "the backend reconnected without a restart").toBe(
+      restartsBefore,
+    );
 
     // The runbook's check after the start order, verbatim: both units running (each that can run on
     // this host: a streamer that needs Telegram cannot on a test host), the containers up.

@@ -161,19 +161,20 @@ export class ChaosRun {
       `one of: ${symptoms.map((s) => this.named(s.name)).join(", ")}`,
       async () => {
         // A probe that fails (a connection reset while the host reboots) saw no symptom: the wait goes
-        // on, and its last words say what the probes met.
-        const errors: string[] = [];
+        // on. Its last words are what each probe met: the symptom looked for, and what came instead.
+        const seen: string[] = [];
         for (const symptom of symptoms) {
-          const seen = await symptom.observe(this.stack).catch((error: unknown) => {
-            errors.push(`${this.named(symptom.name)}: probe error: ${(error as Error).message}`);
-            return undefined;
-          });
-          if (seen !== undefined) {
-            found = { symptom: this.named(symptom.name), seen };
-            return { ready: true, detail: seen };
+          const reading = await symptom.observe(this.stack).catch((error: unknown) => ({
+            shows: false,
+            seen: `probe error: ${(error as Error).message}`,
+          }));
+          if (reading.shows) {
+            found = { symptom: this.named(symptom.name), seen: reading.seen };
+            return { ready: true, detail: found.seen };
           }
+          seen.push(reading.seen);
         }
-        return { ready: false, detail: errors.length === 0 ? "no symptom yet" : errors.join("; ") };
+        return { ready: false, detail: seen.join("; ") };
       },
       250,
     ).waitUntilReady(timeoutMs * this.stack.host.slowdown);

@@ -27,7 +27,13 @@ export interface Fault {
 /** A symptom a probe can see; `observe` returns what it saw when the symptom is present, else undefined. */
 export interface Symptom {
   readonly name: string;
-  observe(stack: Stack): Promise<string | undefined>;
+  observe(stack: Stack): Promise<SymptomReading>;
+}
+
+/** What a symptom's probe met: whether the symptom shows, and what was seen either way (a wait's last words). */
+export interface SymptomReading {
+  readonly shows: boolean;
+  readonly seen: string;
 }
 
 /**

@@ -11,9 +11,11 @@ export function apiHealthStatus(status: number): Symptom {
     async observe(stack) {
       const health = stack.terms.translate("/api/health").text;
       const response = await httpGet(await stack.frontendUrl(health));
-      return response.status === status
-        ? `GET :${stack.deployment.frontend.port}${health} -> ${response.status}`
-        : undefined;
+      const seen = `GET :${stack.deployment.frontend.port}${health} -> ${response.status}`;
+      if (response.status === status) return { shows: true, seen };
+      // What came instead, with the start of its body (nginx's error page, the backend's JSON).
+      const body = response.body.replace(/\s+/g, " ").trim().slice(0, 120);
+      return { shows: false, seen: body === "" ? seen : `${seen} ${body}` };
     },
   };
 }
@@ -24,7 +26,7 @@ export function unitNotActive(unit: string): Symptom {
     name: `${unit} not active`,
     async observe(stack) {
       const state = (await stack.host.run(`systemctl is-active ${unit}`, { check: false })).stdout.trim();
-      return state === "active" ? undefined : `systemctl is-active ${unit}: ${state}`;
+      return { shows: state !== "active", seen: `systemctl is-active ${unit}: ${state}` };
     },
   };
 }
@@ -35,7 +37,9 @@ export const backendPortHeldByDocker: Symptom = {
   async observe(stack) {
     const port = stack.deployment.profile.backend.port;
     const owners = await listenersOn(stack.host, port);
-    return owners.some((l) => l.command === "docker-proxy") ? `docker-proxy listens on :${port}` : undefined;
+    return owners.some((l) => l.command === "docker-proxy")
+      ? { shows: true, seen: `docker-proxy listens on :${port}` }
+      : { shows: false, seen: `:${port} held by ${owners.map((l) => l.command).join(", ") || "nothing"}` };
   },
 };
 
@@ -45,7 +49,7 @@ export function unitRestarted(unit: string, baseline: number, count = 1): Sympto
     name: `${unit} restarted by systemd (NRestarts > ${baseline})`,
     async observe(stack) {
       const restarts = await unitRestarts(stack.host, unit);
-      return restarts >= baseline + count ? `NRestarts=${restarts}` : undefined;
+      return { shows: restarts >= baseline + count, seen: `NRestarts=${restarts}` };
     },
   };
 }
@@ -55,9 +59,13 @@ export const extractionFailing: Symptom = {
   name: "the streamer's extraction fails",
   async observe(stack) {
     const heartbeat = await readHeartbeat(stack);
-    return heartbeat?.extraction === "error" && heartbeat.ageSeconds < 30
-      ? `yt-dlp ${heartbeat.yt_dlp_version}: ${heartbeat.error ?? "error"}`
-      : undefined;
+    if (heartbeat === undefined) return { shows: false, seen: "no streamer heartbeat" };
+    if (heartbeat.extraction === "error" && heartbeat.ageSeconds < 30)
+      return { shows: true, seen: `yt-dlp ${heartbeat.yt_dlp_version}: ${heartbeat.error ?? "error"}` };
+    return {
+      shows: false,
+      seen: `yt-dlp ${heartbeat.yt_dlp_version}: extraction ${heartbeat.extraction}, ${Math.round(heartbeat.ageSeconds)} s ago`,
+    };
   },
 };
 
@@ -70,7 +78,12 @@ export function metricIs(port: number, metric: string, value: number): Symptom {
         check: false,
       });
       const line = metrics.stdout.split("\n").find((l) => l.startsWith(`${metric} `));
-      return line !== undefined && Number(line.split(" ")[1]) === value ? line : undefined;
+      return {
+        shows: line !== undefined && Number(line.split(" ")[1]) === value,
+        seen:
+          line ??
+          `no ${metric} on :${port}/metrics${metrics.exitCode === 0 ? "" : ` (${metrics.stderr.trim()})`}`,
+      };
     },
   };
 }
