@@ -358,6 +358,33 @@ describe("sattva-chaos audit", () => {
     });
   });
 
+  it("blocks on a monitoring service nginx hands out on the web port, unless the location asks for a password", async () => {
+    await withTempDir("audit-hands-out", async (dir) => {
+      const { stack, edit } = await bundledCopy(dir, "hands-out");
+      await edit(
+        "frontend/nginx.conf",
+        "    location /api/ {",
+        "    location /metrics/ {\n        proxy_pass http://prometheus:9090/;\n    }\n\n    location ^~ /alerts/ {\n        proxy_pass http://172.17.0.1:9093/;\n    }\n\n    location /api/ {",
+      );
+      const handedOut = (document: FindingsDocument) =>
+        named(document).filter((f) => f.includes("nginx.hands-out"));
+      const open = await auditJson(stack);
+      expect(handedOut(open.document)).toEqual([
+        "blocker nginx.hands-out frontend/nginx.conf:14",
+        "blocker nginx.hands-out frontend/nginx.conf:18",
+      ]);
+      expect(open.exitCode).toBe(ExitCode.failed);
+      await edit(
+        "frontend/nginx.conf",
+        "proxy_pass http://prometheus:9090/;",
+        'proxy_pass http://prometheus:9090/;\n        auth_basic "monitoring";',
+      );
+      expect(handedOut((await auditJson(stack)).document)).toEqual([
+        "blocker nginx.hands-out frontend/nginx.conf:19",
+      ]);
+    });
+  });
+
   it("reads an update run from cron instead of the timer, and a port set through the unit's Environment=", async () => {
     await withTempDir("audit-cron", async (dir) => {
       const { stack, edit } = await bundledCopy(dir, "cron");

@@ -9,6 +9,7 @@ import {
   portsToProbe,
   proxiedServiceFindings,
   WEB_SERVICES,
+  webServiceAt,
   type ExposureContext,
   type ProxiedService,
 } from "./exposure.ts";
@@ -101,9 +102,6 @@ function frontendPorts(stack: Stack, published: ReadonlyMap<number, string>): nu
   return ports.length > 0 || loopbackOnly ? ports : [port];
 }
 
-/** The host's own addresses as nginx in a container names them: a location proxying there reaches a published port. */
-const HOST_ADDRESSES = /^(172\.17\.0\.1|host\.docker\.internal|localhost|127\.[\d.]+|\[::1\])$/;
-
 /**
  * The frontend nginx's locations that proxy to one of the stack's web services (Prometheus,
  * Alertmanager, Grafana): named as compose names the service or its container, or the host's address
@@ -123,14 +121,10 @@ function proxiedServices(
     const container = stack.deployment.containerNames.get(service);
     if (container !== undefined) byName.set(container, role);
   }
+  const byHostPort = new Map([...published, ...onHost]);
   return stack.deployment.frontendProxies.flatMap(({ prefix, target }) => {
-    if (target === undefined) return [];
-    const service =
-      byName.get(target.host) ??
-      (HOST_ADDRESSES.test(target.host)
-        ? (published.get(target.port) ?? onHost.get(target.port))
-        : undefined);
-    if (service === undefined || !WEB_SERVICES.includes(service)) return [];
+    const service = webServiceAt(target, byName, byHostPort);
+    if (service === undefined) return [];
     return frontendPorts.map((port) => ({ port, prefix, service }));
   });
 }

@@ -219,6 +219,43 @@ const SERVICE_APIS: Readonly<
 /** The runbook's services that speak HTTP, whose API says who they are: the ones nginx can hand out. */
 export const WEB_SERVICES = Object.keys(SERVICE_APIS);
 
+/** The host's own addresses as nginx names them from a container: a location proxying there reaches a published port. */
+const HOST_ADDRESSES = /^(172\.17\.0\.1|host\.docker\.internal|localhost|127\.[\d.]+|\[::1\])$/;
+
+/**
+ * The web service (its runbook name) a location's proxy target reaches: one compose names so (service
+ * or container name, `byName`), or the host's own address at the port a web service is published on or
+ * listens on (`byHostPort`). Undefined for anything else.
+ */
+export function webServiceAt(
+  target: { readonly host: string; readonly port: number } | undefined,
+  byName: ReadonlyMap<string, string>,
+  byHostPort: ReadonlyMap<number, string>,
+): string | undefined {
+  if (target === undefined) return undefined;
+  const service =
+    byName.get(target.host) ?? (HOST_ADDRESSES.test(target.host) ? byHostPort.get(target.port) : undefined);
+  return service !== undefined && WEB_SERVICES.includes(service) ? service : undefined;
+}
+
+/** What reaching a web service through the frontend's port gives anyone: the finding's impact. */
+export function handedOutImpact(service: string): {
+  readonly severity: Finding["severity"];
+  readonly impact: string;
+} {
+  const unauthenticated = UNAUTHENTICATED[service];
+  const name = SERVICE_APIS[service]?.name ?? service;
+  return unauthenticated === undefined
+    ? {
+        severity: "warning",
+        impact: `${name} is reachable by anyone who reaches the frontend, behind its own login only; through the public web port, which no firewall closes`,
+      }
+    : {
+        severity: "blocker",
+        impact: `${unauthenticated}; through the public web port, which no firewall closes`,
+      };
+}
+
 /** The path asked for from outside: the service's API under the location's prefix. */
 export function apiPathOf(route: ProxiedService): string {
   const api = SERVICE_APIS[route.service];
@@ -239,19 +276,19 @@ export function proxiedServiceFindings(
     const api = SERVICE_APIS[route.service];
     const answer = answers.find((a) => a.port === route.port && a.path === apiPathOf(route));
     if (api === undefined || answer?.status !== 200 || !api.body.test(answer.body)) return [];
-    const unauthenticated = UNAUTHENTICATED[route.service];
     const words = RUNBOOK_WORDS[route.service];
+    const { severity, impact } = handedOutImpact(route.service);
     return [
       finding(
         `${route.service}-through-frontend`,
-        unauthenticated === undefined ? "warning" : "blocker",
+        severity,
         "drift",
         route.port,
         words === undefined
           ? runbook().cite(RunbookSections.table, "| Frontend (Nginx) | `Docker` | 3000 |")
           : runbook().cite(words.section, words.quote),
         `GET :${route.port}${apiPathOf(route)} from outside (${from}): ${answer.what}, ${api.name}'s API (nginx's location ${route.prefix})`,
-        `${unauthenticated ?? `${api.name} is reachable by anyone who reaches the frontend, behind its own login only`}; through the public web port, which no firewall closes`,
+        impact,
       ),
     ];
   });

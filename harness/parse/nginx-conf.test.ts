@@ -41,15 +41,15 @@ server {
   location / { try_files $uri /index.html; }
   location /api/ { proxy_pass http://172.17.0.1:8000; }
   location ^~ /prometheus/ { proxy_pass http://metrics/; }
-  location = /am { proxy_pass http://alertmanager:9093/; }
+  location = /am { proxy_pass http://alertmanager:9093/; auth_basic "team"; }
   location ~ ^/grafana/ { proxy_pass http://grafana:3000; }
   location /dyn/ { proxy_pass http://$backend; }
 }`);
-    expect(proxiedLocations(conf).map((l) => [l.prefix, l.url, l.target])).toEqual([
-      ["/api/", "http://172.17.0.1:8000", { host: "172.17.0.1", port: 8000 }],
-      ["/prometheus/", "http://metrics/", { host: "prometheus", port: 9090 }],
-      ["/am", "http://alertmanager:9093/", { host: "alertmanager", port: 9093 }],
-      ["/dyn/", "http://$backend", undefined],
+    expect(proxiedLocations(conf).map((l) => [l.prefix, l.url, l.target, l.guarded])).toEqual([
+      ["/api/", "http://172.17.0.1:8000", { host: "172.17.0.1", port: 8000 }, false],
+      ["/prometheus/", "http://metrics/", { host: "prometheus", port: 9090 }, false],
+      ["/am", "http://alertmanager:9093/", { host: "alertmanager", port: 9093 }, true],
+      ["/dyn/", "http://$backend", undefined, false],
     ]);
   });
 });

@@ -159,6 +159,18 @@ export interface ProxiedLocation {
   readonly url: string;
   readonly target: { readonly host: string; readonly port: number } | undefined;
   readonly line: number;
+  /** Whether the location lets only some in: a password (auth_basic, auth_request) or `deny all`. */
+  readonly guarded: boolean;
+}
+
+/** A location's own access control: a password nginx asks for, or addresses it denies. */
+function guarded(block: readonly NginxDirective[]): boolean {
+  return block.some(
+    (d) =>
+      (d.name === "auth_basic" && d.args[0] !== "off") ||
+      d.name === "auth_request" ||
+      (d.name === "deny" && d.args[0] === "all"),
+  );
 }
 
 /**
@@ -172,6 +184,7 @@ export function proxiedLocations(directives: readonly NginxDirective[]): Proxied
     const proxy = (location.block ?? []).find((d) => d.name === "proxy_pass");
     const url = proxy?.args[0];
     if (proxy === undefined || url === undefined) return [];
-    return [{ prefix: path, url, target: resolvedProxyTarget(directives, url), line: proxy.line }];
+    const target = resolvedProxyTarget(directives, url);
+    return [{ prefix: path, url, target, line: proxy.line, guarded: guarded(location.block ?? []) }];
   });
 }

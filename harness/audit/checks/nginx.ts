@@ -1,5 +1,11 @@
 import type { Finding } from "../../findings/finding.ts";
-import { findDirectives, resolvedProxyTarget, type NginxDirective } from "../../parse/nginx-conf.ts";
+import { handedOutImpact, webServiceAt } from "../../exposure/exposure.ts";
+import {
+  findDirectives,
+  proxiedLocations,
+  resolvedProxyTarget,
+  type NginxDirective,
+} from "../../parse/nginx-conf.ts";
 import { composeServiceFor } from "../../profile/profile.ts";
 import { runbook, RunbookSections } from "../../runbook/runbook.ts";
 import type { AuditCheck } from "../context.ts";
@@ -231,4 +237,54 @@ const proxy: AuditCheck = {
   },
 };
 
-export const NGINX_CHECKS: readonly AuditCheck[] = [proxy];
+/**
+ * A location on the public web port that proxies to Prometheus, Alertmanager or Grafana, with no
+ * password or address list of its own: outsiders get the service there, and no firewall closes it (the
+ * exposure audit asks for it from outside on a running host).
+ */
+const handsOut: AuditCheck = {
+  id: "nginx.hands-out",
+  title: "nginx's web port hands no monitoring service out to outsiders",
+  run(context) {
+    const nginx = context.nginx;
+    if (nginx?.directives === undefined)
+      return {
+        skipped:
+          nginx === undefined
+            ? "the checkout has no nginx configuration"
+            : "nginx's configuration does not parse",
+      };
+    const model = context.compose.model;
+    const byName = new Map<string, string>();
+    const byHostPort = new Map<number, string>();
+    for (const service of model?.services.values() ?? []) {
+      const role = roleOf(context, service.name);
+      if (role === undefined) continue;
+      byName.set(service.name, role);
+      if (service.containerName !== undefined) byName.set(service.containerName, role);
+      for (const port of service.ports)
+        if (port.published !== undefined) byHostPort.set(port.published, role);
+    }
+    return proxiedLocations(nginx.directives).flatMap((location) => {
+      const service = webServiceAt(location.target, byName, byHostPort);
+      if (service === undefined || location.guarded) return [];
+      const { severity, impact } = handedOutImpact(service);
+      return [
+        {
+          id: "nginx.hands-out",
+          severity,
+          kind: "drift",
+          subject: `location ${location.prefix}`,
+          file: nginx.file,
+          line: location.line,
+          runbook: says("location /api/ {"),
+          observed: `location ${location.prefix} proxies to ${location.url}: ${service}, with no auth_basic, auth_request or deny all of its own`,
+          impact,
+          scenario: "firewall",
+        } satisfies Finding,
+      ];
+    });
+  },
+};
+
+export const NGINX_CHECKS: readonly AuditCheck[] = [proxy, handsOut];
