@@ -8,7 +8,7 @@ import {
 } from "../../parse/nginx-conf.ts";
 import { composeServiceFor } from "../../profile/profile.ts";
 import { runbook, RunbookSections } from "../../runbook/runbook.ts";
-import type { AuditCheck } from "../context.ts";
+import type { AuditCheck, AuditContext } from "../context.ts";
 import { roleOf } from "./compose.ts";
 import { backendBind } from "./units.ts";
 
@@ -49,10 +49,15 @@ function apiLocations(
     }));
 }
 
-const proxy: AuditCheck = {
-  id: "nginx.proxy",
-  title: "nginx's /api/ proxy_pass reaches the backend where its unit listens",
-  run(context) {
+/** nginx's configuration, read and parsed. */
+interface ParsedNginx {
+  readonly file: string;
+  readonly directives: readonly NginxDirective[];
+}
+
+/** Runs a check on nginx's parsed configuration, or skips it when there is none or it does not parse. */
+function onNginx(run: (nginx: ParsedNginx, context: AuditContext) => Finding[]): AuditCheck["run"] {
+  return (context) => {
     const nginx = context.nginx;
     if (nginx?.directives === undefined)
       return {
@@ -61,6 +66,14 @@ const proxy: AuditCheck = {
             ? "the checkout has no nginx configuration"
             : `nginx's configuration does not parse (${nginx.error ?? ""})`,
       };
+    return run({ file: nginx.file, directives: nginx.directives }, context);
+  };
+}
+
+const proxy: AuditCheck = {
+  id: "nginx.proxy",
+  title: "nginx's /api/ proxy_pass reaches the backend where its unit listens",
+  run: onNginx((nginx, context) => {
     const findings: Finding[] = [];
     const add = (f: Omit<Finding, "id" | "kind" | "subject" | "file"> & { kind?: Finding["kind"] }) =>
       findings.push({ id: "nginx.proxy", kind: "drift", subject: "location /api/", file: nginx.file, ...f });
@@ -234,7 +247,7 @@ const proxy: AuditCheck = {
       });
     }
     return findings;
-  },
+  }),
 };
 
 /**
@@ -245,15 +258,7 @@ const proxy: AuditCheck = {
 const handsOut: AuditCheck = {
   id: "nginx.hands-out",
   title: "nginx's web port hands no monitoring service out to outsiders",
-  run(context) {
-    const nginx = context.nginx;
-    if (nginx?.directives === undefined)
-      return {
-        skipped:
-          nginx === undefined
-            ? "the checkout has no nginx configuration"
-            : "nginx's configuration does not parse",
-      };
+  run: onNginx((nginx, context) => {
     const model = context.compose.model;
     const byName = new Map<string, string>();
     const byHostPort = new Map<number, string>();
@@ -284,7 +289,7 @@ const handsOut: AuditCheck = {
         } satisfies Finding,
       ];
     });
-  },
+  }),
 };
 
 export const NGINX_CHECKS: readonly AuditCheck[] = [proxy, handsOut];
