@@ -3,7 +3,7 @@ import { parseNginxConf } from "../parse/nginx-conf.ts";
 import { UnitFile } from "../parse/unit-file.ts";
 import { YamlFile } from "../parse/yaml-file.ts";
 import type { Journal } from "../report/journal.ts";
-import { deploymentTimers, durationSeconds, timerFloor, timerWaits } from "./timer-floor.ts";
+import { deploymentTimers, timerFloor, timerWaits } from "./timer-floor.ts";
 
 const RULES = `groups:
   - name: sattva
@@ -61,14 +61,6 @@ function journal(timeline: Journal["timeline"]): Journal {
 }
 
 describe("deployment timers", () => {
-  it("reads durations as Prometheus and nginx write them", () => {
-    expect(durationSeconds("10s")).toBe(10);
-    expect(durationSeconds("1m30s")).toBe(90);
-    expect(durationSeconds("60")).toBe(60);
-    expect(durationSeconds("500ms")).toBe(0.5);
-    expect(durationSeconds("soon")).toBeUndefined();
-  });
-
   it("come from the stack's rules, units and nginx, with the tools' defaults where unset", () => {
     const read = timers();
     expect(read.alertFor).toEqual(

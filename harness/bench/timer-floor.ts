@@ -2,6 +2,7 @@ import type { AuditContext } from "../audit/context.ts";
 import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
 import { findDirectives } from "../parse/nginx-conf.ts";
 import { timeSpanSeconds } from "../parse/unit-file.ts";
+import { durationSeconds } from "../parse/duration.ts";
 import type { Journal } from "../report/journal.ts";
 
 /** The timers of the deployment under test that a scenario may have to wait out, in seconds. */
@@ -18,18 +19,6 @@ export interface DeploymentTimers {
   readonly restartSec: ReadonlyMap<string, number>;
   /** nginx's proxy_read_timeout (its default of 60 s when unset). */
   readonly proxyReadTimeout: number;
-}
-
-/** A Prometheus or nginx duration (`10s`, `1m30s`, `60`) in seconds; undefined when it is not one. */
-export function durationSeconds(text: string): number | undefined {
-  const units: Record<string, number> = { ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-  const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(trimmed)) return undefined;
-  let seconds = 0;
-  for (const [, amount, unit] of trimmed.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g))
-    seconds += Number(amount) * (units[unit ?? ""] ?? 0);
-  return seconds;
 }
 
 /** The timers the stack declares: its alert rules, its units and its nginx configuration. */

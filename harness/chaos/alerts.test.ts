@@ -38,6 +38,19 @@ describe("AlertmanagerConfig", () => {
     expect(config.readByHarness("no such receiver")).toBe(false);
   });
 
+  it("takes the longest group_wait of any route, inherited by children, 30 s by default", () => {
+    expect(new AlertmanagerConfig("route:\n  receiver: a\n").longestGroupWait).toBe(30);
+    expect(
+      new AlertmanagerConfig(
+        "route:\n  receiver: a\n  group_wait: 5s\n  routes:\n    - receiver: b\n      group_wait: 1m\n    - receiver: c\n",
+      ).longestGroupWait,
+    ).toBe(60);
+    expect(
+      new AlertmanagerConfig("route:\n  receiver: a\n  group_wait: 2s\n  routes:\n    - receiver: b\n")
+        .longestGroupWait,
+    ).toBe(2);
+  });
+
   it("reads an empty or broken configuration as routing nowhere", () => {
     expect(new AlertmanagerConfig("").topReceiver).toBe("");
     expect(new AlertmanagerConfig("route: [").sinksOf("oncall")).toEqual([]);

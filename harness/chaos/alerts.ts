@@ -1,4 +1,5 @@
 import { looseList, looseObject, looseText, type LooseObject } from "../parse/loose-json.ts";
+import { durationSeconds } from "../parse/duration.ts";
 import { YamlFile } from "../parse/yaml-file.ts";
 import { httpGetJson } from "../probes/http.ts";
 import type { Stack } from "../stack/stack.ts";
@@ -79,6 +80,18 @@ export class AlertmanagerConfig {
       const { hostname, port } = new URL(url);
       return hostname === HARNESS_RECEIVER.hostname && port === HARNESS_RECEIVER.port;
     });
+  }
+
+  /**
+   * The longest `group_wait` of any route (children inherit their parent's; Alertmanager's default is
+   * 30 s): how long a new alert may wait before its first notification, in seconds.
+   */
+  get longestGroupWait(): number {
+    const longest = (route: LooseObject, inherited: number): number => {
+      const own = durationSeconds(looseText(route["group_wait"], "")) ?? inherited;
+      return Math.max(own, ...looseList(route["routes"]).map((child) => longest(looseObject(child), own)));
+    };
+    return longest(looseObject(this.#data["route"]), 30);
   }
 
   /** "telegram (telegram_configs)", as results name a receiver. */

@@ -13,8 +13,20 @@ import {
   type SteadyStateReport,
 } from "../stack/steady-state.ts";
 import { until } from "../waits/wait.ts";
-import { activeTargets, ruleAlerts } from "../probes/prometheus.ts";
-import { hostNow, receivedAlerts, routedAlerts, runningAlertmanagerConfig } from "./alerts.ts";
+import {
+  activeTargets,
+  alertingRules,
+  longestScrapeInterval,
+  ruleAlerts,
+  runningPrometheusConfig,
+} from "../probes/prometheus.ts";
+import {
+  hostNow,
+  receivedAlerts,
+  routedAlerts,
+  runningAlertmanagerConfig,
+  type AlertmanagerConfig,
+} from "./alerts.ts";
 import type { Fault, Symptom } from "./fault.ts";
 import { DeadManSwitch } from "./dead-man-switch.ts";
 import { followScript } from "./follow.ts";
@@ -38,6 +50,11 @@ export interface AlertResult {
   /** Undefined when the alert did not arrive within the wait. */
   readonly timeToAlertMs: number | undefined;
 }
+
+/** How long a test waits for an alert when the checkout's timers say nothing longer. */
+const ALERT_WAIT_MS = 90_000;
+/** The longest a test holds a fault for an alert to page: a rule slower than this is not waited out. */
+const LONGEST_ALERT_WAIT_MS = 10 * 60_000;
 
 /** A fault as the journal records it: what it was given, its proof, and when it came and went. */
 export interface FaultRecord {
@@ -232,7 +249,7 @@ export class ChaosRun {
    * Waits for Prometheus -> Alertmanager -> a receiver to page someone with the alert: delivered to the
    * harness's receiver, or routed by Alertmanager to one of the checkout's the harness cannot read.
    */
-  alert(name: string, timeoutMs = 90_000): Promise<AlertResult> {
+  alert(name: string, timeoutMs?: number): Promise<AlertResult> {
     return step(`alert ${name} fires`, () => this.#alert(name, timeoutMs));
   }
 
@@ -240,7 +257,7 @@ export class ChaosRun {
    * Waits for the alert that watches the backend's or the streamer's scrape job (`up{job=…} == 0`) in
    * this checkout's rules, whatever it is called; none found is recorded and reported as not fired.
    */
-  alertOnDown(role: "backend" | "streamer", timeoutMs = 90_000): Promise<AlertResult> {
+  alertOnDown(role: "backend" | "streamer", timeoutMs?: number): Promise<AlertResult> {
     const name = this.stack.deployment.downAlert(role);
     const job = this.stack.deployment.profile.prometheus.jobs[role];
     const downBefore = this.#jobsDownBefore.get(job);
@@ -259,12 +276,15 @@ export class ChaosRun {
    * Waits for any of the checkout's alerts that was not firing before the fault, whatever its rules
    * call it (BackendDependencyDown in the bundled stack): for a fault no runbook alert is named for.
    */
-  anyAlert(timeoutMs = 90_000): Promise<AlertResult> {
+  anyAlert(timeoutMs = ALERT_WAIT_MS): Promise<AlertResult> {
     return step("an alert fires", () => this.#alert(undefined, timeoutMs));
   }
 
-  /** Waits for the alert named (any new one when undefined) to reach the receiver after the fault. */
-  async #alert(name: string | undefined, timeoutMs: number): Promise<AlertResult> {
+  /**
+   * Waits for the alert named (any new one when undefined) to reach the receiver after the fault: for
+   * `timeoutMs`, or, for a named alert, as long as the checkout's own timers may take to page.
+   */
+  async #alert(name: string | undefined, timeoutMs: number | undefined): Promise<AlertResult> {
     const injectedAt = this.timeline.events.find((e) => e.label === Moment.faultInjected)?.atMs ?? 0;
     const wanted = name ?? "an alert";
     const rules = this.stack.deployment.alertRules;
@@ -281,6 +301,7 @@ export class ChaosRun {
       this.stack.deployment.service("alertmanager") === undefined
         ? undefined
         : await runningAlertmanagerConfig(this.stack).catch(() => undefined);
+    const deadlineMs = timeoutMs ?? (await this.#alertDeadlineMs(name, config));
     const activeBefore = name === undefined ? await this.#alertsActiveBeforeTheFault() : new Set<string>();
     const isWanted = (alertName: string) =>
       name === undefined ? !activeBefore.has(alertName) : alertName === name;
@@ -316,7 +337,7 @@ export class ChaosRun {
           };
         },
         1_000,
-      ).waitUntilReady(timeoutMs * this.stack.host.slowdown);
+      ).waitUntilReady(deadlineMs * this.stack.host.slowdown);
     } catch {
       timedOut = true;
     }
@@ -335,6 +356,29 @@ export class ChaosRun {
     const event = this.timeline.mark(Moment.alertFired, firedName);
     this.results[`time to alert ${firedName} (s)`] = (event.atMs - injectedAt) / 1000;
     return { name: firedName, timeToAlertMs: event.atMs - injectedAt };
+  }
+
+  /**
+   * How long the named alert may take to page, by the checkout's own timers as its Prometheus and
+   * Alertmanager run them: the rule's `for:`, a scrape and an evaluation to see the failure, then
+   * Alertmanager's `group_wait`; never less than the usual wait. A rule slower than a test can hold
+   * its fault is inconclusive, naming its timers, rather than failed for not paging in time.
+   */
+  async #alertDeadlineMs(name: string | undefined, config: AlertmanagerConfig | undefined): Promise<number> {
+    if (name === undefined || this.stack.deployment.service("prometheus") === undefined) return ALERT_WAIT_MS;
+    const rule = (await alertingRules(this.stack).catch(() => [])).find((r) => r.name === name);
+    const scrape = await runningPrometheusConfig(this.stack)
+      .then(longestScrapeInterval)
+      .catch(() => undefined);
+    if (rule === undefined || scrape === undefined) return ALERT_WAIT_MS;
+    const groupWait = config?.longestGroupWait ?? 30;
+    const latest = rule.forSeconds + scrape + rule.evaluationSeconds + groupWait;
+    if (latest * 1000 > LONGEST_ALERT_WAIT_MS)
+      throw new InconclusiveError(
+        `${name} may take ${latest} s to page (for: ${rule.forSeconds} s, scrape interval ${scrape} s, evaluation interval ${rule.evaluationSeconds} s, group_wait ${groupWait} s): longer than a test holds a fault (${LONGEST_ALERT_WAIT_MS / 60_000} min)`,
+      );
+    // A margin for Prometheus and Alertmanager to act on what they saw.
+    return Math.max(ALERT_WAIT_MS, (latest + 30) * 1000);
   }
 
   /**

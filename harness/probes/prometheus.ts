@@ -1,5 +1,7 @@
 import type { Stack } from "../stack/stack.ts";
-import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
+import { durationSeconds } from "../parse/duration.ts";
+import { looseList, looseObject, looseText, type LooseObject } from "../parse/loose-json.ts";
+import { YamlFile } from "../parse/yaml-file.ts";
 import { httpGetJson } from "./http.ts";
 
 /** A scrape target as Prometheus' API describes it. */
@@ -37,4 +39,54 @@ export async function ruleAlerts(stack: Stack): Promise<RuleAlert[]> {
       state: looseText(alert["state"]),
       activeAt: Date.parse(looseText(alert["activeAt"])) / 1000,
     }));
+}
+
+/** The configuration the stack's Prometheus runs with (the file it loaded, as its API returns it). */
+export async function runningPrometheusConfig(stack: Stack): Promise<LooseObject> {
+  const { status, json } = await httpGetJson(
+    await stack.serviceUrl("prometheus", 9090, "/api/v1/status/config"),
+  );
+  if (status !== 200) throw new Error(`Prometheus GET /api/v1/status/config: ${status}`);
+  return looseObject(
+    new YamlFile("prometheus", looseText(looseObject(looseObject(json)["data"])["yaml"])).data,
+  );
+}
+
+/** The longest interval at which Prometheus scrapes a job (its global one, or a job's own), in seconds. */
+export function longestScrapeInterval(config: LooseObject): number {
+  const seconds = (value: unknown) => durationSeconds(looseText(value, "")) ?? 60;
+  const global = seconds(looseObject(config["global"])["scrape_interval"]);
+  return Math.max(
+    global,
+    ...looseList(config["scrape_configs"]).map((job) => {
+      const own = looseObject(job)["scrape_interval"];
+      return own === undefined ? global : seconds(own);
+    }),
+  );
+}
+
+/** An alerting rule as Prometheus runs it: its `for:` window and its group's evaluation interval, in seconds. */
+export interface AlertingRule {
+  readonly name: string;
+  readonly forSeconds: number;
+  readonly evaluationSeconds: number;
+}
+
+/** The alerting rules the stack's Prometheus evaluates. */
+export async function alertingRules(stack: Stack): Promise<AlertingRule[]> {
+  const { status, json } = await httpGetJson(
+    await stack.serviceUrl("prometheus", 9090, "/api/v1/rules?type=alert"),
+  );
+  if (status !== 200) throw new Error(`Prometheus GET /api/v1/rules: ${status}`);
+  return looseList(looseObject(looseObject(json)["data"])["groups"])
+    .map(looseObject)
+    .flatMap((group) =>
+      looseList(group["rules"])
+        .map(looseObject)
+        .map((rule) => ({
+          name: looseText(rule["name"]),
+          forSeconds: Number(rule["duration"] ?? 0),
+          evaluationSeconds: Number(group["interval"] ?? 60),
+        })),
+    );
 }

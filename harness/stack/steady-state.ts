@@ -4,11 +4,9 @@ import type { Redis } from "ioredis";
 import { withRedis } from "../probes/redis.ts";
 import { readHeartbeat } from "../probes/heartbeat.ts";
 import { httpGet, httpGetJson } from "../probes/http.ts";
-import { activeTargets } from "../probes/prometheus.ts";
+import { activeTargets, runningPrometheusConfig } from "../probes/prometheus.ts";
 import { describeListeners, listenersOn } from "../probes/ports.ts";
 import { until } from "../waits/wait.ts";
-import { looseObject, looseText } from "../parse/loose-json.ts";
-import { YamlFile } from "../parse/yaml-file.ts";
 import { scrapeTargets } from "../audit/checks/monitoring.ts";
 import { runningAlertmanagerConfig } from "../chaos/alerts.ts";
 import { throughNginx, type RunbookService } from "../profile/profile.ts";
@@ -370,11 +368,7 @@ const prometheusTargetsUp = check(
   (stack) =>
     runs(stack, "prometheus", "the checkout deploys no Prometheus", async () => {
       const targets = await activeTargets(stack);
-      const { json: status } = await httpGetJson(
-        await stack.serviceUrl("prometheus", 9090, "/api/v1/status/config"),
-      );
-      const config = new YamlFile("prometheus", looseText(looseObject(looseObject(status)["data"])["yaml"]));
-      const configured = scrapeTargets(config.data);
+      const configured = scrapeTargets(await runningPrometheusConfig(stack));
       const jobs = new Set(configured.jobs);
       // Targets appear a moment after Prometheus starts: a job it runs with none yet is not scraped yet.
       const staticJobs = new Set(configured.targets.map((t) => t.job));
