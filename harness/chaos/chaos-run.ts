@@ -526,10 +526,19 @@ export class ChaosRun {
   /**
    * Waits, bounded, for the alerts the fault raised to clear in Prometheus once the stack is back (the
    * pager goes quiet), so the next test on this host does not start with one of them still active.
-   * Recorded, never asserted: the rules' own intervals decide how long it takes.
+   * Recorded, never asserted: the rules' own intervals decide how long it takes (a scrape that sees the
+   * stack back, then an evaluation), and bound the wait.
    */
   async #alertsClear(): Promise<void> {
     if (this.stack.deployment.service("prometheus") === undefined || this.#injectedAtEpoch === 0) return;
+    const scrape = await runningPrometheusConfig(this.stack)
+      .then(longestScrapeInterval)
+      .catch(() => 0);
+    const evaluation = Math.max(
+      0,
+      ...(await alertingRules(this.stack).catch(() => [])).map((r) => r.evaluationSeconds),
+    );
+    const boundMs = Math.max(30, scrape + evaluation + 10) * 1000;
     const raised = async () =>
       (await ruleAlerts(this.stack).catch(() => [])).filter((a) => a.activeAt >= this.#injectedAtEpoch);
     const started = performance.now();
@@ -541,7 +550,7 @@ export class ChaosRun {
           return { ready: active.length === 0, detail: active.map((a) => `${a.name} ${a.state}`).join(", ") };
         },
         1_000,
-      ).waitUntilReady(30_000 * this.stack.host.slowdown);
+      ).waitUntilReady(boundMs * this.stack.host.slowdown);
       this.results["alerts cleared after recovery in (s)"] = Math.round(performance.now() - started) / 1000;
     } catch {
       this.results["alerts still active after recovery"] = (await raised()).map((a) => a.name).join(", ");
