@@ -380,6 +380,7 @@ function referencedEnvFiles(reading: CheckoutReading): string[] {
  */
 export async function testEnvFiles(reading: CheckoutReading): Promise<TestEnvFile[]> {
   const { profile, checkout } = reading;
+  const collections = await collectionSettingsOf(reading);
   return Promise.all(
     [...new Set(referencedEnvFiles(reading))]
       .filter((file) => !checkout.has(file))
@@ -387,9 +388,29 @@ export async function testEnvFiles(reading: CheckoutReading): Promise<TestEnvFil
         const example = checkout.exampleOf(file);
         const text = example === undefined ? undefined : (await checkout.read(example))?.text;
         const needs = profile.env.find((e) => path.normalize(e.file) === file)?.needs ?? [];
-        return { file, example, text: testEnvText(text, needs) };
+        return { file, example, text: testEnvText(text, needs, collections) };
       }),
   );
+}
+
+/**
+ * A settings field typed as a collection (`admin_ids: list[int]`, `hosts: Optional[List[str]]`): typed
+ * settings (pydantic's) read its variable as JSON, so a plain value fails their validation at start.
+ */
+const COLLECTION_FIELD =
+  /^\s+([A-Za-z_]\w*)\s*:\s*(?:typing\.)?(?:Optional\[\s*)?(?:typing\.)?(?:list|List|set|Set|frozenset|FrozenSet|tuple|Tuple|Sequence)\b/gm;
+
+/** The upper-cased names of the collection-typed fields in the checkout's Python: the variables they read. */
+export function collectionSettingsIn(python: string): string[] {
+  return [...python.matchAll(COLLECTION_FIELD)].map((match) => (match[1] ?? "").toUpperCase());
+}
+
+async function collectionSettingsOf(reading: CheckoutReading): Promise<ReadonlySet<string>> {
+  const sources = reading.checkout.files.filter((file) => file.endsWith(".py"));
+  const names = await Promise.all(
+    sources.map(async (file) => collectionSettingsIn((await reading.checkout.read(file))?.text ?? "")),
+  );
+  return new Set(names.flat());
 }
 
 /** Python clients of Telegram (MTProto and Bot API) and the call libraries built on them. */
@@ -430,7 +451,12 @@ export function telegramClientIn(requirements: string): string | undefined {
  * a real one, and gets a test value where it leaves a blank or a placeholder; a placeholder that other
  * values repeat (the password in a URL) is replaced there too, so they still agree. Never a secret.
  */
-export function testEnvText(example: string | undefined, needs: readonly string[] = []): string {
+export function testEnvText(
+  example: string | undefined,
+  needs: readonly string[] = [],
+  collections: ReadonlySet<string> = new Set(),
+): string {
+  const testValueOf = (name: string) => testValue(name, collections.has(name.toUpperCase()));
   const lines = example === undefined ? [] : example.split(/\r?\n/);
   const variables = parseEnvFile(example ?? "");
   const valueOf = (line: string) =>
@@ -444,25 +470,30 @@ export function testEnvText(example: string | undefined, needs: readonly string[
       .trim();
   for (const variable of variables.filter((v) => !v.hasValue)) {
     const raw = placeholderOf(variable);
-    if (raw !== "" && !placeholders.has(raw)) placeholders.set(raw, testValue(variable.name));
+    if (raw !== "" && !placeholders.has(raw)) placeholders.set(raw, testValueOf(variable.name));
   }
   const out = variables.map((variable) => {
     if (!variable.hasValue)
-      return `${variable.name}=${placeholders.get(placeholderOf(variable)) ?? testValue(variable.name)}`;
+      return `${variable.name}=${placeholders.get(placeholderOf(variable)) ?? testValueOf(variable.name)}`;
     let value = valueOf(lines[variable.line - 1] ?? "");
     for (const [placeholder, replacement] of placeholders) value = value.split(placeholder).join(replacement);
     return `${variable.name}=${value}`;
   });
   for (const name of needs.filter((n) => !variables.some((v) => v.name === n)))
-    out.push(`${name}=${testValue(name)}`);
+    out.push(`${name}=${testValueOf(name)}`);
   return `# Made by sattva-chaos for a test host: test values, never real secrets.\n${out.join("\n")}\n`;
 }
 
 /**
  * A recognisable, harmless test value for a variable: a number, a flag or a URL where its name asks
- * for one (ADMIN_ID, DEBUG, WEBHOOK_URL), text otherwise.
+ * for one (ADMIN_ID, DEBUG, WEBHOOK_URL), text otherwise; as a JSON list of one such value for a
+ * setting typed as a collection.
  */
-export function testValue(name: string): string {
+export function testValue(name: string, collection = false): string {
+  if (collection) {
+    const one = testValue(name);
+    return `[${/^\d+$/.test(one) ? one : JSON.stringify(one)}]`;
+  }
   const text = `sattva-chaos-test-${name.toLowerCase().replaceAll("_", "-")}`;
   // Telegram's credentials stay unusable: its clients then stop before they open any connection.
   if (TELEGRAM_CREDENTIAL.test(name)) return text;

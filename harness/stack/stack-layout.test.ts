@@ -6,7 +6,7 @@ import { UsageError } from "../errors.ts";
 import { withTempDir } from "../lifecycle/temp-dir.ts";
 import { writeBrokenStack } from "../testing/broken-stack.ts";
 import { writeTelegramStack } from "../testing/telegram-stack.ts";
-import { telegramClientIn, testEnvText } from "./deployment.ts";
+import { collectionSettingsIn, telegramClientIn, testEnvText } from "./deployment.ts";
 import { RunEnv } from "../scenario/run-env.ts";
 import { BUNDLED_STACK, notDeployed, openStackDir } from "./stack-layout.ts";
 
@@ -262,6 +262,30 @@ describe("test env files", () => {
       "REDIS_PASSWORD=sattva-chaos-test-postgres-password",
       "DATABASE_URL=postgresql://u:sattva-chaos-test-postgres-password@db/x",
       "REDIS_URL=redis://:sattva-chaos-test-postgres-password@r:6379/0",
+    ]);
+  });
+});
+
+describe("settings typed as collections", () => {
+  it("are found in the checkout's Python and get a JSON list, as typed settings read them", () => {
+    const python = [
+      "class Settings(BaseSettings):",
+      "    admin_ids: list[int] = []",
+      "    ALLOWED_CHATS: Optional[List[str]] = None",
+      "    hosts: typing.Sequence[str]",
+      "    bot_token: str",
+      "    timeout: int = 5",
+    ].join("\n");
+    expect(collectionSettingsIn(python)).toEqual(["ADMIN_IDS", "ALLOWED_CHATS", "HOSTS"]);
+    const text = testEnvText(
+      "ADMIN_IDS=\nALLOWED_CHATS=\nBOT_TOKEN=\n",
+      [],
+      new Set(collectionSettingsIn(python)),
+    );
+    expect(text.split("\n").slice(1, 4)).toEqual([
+      "ADMIN_IDS=[12345]",
+      'ALLOWED_CHATS=["sattva-chaos-test-allowed-chats"]',
+      "BOT_TOKEN=sattva-chaos-test-bot-token",
     ]);
   });
 });
