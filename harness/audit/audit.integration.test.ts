@@ -385,6 +385,22 @@ describe("sattva-chaos audit", () => {
     });
   });
 
+  it("warns of a streamer that lives and dies with the backend (Requires=, BindsTo=, PartOf=)", async () => {
+    await withTempDir("audit-coupling", async (dir) => {
+      const { stack, edit } = await bundledCopy(dir, "coupling");
+      await edit(
+        "systemd/sattva-streamer.service",
+        "After=network.target sattva-backend.service\n",
+        "After=network.target sattva-backend.service\nRequires=sattva-backend.service\nPartOf=sattva-backend.service\n",
+      );
+      const found = named((await auditJson(stack)).document).filter((f) => f.includes("unit.coupling"));
+      expect(found).toEqual([
+        "warning unit.coupling systemd/sattva-streamer.service:5",
+        "warning unit.coupling systemd/sattva-streamer.service:6",
+      ]);
+    });
+  });
+
   it("reads an update run from cron instead of the timer, and a port set through the unit's Environment=", async () => {
     await withTempDir("audit-cron", async (dir) => {
       const { stack, edit } = await bundledCopy(dir, "cron");

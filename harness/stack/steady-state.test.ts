@@ -43,6 +43,12 @@ it("a unit waiting to be restarted, or to be started, is not steady yet; stopped
     detail: "failed (failed), 0 automatic restart(s)",
     final: true,
   });
+  // Stopped with a service it is tied to: said, since starting that one does not start it again.
+  const tied = { ...queued, Jobs: "0", Requires: "sysinit.target sattva-backend.service system.slice" };
+  expect(describeUnitRun(show(tied), 1000)).toMatchObject({
+    detail:
+      "inactive (dead), 0 automatic restart(s); it is tied to another service (Requires=sattva-backend.service): systemd stops it with that one, and starting that one does not start it again",
+  });
 });
 
 it("settling fail-fast: a check failed for good ends the others' waits, and their results say so", async () => {

@@ -89,7 +89,7 @@ const STABLE_FOR_SECONDS = 5;
 
 /** The one command whose output describeUnitRun and telegramNotHere read of a unit. */
 const showUnitRun = (unit: string) =>
-  `systemctl show ${unit} --timestamp=unix -p ActiveState -p SubState -p NRestarts -p ActiveEnterTimestamp; ` +
+  `systemctl show ${unit} --timestamp=unix -p ActiveState -p SubState -p NRestarts -p ActiveEnterTimestamp -p Requires -p BindsTo -p PartOf; ` +
   `echo "Jobs=$(systemctl list-jobs --no-legend ${unit} | wc -l)"; echo "Now=$(date +%s)"`;
 
 /** How long the unit has been in its present state at `nowSeconds` (showUnitRun's output). */
@@ -110,7 +110,18 @@ export function describeUnitRun(show: string, nowSeconds: number): Observation {
   if (field("ActiveState") !== "active" || field("SubState") !== "running") {
     // Stopped or failed with no job queued: systemd will not start it again by itself.
     const stopped = ["inactive", "failed", ""].includes(field("ActiveState")) && field("Jobs") === "0";
-    return { ok: false, detail: `${state}, ${restarts}`, final: stopped };
+    // Services it lives and dies with: stopping one of them stopped it, and starting it again does not.
+    const tied = ["Requires", "BindsTo", "PartOf"].flatMap((key) =>
+      field(key)
+        .split(/\s+/)
+        .filter((other) => other.endsWith(".service"))
+        .map((other) => `${key}=${other}`),
+    );
+    const ties =
+      tied.length === 0
+        ? ""
+        : `; it is tied to another service (${tied.join(", ")}): systemd stops it with that one, and starting that one does not start it again`;
+    return { ok: false, detail: `${state}, ${restarts}${stopped ? ties : ""}`, final: stopped };
   }
   const upSeconds = secondsInState(show, nowSeconds);
   const stable = upSeconds >= STABLE_FOR_SECONDS;

@@ -308,6 +308,47 @@ const restart: AuditCheck = {
   },
 };
 
+/** What each dependency that couples a unit's life to another's does to it (systemd.unit(5)). */
+const COUPLINGS: Readonly<Record<string, (other: string) => string>> = {
+  Requires: (other) =>
+    `\`systemctl stop ${other}\` stops this unit too, and starting ${other} again does not start it: it stays down until someone starts it by hand`,
+  BindsTo: (other) =>
+    `this unit stops whenever ${other} stops, for any reason (a crash too), and starting ${other} again does not start it: it stays down until someone starts it by hand`,
+  PartOf: (other) =>
+    `every stop and restart of ${other} stops or restarts this unit too: it goes down with it, though nothing of it failed`,
+};
+
+/**
+ * A deployment unit whose life is tied to another's (the streamer `Requires=` the backend): the
+ * runbook's units only order themselves (`After=`), so a stop or a crash of one stays its own.
+ */
+const coupling: AuditCheck = {
+  id: "unit.coupling",
+  title:
+    "the backend and the streamer live their own lives (After=, not Requires=/BindsTo=/PartOf= on each other)",
+  run(context) {
+    const names = new Map(roleUnits(context).map(([role, unit]) => [unit.name, role] as const));
+    return roleUnits(context).flatMap(([role, unit]) =>
+      Object.entries(COUPLINGS).flatMap(([key, effect]) =>
+        unit
+          .items("Unit", key)
+          .filter(({ item }) => names.has(item) && item !== unit.name && names.get(item) !== "update")
+          .map(({ item, at: assignment }): Finding => ({
+            id: "unit.coupling",
+            severity: "warning",
+            kind: "drift",
+            subject: unit.name,
+            ...at(unit, assignment),
+            runbook: runbookSetting(role, "Unit", "After", ROLE_QUOTE[role]),
+            observed: `${key}=${item}: the ${role} lives and dies with the ${names.get(item) ?? item}`,
+            impact: effect(item),
+            scenario: "nginx-502",
+          })),
+      ),
+    );
+  },
+};
+
 const install: AuditCheck = {
   id: "unit.install",
   title: "the units can be enabled, so they come back after a reboot",
@@ -694,6 +735,7 @@ const environment: AuditCheck = {
 
 export const UNIT_CHECKS: readonly AuditCheck[] = [
   dependencies,
+  coupling,
   users,
   sandboxing,
   exec,
