@@ -138,6 +138,9 @@ export class ChaosRun {
   }
 
   async #inject(fault: Fault): Promise<string> {
+    const impossible = fault.cannotApply?.(this.stack);
+    if (impossible !== undefined)
+      throw new InconclusiveError(`fault "${fault.name}" cannot be made here: ${impossible}`);
     this.#injected.push(fault);
     this.#everInjected.push(fault);
     await this.#deadMan.add(fault.healOnHost(this.stack));

@@ -13,6 +13,11 @@ export interface Fault {
    * dead-man switch runs it when the harness stops beating mid-scenario, so no fault outlives the harness.
    */
   healOnHost(stack: Stack): string;
+  /**
+   * Why the fault cannot be made on this stack at all (the checkout lacks what it acts on), or
+   * undefined: asked before anything is touched, and the test is then inconclusive with that reason.
+   */
+  cannotApply?(stack: Stack): string | undefined;
   inject(stack: Stack): Promise<void>;
   /** Evidence that the fault is in effect (a probe of its effect); throws when it is not. */
   prove(stack: Stack): Promise<string>;
@@ -24,7 +29,7 @@ export interface Fault {
   leftovers?(stack: Stack): Promise<string[]>;
 }
 
-/** A symptom a probe can see; `observe` returns what it saw when the symptom is present, else undefined. */
+/** A symptom a probe can see; `observe` says whether it shows, and what it saw either way. */
 export interface Symptom {
   readonly name: string;
   observe(stack: Stack): Promise<SymptomReading>;

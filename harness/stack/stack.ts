@@ -270,6 +270,21 @@ export class Stack {
     return { ...result, stderr: result.stderr.replace(/^time="[^"]*" level=warning msg=.*\n?/gm, "") };
   }
 
+  /**
+   * `docker compose …` with every profile the compose files define enabled: a bare `stop` or `down`
+   * leaves the services of profiles not enabled (`profiles: [monitoring]`) running.
+   */
+  async composeEveryProfile(
+    args: string,
+    options: { check?: boolean; timeoutMs?: number } = {},
+  ): Promise<CommandResult> {
+    const profiles = (await this.compose("config --profiles", { check: false })).stdout
+      .split("\n")
+      .map((profile) => profile.trim())
+      .filter(Boolean);
+    return this.compose(`${profiles.map((profile) => `--profile ${profile}`).join(" ")} ${args}`, options);
+  }
+
   /** `docker compose …` as a shell command run in the stack's root, on its own compose files. */
   composeCommand(args: string): string {
     return `cd ${this.root} && docker compose ${this.composeFileArgs} ${args}`.replace(/ {2,}/g, " ");
@@ -601,7 +616,7 @@ export class Stack {
   async stop(): Promise<void> {
     if (this.deployment.services.length > 0)
       await this.host.run(`systemctl stop ${this.deployment.services.join(" ")}`);
-    await this.compose("down", { timeoutMs: 5 * 60_000 });
+    await this.composeEveryProfile("down", { timeoutMs: 5 * 60_000 });
   }
 
   /** Journals of the units and logs of the compose services, for the report when something fails. */

@@ -9,6 +9,17 @@ const namesOf = (stack: Stack) => ({
   unit: stack.deployment.unit("backend"),
 });
 
+/**
+ * The runbook's conflict needs its compose file's `backend` (8000:8000) beside the systemd one: a
+ * checkout whose compose files define none cannot have it.
+ */
+function withoutComposeBackend(stack: Stack): string | undefined {
+  const { service } = namesOf(stack);
+  return stack.deployment.composeImages.some((c) => c.service === service)
+    ? undefined
+    : `the checkout's compose files define no backend service (the runbook's \`backend\`, published on :${stack.deployment.profile.backend.port}): the conflict with the systemd backend cannot happen here`;
+}
+
 /** The compose backend container's state ("created", "running", "exited"), or "absent". */
 export function composeBackendState(stack: Stack): Promise<string> {
   return stack.containerState(namesOf(stack).service);
@@ -40,6 +51,7 @@ export function composeCommandWhileSystemdRuns(
     // types it, and the journal says so): the coverage table counts it.
     params: { runbookCommand: command },
     result: () => result,
+    cannotApply: withoutComposeBackend,
     async inject(stack) {
       await stack.ensureComposeBackendImage();
       const typed = stack.terms.translate(command).text;
@@ -60,6 +72,7 @@ export function composeCommandWhileSystemdRuns(
  */
 export const composeBackendTakesPortFirst: Fault = {
   name: "the compose backend holds the backend's port when systemd starts its backend",
+  cannotApply: withoutComposeBackend,
   async inject(stack) {
     const { service, unit } = namesOf(stack);
     await stack.ensureComposeBackendImage();

@@ -9,7 +9,7 @@ export const deploymentStopped: Fault = {
   name: "the deployment stopped (systemd units, then docker compose stop)",
   async inject(stack) {
     await stack.host.run(`systemctl stop ${stack.deployment.services.join(" ")}`);
-    await stack.compose("stop", { timeoutMs: 5 * 60_000 });
+    await stack.composeEveryProfile("stop", { timeoutMs: 5 * 60_000 });
   },
   async prove(stack) {
     const running = (await stack.compose("ps --status running --format {{.Service}}")).stdout.trim();
