@@ -1,6 +1,6 @@
 import type { AuditContext } from "../audit/context.ts";
 import { looseList, looseObject, looseText } from "../parse/loose-json.ts";
-import { findDirectives } from "../parse/nginx-conf.ts";
+import { proxyReadTimeout } from "../parse/nginx-conf.ts";
 import { timeSpanSeconds } from "../parse/unit-file.ts";
 import { durationSeconds } from "../parse/duration.ts";
 import type { Journal } from "../report/journal.ts";
@@ -47,12 +47,12 @@ export function deploymentTimers(
       value === undefined ? 0.1 : (timeSpanSeconds(value) ?? 0.1),
     );
   }
-  const timeout = findDirectives(context.nginx?.directives ?? [], "proxy_read_timeout")[0]?.directive.args[0];
+
   return {
     alertFor,
     alertDelay,
     restartSec,
-    proxyReadTimeout: timeout === undefined ? 60 : (durationSeconds(timeout) ?? 60),
+    proxyReadTimeout: proxyReadTimeout(context.nginx?.directives ?? []),
   };
 }
 

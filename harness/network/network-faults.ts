@@ -78,7 +78,7 @@ function toxicFault(
 
 /**
  * A latency at least this long is proven by silence (no reply within SILENCE_MS while the server
- * answers directly in milliseconds), not timed to its end: a 65 s latency is not waited out twice.
+ * answers directly in milliseconds), not timed to its end: a latency past nginx's timeout is not waited out twice.
  */
 const LONG_LATENCY_MS = 10_000;
 const SILENCE_MS = 5_000;

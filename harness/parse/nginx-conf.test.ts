@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { findDirectives, NginxParseError, parseNginxConf, proxiedLocations } from "./nginx-conf.ts";
+import {
+  findDirectives,
+  NginxParseError,
+  parseNginxConf,
+  proxiedLocations,
+  proxyReadTimeout,
+} from "./nginx-conf.ts";
 
 describe("parseNginxConf", () => {
   it("reads directives, blocks and their lines, with comments and quoted arguments", () => {
@@ -51,5 +57,23 @@ server {
       ["/am", "http://alertmanager:9093/", { host: "alertmanager", port: 9093 }, true],
       ["/dyn/", "http://$backend", undefined, false],
     ]);
+  });
+});
+
+describe("proxyReadTimeout", () => {
+  it("is the API location's, else the server's, else nginx's 60 s", () => {
+    expect(proxyReadTimeout(parseNginxConf("server { location /api/ { proxy_pass http://b; } }"))).toBe(60);
+    expect(
+      proxyReadTimeout(
+        parseNginxConf(
+          "server { proxy_read_timeout 2m; location /ws/ { proxy_read_timeout 1h; } location /api { proxy_pass http://b; } }",
+        ),
+      ),
+    ).toBe(120);
+    expect(
+      proxyReadTimeout(
+        parseNginxConf("server { proxy_read_timeout 2m; location /api/ { proxy_read_timeout 30s; } }"),
+      ),
+    ).toBe(30);
   });
 });

@@ -1,3 +1,5 @@
+import { durationSeconds } from "./duration.ts";
+
 /**
  * nginx configuration as nginx tokenizes it: directives with their arguments and line, blocks nested
  * in braces, `#` comments, quoted arguments with escapes. `include` is kept as a directive (the files
@@ -187,4 +189,26 @@ export function proxiedLocations(directives: readonly NginxDirective[]): Proxied
     const target = resolvedProxyTarget(directives, url);
     return [{ prefix: path, url, target, line: proxy.line, guarded: guarded(location.block ?? []) }];
   });
+}
+
+/** nginx's own proxy_read_timeout when the configuration sets none, in seconds. */
+export const NGINX_DEFAULT_PROXY_READ_TIMEOUT = 60;
+
+/**
+ * How long nginx waits for an upstream's answer on requests under `prefix` (the API's location):
+ * that location's proxy_read_timeout, else the one of a block around it (server, http), else nginx's
+ * default of 60 s. In seconds.
+ */
+export function proxyReadTimeout(directives: readonly NginxDirective[], prefix = "/api/"): number {
+  const inLocation = (parents: readonly NginxDirective[]) => parents.find((p) => p.name === "location");
+  const timeouts = findDirectives(directives, "proxy_read_timeout");
+  const served = (location: NginxDirective | undefined) =>
+    location !== undefined && location.args.at(-1)?.replace(/\/$/, "") === prefix.replace(/\/$/, "");
+  const chosen =
+    timeouts.find(({ parents }) => served(inLocation(parents))) ??
+    timeouts.find(({ parents }) => inLocation(parents) === undefined);
+  const value = chosen?.directive.args[0];
+  return value === undefined
+    ? NGINX_DEFAULT_PROXY_READ_TIMEOUT
+    : (durationSeconds(value) ?? NGINX_DEFAULT_PROXY_READ_TIMEOUT);
 }

@@ -6,8 +6,10 @@ import { composeEnvFiles } from "../audit/read-checkout.ts";
 import { frontendPublishOf, type FrontendPublish } from "./frontend-port.ts";
 import {
   findDirectives,
+  NGINX_DEFAULT_PROXY_READ_TIMEOUT,
   parseNginxConf,
   proxiedLocations,
+  proxyReadTimeout,
   type ProxiedLocation,
 } from "../parse/nginx-conf.ts";
 import { bindMounts } from "../profile/init.ts";
@@ -93,6 +95,8 @@ export class Deployment {
   readonly frontend: FrontendPublish;
   /** The frontend nginx's prefix locations that proxy, and where to: what users reach through its port. */
   readonly frontendProxies: readonly ProxiedLocation[];
+  /** How long the frontend's nginx waits for the backend's answer under /api/ (proxy_read_timeout), in seconds. */
+  readonly apiReadTimeout: number;
   /** The checkout folder mounted as the SPA nginx serves, and whether the checkout has it. */
   readonly spaSource: { readonly dir: string; readonly present: boolean } | undefined;
   /** The values the checkout's own env files set: redacted wherever the harness writes what it saw. */
@@ -127,6 +131,7 @@ export class Deployment {
     this.frontend = frontendPublishOf(reading.composeYaml, frontend, nginx.listens, projectEnv);
     this.spaSource = spaSourceOf(reading, frontend, nginx.root);
     this.frontendProxies = nginx.proxied;
+    this.apiReadTimeout = nginx.apiReadTimeout;
     this.containerNames = new Map(
       reading.composeYaml.flatMap((yaml) =>
         Object.entries(looseObject(looseObject(yaml.data)["services"])).flatMap(([name, raw]) => {
@@ -519,11 +524,18 @@ interface NginxServes {
   readonly root: string;
   /** Its prefix locations that proxy, and where to. */
   readonly proxied: readonly ProxiedLocation[];
+  /** How long it waits for the backend's answer under /api/, in seconds (proxy_read_timeout). */
+  readonly apiReadTimeout: number;
 }
 
 async function nginxServesOf(reading: CheckoutReading): Promise<NginxServes> {
   const text = (await reading.checkout.read(reading.profile.nginx.conf))?.text;
-  const fallback = { listens: [], root: "/usr/share/nginx/html", proxied: [] };
+  const fallback = {
+    listens: [],
+    root: "/usr/share/nginx/html",
+    proxied: [],
+    apiReadTimeout: NGINX_DEFAULT_PROXY_READ_TIMEOUT,
+  };
   if (text === undefined) return fallback;
   try {
     const directives = parseNginxConf(text);
@@ -533,6 +545,7 @@ async function nginxServesOf(reading: CheckoutReading): Promise<NginxServes> {
       listens: first("listen"),
       root: first("root")[0] ?? fallback.root,
       proxied: proxiedLocations(directives),
+      apiReadTimeout: proxyReadTimeout(directives),
     };
   } catch {
     // A file nginx cannot read is the audit's finding (nginx -t); here it says nothing known.
