@@ -15,6 +15,7 @@ import type { ChaosRun } from "../harness/chaos/chaos-run.ts";
 import { escapeRegExp } from "../harness/format.ts";
 import { extractionFailing, unitNotActive } from "../harness/chaos/symptoms.ts";
 import { readHeartbeat } from "../harness/probes/heartbeat.ts";
+import { unitRestartSec } from "../harness/probes/systemd.ts";
 import { describe, expect, test } from "../harness/scenario/scenario-test.ts";
 
 /** What the 04:00 timer does: start the update service (yt-dlp-update here) and wait for the oneshot to finish. */
@@ -29,13 +30,14 @@ const MANUAL_RECOVERY = [
 
 /**
  * Is the streamer healthy again (imports yt-dlp, extracts) once a crash-looping one would have been
- * restarted (its RestartSec=10) and published its next heartbeat?
+ * restarted (after its RestartSec, the runbook's 10 s) and published its next heartbeat?
  */
 async function streamerWorks(chaos: ChaosRun): Promise<boolean> {
+  const restartSec = await unitRestartSec(chaos.stack.host, chaos.stack.deployment.unitName("streamer"));
   await chaos.hold(
-    12_000,
+    (restartSec + 2) * 1000,
     performance.now(),
-    "a restart of the streamer (RestartSec=10) and its next heartbeat",
+    `a restart of the streamer (RestartSec=${restartSec}) and its next heartbeat`,
   );
   const heartbeat = await readHeartbeat(chaos.stack);
   return (

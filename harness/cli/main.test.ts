@@ -110,6 +110,11 @@ describe("bad input gets a clear message and exit code 3", { timeout: 60_000 }, 
       expect(await replayOf(journal, "smoke")).toContain(
         "--replay runs the journal's scenario and test on its target, stack and image mode; drop smoke",
       );
+      // A journal of a test renamed since: nothing would run, and the replay would pass.
+      const renamed = { ...journal, replay: { ...journal.replay, test: "a test renamed since" } };
+      expect(await replayOf(renamed)).toContain(
+        `the journal's test "a test renamed since" is no longer one of smoke's tests (renamed or removed since): nothing to replay`,
+      );
     });
   });
 
@@ -171,6 +176,14 @@ describe("bad input gets a clear message and exit code 3", { timeout: 60_000 }, 
     expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
     expect(result.stderr).toContain(
       "--metrics /nonexistent/dir/sattva.prom: no directory /nonexistent/dir (expected a file in an existing directory)",
+    );
+  });
+
+  it("--grep that matches no test, before any host is made (a run of nothing would pass)", async () => {
+    const result = await sattvaChaos(["run", "nginx-502", "--grep", "crashed|stopped"]);
+    expect(result.exitCode).toBe(ExitCode.usageOrEnvironment);
+    expect(result.stderr).toContain(
+      '--grep "crashed|stopped" matches no test of nginx-502: it is matched as plain text in the tests\' names',
     );
   });
 

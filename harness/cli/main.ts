@@ -438,6 +438,13 @@ async function run(args: string[]): Promise<number> {
         `note: the stack at ${replay.stack} is now at ${commitNow ?? "no commit"}, the journal's run was at ${replay.stackCommit ?? "no commit"}`,
       );
   }
+  // A --grep that matches nothing would pass with every test skipped: said before any host is made.
+  if (plan.grep !== undefined && (await listTests(plan.scenarios, undefined, plan.grep)).length === 0)
+    throw new UsageError(
+      journal === undefined
+        ? `--grep "${plan.grep}" matches no test of ${plan.scenarios.join(", ")}: it is matched as plain text in the tests' names`
+        : `the journal's test "${plan.grep}" is no longer one of ${plan.scenarios.join(", ")}'s tests (renamed or removed since): nothing to replay`,
+    );
   const mode = parseImageMode(plan.mode);
   const { target, options } = chosenTarget({ ...values, target: plan.target });
   const given = journal === undefined ? values.stack : plan.stack;

@@ -45,8 +45,15 @@ export const READ_ONLY = "read-only";
 
 const scenarioFiles = (names: readonly string[]) => names.map((name) => `scenarios/${name}${SUFFIX}`);
 
-/** "file > test" names of the tests in these scenarios (that match a vitest tags filter), without running them. */
-export async function listTests(names: readonly string[], tagsFilter?: string): Promise<string[]> {
+/**
+ * "file > test" names of the tests in these scenarios, without running them: those that match a vitest
+ * tags filter, and whose names contain `grep` as `run --grep` matches them.
+ */
+export async function listTests(
+  names: readonly string[],
+  tagsFilter?: string,
+  grep?: string,
+): Promise<string[]> {
   return withTempDir("list", async (dir) => {
     const out = path.join(dir, "tests.json");
     await execa(
@@ -57,6 +64,7 @@ export async function listTests(names: readonly string[], tagsFilter?: string): 
         "--config",
         VITEST_CONFIG,
         ...(tagsFilter === undefined ? [] : ["--tags-filter", tagsFilter]),
+        ...(grep === undefined ? [] : ["-t", RegExp.escape(grep)]),
         `--json=${out}`,
         ...scenarioFiles(names),
       ],
