@@ -54,7 +54,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       STACK,
       RUNBOOK,
       MODE,
-      ["--grep TEXT", "only the tests whose name contains TEXT"],
+      ["--grep TEXT", "only the tests whose name contains TEXT (plain text; none: exit 3 before any host)"],
       REPORT,
       ["--keep", "leave the hosts up afterwards; `down` removes them"],
       [
