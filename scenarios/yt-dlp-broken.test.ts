@@ -104,8 +104,10 @@ describe("yt-dlp broken", () => {
       /ModuleNotFoundError: No module named 'yt_dlp\.version'/,
     );
     // The stack's alert on the streamer's scrape job being down: StreamerDown in the bundled stack.
+    // An alert that cannot be judged here (firing before the fault) leaves the test undecided, not failed.
     const paged = await chaos.alertOnDown("streamer");
-    expect(paged.timeToAlertMs, `${paged.name} must reach the receiver`).toBeDefined();
+    if (paged.unknowable !== undefined) chaos.undecided(paged.unknowable);
+    else expect(paged.timeToAlertMs, `${paged.name} must reach the receiver`).toBeDefined();
 
     await runTheUpdate(chaos);
     chaos.results["the 04:00 update run fixes it"] = await streamerWorks(chaos);
@@ -127,10 +129,9 @@ describe("yt-dlp broken", () => {
     expect(detection.seen).toMatch(
       new RegExp(`^yt-dlp ${BAD_RELEASE.replace(/\./g, "\\.")}: .*cannot extract media`),
     );
-    expect(
-      (await chaos.alert("YtDlpExtractionFailing")).timeToAlertMs,
-      "the extraction alert must fire",
-    ).toBeDefined();
+    const extractionAlert = await chaos.alert("YtDlpExtractionFailing");
+    if (extractionAlert.unknowable !== undefined) chaos.undecided(extractionAlert.unknowable);
+    else expect(extractionAlert.timeToAlertMs, "the extraction alert must fire").toBeDefined();
 
     // The headline: the runbook's manual step updates the backend's venv, the streamer stays broken.
     expect(await runbookManualRecovery(chaos), "the runbook's manual step fixes the streamer").toBe(false);

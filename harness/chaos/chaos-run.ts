@@ -49,6 +49,11 @@ export interface AlertResult {
   readonly name: string;
   /** Undefined when the alert did not arrive within the wait. */
   readonly timeToAlertMs: number | undefined;
+  /**
+   * Why whether it fired says nothing of the fault, when it cannot (its job down before the fault, a
+   * rule slower than a test holds a fault): the claim is then `undecided`, not failed.
+   */
+  readonly unknowable?: string;
 }
 
 /** How long a test waits for an alert when the checkout's timers say nothing longer. */
@@ -99,6 +104,7 @@ export class ChaosRun {
   readonly #deadMan: DeadManSwitch;
   #injectedAtEpoch = 0;
   /** Scrape jobs with a target down at the baseline (a job that never answers with metrics), with its error. */
+  readonly #undecided: string[] = [];
   readonly #jobsDownBefore = new Map<string, string>();
 
   constructor(stack: Stack) {
@@ -265,8 +271,9 @@ export class ChaosRun {
     const job = this.stack.deployment.profile.prometheus.jobs[role];
     const downBefore = this.#jobsDownBefore.get(job);
     if (name !== undefined && downBefore !== undefined)
-      return Promise.reject(
-        new InconclusiveError(
+      return Promise.resolve(
+        this.#unknowable(
+          name,
           `${name} watches up{job="${job}"}, which was down before the fault (${downBefore || "not scraped yet"}): whether the fault fires it cannot be told`,
         ),
       );
@@ -304,7 +311,9 @@ export class ChaosRun {
       this.stack.deployment.service("alertmanager") === undefined
         ? undefined
         : await runningAlertmanagerConfig(this.stack).catch(() => undefined);
-    const deadlineMs = timeoutMs ?? (await this.#alertDeadlineMs(name, config));
+    const deadline = timeoutMs === undefined ? await this.#alertDeadline(name, config) : { ms: timeoutMs };
+    if (name !== undefined && "unknowable" in deadline) return this.#unknowable(name, deadline.unknowable);
+    const deadlineMs = "ms" in deadline ? deadline.ms : ALERT_WAIT_MS;
     const activeBefore = name === undefined ? await this.#alertsActiveBeforeTheFault() : new Set<string>();
     const isWanted = (alertName: string) =>
       name === undefined ? !activeBefore.has(alertName) : alertName === name;
@@ -346,7 +355,7 @@ export class ChaosRun {
     }
     // Fired or not, a named alert whose current activation began before the fault says nothing of it.
     if (name !== undefined && (await this.#alertsActiveBeforeTheFault()).has(name))
-      throw new InconclusiveError(alreadyActive(name));
+      return this.#unknowable(name, alreadyActive(name));
     if (timedOut) {
       this.timeline.mark(Moment.alertDidNotFire, wanted);
       this.results[`time to alert ${name ?? "(any)"} (s)`] = "did not fire";
@@ -365,23 +374,46 @@ export class ChaosRun {
    * How long the named alert may take to page, by the checkout's own timers as its Prometheus and
    * Alertmanager run them: the rule's `for:`, a scrape and an evaluation to see the failure, then
    * Alertmanager's `group_wait`; never less than the usual wait. A rule slower than a test can hold
-   * its fault is inconclusive, naming its timers, rather than failed for not paging in time.
+   * its fault cannot be judged, naming its timers, rather than failed for not paging in time.
    */
-  async #alertDeadlineMs(name: string | undefined, config: AlertmanagerConfig | undefined): Promise<number> {
-    if (name === undefined || this.stack.deployment.service("prometheus") === undefined) return ALERT_WAIT_MS;
+  async #alertDeadline(
+    name: string | undefined,
+    config: AlertmanagerConfig | undefined,
+  ): Promise<{ readonly ms: number } | { readonly unknowable: string }> {
+    const usual = { ms: ALERT_WAIT_MS };
+    if (name === undefined || this.stack.deployment.service("prometheus") === undefined) return usual;
     const rule = (await alertingRules(this.stack).catch(() => [])).find((r) => r.name === name);
     const scrape = await runningPrometheusConfig(this.stack)
       .then(longestScrapeInterval)
       .catch(() => undefined);
-    if (rule === undefined || scrape === undefined) return ALERT_WAIT_MS;
+    if (rule === undefined || scrape === undefined) return usual;
     const groupWait = config?.longestGroupWait ?? 30;
     const latest = rule.forSeconds + scrape + rule.evaluationSeconds + groupWait;
     if (latest * 1000 > LONGEST_ALERT_WAIT_MS)
-      throw new InconclusiveError(
-        `${name} may take ${latest} s to page (for: ${rule.forSeconds} s, scrape interval ${scrape} s, evaluation interval ${rule.evaluationSeconds} s, group_wait ${groupWait} s): longer than a test holds a fault (${LONGEST_ALERT_WAIT_MS / 60_000} min)`,
-      );
+      return {
+        unknowable: `${name} may take ${latest} s to page (for: ${rule.forSeconds} s, scrape interval ${scrape} s, evaluation interval ${rule.evaluationSeconds} s, group_wait ${groupWait} s): longer than a test holds a fault (${LONGEST_ALERT_WAIT_MS / 60_000} min)`,
+      };
     // A margin for Prometheus and Alertmanager to act on what they saw.
-    return Math.max(ALERT_WAIT_MS, (latest + 30) * 1000);
+    return { ms: Math.max(ALERT_WAIT_MS, (latest + 30) * 1000) };
+  }
+
+  /** An alert whose firing cannot be judged here: recorded with the reason, for the test to leave undecided. */
+  #unknowable(name: string, reason: string): AlertResult {
+    this.results[`time to alert ${name} (s)`] = `cannot be told: ${reason}`;
+    return { name, timeToAlertMs: undefined, unknowable: reason };
+  }
+
+  /**
+   * A claim of the test that cannot be judged here (an alert that was firing before the fault): the
+   * test's other checks still run, and if none fails it ends inconclusive, naming each such claim.
+   */
+  undecided(reason: string): void {
+    this.#undecided.push(reason);
+  }
+
+  /** The claims left undecided (see `undecided`). */
+  get undecidedClaims(): readonly string[] {
+    return this.#undecided;
   }
 
   /**

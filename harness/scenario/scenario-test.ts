@@ -223,10 +223,14 @@ export const test = base.extend<ScenarioFixtures>({
     let residue: string[] = [];
     let spoiled: string | undefined;
     onTestFinished(async ({ task: finished }) => {
+      const judged = verdictOf(finished.result?.state === "pass", finished.result?.errors ?? []);
+      const undecided = run.undecidedClaims.join("; ");
       const verdict: Verdict =
-        spoiled === undefined
-          ? verdictOf(finished.result?.state === "pass", finished.result?.errors ?? [])
-          : { status: "inconclusive", reason: spoiled };
+        spoiled !== undefined
+          ? { status: "inconclusive", reason: spoiled }
+          : judged.status === "passed" && undecided !== ""
+            ? { status: "inconclusive", reason: undecided }
+            : judged;
       const replay = { ...replayBase, scenario, test: task.name };
       const journal = await run.writeJournal({ scenario, test: task.name, verdict, replay, residue });
       phase(`${verdict.status}; results ${JSON.stringify(run.results)}; journal ${journal}`);
@@ -262,6 +266,8 @@ export const test = base.extend<ScenarioFixtures>({
     }
     if (residue.length > 0) throw new Error(`left behind after the scenario:\n${residue.join("\n")}`);
     if (spoiled !== undefined) throw new InconclusiveError(spoiled);
+    // Claims that could not be judged leave a test that failed nothing undecided, naming them.
+    if (run.undecidedClaims.length > 0) throw new InconclusiveError(run.undecidedClaims.join("; "));
   },
   keepLogsOnFailure: [
     async ({ task, onTestFailed }, use) => {
