@@ -102,13 +102,19 @@ async function startProvisioned(
     .ensure(async () => {
       // Another checkout's template with the same provisioning otherwise: only files differ, and
       // provisioning again converges to this one (HostProvisioning.family).
-      const relative = await template.relative();
+      let relative = await template.relative();
       progress(
         `${template.title}: none for this stack yet; this host ` +
           (relative === undefined ? "" : `starts from ${relative.title} (the same provisioning), `) +
           "is provisioned, then copied for the next",
       );
-      const host = await startHost(context, relative ?? engine);
+      const host = await startHost(context, relative ?? engine).catch((error: unknown) => {
+        // The relative was removed while this host copied it (its run ended): from the engine, then.
+        if (!(error instanceof TemplateGoneError) || relative === undefined) throw error;
+        progress(`${error.message}; this host starts from ${engine.title} instead`);
+        relative = undefined;
+        return startHost(context, engine);
+      });
       captured = await disposedOnFailure(host, async () => {
         await provisionHost(host, provisioning, progress);
         await captureHost(host, {
