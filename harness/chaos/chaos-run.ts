@@ -13,13 +13,7 @@ import {
   type SteadyStateReport,
 } from "../stack/steady-state.ts";
 import { until } from "../waits/wait.ts";
-import {
-  activeTargets,
-  alertingRules,
-  longestScrapeInterval,
-  ruleAlerts,
-  runningPrometheusConfig,
-} from "../probes/prometheus.ts";
+import { activeTargets, prometheusTiming, ruleAlerts } from "../probes/prometheus.ts";
 import {
   hostNow,
   receivedAlerts,
@@ -312,8 +306,9 @@ export class ChaosRun {
         ? undefined
         : await runningAlertmanagerConfig(this.stack).catch(() => undefined);
     const deadline = timeoutMs === undefined ? await this.#alertDeadline(name, config) : { ms: timeoutMs };
-    if (name !== undefined && "unknowable" in deadline) return this.#unknowable(name, deadline.unknowable);
-    const deadlineMs = "ms" in deadline ? deadline.ms : ALERT_WAIT_MS;
+    // Only a named alert's timers can make it unknowable.
+    if ("unknowable" in deadline) return this.#unknowable(wanted, deadline.unknowable);
+    const deadlineMs = deadline.ms;
     const activeBefore = name === undefined ? await this.#alertsActiveBeforeTheFault() : new Set<string>();
     const isWanted = (alertName: string) =>
       name === undefined ? !activeBefore.has(alertName) : alertName === name;
@@ -382,10 +377,8 @@ export class ChaosRun {
   ): Promise<{ readonly ms: number } | { readonly unknowable: string }> {
     const usual = { ms: ALERT_WAIT_MS };
     if (name === undefined || this.stack.deployment.service("prometheus") === undefined) return usual;
-    const rule = (await alertingRules(this.stack).catch(() => [])).find((r) => r.name === name);
-    const scrape = await runningPrometheusConfig(this.stack)
-      .then(longestScrapeInterval)
-      .catch(() => undefined);
+    const { scrapeSeconds: scrape, rules } = await prometheusTiming(this.stack);
+    const rule = rules.find((r) => r.name === name);
     if (rule === undefined || scrape === undefined) return usual;
     const groupWait = config?.longestGroupWait ?? 30;
     const latest = rule.forSeconds + scrape + rule.evaluationSeconds + groupWait;
@@ -566,14 +559,9 @@ export class ChaosRun {
    */
   async #alertsClear(): Promise<void> {
     if (this.stack.deployment.service("prometheus") === undefined || this.#injectedAtEpoch === 0) return;
-    const scrape = await runningPrometheusConfig(this.stack)
-      .then(longestScrapeInterval)
-      .catch(() => 0);
-    const evaluation = Math.max(
-      0,
-      ...(await alertingRules(this.stack).catch(() => [])).map((r) => r.evaluationSeconds),
-    );
-    const boundMs = Math.max(30, scrape + evaluation + 10) * 1000;
+    const { scrapeSeconds, rules } = await prometheusTiming(this.stack);
+    const evaluation = Math.max(0, ...rules.map((r) => r.evaluationSeconds));
+    const boundMs = Math.max(30, (scrapeSeconds ?? 0) + evaluation + 10) * 1000;
     const raised = async () =>
       (await ruleAlerts(this.stack).catch(() => [])).filter((a) => a.activeAt >= this.#injectedAtEpoch);
     const started = performance.now();

@@ -4,6 +4,13 @@ import { looseList, looseObject, looseText, type LooseObject } from "../parse/lo
 import { YamlFile } from "../parse/yaml-file.ts";
 import { httpGetJson } from "./http.ts";
 
+/** The `data` of a GET of Prometheus' API at `path`; throws naming the path on any status but 200. */
+async function prometheusData(stack: Stack, path: string): Promise<LooseObject> {
+  const { status, json } = await httpGetJson(await stack.serviceUrl("prometheus", 9090, path));
+  if (status !== 200) throw new Error(`Prometheus GET ${path}: ${status}`);
+  return looseObject(looseObject(json)["data"]);
+}
+
 /** A scrape target as Prometheus' API describes it. */
 export interface ScrapeTargetState {
   readonly labels: { readonly job: string };
@@ -15,9 +22,8 @@ export interface ScrapeTargetState {
 
 /** The targets the stack's Prometheus scrapes now, with how their last scrape went. */
 export async function activeTargets(stack: Stack): Promise<ScrapeTargetState[]> {
-  const { status, json } = await httpGetJson(await stack.serviceUrl("prometheus", 9090, "/api/v1/targets"));
-  if (status !== 200) throw new Error(`Prometheus GET /api/v1/targets: ${status}`);
-  return (json as { data: { activeTargets: ScrapeTargetState[] } }).data.activeTargets;
+  const data = await prometheusData(stack, "/api/v1/targets");
+  return data["activeTargets"] as ScrapeTargetState[];
 }
 
 /** An alert Prometheus' rules hold now (pending or firing), and when its current activation began. */
@@ -30,9 +36,7 @@ export interface RuleAlert {
 
 /** The alerts the stack's Prometheus evaluates as pending or firing now. */
 export async function ruleAlerts(stack: Stack): Promise<RuleAlert[]> {
-  const { status, json } = await httpGetJson(await stack.serviceUrl("prometheus", 9090, "/api/v1/alerts"));
-  if (status !== 200) throw new Error(`Prometheus GET /api/v1/alerts: ${status}`);
-  return looseList(looseObject(looseObject(json)["data"])["alerts"])
+  return looseList((await prometheusData(stack, "/api/v1/alerts"))["alerts"])
     .map(looseObject)
     .map((alert) => ({
       name: looseText(looseObject(alert["labels"])["alertname"]),
@@ -43,13 +47,8 @@ export async function ruleAlerts(stack: Stack): Promise<RuleAlert[]> {
 
 /** The configuration the stack's Prometheus runs with (the file it loaded, as its API returns it). */
 export async function runningPrometheusConfig(stack: Stack): Promise<LooseObject> {
-  const { status, json } = await httpGetJson(
-    await stack.serviceUrl("prometheus", 9090, "/api/v1/status/config"),
-  );
-  if (status !== 200) throw new Error(`Prometheus GET /api/v1/status/config: ${status}`);
-  return looseObject(
-    new YamlFile("prometheus", looseText(looseObject(looseObject(json)["data"])["yaml"])).data,
-  );
+  const data = await prometheusData(stack, "/api/v1/status/config");
+  return looseObject(new YamlFile("prometheus", looseText(data["yaml"])).data);
 }
 
 /** The longest interval at which Prometheus scrapes a job (its global one, or a job's own), in seconds. */
@@ -74,11 +73,7 @@ export interface AlertingRule {
 
 /** The alerting rules the stack's Prometheus evaluates. */
 export async function alertingRules(stack: Stack): Promise<AlertingRule[]> {
-  const { status, json } = await httpGetJson(
-    await stack.serviceUrl("prometheus", 9090, "/api/v1/rules?type=alert"),
-  );
-  if (status !== 200) throw new Error(`Prometheus GET /api/v1/rules: ${status}`);
-  return looseList(looseObject(looseObject(json)["data"])["groups"])
+  return looseList((await prometheusData(stack, "/api/v1/rules?type=alert"))["groups"])
     .map(looseObject)
     .flatMap((group) =>
       looseList(group["rules"])
@@ -89,4 +84,20 @@ export async function alertingRules(stack: Stack): Promise<AlertingRule[]> {
           evaluationSeconds: Number(group["interval"] ?? 60),
         })),
     );
+}
+
+/**
+ * What Prometheus' own timing is made of, as it runs: its longest scrape interval (undefined when its
+ * configuration cannot be read) and its alerting rules (none when they cannot be read).
+ */
+export async function prometheusTiming(
+  stack: Stack,
+): Promise<{ readonly scrapeSeconds: number | undefined; readonly rules: readonly AlertingRule[] }> {
+  const [scrapeSeconds, rules] = await Promise.all([
+    runningPrometheusConfig(stack)
+      .then(longestScrapeInterval)
+      .catch(() => undefined),
+    alertingRules(stack).catch(() => []),
+  ]);
+  return { scrapeSeconds, rules };
 }
